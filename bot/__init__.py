@@ -1,0 +1,1 @@
+"""weeklybot core: config, domain types, parser, sources, scheduling, wiring, CLI."""

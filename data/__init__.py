@@ -1,0 +1,1 @@
+"""Storage: schema, migrations and the store. The only place that writes SQL."""

@@ -1,0 +1,1 @@
+"""Thin Telegram handlers: parse a command, call the core, reply."""

@@ -1,0 +1,1 @@
+"""Publishers for the Telegram channel and X, their formatters and platform limits."""
