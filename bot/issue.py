@@ -1,0 +1,93 @@
+"""Domain types of a weekly issue: what the parser returns and the formatters read.
+
+Frozen and slotted so that a parsed issue can be shared between the store, the
+formatters and the tests without anyone changing it underneath the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+SectionKind = Literal["articles", "projects", "podcasts", "discussions"]
+SECTION_KINDS: tuple[SectionKind, ...] = ("articles", "projects", "podcasts", "discussions")
+Form = Literal["full", "summary", "special"]
+Lang = Literal["zh", "en", "ja"]
+
+# Item flags (FORMAT.md §7.2). Kept as plain strings so JSON output is stable.
+DELETED = "deleted"  # a removed-entry placeholder: never post
+CONTAINER = "container"  # header text only; the links are bullets under it
+NO_LINK = "no_link"  # no link on the header line
+GLUED = "glued"  # found mid-line after an image (anomaly A1)
+ORPHAN = "orphan"  # a paragraph that lost its header in translation (A3)
+UNPOSTABLE_FLAGS = frozenset({DELETED, CONTAINER, NO_LINK})
+
+
+class NotAnIssue(ValueError):
+    """The text is not a weekly issue (a season collection, a README, noise)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    alt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One numbered entry of a content section."""
+
+    index: int  # 1-based position in its section, whatever number was written
+    number_as_written: str  # "7", "①"
+    title: str
+    url: str | None
+    lang_tag: str | None = None
+    description: str = ""  # plain text
+    description_md: str = ""  # the Markdown as written
+    images: tuple[Image, ...] = ()
+    stars: tuple[int, ...] = ()
+    stars_as_written: tuple[str, ...] = ()  # "7.2K", shown as written
+    credit: str | None = None  # "@Zeeland"
+    sub_links: tuple[Link, ...] = ()
+    flags: frozenset[str] = frozenset()
+
+    @property
+    def postable(self) -> bool:
+        """Whether the item can be posted on its own (it has a link and is real)."""
+        return self.url is not None and not (self.flags & UNPOSTABLE_FLAGS)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    kind: SectionKind
+    heading: str  # the heading as written, for diagnostics
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    number: int | None
+    date: dt.date | None
+    lang: Lang
+    form: Form
+    title: str
+    sections: tuple[Section, ...] = ()
+    intro: tuple[str, ...] = ()  # preamble paragraphs, plain text
+    stated_counts: tuple[tuple[SectionKind, int], ...] = ()  # from the count line
+    warnings: tuple[str, ...] = field(default=())  # validation notes, never fatal
+
+    def items(self) -> Iterator[tuple[Section, Item]]:
+        for section in self.sections:
+            for item in section.items:
+                yield section, item
+
+    def section(self, kind: SectionKind) -> Section | None:
+        return next((s for s in self.sections if s.kind == kind), None)
