@@ -1,0 +1,162 @@
+"""The `weeklybot` command line. Each command loads what it needs lazily."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings, render_settings, secret_values
+from bot.log import configure_logging
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    configure_logging(
+        args.log_level or settings.log_level,
+        fmt=settings.log_format,
+        secrets=secret_values(settings),
+    )
+    return settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
+    settings = _settings(args)
+    return run_bot(settings, dry_run=args.dry_run)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(log_level=args.log_level or "WARNING", out=sys.stdout))
+
+
+def cmd_fake_telegram(args: argparse.Namespace) -> int:
+    from bot.fakes.telegram import serve_fake_telegram
+
+    configure_logging(args.log_level or "INFO")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_fake_telegram(args.host, args.port, args.token))
+    return EXIT_OK
+
+
+def cmd_fake_x(args: argparse.Namespace) -> int:
+    from bot.fakes.x import serve_fake_x
+
+    configure_logging(args.log_level or "INFO")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_fake_x(args.host, args.port))
+    return EXIT_OK
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from bot.parser.cli import run_parse
+
+    return run_parse(args.path, as_json=args.json, stdout=sys.stdout, stderr=sys.stderr)
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from bot.maintenance import migrate
+
+    settings = _settings(args)
+    applied = asyncio.run(migrate(settings.database_path))
+    print(f"{settings.database_path}: applied {len(applied)} migration(s) {applied or ''}".rstrip())
+    return EXIT_OK
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from bot.maintenance import backup
+
+    settings = _settings(args)
+    asyncio.run(backup(settings.database_path, args.dest))
+    print(f"backed up {settings.database_path} to {args.dest}")
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(render_settings(settings))
+    return EXIT_OK
+
+
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    from bot.maintenance import health
+
+    settings = _settings(args)
+    max_age = args.max_age or 3 * settings.heartbeat_seconds
+    problems = asyncio.run(health(settings.database_path, max_age=max_age))
+    for problem in problems:
+        print(f"unhealthy: {problem}", file=sys.stderr)
+    if not problems:
+        print("healthy")
+    return EXIT_FAIL if problems else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="weeklybot",
+        description="Publish Python Trending Weekly to a Telegram channel and X.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file (default: $WEEKLYBOT_CONFIG)"
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="override the configured log level",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.set_defaults(func=func)
+        return cmd
+
+    run = add("run", cmd_run, "run the bot (long polling)")
+    run.add_argument("--dry-run", action="store_true", help="log posts instead of sending them")
+    add("demo", cmd_demo, "run the whole bot offline against the bundled fakes")
+    fake_tg = add("fake-telegram", cmd_fake_telegram, "serve the fake Telegram Bot API")
+    fake_tg.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    fake_tg.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    fake_tg.add_argument("--token", default="123456:fake-token", help="the bot token to accept")
+    fake_x = add("fake-x", cmd_fake_x, "serve the fake X API")
+    fake_x.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    fake_x.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parse = add("parse", cmd_parse, "parse an issue file and print its sections and items")
+    parse.add_argument("path", help="the issue's Markdown file")
+    parse.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    db = add("db", lambda a: EXIT_USAGE, "database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    migrate = db_sub.add_parser("migrate", help="apply pending migrations")
+    migrate.set_defaults(func=cmd_db_migrate)
+    backup = db_sub.add_parser("backup", help="copy the live database to PATH (online backup)")
+    backup.add_argument("dest", type=Path, metavar="PATH")
+    backup.set_defaults(func=cmd_db_backup)
+    add("check-config", cmd_check_config, "print the effective configuration, secrets masked")
+    health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
+    health.add_argument("--max-age", type=float, help="heartbeat age limit in seconds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Command = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

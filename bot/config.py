@@ -1,0 +1,356 @@
+"""Settings from env vars, `.env` and an optional TOML file, validated once.
+
+The variable names are a contract with tools outside the project (see README,
+"Configuration"): `WEEKLYBOT_<FIELD>` and `WEEKLYBOT_<SECTION>__<FIELD>`.
+Precedence, highest first: environment, `.env`, the TOML file, defaults.
+
+pydantic-settings silently ignores unknown environment variables, so
+`load_settings` scans `WEEKLYBOT_*` names itself: a typo in a deployment
+should stop the bot with a message, not run it with a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "WEEKLYBOT_"
+CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"
+_USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+Lang = Literal["zh", "en"]
+
+
+def default_database_path() -> Path:
+    """Keep the database outside the source tree, where XDG says state lives."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "weeklybot" / "weeklybot.db"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _split_ids(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class TelegramSettings(_Section):
+    token: SecretStr = Field(description="Bot token from @BotFather.")
+    api_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base; the token is appended. Point it at a fake for tests.",
+    )
+    channel_id: int | str = Field(description="The channel: -100… id or @username.")
+    editor_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (), description="Comma-separated Telegram user ids of the editors."
+    )
+    editor_chat_id: int | None = Field(
+        None, description="Where review cards go; default: each editor's private chat."
+    )
+    lang: Lang = Field("zh", description="Which language of the issue goes to the channel.")
+    posts_per_minute: float = Field(20, gt=0, description="Channel pacing budget.")
+    min_spacing_seconds: float = Field(1.0, ge=0, description="Minimum gap between posts.")
+    global_per_second: float = Field(30, gt=0, description="All chats together.")
+
+    @field_validator("channel_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if re.fullmatch(r"-?\d+", text):
+                return int(text)
+            if _USERNAME.fullmatch(text):
+                return text
+            raise ValueError(
+                f"{text!r} is not a chat id: use the channel's numeric id "
+                "(like -1001234567890) or its @username"
+            )
+        return value
+
+    @field_validator("channel_id")
+    @classmethod
+    def _channel_is_negative(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value >= 0:
+            raise ValueError(
+                f"{value} is a user id, not a channel: channel ids are negative (-100…)"
+            )
+        return value
+
+    @field_validator("editor_ids", mode="before")
+    @classmethod
+    def _editor_ids(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
+
+
+class XSettings(_Section):
+    api_base_url: str | None = Field(
+        None, description="Send X API calls here instead of api.twitter.com (fakes)."
+    )
+    consumer_key: SecretStr | None = Field(None, description="OAuth 1.0a consumer key.")
+    consumer_secret: SecretStr | None = Field(None, description="OAuth 1.0a consumer secret.")
+    access_token: SecretStr | None = Field(None, description="User access token.")
+    access_token_secret: SecretStr | None = Field(None, description="User access token secret.")
+    lang: Lang = Field("en", description="Which language of the issue goes to X.")
+    posts_per_15min: int = Field(100, gt=0, description="Quota before live headers correct it.")
+    posts_per_24h: int = Field(10_000, gt=0, description="Daily quota before headers correct it.")
+
+    @model_validator(mode="after")
+    def _all_keys_or_none(self) -> XSettings:
+        keys = self.credentials_given()
+        if any(keys) and not all(keys):
+            missing = [name for name, v in zip(_X_KEYS, keys, strict=True) if not v]
+            raise ValueError(
+                "X needs all four OAuth 1.0a keys or none; missing: " + ", ".join(missing)
+            )
+        return self
+
+    def credentials_given(self) -> tuple[bool, ...]:
+        return tuple(getattr(self, name) is not None for name in _X_KEYS)
+
+    @property
+    def enabled(self) -> bool:
+        return all(self.credentials_given())
+
+
+_X_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    telegram: TelegramSettings
+    x: XSettings = XSettings()
+    database_path: Path = Field(
+        default_factory=default_database_path, description="SQLite file (kept outside the repo)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Logging threshold."
+    )
+    log_format: Literal["kv", "json"] = Field("kv", description="key=value lines or JSON lines.")
+    heartbeat_seconds: float = Field(30, gt=0, description="How often the running bot beats.")
+
+    _toml_file: ClassVar[Path | None] = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if cls._toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
+        return tuple(sources)
+
+
+class ConfigError(Exception):
+    """Every problem found in the configuration, each with how to fix it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def render(self) -> str:
+        count = len(self.problems)
+        head = f"weeklybot: the configuration has {count} problem{'s' * (count != 1)}:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+def known_env_names() -> set[str]:
+    """Every `WEEKLYBOT_*` name the settings accept, upper-case."""
+    names = {CONFIG_FILE_VAR}
+    for name, field in Settings.model_fields.items():
+        names.add(f"{ENV_PREFIX}{name}".upper())
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub in annotation.model_fields:
+                names.add(f"{ENV_PREFIX}{name}__{sub}".upper())
+    return names
+
+
+def _dotenv_names(path: Path) -> Iterator[str]:
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        yield line.split("=", 1)[0].removeprefix("export ").strip()
+
+
+def _unknown_names(env: Mapping[str, str], dotenv: Path) -> list[str]:
+    known = known_env_names()
+    problems = []
+    seen = [(n, "environment") for n in env] + [(n, str(dotenv)) for n in _dotenv_names(dotenv)]
+    for name, where in seen:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        hint = difflib.get_close_matches(upper, known, n=1)
+        fix = f"did you mean {hint[0]}?" if hint else "remove it or see README, Configuration"
+        problems.append(f"{name} (in {where}): unknown setting; {fix}")
+    return problems
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part) for part in loc).upper()
+
+
+def _expand_missing_section(error: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Turn "telegram: missing" into one line per required field of the section."""
+    loc = tuple(error["loc"])
+    field = Settings.model_fields.get(str(loc[0])) if len(loc) == 1 else None
+    section = field.annotation if field is not None else None
+    if error["type"] != "missing" or not (
+        isinstance(section, type) and issubclass(section, BaseModel)
+    ):
+        return [error]
+    required = [n for n, f in section.model_fields.items() if f.is_required()]
+    return [{"type": "missing", "loc": (*loc, name)} for name in required]
+
+
+def _in_mapping(data: object, loc: tuple[int | str, ...]) -> bool:
+    for part in loc:
+        if not isinstance(data, Mapping) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _describe(
+    error: Mapping[str, Any], toml_file: Path | None, toml: Mapping[str, Any]
+) -> str | None:
+    loc = tuple(error["loc"])
+    dotted = ".".join(str(part) for part in loc)
+    kind = error["type"]
+    if kind == "missing":
+        return f"{dotted}: missing; set {_env_name(loc)} or {dotted} in the config file"
+    if kind == "extra_forbidden":
+        if not _in_mapping(toml, loc):
+            return None  # an unknown variable: the environment scan already said so
+        return f"{dotted}: unknown key in {toml_file}; remove it or see README, Configuration"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    secret = any(str(part).endswith(("token", "secret", "key")) for part in loc)
+    shown = "" if secret or isinstance(value, Mapping) else f" (got {str(value)[:60]!r})"
+    return f"{dotted}: {message}{shown}; fix {_env_name(loc)} or {dotted} in the config file"
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    dotenv: Path = Path(".env"),
+) -> Settings:
+    """Build the settings or raise `ConfigError` listing every wrong field.
+
+    `config_file` defaults to `$WEEKLYBOT_CONFIG`. `env` defaults to
+    `os.environ`; pydantic-settings itself always reads `os.environ`.
+    """
+    env = os.environ if env is None else env
+    if config_file is None and env.get(CONFIG_FILE_VAR):
+        config_file = Path(env[CONFIG_FILE_VAR])
+    problems = _unknown_names(env, dotenv)
+    toml: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            toml = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            problems.append(f"config file {config_file}: cannot be read ({exc.strerror})")
+            config_file = None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"config file {config_file}: not valid TOML ({exc})")
+            config_file = None
+    bound = type("BoundSettings", (Settings,), {"_toml_file": config_file})
+    try:
+        settings: Settings = bound(_env_file=dotenv if dotenv.is_file() else None)
+    except ValidationError as exc:
+        for error in exc.errors():
+            for item in _expand_missing_section(error):
+                line = _describe(item, config_file, toml)
+                if line is not None:
+                    problems.append(line)
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The secret strings, so that logging can scrub them wherever they appear."""
+    candidates = [
+        settings.telegram.token,
+        settings.x.consumer_key,
+        settings.x.consumer_secret,
+        settings.x.access_token,
+        settings.x.access_token_secret,
+    ]
+    return [s.get_secret_value() for s in candidates if s is not None and s.get_secret_value()]
+
+
+def render_settings(settings: Settings) -> str:
+    """The effective configuration as `key = value` lines, secrets masked."""
+    lines = []
+
+    def walk(prefix: str, model: BaseModel) -> None:
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            key = f"{prefix}{name}"
+            if isinstance(value, BaseModel):
+                walk(f"{key}.", value)
+            elif isinstance(value, SecretStr):
+                lines.append(f"{key} = {'**********' if value.get_secret_value() else '(empty)'}")
+            else:
+                lines.append(f"{key} = {value!r}")
+
+    walk("", settings)
+    return "\n".join(lines)
