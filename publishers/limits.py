@@ -10,6 +10,8 @@ import unicodedata
 
 from twitter_text import parse_tweet
 
+from publishers.telegram_html import parse_html, visible_text
+
 # Telegram Bot API (core.telegram.org/bots/api, PTB telegram.constants)
 TELEGRAM_TEXT_MAX = 4096  # code points after entity parsing and trimming
 TELEGRAM_CAPTION_MAX = 1024
@@ -32,3 +34,15 @@ def x_weighted_length(text: str) -> int:
     """
     result = parse_tweet(unicodedata.normalize("NFC", text))
     return int(result.weightedLength)
+
+
+def telegram_length(html: str) -> int:
+    """Return the length Telegram checks against its limits for an HTML text.
+
+    Code points of the visible text after parsing and trimming (tdlib counts
+    UTF-8 characters, not UTF-16 units); tags and escapes do not count.
+
+    Raises:
+        ValueError: (``HTMLParseError``) for HTML that Telegram would refuse.
+    """
+    return len(visible_text(parse_html(html).text))
