@@ -62,33 +62,14 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
 
 
-class KeyValueFormatter(logging.Formatter):
-    """`ts=… level=INFO logger=bot.app event="…" key=value` lines."""
+class _StructuredFormatter(logging.Formatter):
+    """Collect the event's fields, scrub each one, then render them."""
 
     def __init__(self, redact: Redactor) -> None:
         super().__init__()
         self._redact = redact
 
-    def format(self, record: logging.LogRecord) -> str:
-        parts = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "event": record.getMessage(),
-            **_fields(record),
-        }
-        if record.exc_info:
-            parts["exc"] = self.formatException(record.exc_info)
-        line = " ".join(f"{k}={_kv(v)}" for k, v in parts.items())
-        return self._redact(line)
-
-
-class JsonFormatter(logging.Formatter):
-    def __init__(self, redact: Redactor) -> None:
-        super().__init__()
-        self._redact = redact
-
-    def format(self, record: logging.LogRecord) -> str:
+    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
@@ -98,7 +79,26 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
-        return self._redact(json.dumps(doc, ensure_ascii=False, default=str))
+        return {
+            k: self._redact(v) if isinstance(v, str) else self._scrub(v) for k, v in doc.items()
+        }
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        return self._redact(str(value))
+
+
+class KeyValueFormatter(_StructuredFormatter):
+    """`ts=… level=INFO logger=bot.app event="…" key=value` lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(f"{k}={_kv(v)}" for k, v in self.fields(record).items())
+
+
+class JsonFormatter(_StructuredFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.fields(record), ensure_ascii=False, default=str)
 
 
 def _kv(value: object) -> str:
