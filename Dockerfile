@@ -1,0 +1,32 @@
+# weeklybot: one image, the four packages installed together.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY publishers ./publishers
+COPY data ./data
+RUN python -m venv /opt/weeklybot \
+ && /opt/weeklybot/bin/pip install --no-cache-dir --upgrade pip \
+ && /opt/weeklybot/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+# git: the repository source fetches the newsletter into a local mirror.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 weeklybot \
+ && mkdir -p /data \
+ && chown weeklybot:weeklybot /data
+COPY --from=build /opt/weeklybot /opt/weeklybot
+ENV PATH="/opt/weeklybot/bin:$PATH" \
+    PYTHONUNBUFFERED=1 \
+    WEEKLYBOT_DATABASE_PATH=/data/weeklybot.db
+USER weeklybot
+WORKDIR /home/weeklybot
+VOLUME ["/data"]
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["weeklybot", "healthcheck"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["weeklybot"]
+CMD ["run"]
