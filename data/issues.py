@@ -1,0 +1,232 @@
+"""Parsed issues in the database: upsert with change detection, and loading them back.
+
+An issue is stored as one `issues` row (issue-level fields and the section list as
+JSON) plus one `items` row per item. `content_hash` covers everything parsed, so a
+re-fetch that parses to the same issue is recognised as unchanged and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from bot.issue import Form, Image, Issue, Item, Lang, Link, Section, SectionKind
+from data.db import Database, When, to_ts
+
+
+@dataclass(frozen=True, slots=True)
+class IssueUpsert:
+    issue_id: int
+    created: bool  # first time this (number, lang) was seen
+    changed: bool  # created, or its content differs from what was stored
+
+
+def _issue_fields(issue: Issue) -> dict[str, Any]:
+    return {
+        "number": issue.number,
+        "date": issue.date.isoformat() if issue.date else None,
+        "lang": issue.lang,
+        "form": issue.form,
+        "title": issue.title,
+        "intro": list(issue.intro),
+        "stated_counts": [[kind, count] for kind, count in issue.stated_counts],
+        "warnings": list(issue.warnings),
+        "sections": [{"kind": s.kind, "heading": s.heading} for s in issue.sections],
+    }
+
+
+def _item_fields(kind: SectionKind, item: Item) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "idx": item.index,
+        "number_as_written": item.number_as_written,
+        "title": item.title,
+        "url": item.url,
+        "lang_tag": item.lang_tag,
+        "description": item.description,
+        "description_md": item.description_md,
+        "stars": list(item.stars),
+        "stars_as_written": list(item.stars_as_written),
+        "credit": item.credit,
+        "flags": sorted(item.flags),
+        "images": [{"url": i.url, "alt": i.alt} for i in item.images],
+        "sub_links": [{"title": link.title, "url": link.url} for link in item.sub_links],
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def issue_content_hash(issue: Issue) -> str:
+    """Hash everything the parser produced, in a canonical form."""
+    items = [_item_fields(section.kind, item) for section, item in issue.items()]
+    canonical = _dumps({"issue": _issue_fields(issue), "items": items})
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_JSON_ITEM_COLUMNS = ("stars", "stars_as_written", "flags", "images", "sub_links")
+_ITEM_COLUMNS = (
+    "kind",
+    "idx",
+    "number_as_written",
+    "title",
+    "url",
+    "lang_tag",
+    "description",
+    "description_md",
+    *_JSON_ITEM_COLUMNS,
+    "credit",
+)
+
+
+def _item_from_row(row: Any) -> Item:
+    return Item(
+        index=row["idx"],
+        number_as_written=row["number_as_written"],
+        title=row["title"],
+        url=row["url"],
+        lang_tag=row["lang_tag"],
+        description=row["description"],
+        description_md=row["description_md"],
+        images=tuple(Image(url=i["url"], alt=i["alt"]) for i in json.loads(row["images"])),
+        stars=tuple(json.loads(row["stars"])),
+        stars_as_written=tuple(json.loads(row["stars_as_written"])),
+        credit=row["credit"],
+        sub_links=tuple(
+            Link(title=link["title"], url=link["url"]) for link in json.loads(row["sub_links"])
+        ),
+        flags=frozenset(json.loads(row["flags"])),
+    )
+
+
+def _issue_from_rows(parsed: dict[str, Any], items: Sequence[Any]) -> Issue:
+    by_kind: dict[str, list[Item]] = {}
+    for row in items:
+        by_kind.setdefault(row["kind"], []).append(_item_from_row(row))
+    sections = tuple(
+        Section(
+            kind=cast(SectionKind, s["kind"]),
+            heading=s["heading"],
+            items=tuple(sorted(by_kind.get(s["kind"], []), key=lambda item: item.index)),
+        )
+        for s in parsed["sections"]
+    )
+    return Issue(
+        number=parsed["number"],
+        date=dt.date.fromisoformat(parsed["date"]) if parsed["date"] else None,
+        lang=cast(Lang, parsed["lang"]),
+        form=cast(Form, parsed["form"]),
+        title=parsed["title"],
+        sections=sections,
+        intro=tuple(parsed["intro"]),
+        stated_counts=tuple((cast(SectionKind, k), int(n)) for k, n in parsed["stated_counts"]),
+        warnings=tuple(parsed["warnings"]),
+    )
+
+
+class IssueStore:
+    """Store and load parsed issues of one `Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(
+        self,
+        issue: Issue,
+        *,
+        now: When,
+        source_path: str | None = None,
+        raw: str | None = None,
+    ) -> IssueUpsert:
+        """Insert or replace the issue keyed by (number, lang); report whether it changed.
+
+        An unchanged issue (same content hash) is left alone, `raw` and `source_path`
+        included, so a re-fetch costs one read.
+
+        Raises:
+            ValueError: the issue has no number (nothing to key it by).
+        """
+        if issue.number is None:
+            raise ValueError("an issue without a number cannot be stored")
+        at = to_ts(now)
+        content_hash = issue_content_hash(issue)
+        fields = _issue_fields(issue)
+        async with self._db.transaction() as tx:
+            existing = await tx.fetchone(
+                "SELECT id, content_hash FROM issues WHERE number = ? AND lang = ?",
+                (issue.number, issue.lang),
+            )
+            if existing is not None and existing["content_hash"] == content_hash:
+                return IssueUpsert(issue_id=existing["id"], created=False, changed=False)
+            values = (
+                fields["date"],
+                issue.form,
+                issue.title,
+                source_path,
+                content_hash,
+                raw,
+                _dumps(fields),
+                at,
+            )
+            if existing is None:
+                issue_id = await tx.insert(
+                    "INSERT INTO issues (date, form, title, source_path, content_hash, raw,"
+                    " parsed, updated_at, number, lang, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, issue.number, issue.lang, at),
+                )
+            else:
+                issue_id = int(existing["id"])
+                await tx.execute(
+                    "UPDATE issues SET date = ?, form = ?, title = ?, source_path = ?,"
+                    " content_hash = ?, raw = ?, parsed = ?, updated_at = ? WHERE id = ?",
+                    (*values, issue_id),
+                )
+                await tx.execute("DELETE FROM items WHERE issue_id = ?", (issue_id,))
+            placeholders = ", ".join("?" for _ in range(len(_ITEM_COLUMNS) + 1))
+            for section, item in issue.items():
+                item_fields = _item_fields(section.kind, item)
+                await tx.execute(
+                    f"INSERT INTO items (issue_id, {', '.join(_ITEM_COLUMNS)})"  # noqa: S608
+                    f" VALUES ({placeholders})",
+                    (
+                        issue_id,
+                        *(
+                            _dumps(item_fields[c]) if c in _JSON_ITEM_COLUMNS else item_fields[c]
+                            for c in _ITEM_COLUMNS
+                        ),
+                    ),
+                )
+            return IssueUpsert(issue_id=issue_id, created=existing is None, changed=True)
+
+    async def load(self, number: int, lang: Lang) -> Issue | None:
+        """Rebuild the stored issue exactly as it was upserted."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT id, parsed FROM issues WHERE number = ? AND lang = ?", (number, lang)
+            )
+            if row is None:
+                return None
+            items = await tx.fetchall(
+                "SELECT * FROM items WHERE issue_id = ? ORDER BY id", (row["id"],)
+            )
+        return _issue_from_rows(json.loads(row["parsed"]), items)
+
+    async def content_hash(self, number: int, lang: Lang) -> str | None:
+        """The stored hash, to compare with `issue_content_hash` of a fresh parse."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT content_hash FROM issues WHERE number = ? AND lang = ?", (number, lang)
+            )
+        return None if row is None else str(row["content_hash"])
+
+    async def latest_number(self, lang: Lang) -> int | None:
+        """The highest stored issue number in `lang`."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone("SELECT max(number) AS n FROM issues WHERE lang = ?", (lang,))
+        return None if row is None or row["n"] is None else int(row["n"])

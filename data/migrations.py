@@ -1,0 +1,249 @@
+"""Forward-only schema migrations: an ordered registry, applied one transaction each.
+
+Each `Migration` is numbered; `migrate` applies the ones a database has not seen, in
+order, each in its own `BEGIN IMMEDIATE` transaction together with its row in
+`schema_version`. A migration that fails leaves no trace (its DDL is rolled back with
+it: SQLite's DDL is transactional) and the version stays where it was. Never edit a
+migration that has shipped; add the next number.
+
+A database stamped with a version this code does not know was written by newer code;
+`migrate` refuses it (`SchemaTooNewError`) rather than guess.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from data.db import Database, StorageError, Tx, When, to_ts
+
+MigrationStep = str | Callable[[Tx], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    step: MigrationStep  # SQL statements, or a coroutine for data changes
+
+
+class SchemaTooNewError(StorageError):
+    """The database was migrated by newer code than this one."""
+
+
+_FOUNDATION = """
+CREATE TABLE source_state (
+    name TEXT PRIMARY KEY,
+    cursor TEXT,                    -- revision/commit/last entry id, whatever the source uses
+    etag TEXT,
+    last_modified TEXT,
+    last_success_at REAL,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
+    updated_at REAL NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+    user_id INTEGER PRIMARY KEY,    -- Telegram user id
+    username TEXT,
+    first_name TEXT,
+    role TEXT NOT NULL DEFAULT 'reader' CHECK (role IN ('reader', 'editor')),
+    blocked INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1)),
+    first_seen_at REAL NOT NULL,
+    last_seen_at REAL NOT NULL
+) STRICT;
+CREATE INDEX users_by_role ON users (role);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+) STRICT;
+CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
+
+CREATE TABLE heartbeat (
+    component TEXT PRIMARY KEY,
+    beat_at REAL NOT NULL
+) STRICT;
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL CHECK (json_valid(payload)),
+    state TEXT NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'in_doubt', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    lease_owner TEXT,
+    lease_expires_at REAL,
+    last_error TEXT,
+    remote_id TEXT,
+    group_key TEXT,
+    seq INTEGER,
+    depends_on INTEGER REFERENCES outbox (id),
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    sent_at REAL,
+    UNIQUE (idempotency_key, target),
+    UNIQUE (target, group_key, seq),
+    CHECK ((group_key IS NULL) = (seq IS NULL)),
+    CHECK (state <> 'sending' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL)),
+    CHECK (state <> 'sent' OR sent_at IS NOT NULL)
+) STRICT;
+CREATE INDEX outbox_due ON outbox (target, state, next_attempt_at);
+CREATE INDEX outbox_by_state ON outbox (state, target);
+CREATE INDEX outbox_leases ON outbox (lease_expires_at) WHERE state = 'sending';
+
+CREATE TABLE outbox_events (
+    id INTEGER PRIMARY KEY,
+    outbox_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+    at REAL NOT NULL,
+    from_state TEXT,                -- NULL when the row was created
+    to_state TEXT NOT NULL,
+    actor TEXT NOT NULL,            -- lease owner, 'reaper', or an editor
+    detail TEXT
+) STRICT;
+CREATE INDEX outbox_events_by_row ON outbox_events (outbox_id, id);
+"""
+
+_ISSUES = """
+CREATE TABLE issues (
+    id INTEGER PRIMARY KEY,
+    number INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    date TEXT,                      -- ISO date
+    form TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source_path TEXT,
+    content_hash TEXT NOT NULL,     -- sha256 of `parsed` + items: what "changed" means
+    raw TEXT,                       -- the Markdown as fetched, for re-parsing later
+    parsed TEXT NOT NULL CHECK (json_valid(parsed)),  -- issue-level fields and sections
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (number, lang)
+) STRICT;
+
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    issue_id INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    number_as_written TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    lang_tag TEXT,
+    description TEXT NOT NULL,
+    description_md TEXT NOT NULL,
+    stars TEXT NOT NULL CHECK (json_valid(stars)),
+    stars_as_written TEXT NOT NULL CHECK (json_valid(stars_as_written)),
+    credit TEXT,
+    flags TEXT NOT NULL CHECK (json_valid(flags)),
+    images TEXT NOT NULL CHECK (json_valid(images)),
+    sub_links TEXT NOT NULL CHECK (json_valid(sub_links)),
+    UNIQUE (issue_id, kind, idx)
+) STRICT;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "foundation", _FOUNDATION),
+    Migration(2, "issues and items", _ISSUES),
+)
+
+_SCHEMA_VERSION = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at REAL NOT NULL
+) STRICT
+"""
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """Cut a script into single statements, honouring strings, comments and triggers.
+
+    Needed because `sqlite3.executescript` commits any open transaction first, which
+    would break "one transaction per migration".
+    """
+    start = 0
+    for end, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start : end + 1]):
+            statement = script[start : end + 1].strip()
+            if statement != ";":
+                yield statement
+            start = end + 1
+    rest = script[start:].strip()
+    if rest and any(
+        not line.lstrip().startswith("--") for line in rest.splitlines() if line.strip()
+    ):
+        raise ValueError(f"incomplete SQL statement at the end of the script: {rest[:60]!r}")
+
+
+def _check_registry(migrations: Sequence[Migration]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migration versions must be 1, 2, 3… in order; got {versions}")
+
+
+async def current_version(db: Database) -> int:
+    """Return the highest applied migration version (0 for an empty database)."""
+    async with db.transaction() as tx:
+        await tx.execute(_SCHEMA_VERSION)
+        row = await tx.fetchone("SELECT coalesce(max(version), 0) AS v FROM schema_version")
+    return int(row["v"]) if row else 0
+
+
+async def pending(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[Migration]:
+    """List the migrations not yet applied, in the order `migrate` would apply them."""
+    _check_registry(migrations)
+    version = await current_version(db)
+    _refuse_newer(version, migrations)
+    return [m for m in migrations if m.version > version]
+
+
+def _refuse_newer(version: int, migrations: Sequence[Migration]) -> None:
+    known = migrations[-1].version if migrations else 0
+    if version > known:
+        raise SchemaTooNewError(
+            f"database schema is at version {version}, this code knows up to {known}: "
+            "run the newer weeklybot, or restore a backup made by this version"
+        )
+
+
+async def migrate(
+    db: Database, migrations: Sequence[Migration] = MIGRATIONS, *, now: When
+) -> list[int]:
+    """Apply pending migrations in order; return the versions applied (empty: no-op).
+
+    Each migration re-reads the version inside its own write transaction, so two
+    processes starting at once do not apply the same migration twice.
+
+    Raises:
+        SchemaTooNewError: the database is ahead of `migrations`.
+        sqlite3.Error: a migration failed; it was rolled back, earlier ones stay.
+    """
+    _check_registry(migrations)
+    applied: list[int] = []
+    for migration in await pending(db, migrations):
+        async with db.transaction() as tx:
+            row = await tx.fetchone("SELECT coalesce(max(version), 0) AS v FROM schema_version")
+            version = int(row["v"]) if row else 0
+            _refuse_newer(version, migrations)
+            if version >= migration.version:
+                continue
+            if isinstance(migration.step, str):
+                for statement in split_statements(migration.step):
+                    await tx.execute(statement)
+            else:
+                await migration.step(tx)
+            await tx.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, to_ts(now)),
+            )
+        applied.append(migration.version)
+    return applied

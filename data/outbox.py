@@ -1,0 +1,626 @@
+"""The outbox: one row per (post, target), so that nothing is lost and nothing is doubled.
+
+States and the only legal moves (every move is a conditional UPDATE, so a racing or
+late caller changes nothing and gets ``False``/``None``)::
+
+    enqueue ──> queued ──claim_next──> sending ──mark_sent──────> sent
+                  ^                     │ │ │
+                  └────mark_retry───────┘ │ └──mark_failed──────> failed ──requeue──> queued
+                  │                       └──mark_in_doubt/reap─> in_doubt
+                  └──resolve_in_doubt(as_sent=False)─────────────── in_doubt
+                                  resolve_in_doubt(as_sent=True):  in_doubt ──> sent
+    cancel: queued | failed | in_doubt ──> cancelled
+
+`sending` means "a worker holds a lease and may be talking to the platform right now".
+If the lease runs out, nobody knows whether the post went out, so `reap_expired_leases`
+moves it to `in_doubt` for an editor to decide ([Mark as sent] or [Post again]) instead
+of retrying and risking a double post. One exception, because the truth beats a guess:
+the worker that held the lease may still report success with `mark_sent` while the row
+is `in_doubt` and no one has resolved it yet.
+
+Ordering: rows sharing a `group_key` (the parts of a digest, an X thread) are sent in
+`seq` order; a part is claimable only when every earlier part of its group is `sent`.
+`depends_on` makes a row wait for another row (an X reply to an earlier post); the
+claimed `OutboxRow.parent_remote_id` carries the platform id to reply to.
+
+Workers pass an `owner` unique to the process run (host, pid and a random suffix), so a
+restarted worker cannot mistake its predecessor's lease for its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
+
+from data.audit import insert_audit
+from data.db import Database, Tx, When, to_ts
+
+OutboxState = Literal["queued", "sending", "sent", "failed", "in_doubt", "cancelled"]
+OUTBOX_STATES: tuple[OutboxState, ...] = get_args(OutboxState)
+REAPER = "reaper"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """A post to enqueue: already formatted for its one target."""
+
+    idempotency_key: str  # "issue:106:zh:articles:3", "submission:42"
+    target: str  # "telegram", "x"
+    kind: str  # "item", "digest", "notice"…
+    payload: Mapping[str, Any]
+    group_key: str | None = None  # with seq: parts sent strictly in order
+    seq: int | None = None
+    depends_on: int | None = None  # outbox id that must be sent first
+    not_before: When | None = None  # earliest send time; default: now
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    idempotency_key: str
+    target: str
+    kind: str
+    payload: Mapping[str, Any]
+    state: OutboxState
+    attempts: int
+    next_attempt_at: float
+    lease_owner: str | None
+    lease_expires_at: float | None
+    last_error: str | None
+    remote_id: str | None  # the platform's message/post id once sent
+    group_key: str | None
+    seq: int | None
+    depends_on: int | None
+    # remote id of `depends_on`, else of the previous part of the group: what to reply to
+    parent_remote_id: str | None
+    created_at: float
+    updated_at: float
+    sent_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    id: int
+    outbox_id: int
+    at: float
+    from_state: OutboxState | None
+    to_state: OutboxState
+    actor: str
+    detail: str | None
+
+
+_SELECT_ROW = """
+SELECT o.*,
+    CASE WHEN o.depends_on IS NOT NULL
+        THEN (SELECT d.remote_id FROM outbox d WHERE d.id = o.depends_on)
+        ELSE (SELECT p.remote_id FROM outbox p
+              WHERE p.target = o.target AND p.group_key = o.group_key AND p.seq < o.seq
+              ORDER BY p.seq DESC LIMIT 1)
+    END AS parent_remote_id
+FROM outbox o
+"""
+
+# The oldest due queued row of a target whose group predecessors and dependency are sent.
+_CLAIM = """
+UPDATE outbox
+SET state = 'sending', lease_owner = :owner, lease_expires_at = :expires,
+    attempts = attempts + 1, updated_at = :now
+WHERE state = 'queued' AND id = (
+    SELECT o.id FROM outbox o
+    WHERE o.target = :target AND o.state = 'queued' AND o.next_attempt_at <= :now
+      AND (o.group_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox p
+            WHERE p.target = o.target AND p.group_key = o.group_key
+              AND p.seq < o.seq AND p.state <> 'sent'))
+      AND (o.depends_on IS NULL OR EXISTS (
+            SELECT 1 FROM outbox d WHERE d.id = o.depends_on AND d.state = 'sent'))
+    ORDER BY o.id
+    LIMIT 1)
+RETURNING id
+"""
+
+
+def _row(row: Any) -> OutboxRow:
+    return OutboxRow(
+        id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        target=row["target"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=row["lease_expires_at"],
+        last_error=row["last_error"],
+        remote_id=row["remote_id"],
+        group_key=row["group_key"],
+        seq=row["seq"],
+        depends_on=row["depends_on"],
+        parent_remote_id=row["parent_remote_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+async def _event(
+    tx: Tx,
+    outbox_id: int,
+    *,
+    at: float,
+    from_state: OutboxState | None,
+    to_state: OutboxState,
+    actor: str,
+    detail: str | None = None,
+) -> None:
+    await tx.execute(
+        "INSERT INTO outbox_events (outbox_id, at, from_state, to_state, actor, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (outbox_id, at, from_state, to_state, actor, detail),
+    )
+
+
+async def _fetch(tx: Tx, outbox_id: int) -> OutboxRow | None:
+    row = await tx.fetchone(_SELECT_ROW + " WHERE o.id = ?", (outbox_id,))
+    return _row(row) if row is not None else None
+
+
+class OutboxStore:
+    """Typed, race-safe operations on the outbox table of one `Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---- producing -------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        *,
+        idempotency_key: str,
+        target: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        now: When,
+        group_key: str | None = None,
+        seq: int | None = None,
+        depends_on: int | None = None,
+        not_before: When | None = None,
+    ) -> int | None:
+        """Queue a post once; return its id, or None if (key, target) was already queued.
+
+        Re-enqueueing after a crash or a re-parse is therefore harmless.
+        """
+        post = NewPost(
+            idempotency_key, target, kind, payload, group_key, seq, depends_on, not_before
+        )
+        async with self._db.transaction() as tx:
+            return await self._insert(tx, post, to_ts(now))
+
+    async def enqueue_many(self, posts: Sequence[NewPost], *, now: When) -> list[int | None]:
+        """Queue several posts in one transaction (all or none); ids as in `enqueue`."""
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            return [await self._insert(tx, post, at) for post in posts]
+
+    @staticmethod
+    async def _insert(tx: Tx, post: NewPost, now: float) -> int | None:
+        if (post.group_key is None) != (post.seq is None):
+            raise ValueError("group_key and seq go together")
+        due = now if post.not_before is None else to_ts(post.not_before)
+        row = await tx.fetchone(
+            "INSERT INTO outbox (idempotency_key, target, kind, payload, next_attempt_at,"
+            " group_key, seq, depends_on, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (idempotency_key, target) DO NOTHING RETURNING id",
+            (
+                post.idempotency_key,
+                post.target,
+                post.kind,
+                json.dumps(dict(post.payload), ensure_ascii=False),
+                due,
+                post.group_key,
+                post.seq,
+                post.depends_on,
+                now,
+                now,
+            ),
+        )
+        if row is None:
+            return None
+        outbox_id = int(row["id"])
+        await _event(tx, outbox_id, at=now, from_state=None, to_state="queued", actor="enqueue")
+        return outbox_id
+
+    # ---- the worker's side -----------------------------------------------------
+
+    async def claim_next(
+        self, target: str, *, owner: str, lease_seconds: float, now: When
+    ) -> OutboxRow | None:
+        """Take the oldest due, unblocked `queued` row of `target` for `owner`.
+
+        The row becomes `sending` with a lease until now + `lease_seconds`; attempts
+        goes up by one. Atomic across connections and processes: the UPDATE re-checks
+        `state = 'queued'` under SQLite's write lock, so two workers never get one row.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            claimed = await tx.fetchone(
+                _CLAIM,
+                {"owner": owner, "expires": at + lease_seconds, "now": at, "target": target},
+            )
+            if claimed is None:
+                return None
+            outbox_id = int(claimed["id"])
+            await _event(tx, outbox_id, at=at, from_state="queued", to_state="sending", actor=owner)
+            return await _fetch(tx, outbox_id)
+
+    async def mark_sent(self, outbox_id: int, *, owner: str, remote_id: str, now: When) -> bool:
+        """Record that `owner` posted the row; False if the lease is no longer its own.
+
+        Also accepted from `in_doubt` when `owner` held the lease that expired and no
+        editor has decided yet: the worker was slow, not dead, and the post is out.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            # The write lock is held from BEGIN IMMEDIATE, so this read cannot go stale.
+            before = await tx.fetchone(
+                "SELECT state FROM outbox WHERE id = ? AND lease_owner = ?"
+                " AND state IN ('sending', 'in_doubt')",
+                (outbox_id, owner),
+            )
+            if before is None:
+                return False
+            await tx.execute(
+                "UPDATE outbox SET state = 'sent', remote_id = ?, sent_at = ?, updated_at = ?,"
+                " lease_expires_at = NULL WHERE id = ?",
+                (remote_id, at, at, outbox_id),
+            )
+            await _event(
+                tx,
+                outbox_id,
+                at=at,
+                from_state=before["state"],
+                to_state="sent",
+                actor=owner,
+                detail=f"remote_id={remote_id}",
+            )
+            return True
+
+    async def mark_retry(
+        self, outbox_id: int, *, owner: str, error: str, next_attempt_at: When, now: When
+    ) -> bool:
+        """Put the row back in the queue after a failure the platform says is temporary.
+
+        Only for failures where the post certainly did not go out (a 429, a refused
+        connection); anything ambiguous (a timeout after sending) is `mark_in_doubt`.
+        """
+        return await self._from_sending(
+            outbox_id,
+            owner=owner,
+            to_state="queued",
+            error=error,
+            now=now,
+            extra_sets="next_attempt_at = :next, lease_owner = NULL,",
+            extra_params={"next": to_ts(next_attempt_at)},
+        )
+
+    async def mark_failed(self, outbox_id: int, *, owner: str, error: str, now: When) -> bool:
+        """Give up on the row: the platform refused it for good (bad request, too long)."""
+        return await self._from_sending(
+            outbox_id, owner=owner, to_state="failed", error=error, now=now
+        )
+
+    async def mark_in_doubt(self, outbox_id: int, *, owner: str, error: str, now: When) -> bool:
+        """Hand the row to an editor: the send may or may not have reached the platform."""
+        return await self._from_sending(
+            outbox_id, owner=owner, to_state="in_doubt", error=error, now=now
+        )
+
+    async def _from_sending(
+        self,
+        outbox_id: int,
+        *,
+        owner: str,
+        to_state: OutboxState,
+        error: str,
+        now: When,
+        extra_sets: str = "",
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> bool:
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE outbox SET state = :to, last_error = :error, updated_at = :now,"  # noqa: S608 - fixed fragments only
+                f" {extra_sets} lease_expires_at = NULL"
+                " WHERE id = :id AND state = 'sending' AND lease_owner = :owner",
+                {
+                    "to": to_state,
+                    "error": error,
+                    "now": at,
+                    "id": outbox_id,
+                    "owner": owner,
+                    **(extra_params or {}),
+                },
+            )
+            if not changed:
+                return False
+            await _event(
+                tx,
+                outbox_id,
+                at=at,
+                from_state="sending",
+                to_state=to_state,
+                actor=owner,
+                detail=error,
+            )
+            return True
+
+    async def reap_expired_leases(self, *, now: When) -> list[OutboxRow]:
+        """Move `sending` rows whose lease ran out to `in_doubt` and return them.
+
+        Their worker died or hung mid-send; only an editor can tell whether the post went
+        out. Leases still running are not touched, whoever holds them.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            reaped = await tx.fetchall(
+                "UPDATE outbox SET state = 'in_doubt', updated_at = :now,"
+                " last_error = 'lease of ' || lease_owner || ' expired mid-send',"
+                " lease_expires_at = NULL"
+                " WHERE state = 'sending' AND lease_expires_at <= :now RETURNING id",
+                {"now": at},
+            )
+            rows: list[OutboxRow] = []
+            for item in sorted(reaped, key=lambda r: int(r["id"])):
+                await _event(
+                    tx,
+                    item["id"],
+                    at=at,
+                    from_state="sending",
+                    to_state="in_doubt",
+                    actor=REAPER,
+                    detail="lease expired",
+                )
+                row = await _fetch(tx, item["id"])
+                if row is not None:
+                    rows.append(row)
+            return rows
+
+    async def next_due_at(self, target: str) -> float | None:
+        """When the earliest queued row of `target` becomes due (None: nothing queued).
+
+        Ignores group blocking, so a worker may wake up to find nothing claimable yet.
+        """
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT min(next_attempt_at) AS due FROM outbox"
+                " WHERE target = ? AND state = 'queued'",
+                (target,),
+            )
+        return None if row is None or row["due"] is None else float(row["due"])
+
+    # ---- the editor's side -----------------------------------------------------
+
+    async def resolve_in_doubt(
+        self,
+        outbox_id: int,
+        *,
+        as_sent: bool,
+        actor: str,
+        now: When,
+        remote_id: str | None = None,
+    ) -> bool:
+        """Settle an `in_doubt` row: [Mark as sent] → `sent`, [Post again] → `queued`.
+
+        False when the row is not in doubt any more (a double press, a late `mark_sent`).
+        """
+        at = to_ts(now)
+        if as_sent:
+            sets = "state = 'sent', sent_at = :now, remote_id = coalesce(:remote_id, remote_id)"
+        else:
+            sets = "state = 'queued', next_attempt_at = :now, lease_owner = NULL"
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE outbox SET {sets}, updated_at = :now"  # noqa: S608 - fixed fragments only
+                " WHERE id = :id AND state = 'in_doubt'",
+                {"now": at, "remote_id": remote_id, "id": outbox_id},
+            )
+            if not changed:
+                return False
+            to_state: OutboxState = "sent" if as_sent else "queued"
+            await _event(
+                tx, outbox_id, at=at, from_state="in_doubt", to_state=to_state, actor=actor
+            )
+            await insert_audit(
+                tx,
+                actor=actor,
+                action="outbox.mark_sent" if as_sent else "outbox.post_again",
+                subject=f"outbox:{outbox_id}",
+                details={"remote_id": remote_id} if remote_id else None,
+                now=at,
+            )
+            return True
+
+    async def requeue(self, outbox_id: int, *, actor: str, now: When) -> bool:
+        """Send a `failed` row again (after an editor fixed the cause)."""
+        return await self._editor_move(
+            outbox_id,
+            from_states=("failed",),
+            to_state="queued",
+            sets="next_attempt_at = :now, lease_owner = NULL",
+            action="outbox.requeue",
+            actor=actor,
+            now=now,
+        )
+
+    async def cancel(
+        self, outbox_id: int, *, actor: str, now: When, reason: str | None = None
+    ) -> bool:
+        """Never send this row. Refused while `sending` (a worker is mid-call) or done.
+
+        Later parts of its group stay blocked; see `cancel_group`.
+        """
+        return await self._editor_move(
+            outbox_id,
+            from_states=("queued", "failed", "in_doubt"),
+            to_state="cancelled",
+            sets="lease_owner = NULL",
+            action="outbox.cancel",
+            actor=actor,
+            now=now,
+            reason=reason,
+        )
+
+    async def cancel_group(
+        self, target: str, group_key: str, *, actor: str, now: When, reason: str | None = None
+    ) -> list[int]:
+        """Cancel every unsent, unleased part of a group; return the ids cancelled."""
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT id, state FROM outbox WHERE target = ? AND group_key = ?"
+                " AND state IN ('queued', 'failed', 'in_doubt') ORDER BY seq",
+                (target, group_key),
+            )
+            for row in rows:
+                await tx.execute(
+                    "UPDATE outbox SET state = 'cancelled', lease_owner = NULL, updated_at = ?"
+                    " WHERE id = ?",
+                    (at, row["id"]),
+                )
+                await _event(
+                    tx,
+                    row["id"],
+                    at=at,
+                    from_state=row["state"],
+                    to_state="cancelled",
+                    actor=actor,
+                    detail=reason,
+                )
+            ids = [int(row["id"]) for row in rows]
+            await insert_audit(
+                tx,
+                actor=actor,
+                action="outbox.cancel_group",
+                subject=f"group:{target}:{group_key}",
+                details={"ids": ids, "reason": reason},
+                now=at,
+            )
+            return ids
+
+    async def _editor_move(
+        self,
+        outbox_id: int,
+        *,
+        from_states: tuple[OutboxState, ...],
+        to_state: OutboxState,
+        sets: str,
+        action: str,
+        actor: str,
+        now: When,
+        reason: str | None = None,
+    ) -> bool:
+        at = to_ts(now)
+        placeholders = ", ".join("?" for _ in from_states)
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                f"SELECT state FROM outbox WHERE id = ? AND state IN ({placeholders})",  # noqa: S608
+                (outbox_id, *from_states),
+            )
+            if row is None:
+                return False
+            await tx.execute(
+                f"UPDATE outbox SET state = :to, {sets}, updated_at = :now"  # noqa: S608 - fixed fragments only
+                " WHERE id = :id",
+                {"to": to_state, "now": at, "id": outbox_id},
+            )
+            await _event(
+                tx,
+                outbox_id,
+                at=at,
+                from_state=row["state"],
+                to_state=to_state,
+                actor=actor,
+                detail=reason,
+            )
+            await insert_audit(
+                tx,
+                actor=actor,
+                action=action,
+                subject=f"outbox:{outbox_id}",
+                details={"from": row["state"], "reason": reason}
+                if reason
+                else {"from": row["state"]},
+                now=at,
+            )
+            return True
+
+    # ---- reading ---------------------------------------------------------------
+
+    async def get(self, outbox_id: int) -> OutboxRow | None:
+        async with self._db.transaction(write=False) as tx:
+            return await _fetch(tx, outbox_id)
+
+    async def get_by_key(self, target: str, idempotency_key: str) -> OutboxRow | None:
+        """Find a row by what it is rather than by id (after an enqueue returned None)."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                _SELECT_ROW + " WHERE o.target = ? AND o.idempotency_key = ?",
+                (target, idempotency_key),
+            )
+        return _row(row) if row is not None else None
+
+    async def list_by_state(
+        self, state: OutboxState, target: str | None = None, *, limit: int = 100
+    ) -> list[OutboxRow]:
+        """Rows in `state` (of one target, or all), oldest first."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                _SELECT_ROW + " WHERE o.state = :state AND (:target IS NULL OR o.target = :target)"
+                " ORDER BY o.id LIMIT :limit",
+                {"state": state, "target": target, "limit": limit},
+            )
+        return [_row(row) for row in rows]
+
+    async def counts(self) -> dict[str, dict[OutboxState, int]]:
+        """Row counts per target and state (states with no rows are left out)."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT target, state, count(*) AS n FROM outbox GROUP BY target, state"
+            )
+        result: dict[str, dict[OutboxState, int]] = {}
+        for row in rows:
+            result.setdefault(row["target"], {})[cast(OutboxState, row["state"])] = row["n"]
+        return result
+
+    async def remote_id_of(self, target: str, group_key: str, seq: int) -> str | None:
+        """The platform id of one sent part of a group (what the next X part replies to)."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT remote_id FROM outbox WHERE target = ? AND group_key = ? AND seq = ?"
+                " AND state = 'sent'",
+                (target, group_key, seq),
+            )
+        return None if row is None else cast("str | None", row["remote_id"])
+
+    async def events(self, outbox_id: int) -> list[OutboxEvent]:
+        """The row's history, oldest first."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT * FROM outbox_events WHERE outbox_id = ? ORDER BY id", (outbox_id,)
+            )
+        return [
+            OutboxEvent(
+                id=row["id"],
+                outbox_id=row["outbox_id"],
+                at=row["at"],
+                from_state=row["from_state"],
+                to_state=row["to_state"],
+                actor=row["actor"],
+                detail=row["detail"],
+            )
+            for row in rows
+        ]

@@ -1,0 +1,232 @@
+"""The `Store` facade: every typed read and write the rest of weeklybot needs.
+
+`Store(db).outbox` and `Store(db).issues` hold the two larger repositories; source
+state, users, the audit log, the heartbeat and backups live here. Nothing returned
+is a cursor or a row object: only frozen dataclasses and plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from data.audit import AuditEntry, insert_audit, select_audit
+from data.db import Database, When, to_ts
+from data.issues import IssueStore
+from data.outbox import OutboxStore
+
+Role = Literal["reader", "editor"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """Where a watched source was left: enough to ask it "anything new since?"."""
+
+    name: str  # "github:chinesehuazhou/python-weekly", "rss:zh"
+    cursor: str | None = None  # commit sha, revision, last entry id
+    etag: str | None = None
+    last_modified: str | None = None  # the HTTP header, verbatim
+    last_success_at: float | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: int
+    username: str | None
+    first_name: str | None
+    role: Role
+    blocked: bool
+    first_seen_at: float
+    last_seen_at: float
+
+
+def _user(row: Any) -> User:
+    return User(
+        user_id=row["user_id"],
+        username=row["username"],
+        first_name=row["first_name"],
+        role=cast(Role, row["role"]),
+        blocked=bool(row["blocked"]),
+        first_seen_at=row["first_seen_at"],
+        last_seen_at=row["last_seen_at"],
+    )
+
+
+class Store:
+    """Typed access to one opened and migrated `Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.outbox = OutboxStore(db)
+        self.issues = IssueStore(db)
+
+    # ---- sources ---------------------------------------------------------------
+
+    async def get_source_state(self, name: str) -> SourceState | None:
+        async with self.db.transaction(write=False) as tx:
+            row = await tx.fetchone("SELECT * FROM source_state WHERE name = ?", (name,))
+        if row is None:
+            return None
+        return SourceState(
+            name=row["name"],
+            cursor=row["cursor"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            last_success_at=row["last_success_at"],
+            last_error=row["last_error"],
+            consecutive_failures=row["consecutive_failures"],
+            updated_at=row["updated_at"],
+        )
+
+    async def put_source_state(self, state: SourceState, *, now: When) -> None:
+        """Save the whole state of a source (`updated_at` is set to `now`)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO source_state (name, cursor, etag, last_modified, last_success_at,"
+                " last_error, consecutive_failures, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor,"
+                " etag = excluded.etag, last_modified = excluded.last_modified,"
+                " last_success_at = excluded.last_success_at, last_error = excluded.last_error,"
+                " consecutive_failures = excluded.consecutive_failures,"
+                " updated_at = excluded.updated_at",
+                (
+                    state.name,
+                    state.cursor,
+                    state.etag,
+                    state.last_modified,
+                    state.last_success_at,
+                    state.last_error,
+                    state.consecutive_failures,
+                    to_ts(now),
+                ),
+            )
+
+    # ---- users -----------------------------------------------------------------
+
+    async def upsert_user(
+        self, user_id: int, *, username: str | None, first_name: str | None, now: When
+    ) -> User:
+        """Record that a Telegram user was seen; role and blocked flag are kept."""
+        at = to_ts(now)
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "INSERT INTO users (user_id, username, first_name, first_seen_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " username = excluded.username, first_name = excluded.first_name,"
+                " last_seen_at = excluded.last_seen_at RETURNING *",
+                (user_id, username, first_name, at, at),
+            )
+        assert row is not None  # an upsert always returns its row
+        return _user(row)
+
+    async def get_user(self, user_id: int) -> User | None:
+        async with self.db.transaction(write=False) as tx:
+            row = await tx.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        return None if row is None else _user(row)
+
+    async def set_blocked(self, user_id: int, blocked: bool, *, actor: str, now: When) -> bool:
+        """Block or unblock a known user (audited); False if unknown or already so."""
+        return await self._set_user_field(
+            user_id,
+            "blocked",
+            int(blocked),
+            action="user.block" if blocked else "user.unblock",
+            actor=actor,
+            now=now,
+        )
+
+    async def set_role(self, user_id: int, role: Role, *, actor: str, now: When) -> bool:
+        """Make a known user an editor or a reader (audited); False if unknown or already so."""
+        return await self._set_user_field(
+            user_id, "role", role, action=f"user.role.{role}", actor=actor, now=now
+        )
+
+    async def _set_user_field(
+        self,
+        user_id: int,
+        column: Literal["blocked", "role"],
+        value: int | str,
+        *,
+        action: str,
+        actor: str,
+        now: When,
+    ) -> bool:
+        at = to_ts(now)
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE users SET {column} = ? WHERE user_id = ? AND {column} <> ?",  # noqa: S608 - column is a Literal
+                (value, user_id, value),
+            )
+            if changed:
+                await insert_audit(
+                    tx, actor=actor, action=action, subject=f"user:{user_id}", now=at
+                )
+        return bool(changed)
+
+    async def list_editors(self) -> list[User]:
+        """Editors who are not blocked, by user id."""
+        async with self.db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT * FROM users WHERE role = 'editor' AND blocked = 0 ORDER BY user_id"
+            )
+        return [_user(row) for row in rows]
+
+    # ---- audit log -------------------------------------------------------------
+
+    async def append_audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject: str = "",
+        details: Mapping[str, Any] | None = None,
+        now: When,
+    ) -> int:
+        """Record a decision or an event worth explaining later; return its id."""
+        async with self.db.transaction() as tx:
+            return await insert_audit(
+                tx, actor=actor, action=action, subject=subject, details=details, now=now
+            )
+
+    async def list_audit(
+        self,
+        *,
+        subject: str | None = None,
+        action: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """Entries newest first; pass the last id seen as `before_id` for the next page."""
+        async with self.db.transaction(write=False) as tx:
+            return await select_audit(
+                tx, subject=subject, action=action, before_id=before_id, limit=limit
+            )
+
+    # ---- heartbeat -------------------------------------------------------------
+
+    async def beat(self, component: str, *, now: When) -> None:
+        """Say `component` is alive; `weeklybot healthcheck` reads it from another process."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO heartbeat (component, beat_at) VALUES (?, ?)"
+                " ON CONFLICT (component) DO UPDATE SET beat_at = excluded.beat_at",
+                (component, to_ts(now)),
+            )
+
+    async def last_beat(self, component: str) -> float | None:
+        async with self.db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT beat_at FROM heartbeat WHERE component = ?", (component,)
+            )
+        return None if row is None else float(row["beat_at"])
+
+    # ---- backup ----------------------------------------------------------------
+
+    async def backup(self, dest_path: str | Path) -> None:
+        """Write a consistent copy of the live database to `dest_path` (see `Database.backup`)."""
+        await self.db.backup(dest_path)
