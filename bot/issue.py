@@ -22,6 +22,7 @@ CONTAINER = "container"  # header text only; the links are bullets under it
 NO_LINK = "no_link"  # no link on the header line
 GLUED = "glued"  # found mid-line after an image (anomaly A1)
 ORPHAN = "orphan"  # a paragraph that lost its header in translation (A3)
+PROMO_STRIPPED = "promo_stripped"  # a promo/tip-jar block was cut from the item's end (A12)
 UNPOSTABLE_FLAGS = frozenset({DELETED, CONTAINER, NO_LINK})
 
 
@@ -58,6 +59,10 @@ class Item:
     credit: str | None = None  # "@Zeeland"
     sub_links: tuple[Link, ...] = ()
     flags: frozenset[str] = frozenset()
+    # Added by the parser: links inside the description (a fallback for A7 entries), and
+    # text that lost its own header in translation (A3), kept apart from the description.
+    description_links: tuple[Link, ...] = ()
+    orphan_text: str = ""
 
     @property
     def postable(self) -> bool:

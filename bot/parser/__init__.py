@@ -1,0 +1,7 @@
+"""Parse weekly issue Markdown into `bot.issue` types, and pair summary and full forms."""
+
+from bot.issue import NotAnIssue
+from bot.parser._core import parse_issue
+from bot.parser.pairing import ItemPair, Pairing, pair_summary_full
+
+__all__ = ["ItemPair", "NotAnIssue", "Pairing", "pair_summary_full", "parse_issue"]

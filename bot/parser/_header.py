@@ -1,0 +1,107 @@
+"""The issue header (front matter or H1): title, number, date and language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
+
+from bot.issue import Lang
+
+_NUMBER_HASH = re.compile(r"#\s*(\d{1,4})(?!\d)")
+_NUMBER_WORD = re.compile(r"(?:weekly|周刊|週刊)\s*#?\s*(\d{1,4})(?!\d)", re.IGNORECASE)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-weekly(?:\.|$)")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_LANGS: dict[str, Lang] = {"zh": "zh", "en": "en", "ja": "ja"}
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    title: str | None  # None when the text has neither front matter nor an H1
+    fields: dict[str, str]  # front-matter keys, empty for an H1
+    body_start: int  # index of the first line after the header
+
+
+def read_header(lines: list[str]) -> Header:
+    """Read front matter or an H1 from the first non-blank lines."""
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start == len(lines):
+        return Header(None, {}, start)
+    first = lines[start].strip()
+    if first == "---":
+        fields: dict[str, str] = {}
+        for end in range(start + 1, min(len(lines), start + 40)):
+            line = lines[end].strip()
+            if line == "---":
+                title = fields.get("title")
+                return Header(title, fields, end + 1)
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                fields[key.strip()] = _unquote(value.strip())
+        return Header(None, {}, start)  # no closing fence: not front matter
+    if first.startswith("# "):
+        return Header(first[2:].strip(), {}, start + 1)
+    return Header(None, {}, start)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].replace("\\'", "'").replace('\\"', '"')
+    return value
+
+
+def issue_number(title: str | None) -> int | None:
+    """Take `#N` from the title, else `Weekly N` / `周刊N`."""
+    if not title:
+        return None
+    match = _NUMBER_HASH.search(title) or _NUMBER_WORD.search(title)
+    return int(match.group(1)) if match else None
+
+
+def issue_date(header: Header, filename: str | None) -> dt.date | None:
+    """Prefer the file name's date, then pubDate, then a date in the title."""
+    candidates: list[str] = []
+    if filename:
+        match = _FILE_DATE.match(_path(filename).name)
+        if match:
+            candidates.append(match.group(1))
+    candidates.append(header.fields.get("pubDate", ""))
+    candidates.append(header.title or "")
+    for candidate in candidates:
+        match = _ISO_DATE.search(candidate)
+        if match:
+            try:
+                return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                continue
+    return None
+
+
+def issue_lang(filename: str | None, lang: str | None, sample: str) -> Lang:
+    """Use the parent folder (zh/en/ja), then the caller's hint, then the text itself."""
+    if filename:
+        parent = _path(filename).parent.name
+        if parent in _LANGS:
+            return _LANGS[parent]
+    if lang in _LANGS:
+        return _LANGS[lang]
+    return detect_lang(sample)
+
+
+def detect_lang(sample: str) -> Lang:
+    if len(_KANA.findall(sample)) >= 10:
+        return "ja"
+    cjk = len(_CJK.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    # A Chinese character carries about as much as a short English word.
+    return "zh" if cjk * 3 >= latin and cjk > 0 else "en"
+
+
+def _path(filename: str) -> PurePath:
+    return PureWindowsPath(filename) if "\\" in filename else PurePosixPath(filename)

@@ -1,0 +1,67 @@
+"""Section headings: the five syntaxes of FORMAT.md §3.4 and their classification."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.issue import SectionKind
+from bot.parser._inline import spans
+from bot.parser._text import is_emoji
+
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+
+# The emoji decides first; 🐢 also marks the book giveaway, so it needs a word too (A13).
+_EMOJI_KINDS: dict[str, SectionKind] = {"🦄": "articles", "🐿": "projects", "🥂": "discussions"}
+_PODCAST_WORDS = re.compile(r"播客|视频|視頻|podcast|video|ポッドキャスト|動画", re.IGNORECASE)
+_KEYWORDS: tuple[tuple[re.Pattern[str], SectionKind], ...] = (
+    (re.compile(r"文章|articles?\b|記事", re.IGNORECASE), "articles"),
+    (re.compile(r"项目|projects?\b|プロジェクト", re.IGNORECASE), "projects"),
+    (_PODCAST_WORDS, "podcasts"),
+    (re.compile(r"讨论|討論|discussions?\b|ディスカッション", re.IGNORECASE), "discussions"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int  # 2 for `##`, `**[…](…)**` and bare link lines
+    label: str  # markup removed
+    kind: SectionKind | None  # None: not a content section
+    raw: str
+
+
+def detect_heading(line: str) -> Heading | None:
+    """Return the heading on this (stripped) line, or None for any other line."""
+    first = line[:1]
+    if first == "#":
+        match = _ATX.match(line)
+        if not match:
+            return None
+        level = len(match.group(1))
+        label = "".join(s.text for s in spans(match.group(2)) if s.kind != "image")
+        label = label.replace("*", "").strip()
+        return Heading(level, label, classify(label) if level == 2 else None, line)
+    if first in "*[" and line.endswith((")", ")**", "**")):
+        parts = [s for s in spans(line) if s.kind != "text" or s.text.replace("*", "").strip()]
+        if len(parts) != 1 or parts[0].kind != "link":
+            return None
+        label = parts[0].text.replace("*", "").strip()
+        if not label or not is_emoji(label[0]):
+            return None  # an ordinary link line, e.g. a collection link in the preamble
+        return Heading(2, label, classify(label), line)
+    return None
+
+
+def classify(label: str) -> SectionKind | None:
+    """Map a heading label to a content kind, or None for sponsor/footer/other sections."""
+    if label and is_emoji(label[0]):
+        emoji = label[0]
+        if emoji in _EMOJI_KINDS:
+            return _EMOJI_KINDS[emoji]
+        if emoji == "🐢" and _PODCAST_WORDS.search(label):
+            return "podcasts"
+        return None
+    for pattern, kind in _KEYWORDS:
+        if pattern.search(label):
+            return kind
+    return None

@@ -1,0 +1,277 @@
+"""One entry of a content section: header line + body lines → an `Item`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.issue import (
+    CONTAINER,
+    DELETED,
+    GLUED,
+    NO_LINK,
+    ORPHAN,
+    PROMO_STRIPPED,
+    Image,
+    Item,
+    Link,
+)
+from bot.parser._inline import Span, plain, spans
+from bot.parser._text import squash_spaces
+
+# `N、` (spaces may follow) or `N.` + space (A10: `3.12 …` is no marker), or a circled number.
+CIRCLED = (
+    "\u2460-\u2473"  # ①..⑳
+    "\u3251-\u325f"  # ㉑..㉟
+    "\u32b1-\u32bf"  # ㊱..㊿
+)
+ITEM_MARKER = re.compile(rf"^[ \t]{{0,3}}(?:(\d{{1,3}})(?:、|\.[ \t])|([{CIRCLED}]))[ \t]*")
+# An entry glued to the end of an image or link line: `…png)9、[title](url)` (A1).
+GLUED_MARKER = re.compile(r"\)[ \t]*(\d{1,3})(?:、|\.[ \t])[ \t]*(?=\[)")
+
+_STARS = re.compile(
+    r"[（(]\s*(?:stars?\s*[:：]?\s*(\d+(?:\.\d+)?\s*[kK]?)"
+    r"|(\d+(?:\.\d+)?\s*[kK]?)\s*(?:github\s+)?stars?)\s*[)）]",
+    re.IGNORECASE,
+)
+_HANDLE = r"(@?\s*[^()（）@\s][^()（）]*?)"
+_CREDITS = (
+    re.compile(r"[（(]\s*@([^()（）]+?)\s*投稿\s*[)）]"),
+    re.compile(r"[（(]\s*(?:投稿|分享)(?:自|by)?\s*[:：]?\s*@\s*([^()（）]+?)\s*[)）]"),
+    re.compile(
+        r"[（(]\s*(?:submitted|contributed|shared|recommended)\s+by\s*[:：]?\s*"
+        + _HANDLE
+        + r"\s*[)）]",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*@([^\s:：]+)\s*(?:投稿|contribution|submission)\s*[:：]", re.IGNORECASE | re.MULTILINE
+    ),
+)
+# Placeholders of removed entries (A5): `内容删除`, `原推荐文章…已删`, `Content deleted.`
+_DELETED_WORDS = re.compile(
+    r"内容(?:已)?删除|已删|content (?:has been )?(?:deleted|removed)|^\W*(?:deleted|removed)\b",
+    re.IGNORECASE,
+)
+_LANG_TAG = re.compile(r"[（(]([^()（）\d@]{1,15})[)）]")
+_NOT_LANG = re.compile(r"star|\bby\b|投稿|分享", re.IGNORECASE)
+_BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+# Promotions and tip jars (FORMAT.md §3.7, A12): never part of an item.
+_PROMO_TEXT = re.compile(
+    r"^\s*(?:>\s*)?🎁|赞赏|打赏|买杯咖啡|buymeacoffee|buy me (?:a )?coffee"
+    r"|organi[sz]es its content into seasons|support_pythoncat|wechat_code",
+    re.IGNORECASE,
+)
+_PROMO_IMAGE = re.compile(
+    r"img\.pythoncat\.top/(?:support_pythoncat|python_weekly_banner|pythoncat\.|python_cat|wechat_code)"
+)
+
+
+@dataclass(slots=True)
+class ItemDraft:
+    """An entry while its lines are being collected."""
+
+    number: str
+    header: str
+    body: list[str] = field(default_factory=list)
+    glued: bool = False
+    orphan: list[str] = field(default_factory=list)
+
+
+def _is_http(url: str) -> bool:
+    return url.startswith(("http://", "https://"))
+
+
+def split_orphan(draft: ItemDraft, next_number: str) -> None:
+    """Detach text that follows the last image when the next entry's number skips one (A3)."""
+    if not (_arabic(draft.number) and _arabic(next_number)):
+        return
+    if int(next_number) - int(draft.number) < 2:
+        return
+    last_image = -1
+    for i, line in enumerate(draft.body):
+        if line.lstrip().startswith("!["):
+            last_image = i
+    if last_image < 0:
+        return
+    tail = draft.body[last_image + 1 :]
+    if any(line.strip() for line in tail):
+        draft.orphan = tail
+        del draft.body[last_image + 1 :]
+
+
+def build_item(draft: ItemDraft, index: int) -> Item:
+    """Turn a draft into an `Item`: header fields first, then the body."""
+    flags: set[str] = set()
+    header_spans = spans(draft.header)
+    title, url, tail, header_links = _read_header(header_spans)
+    if draft.glued:
+        flags.add(GLUED)
+    if draft.orphan:
+        flags.add(ORPHAN)
+
+    body_md: list[str] = []
+    body_text: list[str] = []
+    images: list[Image] = []
+    links: list[Link] = list(header_links)
+    bullets: list[Link] = []
+    in_fence = False
+    promo = False
+    for line in draft.body:
+        if promo:
+            break
+        if in_fence or _FENCE.match(line):
+            if _FENCE.match(line):
+                in_fence = not in_fence
+            body_md.append(line)
+            body_text.append(line)
+            continue
+        stripped = line.strip()
+        if not stripped:
+            body_md.append("")
+            body_text.append("")
+            continue
+        if _PROMO_TEXT.search(stripped):
+            promo = True
+            flags.add(PROMO_STRIPPED)
+            break
+        parts = spans(stripped)
+        line_images = [p for p in parts if p.kind == "image" and _is_http(p.url)]
+        if any(_PROMO_IMAGE.search(p.url) for p in line_images):
+            promo = True
+            flags.add(PROMO_STRIPPED)
+            break
+        images.extend(Image(p.url, p.text.strip()) for p in line_images)
+        line_links = [Link(squash_spaces(p.text), p.url) for p in parts if p.kind == "link"]
+        line_links = [link for link in line_links if _is_http(link.url)]
+        links.extend(line_links)
+        text = plain(parts).strip()
+        if _BULLET.match(stripped) and line_links:
+            bullet_text = _BULLET.sub("", text) if _BULLET.match(text) else text
+            bullets.append(Link(squash_spaces(bullet_text) or line_links[0].url, line_links[0].url))
+        body_md.append(line.rstrip())
+        if text:
+            body_text.append(text)
+
+    description = _join_paragraphs(body_text)
+    description_md = _join_paragraphs(body_md)
+    scan = f"{tail}\n{description}"
+    stars_written = [(m.group(1) or m.group(2)).replace(" ", "") for m in _STARS.finditer(scan)]
+    credit = _credit(scan)
+    lang_tag = _lang_tag(tail)
+
+    sub_links: tuple[Link, ...] = ()
+    if url is None:
+        flags.add(NO_LINK)
+        if _arabic(draft.number) and _DELETED_WORDS.search(title):
+            flags.add(DELETED)
+        elif bullets:
+            flags.add(CONTAINER)
+            sub_links = tuple(bullets)
+    if not title:
+        title = url or draft.header.strip()
+    return Item(
+        index=index,
+        number_as_written=draft.number,
+        title=title,
+        url=url,
+        lang_tag=lang_tag,
+        description=description,
+        description_md=description_md,
+        images=tuple(images),
+        stars=tuple(_star_value(s) for s in stars_written),
+        stars_as_written=tuple(stars_written),
+        credit=credit,
+        sub_links=sub_links,
+        flags=frozenset(flags),
+        description_links=tuple(links),
+        orphan_text=_join_paragraphs([line.strip() for line in draft.orphan]),
+    )
+
+
+def _read_header(parts: list[Span]) -> tuple[str, str | None, str, list[Link]]:
+    """Return (title, url, tail text, other links) of an entry's header line."""
+    visible = [p for p in parts if p.kind != "image"]
+    while visible and visible[0].kind == "text" and not visible[0].text.strip():
+        visible.pop(0)
+    if visible and visible[0].kind == "link":
+        # One link, or a title split over adjacent links (A8): join texts, keep the last URL.
+        texts: list[str] = []
+        url = ""
+        rest_at = len(visible)
+        for i, part in enumerate(visible):
+            if part.kind == "link":
+                texts.append(part.text)
+                url = part.url
+            elif part.kind == "text" and not part.text.strip() and i + 1 < len(visible):
+                continue
+            else:
+                rest_at = i
+                break
+        rest = visible[rest_at:]
+        title = squash_spaces("".join(texts))
+        extra = [Link(squash_spaces(p.text), p.url) for p in rest if p.kind == "link"]
+        tail = plain(rest)
+        if _is_http(url):
+            return title, url, tail, [e for e in extra if _is_http(e.url)]
+        return title, None, tail, [e for e in extra if _is_http(e.url)]
+    links = [p for p in visible if p.kind == "link" and _is_http(p.url)]
+    if links and links[0].text.strip().startswith("http"):
+        # `Title [url](url)` (A4): the text before the bracket is the title.
+        first = visible.index(links[0])
+        title = squash_spaces(plain(visible[:first]))
+        if title:
+            tail = plain(visible[first + 1 :])
+            other = [Link(squash_spaces(p.text), p.url) for p in links[1:]]
+            return title, links[0].url, tail, other
+    # No link on the header line (A5, A6, A7): the links, if any, belong to the text.
+    title = squash_spaces(plain(visible))
+    return title, None, "", [Link(squash_spaces(p.text), p.url) for p in links]
+
+
+def _join_paragraphs(lines: list[str]) -> str:
+    """Join lines: one newline inside a paragraph, a blank line between paragraphs."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line.strip():
+            current.append(line)
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    return "\n\n".join(paragraphs)
+
+
+def _star_value(written: str) -> int:
+    if written[-1] in "kK":
+        return round(float(written[:-1]) * 1000)
+    return round(float(written))
+
+
+def _credit(text: str) -> str | None:
+    for pattern in _CREDITS:
+        match = pattern.search(text)
+        if match:
+            handle = squash_spaces(match.group(1).strip())
+            if handle.startswith("@"):
+                handle = "@" + handle[1:].strip()
+            elif pattern is not _CREDITS[2]:
+                handle = "@" + handle
+            return handle or None
+    return None
+
+
+def _lang_tag(tail: str) -> str | None:
+    for match in _LANG_TAG.finditer(tail):
+        inner = match.group(1).strip()
+        if inner and not _NOT_LANG.search(inner):
+            return match.group(0).strip()
+    return None
+
+
+def _arabic(number: str) -> bool:
+    """Whether a written number is ASCII digits (`"①".isdigit()` is True in Python)."""
+    return number.isascii() and number.isdigit()
