@@ -1,0 +1,287 @@
+"""What the Telegram and X formatters share: cleaning, cutting, labels, images.
+
+Cutting is done against a caller's `fits` predicate rather than a character
+budget, because each platform measures differently (Telegram counts code points
+after HTML parsing, X weighs CJK, emoji and URLs); the predicate is the
+platform's own measure, so what is cut is exactly what will be counted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from twitter_text import extract_urls_with_indices
+
+from bot.issue import DELETED, Issue, Item, Lang, SectionKind
+
+ELLIPSIS = "…"
+
+# Section names and hashtags per language. Hashtags are single words so that
+# both Telegram and X link them; `#文章` and `#Articles` are what readers search.
+SECTION_NAMES: dict[Lang, dict[SectionKind, str]] = {
+    "zh": {"articles": "文章", "projects": "项目", "podcasts": "播客", "discussions": "讨论"},
+    "en": {
+        "articles": "Articles",
+        "projects": "Projects",
+        "podcasts": "Podcasts",
+        "discussions": "Discussions",
+    },
+    "ja": {
+        "articles": "記事",
+        "projects": "プロジェクト",
+        "podcasts": "ポッドキャスト",
+        "discussions": "ディスカッション",
+    },
+}
+# The newsletter's own section emoji, so the digest looks like the issue.
+SECTION_EMOJI: dict[SectionKind, str] = {
+    "articles": "🦄",
+    "projects": "🐿️",
+    "podcasts": "🐢",
+    "discussions": "🥂",
+}
+BRANDS: dict[Lang, str] = {
+    "zh": "Python 潮流周刊",
+    "en": "Python Trending Weekly",
+    "ja": "Python Trending Weekly",
+}
+_CREDIT_TEMPLATES: dict[Lang, str] = {"zh": "投稿：{}", "en": "via {}", "ja": "投稿：{}"}
+
+# Caps on decoration taken from the source, so a malformed field cannot crowd
+# out the title and description.
+_CREDIT_MAX = 64
+_STARS_MAX = 3
+_STAR_TEXT_MAX = 16
+
+# A26: Telegram fetches photos by URL and rejects what it cannot decode as a
+# photo; svg, avif, gif (an animation), extension-less and `!post` (an image
+# host's style suffix) URLs go out as text only.
+_PHOTO_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp"})
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+# Cut-back window: a cut lands at the start of the word it would split if that
+# word is at most this long; a longer "word" (a hash, a path) is cut anyway.
+_WORD_BACKOFF_MAX = 24
+
+
+class NotPostable(ValueError):
+    """The item cannot be posted on its own (deleted, a container, no link)."""
+
+
+def hashtag(kind: SectionKind, lang: Lang) -> str:
+    return "#" + SECTION_NAMES[lang][kind]
+
+
+def section_name(kind: SectionKind, lang: Lang) -> str:
+    return SECTION_NAMES[lang][kind]
+
+
+def issue_label(issue: Issue, lang: Lang) -> str:
+    brand = BRANDS[lang]
+    return f"{brand} #{issue.number}" if issue.number is not None else brand
+
+
+def credit_text(item: Item, lang: Lang, *, mention: bool = True) -> str:
+    """Return "via @name" or "", without the `@` when `mention` is off.
+
+    The credit is the submitter's handle on GitHub as the newsletter wrote it;
+    on another platform the same handle may be somebody else.
+    """
+    if item.credit is None:
+        return ""
+    credit = clean_line(item.credit)
+    if not mention:
+        credit = credit.lstrip("@")
+    if not credit:
+        return ""
+    credit = credit if len(credit) <= _CREDIT_MAX else credit[: _CREDIT_MAX - 1] + ELLIPSIS
+    return _CREDIT_TEMPLATES[lang].format(credit)
+
+
+def stars_text(item: Item) -> str:
+    """Return "⭐ 7.2K" as the newsletter wrote it, or "" when there are no stars."""
+    written = [clean_line(s)[:_STAR_TEXT_MAX] for s in item.stars_as_written[:_STARS_MAX]]
+    written = [s for s in written if s]
+    if not written:
+        written = [_compact_count(n) for n in item.stars[:_STARS_MAX]]
+    return "⭐ " + " / ".join(written) if written else ""
+
+
+def _compact_count(n: int) -> str:
+    if n >= 1000:
+        return f"{n / 1000:.1f}".rstrip("0").rstrip(".") + "K"
+    return str(n)
+
+
+def require_postable(item: Item) -> str:
+    """Return the item's URL, or raise NotPostable.
+
+    Containers and link-less items are listed in digests (containers with their
+    sub-links) but never posted on their own; deleted items never appear.
+    """
+    if DELETED in item.flags:
+        raise NotPostable(f"item {item.index} is a deleted placeholder")
+    if not item.postable or item.url is None:
+        raise NotPostable(f"item {item.index} has no link of its own (flags {sorted(item.flags)})")
+    return item.url
+
+
+def photo_url(item: Item) -> str | None:
+    """Return the first image Telegram can be trusted to fetch as a photo (A26)."""
+    for image in item.images:
+        if is_photo_url(image.url):
+            return image.url
+    return None
+
+
+def is_photo_url(url: str) -> bool:
+    if "!" in url or any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    last = parts.path.rsplit("/", 1)[-1]
+    if "." not in last:
+        return False
+    return last.rsplit(".", 1)[1].lower() in _PHOTO_EXTENSIONS
+
+
+def clean_line(text: str) -> str:
+    """NFC, no control characters, one line, single spaces: for titles and labels."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text.replace("\r", "").replace("\n", " "))
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_block(text: str) -> str:
+    """NFC, no control characters, at most one blank line in a row: for descriptions."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub(" ", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def fit(text: str, fits: Callable[[str], bool], *, work_limit: int = 4200) -> str:
+    """Return `text`, or its longest cut with "…" that `fits`, or "" if none does.
+
+    Cuts fall on grapheme boundaries and never inside a URL; a cut that would
+    split a word backs off to the word's start. `fits` need not be monotone (X
+    weighs `a.co` as a 23-character URL but `a.c` as 3): every returned value
+    has been checked.
+    """
+    if fits(text):
+        return text
+    # Neither platform takes more than ~4,100 units; don't scan megabytes.
+    work = text[:work_limit]
+    cuts = [c for c in cut_points(work) if c > 0]
+
+    def candidate(cut: int) -> str:
+        return _trim_end(work[:cut]) + ELLIPSIS
+
+    best = -1
+    lo, hi = 0, len(cuts) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if _trim_end(work[: cuts[mid]]) and fits(candidate(cuts[mid])):
+            best = mid
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    if best < 0:
+        return ""
+    cut = cuts[best]
+    word_start = _word_start(work, cut)
+    if word_start != cut and word_start in set(cuts):
+        tidier = candidate(word_start)
+        if _trim_end(work[:word_start]) and fits(tidier):
+            return tidier
+    return candidate(cut)
+
+
+def cut_points(text: str) -> list[int]:
+    """Return the indices where `text` may be cut: grapheme boundaries outside URLs."""
+    inside_url: set[int] = set()
+    for url in extract_urls_with_indices(text):
+        start, end = url["indices"]
+        inside_url.update(range(start + 1, end))
+    return [
+        i for i in range(len(text) + 1) if i not in inside_url and is_grapheme_boundary(text, i)
+    ]
+
+
+def is_grapheme_boundary(text: str, i: int) -> bool:
+    """Approximate UAX #29 well enough not to split what displays as one symbol.
+
+    Covers combining marks, ZWJ emoji sequences, variation selectors, skin-tone
+    modifiers, keycaps, tag sequences (flags of regions) and regional-indicator
+    pairs (flags); Python's `re` has no `\\X`.
+    """
+    if i <= 0 or i >= len(text):
+        return True
+    before, after = text[i - 1], text[i]
+    if before == "\u200d" or _extends(after):
+        return False
+    if _is_regional_indicator(after) and _is_regional_indicator(before):
+        run = 0
+        j = i - 1
+        while j >= 0 and _is_regional_indicator(text[j]):
+            run += 1
+            j -= 1
+        return run % 2 == 0
+    return True
+
+
+def _extends(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or cp == 0x200D
+        or 0xFE00 <= cp <= 0xFE0F
+        or 0x1F3FB <= cp <= 0x1F3FF
+        or 0xE0020 <= cp <= 0xE007F
+        or 0xE0100 <= cp <= 0xE01EF
+        or 0x1160 <= cp <= 0x11FF  # Hangul medial vowels and final consonants
+    )
+
+
+def _is_regional_indicator(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def _is_word_char(ch: str) -> bool:
+    """A letter or digit of a script that separates words with spaces."""
+    return (ch.isalnum() or ch in "_'-") and unicodedata.east_asian_width(ch) not in ("W", "F")
+
+
+def _word_start(text: str, cut: int) -> int:
+    if cut <= 0 or cut >= len(text):
+        return cut
+    if not (_is_word_char(text[cut - 1]) and _is_word_char(text[cut])):
+        return cut
+    start = cut
+    while start > 0 and _is_word_char(text[start - 1]) and cut - start <= _WORD_BACKOFF_MAX:
+        start -= 1
+    if start == 0 or cut - start > _WORD_BACKOFF_MAX:
+        return cut
+    return start
+
+
+_TRAILING = " \t\n,，、;；:：-–—(（[【"
+
+
+def _trim_end(text: str) -> str:
+    """Drop trailing spaces and punctuation that would look odd before "…"."""
+    return text.rstrip(_TRAILING)
+
+
+def join_nonempty(separator: str, pieces: Sequence[str]) -> str:
+    return separator.join(piece for piece in pieces if piece)

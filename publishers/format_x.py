@@ -1,0 +1,191 @@
+"""Format issue items and digests for X: 280 weighted characters a post.
+
+Pure functions measured with `publishers.limits.x_weighted_length` (NFC, a URL
+weighs 23 whatever its length, CJK and emoji weigh 2).
+
+Choices:
+- The item's link is never cut and comes last, so the card X shows is the
+  item's. The title is cut only when it alone does not fit beside the link.
+- The description is shortened first, down to `DESCRIPTION_MIN_WEIGHT`; below
+  that, extras are dropped instead, in this order: issue name, credit, hashtag,
+  stars (so stars go last: they say most about a project in least space).
+- Credits are written without the `@`: the handle is the submitter's on GitHub,
+  and an automated mention of whoever owns it on X would be unsolicited.
+- A digest is a thread `k/n`; its parts split between items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
+from publishers.format_common import (
+    SECTION_EMOJI,
+    NotPostable,
+    clean_block,
+    clean_line,
+    credit_text,
+    fit,
+    hashtag,
+    issue_label,
+    join_nonempty,
+    require_postable,
+    section_name,
+    stars_text,
+)
+from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
+from publishers.posts import XPost
+
+# Below this the description is a fragment; drop an extra rather than cut further.
+DESCRIPTION_MIN_WEIGHT = 100
+
+
+def fits_x(text: str) -> bool:
+    return x_weighted_length(text) <= X_MAX_WEIGHTED
+
+
+def format_item_x(
+    item: Item,
+    *,
+    section_kind: SectionKind,
+    issue: Issue,
+    issue_url: str | None,
+    lang: Lang,
+) -> XPost:
+    """Format one item as a single post ending with its link.
+
+    `issue_url` is not linked: a second URL costs 23 and would take the card.
+
+    Raises:
+        NotPostable: deleted placeholders, containers, items without a link,
+            or a link X does not recognise as one and that alone is too long.
+    """
+    del issue_url  # see docstring: the issue is named, not linked
+    url = require_postable(item)
+    stars = stars_text(item)
+    # Highest priority first; dropped from the end.
+    extras = [
+        hashtag(section_kind, lang),
+        credit_text(item, lang, mention=False),
+        issue_label(issue, lang),
+    ]
+    extras = [extra for extra in extras if extra]
+
+    def render(title: str, description: str, with_stars: bool, extras: Sequence[str]) -> str:
+        head = join_nonempty(" ", [title, stars if with_stars else ""])
+        tail = join_nonempty("\n", [" · ".join(extras), url])
+        return join_nonempty("\n\n", [head, description, tail])
+
+    if not fits_x(render("", "", False, [])):
+        raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
+    title = fit(clean_line(item.title), lambda t: fits_x(render(t, "", False, [])))
+    description = clean_block(item.description)
+    options = [(stars != "", extras[:k]) for k in range(len(extras), -1, -1)]
+    if stars:
+        options.append((False, []))
+    for with_stars, chosen in options:
+        if not fits_x(render(title, "", with_stars, chosen)):
+            continue
+        cut = fit(description, lambda d: fits_x(render(title, d, with_stars, chosen)))  # noqa: B023
+        if cut == description or x_weighted_length(cut) >= DESCRIPTION_MIN_WEIGHT:
+            return XPost(text=render(title, cut, with_stars, chosen))
+    cut = fit(description, lambda d: fits_x(render(title, d, False, [])))
+    return XPost(text=render(title, cut, False, []))
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    text: str
+    opens_section: bool
+
+
+def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple[XPost, ...]:
+    """Format the issue as a thread of numbered titles with links, `k/n` on each part.
+
+    Deleted items never appear; items without a link appear as plain text;
+    containers list their sub-links.
+    """
+    numbering_room = "999/999 "
+    title = clean_line(issue.title) or issue_label(issue, lang)
+    title = fit(title, lambda t: fits_x(numbering_room + join_nonempty("\n", [t, issue_url or ""])))
+    header = join_nonempty("\n", [title, issue_url or ""])
+    blocks = [_Block(text=header, opens_section=False), *_digest_blocks(issue, lang)]
+
+    digits = 1
+    while True:
+        groups = _pack(blocks, "9" * digits + "/" + "9" * digits + " ")
+        if len(str(len(groups))) <= digits:
+            break
+        digits = len(str(len(groups)))
+    total = len(groups)
+    if total == 1:
+        return (XPost(text=_render_part("", groups[0])),)
+    return tuple(
+        XPost(text=_render_part(f"{number}/{total} ", group))
+        for number, group in enumerate(groups, start=1)
+    )
+
+
+def _digest_blocks(issue: Issue, lang: Lang) -> list[_Block]:
+    blocks: list[_Block] = []
+    for section in issue.sections:
+        heading = f"{SECTION_EMOJI[section.kind]} {section_name(section.kind, lang)}"
+        # Room for the worst numbering and the heading, which rides on the first line.
+        room = "999/999 " + heading + "\n"
+        lines: list[str] = []
+        number = 0
+        for item in section.items:
+            if DELETED in item.flags:
+                continue
+            number += 1
+            lines.extend(_digest_lines(item, number, room))
+        if not lines:
+            continue
+        blocks.append(_Block(text=heading + "\n" + lines[0], opens_section=True))
+        blocks.extend(_Block(text=line, opens_section=False) for line in lines[1:])
+    return blocks
+
+
+def _digest_lines(item: Item, number: int, room: str) -> list[str]:
+    """Return the item's line(s), each short enough to fit a post after `room`."""
+    if item.url is not None and CONTAINER not in item.flags:
+        url = item.url
+
+        def line(title: str) -> str:
+            return f"{number}. {title} {url}" if title else f"{number}. {url}"
+
+        title = fit(clean_line(item.title), lambda t: fits_x(room + line(t)))
+        if not fits_x(room + line(title)):
+            raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
+        return [line(title)]
+    title = fit(clean_line(item.title), lambda t: fits_x(f"{room}{number}. {t}"))
+    lines = [f"{number}. {title}"]
+    for sub in item.sub_links:
+        sub_url = sub.url
+        sub_title = fit(clean_line(sub.title), lambda t: fits_x(f"{room}- {t} {sub_url}"))  # noqa: B023
+        lines.append(f"- {sub_title} {sub_url}" if sub_title else f"- {sub_url}")
+    return lines
+
+
+def _render_part(prefix: str, blocks: Sequence[_Block]) -> str:
+    text = ""
+    for block in blocks:
+        separator = ("\n\n" if block.opens_section else "\n") if text else ""
+        text += separator + block.text
+    return prefix + text
+
+
+def _pack(blocks: Sequence[_Block], prefix: str) -> list[list[_Block]]:
+    groups: list[list[_Block]] = []
+    current: list[_Block] = []
+    for block in blocks:
+        if fits_x(_render_part(prefix, [*current, block])):
+            current.append(block)
+            continue
+        if not current or not fits_x(_render_part(prefix, [block])):
+            raise ValueError("a digest line does not fit an empty post")
+        groups.append(current)
+        current = [block]
+    groups.append(current)
+    return groups
