@@ -45,6 +45,14 @@ class AuthFailure:
     reason: str
 
 
+class _Secrets:
+    """The two attributes oauthlib's ``sign_*_with_client`` reads."""
+
+    def __init__(self, credentials: OAuthCredentials) -> None:
+        self.client_secret = credentials.consumer_secret
+        self.resource_owner_secret = credentials.access_token_secret
+
+
 def original_url(host: str, raw_path: str) -> str:
     """Return the https URL the client signed, query excluded."""
     path = raw_path.partition("?")[0]
@@ -100,9 +108,7 @@ def verify_oauth1(
         signature.base_string_uri(original_url(host, raw_path)),
         signature.normalize_parameters(params),
     )
-    expected = signature.sign_hmac_sha1(
-        base_string, credentials.consumer_secret, credentials.access_token_secret
-    )
+    expected = signature.sign_hmac_sha1_with_client(base_string, _Secrets(credentials))
     if not safe_string_equals(expected, header_params["oauth_signature"]):
         return AuthFailure("bad signature")
 

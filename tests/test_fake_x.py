@@ -1,0 +1,400 @@
+"""The fake X API is strict where X is: driven by tweepy's own AsyncClient over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from oauthlib.oauth1 import Client as OAuth1Signer
+from tweepy.asynchronous import AsyncClient
+from tweepy.errors import BadRequest, Forbidden, NotFound, TooManyRequests, TwitterServerError
+from yarl import URL
+
+from bot.fakes.x import (
+    CREATE_POST,
+    DELETE_POST,
+    DUPLICATE_DETAIL,
+    INVALID_MEDIA_IDS,
+    REPLY_TARGET_GONE,
+    FakeX,
+    FaultKind,
+    XLimits,
+    serve_fake_x,
+    sniff_media_type,
+)
+from bot.fakes.x_model import Fault, FaultPlan
+
+CREDENTIALS = {
+    "consumer_key": "fake-consumer-key",
+    "consumer_secret": "fake-consumer-secret",
+    "access_token": "4242-fake-access-token",
+    "access_token_secret": "fake-access-token-secret",
+}
+T0 = 1_800_000_000.0
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(3000)
+
+
+class ManualClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def fake(clock: ManualClock) -> AsyncIterator[FakeX]:
+    async with FakeX(**CREDENTIALS, clock=clock, limits=XLimits(post_15m=5)) as fx:
+        yield fx
+
+
+@pytest.fixture
+async def session(fake: FakeX) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session that sends api.twitter.com/api.x.com requests to the fake (PLATFORMS.md B.2)."""
+    base = URL(fake.base_url)
+
+    async def retarget(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        request.url = URL.build(
+            scheme=base.scheme,
+            host=base.raw_host or "",
+            port=base.port,
+            path=request.url.raw_path,
+            query_string=request.url.raw_query_string,
+            encoded=True,
+        )
+        return await handler(request)
+
+    async with aiohttp.ClientSession(middlewares=(retarget,)) as s:
+        yield s
+
+
+@pytest.fixture
+def tweepy_client(session: aiohttp.ClientSession) -> AsyncClient:
+    client = AsyncClient(**CREDENTIALS)
+    client.session = session
+    return client
+
+
+def signed(method: str, url: str, secret: str = CREDENTIALS["consumer_secret"]) -> dict[str, str]:
+    signer = OAuth1Signer(
+        CREDENTIALS["consumer_key"],
+        client_secret=secret,
+        resource_owner_key=CREDENTIALS["access_token"],
+        resource_owner_secret=CREDENTIALS["access_token_secret"],
+    )
+    _, headers, _ = signer.sign(url, method)
+    return dict(headers)
+
+
+async def test_create_answers_201_with_xs_shape_and_all_rate_headers(
+    fake: FakeX, tweepy_client: AsyncClient
+) -> None:
+    tweepy_client.return_type = aiohttp.ClientResponse
+    response = await tweepy_client.create_tweet(text="hello")
+    body = await response.json()
+
+    assert response.status == 201
+    post_id = body["data"]["id"]
+    assert body == {"data": {"id": post_id, "text": "hello", "edit_history_tweet_ids": [post_id]}}
+    assert response.headers["x-rate-limit-limit"] == "5"
+    assert response.headers["x-rate-limit-remaining"] == "4"
+    assert response.headers["x-rate-limit-reset"] == str(int(T0 + 900))
+    assert response.headers["x-user-limit-24hour-remaining"] == "9999"
+    assert response.headers["x-app-limit-24hour-reset"] == str(int(T0 + 86400))
+    assert fake.post(post_id).author_id == "4242"
+
+
+async def test_unsigned_request_is_401_and_logged(fake: FakeX) -> None:
+    async with aiohttp.ClientSession() as s:
+        response = await s.post(f"{fake.base_url}/2/tweets", json={"text": "x"})
+        body = await response.json()
+
+    assert response.status == 401
+    assert body["title"] == "Unauthorized"
+    assert fake.posts() == []
+    assert fake.calls()[-1].auth_error == "no OAuth Authorization header"
+
+
+async def test_signature_is_checked_against_the_original_https_url(fake: FakeX) -> None:
+    headers = signed("POST", "https://api.twitter.com/2/tweets")
+    url = f"{fake.base_url}/2/tweets"
+    async with aiohttp.ClientSession() as s:
+        as_loopback = await s.post(url, json={"text": "x"}, headers=headers)
+        as_original = await s.post(
+            url, json={"text": "x"}, headers={**headers, "X-Original-Host": "api.twitter.com"}
+        )
+        replayed = await s.post(
+            url, json={"text": "y"}, headers={**headers, "X-Original-Host": "api.twitter.com"}
+        )
+
+    assert as_loopback.status == 401  # signed for api.twitter.com, not 127.0.0.1
+    assert as_original.status == 201
+    assert replayed.status == 401
+    assert [c.auth_error for c in fake.calls()] == ["bad signature", None, "nonce reused"]
+
+
+async def test_wrong_secret_is_401(fake: FakeX) -> None:
+    headers = signed("POST", "https://api.twitter.com/2/tweets", secret="not-the-secret")
+    async with aiohttp.ClientSession() as s:
+        response = await s.post(
+            f"{fake.base_url}/2/tweets",
+            json={"text": "x"},
+            headers={**headers, "X-Original-Host": "api.twitter.com"},
+        )
+    assert response.status == 401
+
+
+async def test_reply_to_unknown_or_deleted_post_is_forbidden(
+    fake: FakeX, tweepy_client: AsyncClient
+) -> None:
+    first = await tweepy_client.create_tweet(text="first")
+    await tweepy_client.delete_tweet(first.data["id"])
+
+    for target in ("1234567890", first.data["id"]):
+        with pytest.raises(Forbidden) as caught:
+            await tweepy_client.create_tweet(text="reply", in_reply_to_tweet_id=target)
+        assert caught.value.api_messages == [REPLY_TARGET_GONE]
+    with pytest.raises(BadRequest):
+        await tweepy_client.create_tweet(text="reply", in_reply_to_tweet_id="not-an-id")
+    assert [p.text for p in fake.live_posts()] == []
+
+
+async def test_too_long_counts_weighted_length(tweepy_client: AsyncClient) -> None:
+    await tweepy_client.create_tweet(text="中" * 140)  # weight 2 each: exactly 280
+    await tweepy_client.create_tweet(text="https://example.com/" + "a" * 300)  # a URL is 23
+
+    with pytest.raises(BadRequest) as caught:
+        await tweepy_client.create_tweet(text="文" * 141)
+    assert "Your Tweet text is too long." in str(caught.value)
+
+
+async def test_duplicate_window_and_deleted_posts(
+    fake: FakeX, tweepy_client: AsyncClient, clock: ManualClock
+) -> None:
+    first = await tweepy_client.create_tweet(text="same")
+    with pytest.raises(Forbidden) as caught:
+        await tweepy_client.create_tweet(text="same")
+    assert caught.value.api_messages == [DUPLICATE_DETAIL]
+
+    await tweepy_client.delete_tweet(first.data["id"])
+    await tweepy_client.create_tweet(text="same")  # a deleted post is no duplicate
+    clock.now += 86_400
+    await tweepy_client.create_tweet(text="same")  # nor is one past the window
+    assert [p.deleted for p in fake.posts()] == [True, False, False]
+
+
+async def test_fifteen_minute_window_resets(
+    fake: FakeX, tweepy_client: AsyncClient, clock: ManualClock
+) -> None:
+    for i in range(5):
+        await tweepy_client.create_tweet(text=f"post {i}")
+    with pytest.raises(TooManyRequests) as caught:
+        await tweepy_client.create_tweet(text="post 5")
+
+    assert caught.value.reset_time == int(T0 + 900)
+    assert fake.quota().window_15m.remaining == 0
+    clock.now += 900
+    await tweepy_client.create_tweet(text="post 5")
+    assert fake.quota().window_15m.remaining == 4
+    assert fake.quota().user_24h is not None
+    assert fake.quota().user_24h.remaining == 10_000 - 6
+
+
+async def test_delete_unknown_post_is_not_found(tweepy_client: AsyncClient) -> None:
+    with pytest.raises(NotFound):
+        await tweepy_client.delete_tweet("1234")
+
+
+async def upload(
+    session: aiohttp.ClientSession, path: str, **fields: object
+) -> aiohttp.ClientResponse:
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        if isinstance(value, bytes):
+            form.add_field(name, value, filename="blob", content_type="application/octet-stream")
+        else:
+            form.add_field(name, str(value))
+    url = "https://api.x.com" + path
+    return await session.post(url, data=form, headers=signed("POST", url))
+
+
+async def post_json(
+    session: aiohttp.ClientSession, path: str, body: object
+) -> aiohttp.ClientResponse:
+    url = "https://api.x.com" + path
+    return await session.post(url, json=body, headers=signed("POST", url))
+
+
+async def status(session: aiohttp.ClientSession, media_id: str) -> Any:
+    url = f"https://api.x.com/2/media/upload?command=STATUS&media_id={media_id}"
+    response = await session.get(URL(url, encoded=True), headers=signed("GET", url))
+    assert response.status == 200
+    return await response.json()
+
+
+async def test_media_must_be_processed_before_a_post_uses_it(
+    fake: FakeX, session: aiohttp.ClientSession, tweepy_client: AsyncClient
+) -> None:
+    init = await post_json(
+        session,
+        "/2/media/upload/initialize",
+        {"total_bytes": len(MP4), "media_type": "video/mp4", "media_category": "tweet_video"},
+    )
+    media_id = (await init.json())["data"]["id"]
+    for index, start in enumerate(range(0, len(MP4), 2000)):
+        appended = await upload(
+            session,
+            f"/2/media/upload/{media_id}/append",
+            segment_index=index,
+            media=MP4[start : start + 2000],
+        )
+        assert appended.status == 200
+    finalized = await (await post_json(session, f"/2/media/upload/{media_id}/finalize", {})).json()
+    assert finalized["data"]["processing_info"]["state"] == "pending"
+    assert finalized["data"]["media_key"] == f"7_{media_id}"
+
+    with pytest.raises(BadRequest) as caught:
+        await tweepy_client.create_tweet(text="too early", media_ids=[media_id])
+    assert caught.value.api_messages == [INVALID_MEDIA_IDS]
+
+    states = [(await status(session, media_id))["data"]["processing_info"]["state"] for _ in "12"]
+    assert states == ["in_progress", "succeeded"]
+    await tweepy_client.create_tweet(text="video", media_ids=[media_id])
+    assert fake.live_posts()[-1].media_ids == (media_id,)
+
+
+async def test_media_is_checked(
+    fake: FakeX, session: aiohttp.ClientSession, tweepy_client: AsyncClient, clock: ManualClock
+) -> None:
+    wrong_type = await upload(
+        session, "/2/media/upload", media=PNG, media_category="tweet_image", media_type="image/jpeg"
+    )
+    video_simple = await upload(session, "/2/media/upload", media=MP4, media_category="tweet_video")
+    short = await post_json(
+        session,
+        "/2/media/upload/initialize",
+        {"total_bytes": 10_000, "media_type": "image/png", "media_category": "tweet_image"},
+    )
+    short_id = (await short.json())["data"]["id"]
+    await upload(session, f"/2/media/upload/{short_id}/append", segment_index=0, media=PNG)
+    incomplete = await post_json(session, f"/2/media/upload/{short_id}/finalize", {})
+    good = await upload(session, "/2/media/upload", media=PNG, media_category="tweet_image")
+    good_id = (await good.json())["data"]["id"]
+
+    assert [r.status for r in (wrong_type, video_simple, incomplete, good)] == [400, 400, 400, 200]
+    with pytest.raises(BadRequest):
+        await tweepy_client.create_tweet(text="unknown media", media_ids=["99"])
+    clock.now += 86_400  # media ids expire (expires_after_secs)
+    with pytest.raises(BadRequest):
+        await tweepy_client.create_tweet(text="expired media", media_ids=[good_id])
+    assert fake.live_posts() == []
+
+
+async def test_scripted_faults(fake: FakeX, tweepy_client: AsyncClient) -> None:
+    fake.inject(FaultKind.RATE_LIMIT, endpoint=CREATE_POST)
+    fake.inject(FaultKind.SERVER_ERROR, status=503)
+    fake.inject(FaultKind.DROP_BEFORE)
+    fake.inject(FaultKind.SLOW, delay=0.01)
+
+    with pytest.raises(TooManyRequests):
+        await tweepy_client.create_tweet(text="a")
+    with pytest.raises(TwitterServerError) as server_error:
+        await tweepy_client.create_tweet(text="a")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await tweepy_client.create_tweet(text="a")
+    await tweepy_client.create_tweet(text="a")  # slow, then recorded
+
+    assert server_error.value.api_messages == ["Service Unavailable"]
+    assert [c.fault for c in fake.calls()] == [
+        FaultKind.RATE_LIMIT,
+        FaultKind.SERVER_ERROR,
+        FaultKind.DROP_BEFORE,
+        FaultKind.SLOW,
+    ]
+    assert [p.text for p in fake.posts()] == ["a"]
+    assert fake.quota().window_15m.remaining == 4  # injected failures cost no quota
+
+
+async def test_fault_rate_targets_one_endpoint(fake: FakeX, tweepy_client: AsyncClient) -> None:
+    fake.set_fault_rate(1.0, [FaultKind.RATE_LIMIT], endpoint=DELETE_POST, seed=7)
+    post = await tweepy_client.create_tweet(text="kept")
+    with pytest.raises(TooManyRequests):
+        await tweepy_client.delete_tweet(post.data["id"])
+    fake.clear_faults()
+    await tweepy_client.delete_tweet(post.data["id"])
+    assert fake.post(post.data["id"]).deleted
+
+
+def test_seeded_fault_rate_is_reproducible() -> None:
+    def draws(seed: int) -> list[Fault | None]:
+        plan = FaultPlan()
+        plan.set_rate(
+            0.5, [FaultKind.RATE_LIMIT, FaultKind.DROP_AFTER], seed=seed, endpoint=None, delay=0
+        )
+        return [plan.take(CREATE_POST) for _ in range(40)]
+
+    assert draws(3) == draws(3)
+    assert draws(3) != draws(4)
+    assert 5 < sum(d is not None for d in draws(3)) < 35
+
+
+async def test_http_control_api(fake: FakeX, tweepy_client: AsyncClient) -> None:
+    post = await tweepy_client.create_tweet(text="controlled")
+    async with aiohttp.ClientSession(base_url=fake.base_url) as control:
+        posts = await (await control.get("/_control/posts")).json()
+        quota = await (await control.get("/_control/quota")).json()
+        injected = await control.post("/_control/faults", json={"kind": "rate_limit"})
+        advanced = await (await control.post("/_control/advance", json={"seconds": 60})).json()
+        bad = await control.post("/_control/faults", json={"kind": "meteor"})
+        with pytest.raises(TooManyRequests):
+            await tweepy_client.create_tweet(text="refused")
+        calls = await (await control.get("/_control/calls")).json()
+
+    assert posts["posts"][0]["id"] == post.data["id"]
+    assert quota["window_15m"] == {"limit": 5, "remaining": 4, "reset": int(T0 + 900)}
+    assert injected.status == 200
+    assert bad.status == 400
+    assert advanced["now"] == T0 + 60
+    assert [c["status"] for c in calls["calls"]] == [201, 429]
+
+
+async def test_unknown_route_is_xs_404(fake: FakeX) -> None:
+    async with aiohttp.ClientSession() as s:
+        response = await s.get(f"{fake.base_url}/1.1/statuses/update.json")
+        assert response.status == 404
+        assert (await response.json())["errors"][0]["code"] == 34
+
+
+async def test_serve_fake_x_runs_until_cancelled() -> None:
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve_fake_x("127.0.0.1", 0, **CREDENTIALS, on_ready=ready.set_result)
+    )
+    base_url = await asyncio.wait_for(ready, timeout=5)
+    async with aiohttp.ClientSession() as s:
+        body = json.loads(await (await s.get(f"{base_url}/_control/posts")).text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert body == {"posts": []}
+
+
+def test_sniff_media_type() -> None:
+    assert sniff_media_type(PNG) == "image/png"
+    assert sniff_media_type(MP4) == "video/mp4"
+    assert sniff_media_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert sniff_media_type(b"plain text") is None
