@@ -54,6 +54,9 @@ _DELETED_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LANG_TAG = re.compile(r"[（(]([^()（）\d@]{1,15})[)）]")
+_TRAILING_LANG_TAG = re.compile(
+    r"\s*[（(](?:英|英文|中译|中英|English|Eng|EN|in English|Chinese)[)）]\s*$", re.IGNORECASE
+)
 _NOT_LANG = re.compile(r"star|\bby\b|投稿|分享", re.IGNORECASE)
 _BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
@@ -227,7 +230,11 @@ def _read_header(parts: list[Span]) -> tuple[str, str | None, str, list[Link]]:
             return title, links[0].url, tail, other
     # No link on the header line (A5, A6, A7): the links, if any, belong to the text.
     title = squash_spaces(plain(visible))
-    return title, None, "", [Link(squash_spaces(p.text), p.url) for p in links]
+    tag = _TRAILING_LANG_TAG.search(title)
+    tail = ""
+    if tag and tag.start() > 0:
+        title, tail = title[: tag.start()].rstrip(), tag.group(0).strip()
+    return title, None, tail, [Link(squash_spaces(p.text), p.url) for p in links]
 
 
 def _join_paragraphs(lines: list[str]) -> str:
