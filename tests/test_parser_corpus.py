@@ -61,7 +61,8 @@ def test_golden_counts(lang: str, date: str) -> None:
     issue = parse_file(lang, f"{date}-weekly.md")
     expected = GOLDEN[date]
     assert issue.lang == lang
-    assert issue.date is not None and issue.date.isoformat() == date
+    assert issue.date is not None
+    assert issue.date.isoformat() == date
     if expected is None:
         assert issue.form == "special"
         assert issue.sections == ()
@@ -93,7 +94,8 @@ def test_ja_agrees_with_zh(date: str) -> None:
 def test_history_summaries_pair_with_full_text(lang: str, date: str, number: int) -> None:
     summary = parse_file("history", lang, f"{date}-weekly.md")
     full = parse_file(lang, f"{date}-weekly.md")
-    assert summary.form == "summary" and full.form == "full"
+    assert summary.form == "summary"
+    assert full.form == "full"
     assert summary.number == full.number == number
     pairing = pair_summary_full(summary, full)
     assert pairing.complete, (pairing.unmatched_summary, pairing.unmatched_full)
@@ -142,7 +144,8 @@ def test_issue_saved_under_another_name_is_still_an_issue() -> None:
     assert issue.number == 11
     assert counts(issue) == (15, 12, 2, 2)
     assert issue.lang == "zh"  # detected from the text
-    assert issue.date is not None and issue.date.isoformat() == "2023-07-15"  # pubDate
+    assert issue.date is not None
+    assert issue.date.isoformat() == "2023-07-15"
 
 
 # --- FORMAT.md §7.5: hand-checked issues ------------------------------------------
@@ -177,7 +180,8 @@ def test_hand_checked_11_zh() -> None:
     assert articles[2].credit == "@NoHeartPen"
     assert projects[3].credit == "@Zeeland"
     last = articles[14]
-    assert "赞赏" not in last.description and "support_pythoncat" not in last.description_md
+    assert "赞赏" not in last.description
+    assert "support_pythoncat" not in last.description_md
     images = [(s.kind, i.index) for s, i in issue.items() for _ in i.images]
     assert images == [("projects", n) for n in (2, 4, 6, 9, 10, 11, 12)]
 
