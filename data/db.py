@@ -101,6 +101,7 @@ class Database:
         """Wrap an open connection; use `Database.open` instead."""
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._closed = False
         self.path = path
 
     @staticmethod
@@ -154,7 +155,13 @@ class Database:
     async def close(self) -> None:
         """Close the connection; pending statements finish first."""
         async with self._lock:
-            await self._conn.close()
+            if not self._closed:
+                self._closed = True
+                await self._conn.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"database {self.path} is closed")
 
     async def __aenter__(self) -> Database:
         return self
@@ -174,6 +181,7 @@ class Database:
         `write=False` takes a read snapshot (plain BEGIN) for multi-statement reads.
         """
         async with self._lock:
+            self._check_open()
             await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield Tx(self._conn)
@@ -188,8 +196,10 @@ class Database:
         """Read one pragma's value (for checks and tests)."""
         if not name.replace("_", "").isalnum():
             raise ValueError(f"not a pragma name: {name!r}")
-        async with self._lock, self._conn.execute(f"PRAGMA {name}") as cursor:
-            row = await cursor.fetchone()
+        async with self._lock:
+            self._check_open()
+            async with self._conn.execute(f"PRAGMA {name}") as cursor:
+                row = await cursor.fetchone()
         return row[0] if row else None
 
     async def backup(self, dest: str | Path) -> None:
@@ -204,6 +214,7 @@ class Database:
         target = sqlite3.connect(tmp_path, check_same_thread=False)
         try:
             async with self._lock:
+                self._check_open()
                 await self._conn.backup(target)
         finally:
             target.close()
