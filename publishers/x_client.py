@@ -138,7 +138,9 @@ def quota_from_headers(headers: Mapping[str, str], previous: XQuota) -> XQuota:
 
 def endpoint_key(method: str, path: str) -> str:
     """Name an endpoint the way X meters it: ids in the path do not matter."""
-    return f"{method.upper()} {re.sub(r'/[0-9]+(?=/|$)', '/{id}', path)}"
+    version, _, rest = path.lstrip("/").partition("/")
+    templated = re.sub(r"(?<![^/])[0-9]+(?=/|$)", "{id}", rest)
+    return f"{method.upper()} /{version}/{templated}" if rest else f"{method.upper()} {path}"
 
 
 def tweepy_error(response: aiohttp.ClientResponse, payload: Json) -> HTTPException:
