@@ -1,0 +1,233 @@
+"""Delivery: one worker per target moves outbox rows to the platform, exactly once.
+
+A row is claimed with a lease, paced, published, and only then recorded as
+sent. Every failure is sorted by `publishers.errors`:
+
+- surely not sent: retried with exponential backoff and jitter (bounded), or,
+  when the platform refused it for good, `failed` with the reason for editors;
+- may have been sent: `in_doubt`. Where a resend is safe (X refuses duplicate
+  text, so a duplicate answer proves the first post went out) the row is
+  queued again at once; elsewhere (Telegram) the editors get a card.
+
+A lease that ran out (its worker died mid-send) is treated the same way,
+whoever notices; live leases of other workers are never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from data.outbox import OutboxRow, OutboxStore
+from publishers.base import Publisher
+from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
+from publishers.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+def worker_owner(target: str) -> str:
+    """A lease owner unique to this process run, so a restart never reuses a lease."""
+    return f"{target}@{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded in delay and in attempts."""
+
+    base: float = 2.0
+    factor: float = 2.0
+    cap: float = 600.0
+    max_attempts: int = 8
+
+    def delay(self, attempts: int, rng: random.Random) -> float:
+        ceiling = min(self.cap, self.base * self.factor ** max(0, attempts - 1))
+        return ceiling / 2 + rng.random() * ceiling / 2  # "equal jitter"
+
+
+class DeliveryNotices(Protocol):
+    """Where the editors hear about rows that need a human."""
+
+    async def in_doubt(self, row: OutboxRow) -> None: ...
+
+    async def failed(self, row: OutboxRow) -> None: ...
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        outbox: OutboxStore,
+        publisher: Publisher,
+        pacer: Pacer,
+        notices: DeliveryNotices | None = None,
+        owner: str | None = None,
+        lease_seconds: float = 120.0,
+        retry: RetryPolicy = RetryPolicy(),
+        idle_poll: float = 1.0,
+        clock: Clock = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.target = publisher.target
+        self.owner = owner or worker_owner(self.target)
+        self._outbox = outbox
+        self._publisher = publisher
+        self._pacer = pacer
+        self._notices = notices
+        self._lease = lease_seconds
+        self._retry = retry
+        self._idle_poll = idle_poll
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New rows were queued: stop idling."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; a send in flight is finished and recorded."""
+        log.info("delivery worker started", extra={"target": self.target, "owner": self.owner})
+        while not stop.is_set():
+            self._wake.clear()
+            if not await self.step():
+                await self._idle(stop)
+        log.info("delivery worker stopped", extra={"target": self.target})
+
+    async def step(self) -> bool:
+        """Reap expired leases, then deliver at most one row. False when idle."""
+        await self.reap()
+        if self._pacer.ready_at() > self._clock():
+            return False
+        row = await self._outbox.claim_next(
+            self.target, owner=self.owner, lease_seconds=self._lease, now=self._clock()
+        )
+        if row is None:
+            return False
+        await self._deliver(row)
+        return True
+
+    async def reap(self) -> None:
+        for row in await self._outbox.reap_expired_leases(now=self._clock()):
+            if row.target == self.target:
+                log.warning("lease expired mid-send", extra={"outbox_id": row.id})
+                await self._doubt(row)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        now = self._clock()
+        wake_at = now + self._idle_poll
+        due = await self._outbox.next_due_at(self.target)
+        if due is not None and due > now:
+            wake_at = min(wake_at, due)
+        wake_at = max(wake_at, self._pacer.ready_at())
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(
+                waiters, timeout=max(0.001, wake_at - now), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        extra = {"outbox_id": row.id, "target": self.target, "attempt": row.attempts}
+        after_doubt = row.attempts > 1 and await self._was_in_doubt(row)
+        await self._pacer.acquire()
+        try:
+            receipt = await self._publisher.publish(
+                row.payload, reply_to=row.parent_remote_id, after_doubt=after_doubt
+            )
+        except AlreadyPosted:
+            # The platform holds the post but did not tell us its id again.
+            await self._outbox.mark_sent(row.id, owner=self.owner, remote_id="", now=self._clock())
+            log.info("resend refused as duplicate: the first attempt went out", extra=extra)
+        except RetryLater as exc:
+            await self._retry_later(row, exc, extra)
+        except Rejected as exc:
+            await self._fail(row, str(exc), extra)
+        except MaybeSent as exc:
+            log.warning("may have been sent", extra={**extra, "error": str(exc)})
+            if await self._outbox.mark_in_doubt(
+                row.id, owner=self.owner, error=str(exc), now=self._clock()
+            ):
+                await self._doubt(row)
+        except PublishError as exc:  # an unknown subclass: be safe, ask a human
+            if await self._outbox.mark_in_doubt(
+                row.id, owner=self.owner, error=str(exc), now=self._clock()
+            ):
+                await self._doubt(row)
+        else:
+            await self._outbox.mark_sent(
+                row.id, owner=self.owner, remote_id=receipt.remote_id, now=self._clock()
+            )
+            log.info("sent", extra={**extra, "remote_id": receipt.remote_id})
+
+    async def _retry_later(self, row: OutboxRow, exc: RetryLater, extra: dict[str, object]) -> None:
+        now = self._clock()
+        if exc.retry_after is not None:
+            # The platform named the wait: honour it exactly, for the whole target.
+            self._pacer.hold_until(now + exc.retry_after)
+            delay = exc.retry_after
+        elif row.attempts >= self._retry.max_attempts:
+            await self._fail(row, f"gave up after {row.attempts} attempts: {exc}", extra)
+            return
+        else:
+            delay = self._retry.delay(row.attempts, self._rng)
+        log.info("retry later", extra={**extra, "delay": round(delay, 3), "error": str(exc)})
+        await self._outbox.mark_retry(
+            row.id, owner=self.owner, error=str(exc), next_attempt_at=now + delay, now=now
+        )
+
+    async def _fail(self, row: OutboxRow, error: str, extra: dict[str, object]) -> None:
+        log.error("failed", extra={**extra, "error": error})
+        if await self._outbox.mark_failed(row.id, owner=self.owner, error=error, now=self._clock()):
+            fresh = await self._outbox.get(row.id)
+            if self._notices is not None and fresh is not None:
+                await self._notices.failed(fresh)
+
+    async def _doubt(self, row: OutboxRow) -> None:
+        """A row went `in_doubt`: resend where that is safe, else ask the editors."""
+        if self._publisher.resend_is_safe:
+            await self._outbox.resolve_in_doubt(
+                row.id, as_sent=False, actor=f"{self.target}:resend-check", now=self._clock()
+            )
+            return
+        fresh = await self._outbox.get(row.id)
+        if self._notices is not None and fresh is not None:
+            await self._notices.in_doubt(fresh)
+
+    async def _was_in_doubt(self, row: OutboxRow) -> bool:
+        return any(e.to_state == "in_doubt" for e in await self._outbox.events(row.id))
+
+
+async def stop_workers(
+    tasks: list[asyncio.Task[None]], stop: asyncio.Event, *, grace: float = 10.0
+) -> None:
+    """Stop claiming; give in-flight sends `grace` seconds to finish and be recorded.
+
+    A send still running after that is cancelled; its lease then expires and the
+    row turns `in_doubt` at the next start, which is the honest outcome.
+    """
+    stop.set()
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for task in done:
+        if task.exception() is not None:
+            log.error("delivery worker crashed", exc_info=task.exception())

@@ -1,0 +1,41 @@
+"""Typed access to the services the handlers need.
+
+PTB builds `bot_data` itself, so the services live under one key and are read
+through `services()` alone; handlers never index `bot_data` directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from data.store import Store
+
+Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+App: TypeAlias = Application[
+    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]
+
+_KEY = "weeklybot.services"
+
+
+@dataclass(frozen=True, slots=True)
+class BotServices:
+    settings: Settings
+    store: Store
+
+    def is_editor(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.telegram.editor_ids
+
+
+def attach(application: App, services: BotServices) -> None:
+    application.bot_data[_KEY] = services
+
+
+def services(context: Context) -> BotServices:
+    found = context.bot_data[_KEY]
+    assert isinstance(found, BotServices)
+    return found

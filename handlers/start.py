@@ -1,0 +1,34 @@
+"""/start and /help: the first things a reader sees."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.commands import help_text
+from handlers.context import Context, services
+
+WELCOME = (
+    "Hi! I'm the bot of Python Trending Weekly (Python潮流周刊).\n"
+    "The channel gets every new issue, item by item, plus extra links between issues.\n"
+    "Send /help to see what I can do."
+)
+
+
+async def start_cmd(update: Update, context: Context) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    await services(context).store.users.seen(
+        user.id, username=user.username, first_name=user.first_name
+    )
+    await message.reply_text(WELCOME)
+
+
+async def help_cmd(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    user = update.effective_user
+    is_editor = services(context).is_editor(user.id if user else None)
+    await message.reply_text(help_text(is_editor=is_editor))

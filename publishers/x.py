@@ -1,0 +1,103 @@
+"""The X publisher: one outbox row is one post; thread parts reply to the previous one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+from tweepy.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    TweepyException,
+    TwitterServerError,
+    Unauthorized,
+)
+
+from publishers.base import Receipt
+from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
+from publishers.pacing import XPacer
+from publishers.posts import XPost
+from publishers.x_client import XClient
+
+DUPLICATE = "duplicate content"
+
+# aiohttp errors raised before the request could be written: X never saw it.
+_NEVER_SENT = (aiohttp.ClientConnectorError, aiohttp.InvalidURL)
+
+
+def classify_x_error(
+    exc: BaseException, *, after_doubt: bool, blocked_until: int | None, now: float
+) -> PublishError:
+    """Sort a tweepy/aiohttp failure into 'surely not sent' or 'may have been sent'.
+
+    A 403 for duplicate content is a refusal on a first attempt, but after an
+    attempt that may have gone out it proves that attempt did: X keeps the text.
+    """
+    if isinstance(exc, TooManyRequests):
+        # X sends no Retry-After; the wait is the latest reset of a spent window
+        # (the 24-hour caps included, which tweepy's reset_time ignores).
+        resets = [r for r in (exc.reset_time, blocked_until) if r is not None]
+        wait = max(resets) - now + 1 if resets else None
+        return RetryLater("X rate limit reached", retry_after=max(1.0, wait) if wait else None)
+    if isinstance(exc, Forbidden) and any(DUPLICATE in m for m in exc.api_messages):
+        if after_doubt:
+            return AlreadyPosted("X already has this post")
+        return Rejected("X refused the post as duplicate content")
+    if isinstance(exc, BadRequest | Forbidden | Unauthorized | NotFound):
+        detail = "; ".join(str(m) for m in exc.api_messages) or str(exc)
+        return Rejected(f"X refused the post: {detail}")
+    if isinstance(exc, TwitterServerError):
+        return RetryLater(f"X server error: {exc}")
+    if isinstance(exc, _NEVER_SENT):
+        return RetryLater(f"X unreachable: {exc}")
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ClientError):
+        return MaybeSent(f"connection to X lost: {exc!r}")
+    return MaybeSent(f"unexpected X failure: {exc!r}")
+
+
+class XPublisher:
+    """Posts text to X through `XClient`; feeds the live quota to the pacer."""
+
+    target = "x"
+    resend_is_safe = True  # X refuses duplicate text: see classify_x_error
+
+    def __init__(
+        self,
+        client: XClient,
+        pacer: XPacer | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._pacer = pacer
+        self._clock = clock
+
+    async def publish(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        reply_to: str | None = None,
+        after_doubt: bool = False,
+    ) -> Receipt:
+        try:
+            post = XPost.from_payload(payload)
+        except ValueError as exc:
+            raise Rejected(f"unreadable outbox payload: {exc}") from exc
+        try:
+            created = await self._client.create_post(post.text, in_reply_to=reply_to or None)
+        except (TimeoutError, TweepyException, aiohttp.ClientError) as exc:
+            raise classify_x_error(
+                exc,
+                after_doubt=after_doubt,
+                blocked_until=self._client.quota.blocked_until(),
+                now=self._clock(),
+            ) from exc
+        finally:
+            if self._pacer is not None:
+                self._pacer.observe(self._client.quota)
+        return Receipt(remote_id=created.id)
