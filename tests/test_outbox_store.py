@@ -429,38 +429,52 @@ async def test_counts_next_due_and_history(outbox: OutboxStore) -> None:
 # ---- races ---------------------------------------------------------------------------
 
 
-async def test_two_connections_claiming_at_once_never_share_a_row(tmp_path: Path) -> None:
+async def _drain(outbox: OutboxStore, owner: str, barrier: asyncio.Barrier | None) -> list[int]:
+    """Claim and send until nothing is left; with a barrier, all claimers go in lockstep."""
+    claimed: list[int] = []
+    while True:
+        row = await outbox.claim_next("telegram", owner=owner, lease_seconds=60, now=T0)
+        if row is None:
+            return claimed
+        claimed.append(row.id)
+        assert await outbox.mark_sent(row.id, owner=owner, remote_id=owner, now=T0)
+        if barrier is not None:
+            await barrier.wait()
+
+
+@pytest.mark.parametrize("lockstep", [False, True], ids=["free-for-all", "lockstep"])
+async def test_two_connections_claiming_at_once_never_share_a_row(
+    tmp_path: Path, lockstep: bool
+) -> None:
+    """Two claimers on each of two connections to one file drain the queue.
+
+    Free-for-all: whoever wins the write lock claims. Lockstep: every claimer claims once
+    per round, so each round is four simultaneous claims and each claimer gets exactly
+    rows / 4 (SQLite's busy handler is not fair, so without rounds one connection can
+    take nearly everything).
+    """
     path = tmp_path / "race.db"
-    rows = 50
+    owners = ("a1", "a2", "b1", "b2")
+    rows = 52 if lockstep else 50
     async with Database.open(path) as db_a, Database.open(path) as db_b:
         await migrate(db_a, now=T0)
         outbox_a, outbox_b = OutboxStore(db_a), OutboxStore(db_b)
         await outbox_a.enqueue_many(
             [NewPost(f"item:{n}", "telegram", "item", {"n": n}) for n in range(rows)], now=T0
         )
-
-        async def drain(outbox: OutboxStore, owner: str) -> list[int]:
-            claimed: list[int] = []
-            while (
-                row := await outbox.claim_next("telegram", owner=owner, lease_seconds=60, now=T0)
-            ) is not None:
-                claimed.append(row.id)
-                assert await outbox.mark_sent(row.id, owner=owner, remote_id=owner, now=T0)
-            return claimed
-
-        # Two claimers per connection: races across connections and within one.
+        barrier = asyncio.Barrier(len(owners)) if lockstep else None
+        stores = (outbox_a, outbox_a, outbox_b, outbox_b)
         results = await asyncio.gather(
-            drain(outbox_a, "a1"),
-            drain(outbox_a, "a2"),
-            drain(outbox_b, "b1"),
-            drain(outbox_b, "b2"),
+            *(_drain(store, owner, barrier) for store, owner in zip(stores, owners, strict=True))
         )
+
         claimed = [outbox_id for result in results for outbox_id in result]
         assert len(claimed) == len(set(claimed)) == rows  # disjoint and complete
-        assert results[2] or results[3]  # the second connection really took part
+        if lockstep:
+            assert [len(result) for result in results] == [rows // len(owners)] * len(owners)
         sent = await outbox_b.list_by_state("sent", limit=rows + 1)
         assert len(sent) == rows
         assert all(row.attempts == 1 for row in sent)
-        owners = {row.id: row.remote_id for row in sent}
-        for owner, result in zip(("a1", "a2", "b1", "b2"), results, strict=True):
-            assert all(owners[outbox_id] == owner for outbox_id in result)
+        remote_ids = {row.id: row.remote_id for row in sent}
+        for owner, result in zip(owners, results, strict=True):
+            assert all(remote_ids[outbox_id] == owner for outbox_id in result)

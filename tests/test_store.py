@@ -1,0 +1,169 @@
+"""The Store facade: source state, users, audit log, heartbeat and backups."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from data.db import Database
+from data.migrations import MIGRATIONS, migrate
+from data.store import SourceState, Store
+
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Database.open(tmp_path / "weekly.db") as db:
+        await migrate(db, now=T0)
+        yield Store(db)
+
+
+async def test_source_state_round_trips_and_is_overwritten(store: Store) -> None:
+    assert await store.get_source_state("rss:zh") is None
+    state = SourceState(
+        name="rss:zh",
+        cursor="entry-106",
+        etag='W/"abc"',
+        last_modified="Sat, 01 Jun 2024 00:00:00 GMT",
+        last_success_at=T0,
+    )
+    await store.put_source_state(state, now=T0)
+    assert await store.get_source_state("rss:zh") == replace(state, updated_at=T0)
+
+    failing = replace(state, last_error="HTTP 502", consecutive_failures=3)
+    await store.put_source_state(failing, now=T0 + 60)
+    assert await store.get_source_state("rss:zh") == replace(failing, updated_at=T0 + 60)
+    assert await store.get_source_state("github") is None
+
+
+async def test_users_are_upserted_keeping_role_and_block(store: Store) -> None:
+    first = await store.upsert_user(7, username="ann", first_name="Ann", now=T0)
+    assert (first.role, first.blocked, first.first_seen_at, first.last_seen_at) == (
+        "reader",
+        False,
+        T0,
+        T0,
+    )
+    assert await store.set_role(7, "editor", actor="system", now=T0 + 1)
+    assert await store.set_blocked(7, True, actor="user:1", now=T0 + 2)
+    again = await store.upsert_user(7, username="ann_new", first_name=None, now=T0 + 3)
+    assert again.username == "ann_new"
+    assert again.first_name is None
+    assert (again.role, again.blocked, again.first_seen_at, again.last_seen_at) == (
+        "editor",
+        True,
+        T0,
+        T0 + 3,
+    )
+    assert await store.get_user(7) == again
+    assert await store.get_user(8) is None
+
+
+async def test_setting_a_value_it_already_has_or_an_unknown_user_changes_nothing(
+    store: Store,
+) -> None:
+    await store.upsert_user(7, username=None, first_name="Ann", now=T0)
+    assert not await store.set_blocked(7, False, actor="user:1", now=T0)
+    assert not await store.set_role(7, "reader", actor="user:1", now=T0)
+    assert not await store.set_blocked(99, True, actor="user:1", now=T0)
+    assert await store.list_audit() == []
+
+
+async def test_list_editors_leaves_out_readers_and_blocked_editors(store: Store) -> None:
+    for user_id in (3, 1, 2, 4):
+        await store.upsert_user(user_id, username=f"u{user_id}", first_name=None, now=T0)
+    for user_id in (3, 1, 4):
+        assert await store.set_role(user_id, "editor", actor="system", now=T0)
+    assert await store.set_blocked(4, True, actor="user:1", now=T0)
+    assert [user.user_id for user in await store.list_editors()] == [1, 3]
+
+
+async def test_user_changes_are_audited(store: Store) -> None:
+    await store.upsert_user(7, username="ann", first_name=None, now=T0)
+    await store.set_role(7, "editor", actor="system", now=T0 + 1)
+    await store.set_blocked(7, True, actor="user:1", now=T0 + 2)
+    await store.set_blocked(7, False, actor="user:1", now=T0 + 3)
+    audit = await store.list_audit(subject="user:7")
+    assert [(e.actor, e.action, e.at) for e in audit] == [
+        ("user:1", "user.unblock", T0 + 3),
+        ("user:1", "user.block", T0 + 2),
+        ("system", "user.role.editor", T0 + 1),
+    ]
+
+
+async def test_audit_log_pages_newest_first_and_filters(store: Store) -> None:
+    ids = [
+        await store.append_audit(
+            actor="user:1",
+            action="submission.approve" if n % 2 else "submission.reject",
+            subject=f"submission:{n}",
+            details={"n": n, "note": "好的 ✓"},
+            now=T0 + n,
+        )
+        for n in range(5)
+    ]
+    page1 = await store.list_audit(limit=2)
+    assert [e.id for e in page1] == [ids[4], ids[3]]
+    assert page1[0].details == {"n": 4, "note": "好的 ✓"}
+    page2 = await store.list_audit(limit=2, before_id=page1[-1].id)
+    assert [e.id for e in page2] == [ids[2], ids[1]]
+    approvals = await store.list_audit(action="submission.approve")
+    assert [e.subject for e in approvals] == ["submission:3", "submission:1"]
+    bare = await store.append_audit(actor="system", action="boot", now=T0)
+    assert (await store.list_audit(limit=1))[0].id == bare
+    assert (await store.list_audit(limit=1))[0].details == {}
+
+
+async def test_heartbeat_keeps_the_last_beat_per_component(store: Store) -> None:
+    assert await store.last_beat("worker") is None
+    await store.beat("worker", now=T0)
+    await store.beat("worker", now=T0 + 30)
+    await store.beat("poller", now=T0 + 5)
+    assert await store.last_beat("worker") == T0 + 30
+    assert await store.last_beat("poller") == T0 + 5
+
+
+async def test_heartbeat_is_visible_to_another_connection(tmp_path: Path, store: Store) -> None:
+    """`weeklybot healthcheck` runs as its own process with its own connection."""
+    await store.beat("worker", now=T0)
+    async with Database.open(store.db.path) as other:
+        assert await Store(other).last_beat("worker") == T0
+
+
+async def test_backup_is_a_readable_copy_with_the_same_rows(tmp_path: Path, store: Store) -> None:
+    await store.upsert_user(7, username="ann", first_name="Ann", now=T0)
+    await store.outbox.enqueue(
+        idempotency_key="submission:1", target="telegram", kind="item", payload={}, now=T0
+    )
+    await store.beat("worker", now=T0)
+    dest = tmp_path / "backups" / "2024-06-01.db"
+
+    await store.backup(dest)
+    await store.upsert_user(8, username="bob", first_name="Bob", now=T0)  # after the backup
+
+    assert not dest.with_name(dest.name + ".partial").exists()
+    copy = sqlite3.connect(dest)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT user_id, username FROM users").fetchall() == [(7, "ann")]
+        assert copy.execute("SELECT idempotency_key FROM outbox").fetchall() == [("submission:1",)]
+        assert copy.execute("SELECT max(version) FROM schema_version").fetchone() == (
+            MIGRATIONS[-1].version,
+        )
+    finally:
+        copy.close()
+
+    # A backup can be opened as a weeklybot database again.
+    async with Database.open(dest) as restored:
+        assert await migrate(restored, now=T0) == []
+        assert await Store(restored).last_beat("worker") == T0
+
+
+async def test_backup_refuses_to_overwrite_the_live_database(store: Store) -> None:
+    with pytest.raises(ValueError, match="itself"):
+        await store.backup(store.db.path)
