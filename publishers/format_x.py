@@ -16,7 +16,7 @@ Choices:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
@@ -39,10 +39,17 @@ from publishers.posts import XPost
 
 # Below this the description is a fragment; drop an extra rather than cut further.
 DESCRIPTION_MIN_WEIGHT = 100
+# Longest prefix worth trying when cutting: only a text full of 23-weight URLs
+# could keep more than ~280 code points, and twitter-text is slow on long text.
+_CUT_WINDOW = 1000
 
 
 def fits_x(text: str) -> bool:
     return x_weighted_length(text) <= X_MAX_WEIGHTED
+
+
+def _fit_x(text: str, fits: Callable[[str], bool]) -> str:
+    return fit(text, fits, work_limit=_CUT_WINDOW)
 
 
 def format_item_x(
@@ -79,7 +86,10 @@ def format_item_x(
 
     if not fits_x(render("", "", False, [])):
         raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
-    title = fit(clean_line(item.title), lambda t: fits_x(render(t, "", False, [])))
+    title = _fit_x(
+        clean_line(item.title),
+        lambda t: fits_x(render(t, "", False, [])),
+    )
     description = clean_block(item.description)
     options = [(stars != "", extras[:k]) for k in range(len(extras), -1, -1)]
     if stars:
@@ -87,10 +97,15 @@ def format_item_x(
     for with_stars, chosen in options:
         if not fits_x(render(title, "", with_stars, chosen)):
             continue
-        cut = fit(description, lambda d: fits_x(render(title, d, with_stars, chosen)))  # noqa: B023
+        cut = _fit_x(
+            description,
+            lambda d: fits_x(render(title, d, with_stars, chosen)),  # noqa: B023
+        )
         if cut == description or x_weighted_length(cut) >= DESCRIPTION_MIN_WEIGHT:
             return XPost(text=render(title, cut, with_stars, chosen))
-    cut = fit(description, lambda d: fits_x(render(title, d, False, [])))
+    cut = _fit_x(description, lambda d: fits_x(render(title, d, False, [])))
+    if x_weighted_length(cut) < DESCRIPTION_MIN_WEIGHT // 2:
+        cut = ""  # a fragment ("An…") says nothing
     return XPost(text=render(title, cut, False, []))
 
 
@@ -108,7 +123,9 @@ def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple
     """
     numbering_room = "999/999 "
     title = clean_line(issue.title) or issue_label(issue, lang)
-    title = fit(title, lambda t: fits_x(numbering_room + join_nonempty("\n", [t, issue_url or ""])))
+    title = _fit_x(
+        title, lambda t: fits_x(numbering_room + join_nonempty("\n", [t, issue_url or ""]))
+    )
     header = join_nonempty("\n", [title, issue_url or ""])
     blocks = [_Block(text=header, opens_section=False), *_digest_blocks(issue, lang)]
 
@@ -155,15 +172,15 @@ def _digest_lines(item: Item, number: int, room: str) -> list[str]:
         def line(title: str) -> str:
             return f"{number}. {title} {url}" if title else f"{number}. {url}"
 
-        title = fit(clean_line(item.title), lambda t: fits_x(room + line(t)))
+        title = _fit_x(clean_line(item.title), lambda t: fits_x(room + line(t)))
         if not fits_x(room + line(title)):
             raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
         return [line(title)]
-    title = fit(clean_line(item.title), lambda t: fits_x(f"{room}{number}. {t}"))
+    title = _fit_x(clean_line(item.title), lambda t: fits_x(f"{room}{number}. {t}"))
     lines = [f"{number}. {title}"]
     for sub in item.sub_links:
         sub_url = sub.url
-        sub_title = fit(clean_line(sub.title), lambda t: fits_x(f"{room}- {t} {sub_url}"))  # noqa: B023
+        sub_title = _fit_x(clean_line(sub.title), lambda t: fits_x(f"{room}- {t} {sub_url}"))  # noqa: B023
         lines.append(f"- {sub_title} {sub_url}" if sub_title else f"- {sub_url}")
     return lines
 

@@ -236,7 +236,13 @@ def test_digest_headings_numbering_deleted_container_and_unlinked() -> None:
 
 # --- properties ---------------------------------------------------------------
 
-_any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=3000)
+_chars = st.characters(exclude_categories=("Cs",))
+# Plain st.text() rarely grows long; repeating a short sample reaches the cutting paths.
+_any_text = st.text(_chars, max_size=3000) | st.builds(
+    lambda sample, times: sample * times,
+    st.text(_chars, min_size=1, max_size=20),
+    st.integers(1, 600),
+)
 _url = st.builds(
     lambda host, path: f"https://{host}.com/{path}",
     st.text("abcdefghij", min_size=1, max_size=12),

@@ -1,0 +1,229 @@
+"""X formatters: 280 weighted characters, whole links, cuts at boundaries, threads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.issue import CONTAINER, DELETED, Item, Link
+from publishers.format_common import NotPostable, fit
+from publishers.format_x import DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
+from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
+from publishers.posts import XPost
+from tests.factories import ISSUE_URL, make_issue, make_item
+
+ZH_DESCRIPTION = (
+    "一个开源的 GPU 集群管理器，用于运行大语言模型等 AI 模型。它支持多种推理后端，"
+    "可以在 Linux、Windows 和 macOS 上的各种 GPU 上运行，并提供与 OpenAI 兼容的 API，"
+    "方便开发者把现有应用迁移过来。"
+)
+EN_DESCRIPTION = (
+    "An open-source GPU cluster manager for running large language models and other AI "
+    "models. It supports several inference backends, runs on all kinds of GPUs on Linux, "
+    "Windows and macOS, and offers an OpenAI-compatible API so that existing applications "
+    "can move over with few changes."
+)
+
+
+def _post(item: Item, *, lang: str = "en", kind: str = "projects") -> XPost:
+    return format_item_x(
+        item, section_kind=kind, issue=make_issue(lang=lang), issue_url=ISSUE_URL, lang=lang
+    )
+
+
+def test_short_item_keeps_everything_and_ends_with_the_link() -> None:
+    post = _post(make_item(description="Small."))
+    assert post.text == (
+        "gpustack 1: a GPU cluster manager for AI models ⭐ 7.2K\n\nSmall.\n\n"
+        "#Projects · via Zeeland · Python Trending Weekly #106\n"
+        "https://github.com/gpustack/gpustack1"
+    )
+    assert post.media_url is None
+
+
+def test_credit_has_no_mention_on_x() -> None:
+    assert "@" not in _post(make_item()).text
+
+
+def test_long_zh_description_is_cut_at_a_character_with_ellipsis() -> None:
+    item = make_item(title="gpustack：GPU 集群管理器", description=ZH_DESCRIPTION * 2)
+    text = _post(item, lang="zh").text
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+    assert x_weighted_length(text) >= X_MAX_WEIGHTED - 3  # CJK cut: close to full
+    (description,) = [p for p in text.split("\n\n") if p.endswith("…")]
+    assert ZH_DESCRIPTION.startswith(description[:-1])
+    assert text.endswith("https://github.com/gpustack/gpustack1")
+    assert "#项目" in text
+
+
+def test_long_en_description_is_cut_at_a_word_with_ellipsis() -> None:
+    text = _post(make_item(description=EN_DESCRIPTION)).text
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+    (description,) = [p for p in text.split("\n\n") if p.endswith("…")]
+    stem = description[:-1]
+    assert EN_DESCRIPTION.startswith(stem)
+    assert EN_DESCRIPTION[len(stem)] in " ,."  # the next character ends a word
+    assert x_weighted_length(stem) >= DESCRIPTION_MIN_WEIGHT
+
+
+def test_extras_are_dropped_before_description_falls_below_minimum() -> None:
+    item = make_item(title="T" * 120, description=EN_DESCRIPTION, credit="@" + "c" * 40)
+    text = _post(item).text
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+    assert "Python Trending Weekly" not in text  # the first extra to go
+    assert "⭐ 7.2K" in text  # the last
+    (description,) = [p for p in text.split("\n\n") if p.endswith("…")]
+    assert x_weighted_length(description) >= DESCRIPTION_MIN_WEIGHT
+
+
+def test_url_of_300_characters_counts_23_and_stays_whole() -> None:
+    url = "https://example.com/" + "a" * 280
+    text = _post(make_item(url=url, description=EN_DESCRIPTION)).text
+    assert x_weighted_length(url) == 23
+    assert text.endswith("\n" + url)
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+
+
+def test_only_a_title_too_long_alone_is_cut() -> None:
+    title = "Understanding " + "asynchronous " * 40 + "Python"
+    item = make_item(title=title, description=EN_DESCRIPTION)
+    text = _post(item).text
+    shown_title, url = text.split("\n\n")  # no room left for a description or extras
+    assert shown_title.endswith("asynchronous…")
+    assert title.startswith(shown_title[:-1])
+    assert url == "https://github.com/gpustack/gpustack1"
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+
+
+def test_title_that_fits_is_never_cut() -> None:
+    title = "T" * 200
+    text = _post(make_item(title=title, description=EN_DESCRIPTION)).text
+    assert text.startswith(title)
+
+
+def test_cuts_do_not_split_emoji_sequences_or_urls() -> None:
+    family = "👨\u200d👩\u200d👧"
+    flag = "🇯🇵"
+    text = (family + flag + "x") * 30
+    cut = fit(text, lambda t: len(t) <= 50)
+    assert cut.endswith("…")
+    assert cut[:-1].endswith((family, flag, "x"))
+    with_url = "see https://example.com/" + "p" * 60 + " now"
+    cut = fit(with_url, lambda t: len(t) <= 30)
+    assert cut == "see…"
+
+
+def test_decomposed_text_is_normalised_before_counting() -> None:
+    decomposed = "e\u0301" * 200  # é as e + combining acute
+    text = _post(make_item(title="t", description=decomposed)).text
+    assert "\u0301" not in text
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+
+
+def test_deleted_and_container_items_are_refused() -> None:
+    with pytest.raises(NotPostable):
+        _post(make_item(flags=frozenset({DELETED})))
+    with pytest.raises(NotPostable):
+        _post(make_item(url=None, flags=frozenset({CONTAINER})))
+
+
+def test_payload_round_trips() -> None:
+    post = XPost(text="hi https://a.io/", media_url="https://a.io/x.png")
+    assert XPost.from_payload(post.to_payload()) == post
+    with pytest.raises(ValueError, match="not an X payload"):
+        XPost.from_payload({"platform": "telegram", "text": "x"})
+
+
+# --- digest thread ------------------------------------------------------------
+
+
+def test_digest_thread_is_numbered_and_every_part_fits() -> None:
+    long_title = "A very long article title about asyncio, typing and generics " * 2
+    issue = make_issue(
+        {
+            "articles": [make_item(i, title=f"{i} {long_title}") for i in range(1, 21)],
+            "projects": [make_item(i, title=f"{i} {long_title}") for i in range(1, 21)],
+        }
+    )
+    thread = format_digest_x(issue, issue_url=ISSUE_URL, lang="en")
+    total = len(thread)
+    assert total > 10
+    urls: list[str] = []
+    for number, post in enumerate(thread, start=1):
+        assert post.text.startswith(f"{number}/{total} ")
+        assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
+        urls.extend(re.findall(r"https://\S+", post.text))
+    assert urls[0] == ISSUE_URL
+    expected = [f"https://github.com/gpustack/gpustack{i}" for i in range(1, 21)] * 2
+    assert urls[1:] == expected  # every item once, whole, in order
+    assert "🦄 Articles\n1. " in thread[0].text
+
+
+def test_small_digest_is_one_post_without_numbering() -> None:
+    issue = make_issue(
+        {
+            "articles": [
+                make_item(1, title="First"),
+                make_item(2, title="Gone", flags=frozenset({DELETED})),
+                make_item(
+                    3,
+                    title="Reading list",
+                    url=None,
+                    flags=frozenset({CONTAINER}),
+                    sub_links=(Link("One", "https://one.io/a"),),
+                ),
+            ]
+        },
+        lang="zh",
+    )
+    (post,) = format_digest_x(issue, issue_url=ISSUE_URL, lang="zh")
+    assert post.text == (
+        f"Python 潮流周刊#106：GPU 与 AI\n{ISSUE_URL}\n\n"
+        "🦄 文章\n1. First https://github.com/gpustack/gpustack1\n"
+        "2. Reading list\n- One https://one.io/a"
+    )
+
+
+# --- properties ---------------------------------------------------------------
+
+_chars = st.characters(exclude_categories=("Cs",))
+# Plain st.text() rarely grows long; repeating a short sample reaches the cutting paths.
+_any_text = st.text(_chars, max_size=2000) | st.builds(
+    lambda sample, times: sample * times,
+    st.text(_chars, min_size=1, max_size=20),
+    st.integers(1, 600),
+)
+_url = st.builds(
+    lambda host, path: f"https://{host}.com/{path}",
+    st.text("abcdefghij", min_size=1, max_size=12),
+    st.text("abcXYZ019-_/=&%~", max_size=300),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=_any_text,
+    description=_any_text,
+    url=_url,
+    credit=st.none() | _any_text,
+    lang=st.sampled_from(["zh", "en", "ja"]),
+)
+def test_item_always_within_280_and_keeps_url(
+    title: str, description: str, url: str, credit: str | None, lang: str
+) -> None:
+    post = _post(make_item(title=title, description=description, url=url, credit=credit), lang=lang)
+    assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
+    assert post.text.endswith("\n" + url) or post.text == url
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(titles=st.lists(_any_text, min_size=1, max_size=30), url=_url)
+def test_digest_parts_always_within_280(titles: list[str], url: str) -> None:
+    issue = make_issue({"articles": [make_item(i, title=t, url=url) for i, t in enumerate(titles)]})
+    thread = format_digest_x(issue, issue_url=ISSUE_URL, lang="en")
+    for post in thread:
+        assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
+    assert sum(post.text.count(url) for post in thread) >= len(titles)
