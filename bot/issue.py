@@ -30,10 +30,21 @@ class NotAnIssue(ValueError):
     """The text is not a weekly issue (a season collection, a README, noise)."""
 
 
+# sendPhoto takes JPEG/PNG/WebP; svg, avif, gif and extension-less URLs (`…!post`) may be
+# rejected, so formatters fall back to a link for them (anomaly A26).
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+
+
 @dataclass(frozen=True, slots=True)
 class Image:
     url: str
     alt: str = ""
+
+    @property
+    def photo_safe(self) -> bool:
+        """Whether the URL names a format Telegram's sendPhoto is known to accept."""
+        path = self.url.split("?", 1)[0].split("#", 1)[0].lower()
+        return path.endswith(PHOTO_EXTENSIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,16 @@ class Item:
     # text that lost its own header in translation (A3), kept apart from the description.
     description_links: tuple[Link, ...] = ()
     orphan_text: str = ""
+
+    def name_and_tagline(self) -> tuple[str, str | None]:
+        """Split `name：tagline` / `name: tagline` (projects; full-width colon too, A25)."""
+        cuts = [(at, len(sep)) for sep in ("：", ": ") if (at := self.title.find(sep)) > 0]
+        if cuts:
+            at, width = min(cuts)
+            name, tagline = self.title[:at].strip(), self.title[at + width :].strip()
+            if name and tagline:
+                return name, tagline
+        return self.title, None
 
     @property
     def postable(self) -> bool:
