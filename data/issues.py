@@ -54,8 +54,23 @@ def _item_fields(kind: SectionKind, item: Item) -> dict[str, Any]:
         "credit": item.credit,
         "flags": sorted(item.flags),
         "images": [{"url": i.url, "alt": i.alt} for i in item.images],
-        "sub_links": [{"title": link.title, "url": link.url} for link in item.sub_links],
+        "sub_links": _links(item.sub_links),
+        "description_links": _links(item.description_links),
+        "orphan_text": item.orphan_text,
     }
+
+
+def _links(links: Sequence[Link]) -> list[dict[str, str]]:
+    return [{"title": link.title, "url": link.url} for link in links]
+
+
+def _canonical_items(issue: Issue) -> list[dict[str, Any]]:
+    """Items in the order `load` returns them: by section, then by index."""
+    return [
+        _item_fields(section.kind, item)
+        for section in issue.sections
+        for item in sorted(section.items, key=lambda item: item.index)
+    ]
 
 
 def _dumps(value: Any) -> str:
@@ -64,12 +79,18 @@ def _dumps(value: Any) -> str:
 
 def issue_content_hash(issue: Issue) -> str:
     """Hash everything the parser produced, in a canonical form."""
-    items = [_item_fields(section.kind, item) for section, item in issue.items()]
-    canonical = _dumps({"issue": _issue_fields(issue), "items": items})
+    canonical = _dumps({"issue": _issue_fields(issue), "items": _canonical_items(issue)})
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_JSON_ITEM_COLUMNS = ("stars", "stars_as_written", "flags", "images", "sub_links")
+_JSON_ITEM_COLUMNS = (
+    "stars",
+    "stars_as_written",
+    "flags",
+    "images",
+    "sub_links",
+    "description_links",
+)
 _ITEM_COLUMNS = (
     "kind",
     "idx",
@@ -81,6 +102,7 @@ _ITEM_COLUMNS = (
     "description_md",
     *_JSON_ITEM_COLUMNS,
     "credit",
+    "orphan_text",
 )
 
 
@@ -97,11 +119,15 @@ def _item_from_row(row: Any) -> Item:
         stars=tuple(json.loads(row["stars"])),
         stars_as_written=tuple(json.loads(row["stars_as_written"])),
         credit=row["credit"],
-        sub_links=tuple(
-            Link(title=link["title"], url=link["url"]) for link in json.loads(row["sub_links"])
-        ),
+        sub_links=_links_from(row["sub_links"]),
         flags=frozenset(json.loads(row["flags"])),
+        description_links=_links_from(row["description_links"]),
+        orphan_text=row["orphan_text"],
     )
+
+
+def _links_from(text: str) -> tuple[Link, ...]:
+    return tuple(Link(title=link["title"], url=link["url"]) for link in json.loads(text))
 
 
 def _issue_from_rows(parsed: dict[str, Any], items: Sequence[Any]) -> Issue:
@@ -189,8 +215,7 @@ class IssueStore:
                 )
                 await tx.execute("DELETE FROM items WHERE issue_id = ?", (issue_id,))
             placeholders = ", ".join("?" for _ in range(len(_ITEM_COLUMNS) + 1))
-            for section, item in issue.items():
-                item_fields = _item_fields(section.kind, item)
+            for item_fields in _canonical_items(issue):
                 await tx.execute(
                     f"INSERT INTO items (issue_id, {', '.join(_ITEM_COLUMNS)})"  # noqa: S608
                     f" VALUES ({placeholders})",

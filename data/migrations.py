@@ -146,6 +146,8 @@ CREATE TABLE items (
     flags TEXT NOT NULL CHECK (json_valid(flags)),
     images TEXT NOT NULL CHECK (json_valid(images)),
     sub_links TEXT NOT NULL CHECK (json_valid(sub_links)),
+    description_links TEXT NOT NULL CHECK (json_valid(description_links)),
+    orphan_text TEXT NOT NULL,
     UNIQUE (issue_id, kind, idx)
 ) STRICT;
 """
