@@ -304,3 +304,34 @@ def test_line_endings_do_not_change_the_parse(parts: tuple[str, str]) -> None:
     crlf = lf.replace("\n", "\r\n")
     parsed = {parse_issue(t, filename=str(path)) for t in (text, lf, crlf, lf.rstrip("\n"))}
     assert len(parsed) == 1
+
+
+# --- whole-corpus invariants (FORMAT.md §7.4.3) -------------------------------------
+
+PROMO_MARKERS = ("🎁", "赞赏", "support_pythoncat", "buymeacoffee", "付费订阅", "微信关注")
+
+
+@pytest.mark.parametrize(("lang", "date"), CASES, ids=[f"{lang}-{d}" for lang, d in CASES])
+def test_no_promo_text_no_empty_title_only_http_urls(lang: str, date: str) -> None:
+    issue = parse_file(lang, f"{date}-weekly.md")
+    for _, item in issue.items():
+        assert item.title.strip()
+        for url in [item.url or "http", *(i.url for i in item.images)]:
+            assert url.startswith("http")
+        for marker in PROMO_MARKERS:
+            assert marker not in item.description_md
+            assert marker not in item.title
+
+
+def test_105_projects_keep_position_and_written_numbers() -> None:
+    projects = parse_file("zh", "2025-06-07-weekly.md").sections[1].items
+    assert [i.index for i in projects] == list(range(1, 13))
+    assert [i.number_as_written for i in projects].count("7") == 2
+
+
+def test_33_fenced_comment_is_not_a_heading() -> None:
+    issue = parse_file("zh", "2023-12-30-weekly.md")
+    assert counts(issue) == (15, 13, 1, 0)
+    assert any(
+        "# 从 PostgreSQL 中提取数据到 CSV 文件" in i.description_md for _, i in issue.items()
+    )

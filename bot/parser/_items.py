@@ -63,7 +63,10 @@ _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 # Promotions and tip jars (FORMAT.md §3.7, A12): never part of an item.
 _PROMO_TEXT = re.compile(
     r"^\s*(?:>\s*)?🎁|赞赏|打赏|买杯咖啡|buymeacoffee|buy me (?:a )?coffee"
-    r"|organi[sz]es its content into seasons|support_pythoncat|wechat_code",
+    r"|organi[sz]es its content into seasons|support_pythoncat|wechat_code"
+    # paywall and footer lines of the paid period (FORMAT.md §3.3, §3.7)
+    r"|付费订阅|订阅后|after subscribing|subscribe at\b|微信关注|xiaobot\.net/p/python_weekly"
+    r"|pythoncat\.top/posts/\d{4}-\d{2}-\d{2}-[a-z]weekly",
     re.IGNORECASE,
 )
 _PROMO_IMAGE = re.compile(
@@ -121,7 +124,9 @@ def build_item(draft: ItemDraft, index: int) -> Item:
     bullets: list[Link] = []
     in_fence = False
     promo = False
-    for line in draft.body:
+    # A summary entry is one line (FORMAT.md §3.6): what follows it is closing text.
+    body = draft.body if _arabic(draft.number) else []
+    for line in body:
         if promo:
             break
         if in_fence or _FENCE.match(line):
