@@ -182,15 +182,16 @@ class Database:
         """
         async with self._lock:
             self._check_open()
-            await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 yield Tx(self._conn)
-            except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.rollback()
-                raise
-            else:
                 await self._conn.commit()
+            except BaseException:
+                # Also on cancellation: aiosqlite queues this behind whatever statement
+                # is still running, so the connection is never left mid-transaction.
+                # (A rollback with no transaction open is a no-op.)
+                await self._conn.rollback()
+                raise
 
     async def pragma(self, name: str) -> Any:
         """Read one pragma's value (for checks and tests)."""

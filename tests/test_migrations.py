@@ -196,3 +196,42 @@ def test_times_are_unix_seconds_or_aware_datetimes() -> None:
     assert to_ts(5) == 5.0
     with pytest.raises(ValueError, match="naive"):
         to_ts(dt.datetime(2024, 1, 2))
+
+
+async def test_a_cancelled_transaction_is_rolled_back_and_the_connection_stays_usable(
+    db: Database,
+) -> None:
+    await migrate(db, now=T0)
+    inside = asyncio.Event()
+
+    async def write_then_hang() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('lost', 1)")
+            inside.set()
+            await asyncio.Event().wait()  # cancelled here, mid-transaction
+
+    task = asyncio.create_task(write_then_hang())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction() as tx:
+        assert await tx.fetchall("SELECT * FROM heartbeat") == []
+        await tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('kept', 2)")
+    async with db.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT component FROM heartbeat")
+    assert [row["component"] for row in rows] == ["kept"]
+
+
+async def test_an_error_inside_a_transaction_rolls_it_back(db: Database) -> None:
+    await migrate(db, now=T0)
+
+    async def insert_then_fail() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('x', 1)")
+            raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        await insert_then_fail()
+    async with db.transaction(write=False) as tx:
+        assert await tx.fetchall("SELECT * FROM heartbeat") == []
