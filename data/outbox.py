@@ -358,11 +358,12 @@ class OutboxStore:
             )
             return True
 
-    async def reap_expired_leases(self, *, now: When) -> list[OutboxRow]:
+    async def reap_expired_leases(self, *, now: When, target: str | None = None) -> list[OutboxRow]:
         """Move `sending` rows whose lease ran out to `in_doubt` and return them.
 
         Their worker died or hung mid-send; only an editor can tell whether the post went
-        out. Leases still running are not touched, whoever holds them.
+        out. Leases still running are not touched, whoever holds them. Pass `target` so
+        that each target's worker reaps (and reports) only its own rows.
         """
         at = to_ts(now)
         async with self._db.transaction() as tx:
@@ -370,8 +371,9 @@ class OutboxStore:
                 "UPDATE outbox SET state = 'in_doubt', updated_at = :now,"
                 " last_error = 'lease of ' || lease_owner || ' expired mid-send',"
                 " lease_expires_at = NULL"
-                " WHERE state = 'sending' AND lease_expires_at <= :now RETURNING id",
-                {"now": at},
+                " WHERE state = 'sending' AND lease_expires_at <= :now"
+                " AND (:target IS NULL OR target = :target) RETURNING id",
+                {"now": at, "target": target},
             )
             rows: list[OutboxRow] = []
             for item in sorted(reaped, key=lambda r: int(r["id"])):

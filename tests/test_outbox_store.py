@@ -478,3 +478,16 @@ async def test_two_connections_claiming_at_once_never_share_a_row(
         remote_ids = {row.id: row.remote_id for row in sent}
         for owner, result in zip(owners, results, strict=True):
             assert all(remote_ids[outbox_id] == owner for outbox_id in result)
+
+
+async def test_reaping_can_be_limited_to_one_target(outbox: OutboxStore) -> None:
+    tg = await _sending(outbox, "a", lease=10)
+    await _enqueue(outbox, "b", target="x")
+    x_row = await outbox.claim_next("x", owner="wx", lease_seconds=10, now=T0)
+    assert x_row is not None
+    reaped = await outbox.reap_expired_leases(now=T0 + 11, target="x")
+    assert [row.id for row in reaped] == [x_row.id]
+    still = await outbox.get(tg.id)
+    assert still is not None
+    assert still.state == "sending"
+    assert [row.id for row in await outbox.reap_expired_leases(now=T0 + 11)] == [tg.id]
