@@ -1,15 +1,24 @@
 """The outbox: one row per (post, target), so that nothing is lost and nothing is doubled.
 
-States and the only legal moves (every move is a conditional UPDATE, so a racing or
-late caller changes nothing and gets ``False``/``None``)::
+States and the only legal moves. Each is a conditional UPDATE (``WHERE state = …``
+and, for a worker, ``AND lease_owner = …``), so a racing, late or repeated caller
+changes nothing and gets ``False``/``None``::
 
-    enqueue ──> queued ──claim_next──> sending ──mark_sent──────> sent
-                  ^                     │ │ │
-                  └────mark_retry───────┘ │ └──mark_failed──────> failed ──requeue──> queued
-                  │                       └──mark_in_doubt/reap─> in_doubt
-                  └──resolve_in_doubt(as_sent=False)─────────────── in_doubt
-                                  resolve_in_doubt(as_sent=True):  in_doubt ──> sent
-    cancel: queued | failed | in_doubt ──> cancelled
+    from                     method                                   to
+    (new)                    enqueue, enqueue_many                    queued
+    queued                   claim_next                               sending
+    sending                  mark_sent                                sent
+    sending                  mark_retry                               queued
+    sending                  mark_failed                              failed
+    sending                  mark_in_doubt, reap_expired_leases       in_doubt
+    in_doubt                 resolve_in_doubt(as_sent=True)           sent
+    in_doubt                 resolve_in_doubt(as_sent=False)          queued
+    in_doubt                 mark_sent by the owner of the lost lease sent
+    failed                   requeue                                  queued
+    queued/failed/in_doubt   cancel, cancel_group                     cancelled
+
+`sent` and `cancelled` are final. Every move is also written to `outbox_events`, and
+the editor's moves (resolve, requeue, cancel) to the audit log.
 
 `sending` means "a worker holds a lease and may be talking to the platform right now".
 If the lease runs out, nobody knows whether the post went out, so `reap_expired_leases`
