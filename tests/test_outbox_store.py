@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from data.db import Database
 from data.migrations import migrate
-from data.outbox import NewPost, OutboxRow, OutboxStore
+from data.outbox import OUTBOX_STATES, NewPost, OutboxRow, OutboxState, OutboxStore
 from data.store import Store
 
 T0 = 1_700_000_000.0
@@ -491,3 +491,93 @@ async def test_reaping_can_be_limited_to_one_target(outbox: OutboxStore) -> None
     assert still is not None
     assert still.state == "sending"
     assert [row.id for row in await outbox.reap_expired_leases(now=T0 + 11)] == [tg.id]
+
+
+# ---- every operation from every state ------------------------------------------------
+
+Operation = Callable[[OutboxStore, int], Awaitable[bool]]
+
+
+async def _claim_op(outbox: OutboxStore, outbox_id: int) -> bool:
+    row = await outbox.claim_next("telegram", owner="w1", lease_seconds=LEASE, now=T0)
+    return row is not None and row.id == outbox_id
+
+
+OPERATIONS: dict[str, tuple[Operation, OutboxState]] = {
+    "claim_next": (_claim_op, "sending"),
+    "mark_sent": (
+        lambda o, i: o.mark_sent(i, owner="w1", remote_id="r", now=T0),
+        "sent",
+    ),
+    "mark_retry": (
+        lambda o, i: o.mark_retry(i, owner="w1", error="e", next_attempt_at=T0, now=T0),
+        "queued",
+    ),
+    "mark_failed": (lambda o, i: o.mark_failed(i, owner="w1", error="e", now=T0), "failed"),
+    "mark_in_doubt": (lambda o, i: o.mark_in_doubt(i, owner="w1", error="e", now=T0), "in_doubt"),
+    "resolve_as_sent": (
+        lambda o, i: o.resolve_in_doubt(i, as_sent=True, actor="user:7", now=T0),
+        "sent",
+    ),
+    "resolve_post_again": (
+        lambda o, i: o.resolve_in_doubt(i, as_sent=False, actor="user:7", now=T0),
+        "queued",
+    ),
+    "requeue": (lambda o, i: o.requeue(i, actor="user:7", now=T0), "queued"),
+    "cancel": (lambda o, i: o.cancel(i, actor="user:7", now=T0), "cancelled"),
+}
+
+# The transition table of data/outbox.py, written out independently.
+LEGAL: set[tuple[OutboxState, str]] = {
+    ("queued", "claim_next"),
+    ("queued", "cancel"),
+    ("sending", "mark_sent"),
+    ("sending", "mark_retry"),
+    ("sending", "mark_failed"),
+    ("sending", "mark_in_doubt"),
+    ("in_doubt", "resolve_as_sent"),
+    ("in_doubt", "resolve_post_again"),
+    ("in_doubt", "mark_sent"),  # by the owner of the lost lease (w1 here)
+    ("in_doubt", "cancel"),
+    ("failed", "requeue"),
+    ("failed", "cancel"),
+}
+
+
+async def _row_in(outbox: OutboxStore, state: OutboxState) -> int:
+    outbox_id = await _enqueue(outbox, "subject")
+    if state == "cancelled":
+        assert await outbox.cancel(outbox_id, actor="user:7", now=T0)
+    elif state != "queued":
+        await _claim(outbox, "w1")
+        moves = {
+            "sending": None,
+            "sent": lambda: outbox.mark_sent(outbox_id, owner="w1", remote_id="r", now=T0),
+            "failed": lambda: outbox.mark_failed(outbox_id, owner="w1", error="e", now=T0),
+            "in_doubt": lambda: outbox.mark_in_doubt(outbox_id, owner="w1", error="e", now=T0),
+        }
+        move = moves[state]
+        if move is not None:
+            assert await move()
+    row = await outbox.get(outbox_id)
+    assert row is not None
+    assert row.state == state
+    return outbox_id
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+@pytest.mark.parametrize("state", OUTBOX_STATES)
+async def test_only_legal_transitions_happen(
+    outbox: OutboxStore, state: OutboxState, operation: str
+) -> None:
+    outbox_id = await _row_in(outbox, state)
+    run, to_state = OPERATIONS[operation]
+    events_before = len(await outbox.events(outbox_id))
+
+    done = await run(outbox, outbox_id)
+
+    row = await outbox.get(outbox_id)
+    assert row is not None
+    assert done == ((state, operation) in LEGAL)
+    assert row.state == (to_state if done else state)
+    assert len(await outbox.events(outbox_id)) == events_before + int(done)
