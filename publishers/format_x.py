@@ -6,9 +6,12 @@ weighs 23 whatever its length, CJK and emoji weigh 2).
 Choices:
 - The item's link is never cut and comes last, so the card X shows is the
   item's. The title is cut only when it alone does not fit beside the link.
-- The description is shortened first, down to `DESCRIPTION_MIN_WEIGHT`; below
-  that, extras are dropped instead, in this order: issue name, credit, hashtag,
-  stars (so stars go last: they say most about a project in least space).
+- The issue's name ("Python Trending Weekly #106") is added only when the
+  description fits whole. Otherwise the description is shortened first, down
+  to `DESCRIPTION_MIN_WEIGHT`; below that, extras are dropped instead: credit,
+  then hashtag, then stars (last: they say most about a project in least
+  space). Below that, the description is cut further, or dropped if only a
+  fragment would remain.
 - Credits are written without the `@`: the handle is the submitter's on GitHub,
   and an automated mention of whoever owns it on X would be unsolicited.
 - A digest is a thread `k/n`; its parts split between items.
@@ -72,12 +75,8 @@ def format_item_x(
     url = require_postable(item)
     stars = stars_text(item)
     # Highest priority first; dropped from the end.
-    extras = [
-        hashtag(section_kind, lang),
-        credit_text(item, lang, mention=False),
-        issue_label(issue, lang),
-    ]
-    extras = [extra for extra in extras if extra]
+    extras = [e for e in (hashtag(section_kind, lang), credit_text(item, lang, mention=False)) if e]
+    label = issue_label(issue, lang)
 
     def render(title: str, description: str, with_stars: bool, extras: Sequence[str]) -> str:
         head = join_nonempty(" ", [title, stars if with_stars else ""])
@@ -86,22 +85,25 @@ def format_item_x(
 
     if not fits_x(render("", "", False, [])):
         raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
-    title = _fit_x(
-        clean_line(item.title),
-        lambda t: fits_x(render(t, "", False, [])),
-    )
+    title = _fit_x(clean_line(item.title), lambda t: fits_x(render(t, "", False, [])))
     description = clean_block(item.description)
-    options = [(stars != "", extras[:k]) for k in range(len(extras), -1, -1)]
+    # (stars?, extras, least description weight kept); the issue name only
+    # when the description is whole: it is the least informative extra.
+    whole = x_weighted_length(description)
+    options = [(stars != "", [*extras, label], whole)]
+    options += [
+        (stars != "", extras[:k], DESCRIPTION_MIN_WEIGHT) for k in range(len(extras), -1, -1)
+    ]
     if stars:
-        options.append((False, []))
-    for with_stars, chosen in options:
+        options.append((False, [], DESCRIPTION_MIN_WEIGHT))
+    for with_stars, chosen, least in options:
         if not fits_x(render(title, "", with_stars, chosen)):
             continue
         cut = _fit_x(
             description,
             lambda d: fits_x(render(title, d, with_stars, chosen)),  # noqa: B023
         )
-        if cut == description or x_weighted_length(cut) >= DESCRIPTION_MIN_WEIGHT:
+        if cut == description or x_weighted_length(cut) >= least:
             return XPost(text=render(title, cut, with_stars, chosen))
     cut = _fit_x(description, lambda d: fits_x(render(title, d, False, [])))
     if x_weighted_length(cut) < DESCRIPTION_MIN_WEIGHT // 2:
@@ -121,7 +123,7 @@ def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple
     Deleted items never appear; items without a link appear as plain text;
     containers list their sub-links.
     """
-    numbering_room = "999/999 "
+    numbering_room = "999/999\n"
     title = clean_line(issue.title) or issue_label(issue, lang)
     title = _fit_x(
         title, lambda t: fits_x(numbering_room + join_nonempty("\n", [t, issue_url or ""]))
@@ -131,7 +133,7 @@ def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple
 
     digits = 1
     while True:
-        groups = _pack(blocks, "9" * digits + "/" + "9" * digits + " ")
+        groups = _pack(blocks, "9" * digits + "/" + "9" * digits + "\n")
         if len(str(len(groups))) <= digits:
             break
         digits = len(str(len(groups)))
@@ -139,7 +141,7 @@ def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple
     if total == 1:
         return (XPost(text=_render_part("", groups[0])),)
     return tuple(
-        XPost(text=_render_part(f"{number}/{total} ", group))
+        XPost(text=_render_part(f"{number}/{total}\n", group))
         for number, group in enumerate(groups, start=1)
     )
 
@@ -149,7 +151,7 @@ def _digest_blocks(issue: Issue, lang: Lang) -> list[_Block]:
     for section in issue.sections:
         heading = f"{SECTION_EMOJI[section.kind]} {section_name(section.kind, lang)}"
         # Room for the worst numbering and the heading, which rides on the first line.
-        room = "999/999 " + heading + "\n"
+        room = "999/999\n" + heading + "\n"
         lines: list[str] = []
         number = 0
         for item in section.items:

@@ -54,9 +54,10 @@ def test_long_zh_description_is_cut_at_a_character_with_ellipsis() -> None:
     assert x_weighted_length(text) <= X_MAX_WEIGHTED
     assert x_weighted_length(text) >= X_MAX_WEIGHTED - 3  # CJK cut: close to full
     (description,) = [p for p in text.split("\n\n") if p.endswith("…")]
-    assert ZH_DESCRIPTION.startswith(description[:-1])
+    assert (ZH_DESCRIPTION * 2).startswith(description[:-1])
     assert text.endswith("https://github.com/gpustack/gpustack1")
     assert "#项目" in text
+    assert "Python 潮流周刊 #106" not in text  # named only beside a whole description
 
 
 def test_long_en_description_is_cut_at_a_word_with_ellipsis() -> None:
@@ -153,7 +154,7 @@ def test_digest_thread_is_numbered_and_every_part_fits() -> None:
     assert total > 10
     urls: list[str] = []
     for number, post in enumerate(thread, start=1):
-        assert post.text.startswith(f"{number}/{total} ")
+        assert post.text.startswith(f"{number}/{total}\n")
         assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
         urls.extend(re.findall(r"https://\S+", post.text))
     assert urls[0] == ISSUE_URL
