@@ -275,7 +275,7 @@ def _word_start(text: str, cut: int) -> int:
     return start
 
 
-_TRAILING = " \t\n,，、;；:：-–—(（[【"
+_TRAILING = " \t\n,，、;；:：-–—(（[【\u200d"
 
 
 def _trim_end(text: str) -> str:
