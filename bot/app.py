@@ -1,4 +1,4 @@
-"""Wiring in one place: the PTB Application, its handlers, and the bot's lifecycle."""
+"""Wiring in one place: the PTB Application, its handlers, delivery, and the lifecycle."""
 
 from __future__ import annotations
 
@@ -8,22 +8,32 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     TypeHandler,
 )
 
 from bot.config import Settings
+from bot.delivery import DeliveryPool, DeliveryWorker
+from bot.maintenance import HEARTBEAT_COMPONENT
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store
 from handlers.commands import COMMANDS
-from handlers.context import App, BotServices, Context, attach
+from handlers.context import App, BotServices, Context, attach, services
+from handlers.outbox import EditorNotices, outbox_callback
 from handlers.start import help_cmd, start_cmd
+from publishers.base import DryRunPublisher, Publisher
+from publishers.pacing import Pacer, TelegramPacer, XPacer
+from publishers.telegram import TelegramPublisher
+from publishers.x import XPublisher
+from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +44,41 @@ async def log_update(update: object, context: Context) -> None:
 
 
 async def error_handler(update: object, context: Context) -> None:
-    """Log first, then tell the editors; never let one bad update stop the bot."""
+    """Log first; one bad update must never stop the bot."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler failed", exc_info=context.error, extra={"update_id": update_id})
 
 
 async def heartbeat_job(context: Context) -> None:
-    from handlers.context import services
-
-    await services(context).store.heartbeat.beat("bot", now=time.time())
+    await services(context).store.beat(HEARTBEAT_COMPONENT, now=time.time())
 
 
 def build_application(settings: Settings, services: BotServices) -> App:
     """Register every handler on a fresh Application; tests call this with fakes."""
-    base = settings.telegram.api_base_url
+    tg = settings.telegram
     application: App = (
         ApplicationBuilder()
-        .token(settings.telegram.token.get_secret_value())
-        .base_url(base)
-        .base_file_url(base.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .token(tg.token.get_secret_value())
+        .base_url(tg.api_base_url)
+        .base_file_url(tg.api_base_url.removesuffix("/bot") + "/file/bot")
+        # A throttle only (max_retries=0): retry_after is honoured per target by the
+        # delivery worker, because this limiter can release waiters early (§A.8).
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=tg.global_per_second,
+                overall_time_period=1,
+                group_max_rate=tg.posts_per_minute,
+                group_time_period=60,
+                max_retries=0,
+            )
+        )
         .build()
     )
     attach(application, services)
     application.add_handler(TypeHandler(Update, log_update), group=-1)
     application.add_handler(CommandHandler("start", start_cmd))
     application.add_handler(CommandHandler("help", help_cmd))
+    application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -68,49 +87,125 @@ def build_application(settings: Settings, services: BotServices) -> App:
     return application
 
 
+def editor_chats(settings: Settings) -> tuple[int, ...]:
+    tg = settings.telegram
+    return (tg.editor_chat_id,) if tg.editor_chat_id is not None else tg.editor_ids
+
+
+def build_workers(
+    settings: Settings,
+    store: Store,
+    application: App,
+    x_client: XClient | None,
+    *,
+    dry_run: bool,
+) -> list[DeliveryWorker]:
+    """One delivery worker per configured target, each with its own pacing."""
+    tg = settings.telegram
+    notices = EditorNotices(application.bot, editor_chats(settings))
+    telegram_pacer = TelegramPacer(
+        posts_per_minute=tg.posts_per_minute, min_spacing=tg.min_spacing_seconds
+    )
+    targets: list[tuple[Publisher, Pacer]] = [
+        (
+            DryRunPublisher("telegram")
+            if dry_run
+            else TelegramPublisher(application.bot, tg.channel_id),
+            telegram_pacer,
+        )
+    ]
+    if dry_run and settings.x.enabled:
+        targets.append(
+            (
+                DryRunPublisher("x"),
+                XPacer(
+                    posts_per_15min=settings.x.posts_per_15min,
+                    posts_per_24h=settings.x.posts_per_24h,
+                ),
+            )
+        )
+    elif x_client is not None:
+        x_pacer = XPacer(
+            posts_per_15min=settings.x.posts_per_15min, posts_per_24h=settings.x.posts_per_24h
+        )
+        targets.append((XPublisher(x_client, x_pacer), x_pacer))
+    return [
+        DeliveryWorker(outbox=store.outbox, publisher=publisher, pacer=pacer, notices=notices)
+        for publisher, pacer in targets
+    ]
+
+
+def x_client_for(settings: Settings) -> XClient | None:
+    keys = settings.x.oauth1()
+    if keys is None:
+        return None
+    return XClient(
+        consumer_key=keys["consumer_key"],
+        consumer_secret=keys["consumer_secret"],
+        access_token=keys["access_token"],
+        access_token_secret=keys["access_token_secret"],
+        api_base_url=settings.x.api_base_url,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """A running bot: what the demo and end-to-end tests drive."""
+
+    application: App
+    services: BotServices
+
+
+@contextlib.asynccontextmanager
+async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIterator[Runtime]:
+    """Open the store, start polling and delivery; on exit stop in reverse order.
+
+    Delivery stops first (in-flight sends get 10 s to finish and be recorded),
+    then polling, then the X session and the database.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        db = await stack.enter_async_context(Database.open(settings.database_path))
+        applied = await migrate(db, now=time.time())
+        if applied:
+            log.info("migrations applied", extra={"versions": applied})
+        store = Store(db)
+        pool = DeliveryPool()
+        svc = BotServices(settings=settings, store=store, delivery=pool)
+        application = build_application(settings, svc)
+        x_client = None if dry_run else x_client_for(settings)
+        if x_client is not None:
+            await stack.enter_async_context(x_client)
+        await stack.enter_async_context(application)
+        await set_commands(application)
+        await application.start()
+        stack.push_async_callback(application.stop)
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=10)
+        stack.push_async_callback(application.updater.stop)
+        for worker in build_workers(settings, store, application, x_client, dry_run=dry_run):
+            pool.add(worker)
+        pool.start()
+        stack.push_async_callback(pool.stop)
+        log.info(
+            "bot running", extra={"dry_run": dry_run, "targets": [w.target for w in pool.workers]}
+        )
+        yield Runtime(application=application, services=svc)
+
+
 async def set_commands(application: App) -> None:
     public = [BotCommand(c.name, c.description) for c in COMMANDS if not c.editors_only]
     await application.bot.set_my_commands(public)
 
 
-@contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[BotServices]:
-    """Open the database, bring its schema up to date, and hand out the services."""
-    async with Database.open(settings.database_path) as db:
-        applied = await migrate(db)
-        if applied:
-            log.info("migrations applied", extra={"versions": applied})
-        yield BotServices(settings=settings, store=Store(db))
-
-
-@contextlib.asynccontextmanager
-async def running(application: App) -> AsyncIterator[App]:
-    """Start polling; on exit stop taking updates, then shut down in order."""
-    async with application:
-        await set_commands(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=10, drop_pending_updates=False
-        )
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
-
-
 async def serve(settings: Settings, *, dry_run: bool = False) -> None:
+    """Run until SIGINT or SIGTERM, then shut down gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_services(settings) as services:
-        application = build_application(settings, services)
-        async with running(application):
-            log.info("bot running", extra={"dry_run": dry_run})
-            await stop.wait()
-            log.info("stopping")
+    async with bot_running(settings, dry_run=dry_run):
+        await stop.wait()
+        log.info("stopping")
 
 
 def run_bot(settings: Settings, *, dry_run: bool = False) -> int:

@@ -37,7 +37,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(log_level=args.log_level or "WARNING", out=sys.stdout))
+    code: int = asyncio.run(run_demo(log_level=args.log_level or "WARNING", out=sys.stdout))
+    return code
 
 
 def cmd_fake_telegram(args: argparse.Namespace) -> int:
@@ -54,7 +55,17 @@ def cmd_fake_x(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level or "INFO")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_fake_x(args.host, args.port))
+        asyncio.run(
+            serve_fake_x(
+                args.host,
+                args.port,
+                consumer_key=args.consumer_key,
+                consumer_secret=args.consumer_secret,
+                access_token=args.access_token,
+                access_token_secret=args.access_token_secret,
+                on_ready=lambda url: print(f"fake X API at {url}", flush=True),
+            )
+        )
     return EXIT_OK
 
 
@@ -132,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     fake_x = add("fake-x", cmd_fake_x, "serve the fake X API")
     fake_x.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     fake_x.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    for key in ("consumer-key", "consumer-secret", "access-token", "access-token-secret"):
+        fake_x.add_argument(f"--{key}", default=f"fake-{key}", help=f"the OAuth 1.0a {key}")
     parse = add("parse", cmd_parse, "parse an issue file and print its sections and items")
     parse.add_argument("path", help="the issue's Markdown file")
     parse.add_argument("--json", action="store_true", help="print exactly one JSON object")

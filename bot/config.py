@@ -145,6 +145,13 @@ class XSettings(_Section):
     def enabled(self) -> bool:
         return all(self.credentials_given())
 
+    def oauth1(self) -> dict[str, str] | None:
+        """The four OAuth 1.0a values as plain strings, or None when X is off."""
+        values = {name: getattr(self, name) for name in _X_KEYS}
+        if any(v is None for v in values.values()):
+            return None
+        return {name: v.get_secret_value() for name, v in values.items()}
+
 
 _X_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
@@ -190,6 +197,24 @@ class Settings(BaseSettings):
         if cls._toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
         return tuple(sources)
+
+
+class _ValuesOnly(Settings):
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def settings_from_values(values: Mapping[str, Any]) -> Settings:
+    """Settings from these values alone, ignoring env, `.env` and files (demo, tests)."""
+    return _ValuesOnly(**values)
 
 
 class ConfigError(Exception):

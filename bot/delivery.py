@@ -119,10 +119,9 @@ class DeliveryWorker:
         return True
 
     async def reap(self) -> None:
-        for row in await self._outbox.reap_expired_leases(now=self._clock()):
-            if row.target == self.target:
-                log.warning("lease expired mid-send", extra={"outbox_id": row.id})
-                await self._doubt(row)
+        for row in await self._outbox.reap_expired_leases(now=self._clock(), target=self.target):
+            log.warning("lease expired mid-send", extra={"outbox_id": row.id})
+            await self._doubt(row)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         now = self._clock()
@@ -231,3 +230,31 @@ async def stop_workers(
     for task in done:
         if task.exception() is not None:
             log.error("delivery worker crashed", exc_info=task.exception())
+
+
+class DeliveryPool:
+    """The running workers, one per target: started with the bot, stopped with it."""
+
+    def __init__(self) -> None:
+        self.workers: list[DeliveryWorker] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add(self, worker: DeliveryWorker) -> None:
+        self.workers.append(worker)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(w.run(self._stop), name=f"delivery:{w.target}")
+            for w in self.workers
+        ]
+
+    def wake(self) -> None:
+        """Rows were queued or requeued: every idle worker looks again now."""
+        for worker in self.workers:
+            worker.wake()
+
+    async def stop(self, *, grace: float = 10.0) -> None:
+        await stop_workers(self._tasks, self._stop, grace=grace)
+        self._tasks = []

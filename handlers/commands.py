@@ -20,7 +20,5 @@ COMMANDS: tuple[CommandSpec, ...] = (
 
 def help_text(*, is_editor: bool) -> str:
     """The /help reply: the commands this user may use, one per line."""
-    lines = [
-        f"/{c.name} - {c.description}" for c in COMMANDS if is_editor or not c.editors_only
-    ]
+    lines = [f"/{c.name} - {c.description}" for c in COMMANDS if is_editor or not c.editors_only]
     return "Commands:\n" + "\n".join(lines)

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
+from bot.delivery import DeliveryPool
 from data.store import Store
 
+# As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
+# AIORateLimiter, whose rate-limit args are ints), the context's stays ExtBot[None].
 Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
 App: TypeAlias = Application[
-    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+    ExtBot[int], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
 ]
 
 _KEY = "weeklybot.services"
@@ -26,6 +29,7 @@ _KEY = "weeklybot.services"
 class BotServices:
     settings: Settings
     store: Store
+    delivery: DeliveryPool
 
     def is_editor(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.telegram.editor_ids

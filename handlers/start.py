@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 
 from handlers.commands import help_text
@@ -19,8 +21,8 @@ async def start_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    await services(context).store.users.seen(
-        user.id, username=user.username, first_name=user.first_name
+    await services(context).store.upsert_user(
+        user.id, username=user.username, first_name=user.first_name, now=time.time()
     )
     await message.reply_text(WELCOME)
 

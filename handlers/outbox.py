@@ -1,0 +1,138 @@
+"""Editor cards for outbox rows that need a human, and the buttons on them.
+
+A row lands here when the bot cannot know whether a post went out (`in_doubt`)
+or the platform refused it for good (`failed`). The decision lives in the
+outbox (a conditional UPDATE), so a double press changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+
+from data.outbox import OutboxRow
+from handlers.context import Context, services
+from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.telegram_html import parse_html
+
+log = logging.getLogger(__name__)
+
+CALLBACK = re.compile(r"^ob:(again|sent|retry|cancel):(\d+)$")
+PREVIEW_MAX = 300
+
+
+def preview(row: OutboxRow) -> str:
+    """The post's visible text, shortened: enough for an editor to recognise it."""
+    try:
+        if row.payload.get("platform") == "x":
+            text = XPost.from_payload(row.payload).text
+        else:
+            part = TelegramPost.from_payload(row.payload).parts[0]
+            if isinstance(part, TelegramText):
+                text = parse_html(part.html).text
+            else:
+                text = parse_html(part.caption_html).text or part.photo_url
+    except ValueError as exc:
+        text = f"(unreadable payload: {exc})"
+    return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"
+
+
+def in_doubt_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
+    text = (
+        f"⚠️ <b>May have been posted</b> to {row.target} (outbox #{row.id}).\n"
+        f"Reason: {html.escape(row.last_error or 'unknown')}\n\n"
+        f"{html.escape(preview(row))}\n\n"
+        "Check the channel, then choose."
+    )
+    buttons = [
+        InlineKeyboardButton("Post again", callback_data=f"ob:again:{row.id}"),
+        InlineKeyboardButton("Mark as sent", callback_data=f"ob:sent:{row.id}"),
+    ]
+    return text, InlineKeyboardMarkup([buttons])
+
+
+def failed_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
+    text = (
+        f"❌ <b>Not posted</b> to {row.target} (outbox #{row.id}).\n"
+        f"Reason: {html.escape(row.last_error or 'unknown')}\n\n"
+        f"{html.escape(preview(row))}"
+    )
+    buttons = [
+        InlineKeyboardButton("Try again", callback_data=f"ob:retry:{row.id}"),
+        InlineKeyboardButton("Drop it", callback_data=f"ob:cancel:{row.id}"),
+    ]
+    return text, InlineKeyboardMarkup([buttons])
+
+
+class EditorNotices:
+    """Sends the cards to the editor chat, or to each editor privately."""
+
+    def __init__(self, bot: Bot, chat_ids: Sequence[int]) -> None:
+        self._bot = bot
+        self._chat_ids = tuple(chat_ids)
+
+    async def in_doubt(self, row: OutboxRow) -> None:
+        await self._send(*in_doubt_card(row), outbox_id=row.id)
+
+    async def failed(self, row: OutboxRow) -> None:
+        await self._send(*failed_card(row), outbox_id=row.id)
+
+    async def _send(self, text: str, markup: InlineKeyboardMarkup, *, outbox_id: int) -> None:
+        if not self._chat_ids:
+            log.warning("no editor chat configured for a card", extra={"outbox_id": outbox_id})
+        for chat_id in self._chat_ids:
+            try:
+                await self._bot.send_message(
+                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except Forbidden:  # the editor blocked the bot; the others still hear
+                log.warning("editor unreachable", extra={"chat_id": chat_id})
+
+
+async def outbox_callback(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    match = CALLBACK.match(query.data)
+    svc = services(context)
+    if not svc.is_editor(query.from_user.id):
+        await query.answer("Only editors can decide this.", show_alert=True)
+        return
+    if match is None:
+        await query.answer("Unknown button.")
+        return
+    action, outbox_id = match.group(1), int(match.group(2))
+    actor = f"editor:{query.from_user.id}"
+    outbox, now = svc.store.outbox, time.time()
+    if action in ("again", "sent"):
+        done = await outbox.resolve_in_doubt(
+            outbox_id, as_sent=action == "sent", actor=actor, now=now
+        )
+    elif action == "retry":
+        done = await outbox.requeue(outbox_id, actor=actor, now=now)
+    else:
+        done = await outbox.cancel(outbox_id, actor=actor, now=now, reason="editor dropped it")
+    outcome = {
+        "again": "queued to post again",
+        "sent": "marked as sent",
+        "retry": "queued to try again",
+        "cancel": "dropped",
+    }[action]
+    if not done:
+        await query.answer("Already decided.")
+        return
+    await query.answer(outcome.capitalize())
+    svc.delivery.wake()
+    who = query.from_user.username or query.from_user.first_name
+    if isinstance(query.message, Message) and query.message.text:
+        await query.edit_message_text(
+            f"{query.message.text_html}\n\n→ {html.escape(outcome)} by {html.escape(who)}",
+            parse_mode=ParseMode.HTML,
+        )
