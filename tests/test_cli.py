@@ -1,0 +1,110 @@
+"""The `weeklybot` command line: help everywhere, database chores, health check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser, main
+from bot.maintenance import HEARTBEAT_COMPONENT
+from data.db import Database
+from data.migrations import MIGRATIONS
+from data.store import Store
+
+COMMANDS = ["run", "demo", "fake-telegram", "fake-x", "parse", "db", "check-config", "healthcheck"]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in list(os.environ):
+        if name.upper().startswith("WEEKLYBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "state" / "weeklybot.db"
+    monkeypatch.setenv("WEEKLYBOT_TELEGRAM__TOKEN", "123456:AAtokentokentokentokentokentoken12")
+    monkeypatch.setenv("WEEKLYBOT_TELEGRAM__CHANNEL_ID", "@pythonweekly")
+    monkeypatch.setenv("WEEKLYBOT_DATABASE_PATH", str(database))
+    return database
+
+
+def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in out
+
+
+@pytest.mark.parametrize(
+    "argv", [[c] for c in COMMANDS] + [["db", "migrate"], ["db", "backup"]], ids=" ".join
+)
+def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: weeklybot" in capsys.readouterr().out
+
+
+def test_parser_knows_exactly_the_documented_commands() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert sorted(sub.choices) == sorted(COMMANDS)  # type: ignore[attr-defined]
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"weeklybot {command}" in readme, f"README does not document {command}"
+
+
+def test_db_migrate_then_again_is_a_no_op(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "migrate"]) == 0
+    first = capsys.readouterr().out
+    assert f"applied {len(MIGRATIONS)} migration(s)" in first
+    assert env.exists()
+    assert main(["db", "migrate"]) == 0
+    assert "applied 0 migration(s)" in capsys.readouterr().out
+
+
+def test_db_backup_copies_the_live_database(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "migrate"]) == 0
+    dest = tmp_path / "backup.db"
+    assert main(["db", "backup", str(dest)]) == 0
+    with sqlite3.connect(dest) as copy:
+        versions = [row[0] for row in copy.execute("SELECT version FROM schema_version")]
+    assert versions == [m.version for m in MIGRATIONS]
+
+
+def beat(database: Path, at: float) -> None:
+    async def go() -> None:
+        async with Database.open(database) as db:
+            await Store(db).beat(HEARTBEAT_COMPONENT, now=at)
+
+    asyncio.run(go())
+
+
+def test_healthcheck_needs_a_fresh_heartbeat(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["healthcheck"]) == 1
+    assert "no database" in capsys.readouterr().err
+    assert main(["db", "migrate"]) == 0
+    assert main(["healthcheck"]) == 1
+    assert "never recorded a heartbeat" in capsys.readouterr().err
+    beat(env, time.time() - 3600)
+    assert main(["healthcheck"]) == 1
+    assert "last heartbeat" in capsys.readouterr().err
+    beat(env, time.time())
+    assert main(["healthcheck"]) == 0
+    assert capsys.readouterr().out.strip() == "healthy"
+
+
+def test_parse_command_is_wired(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    sample = Path(__file__).parents[1] / "bot" / "samples" / "en" / "2026-11-21-weekly.md"
+    assert main(["parse", str(sample)]) == 0
+    assert "articles" in capsys.readouterr().out
+    missing = tmp_path / "nope.md"
+    assert main(["parse", str(missing)]) == 2
