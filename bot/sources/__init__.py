@@ -1,0 +1,1 @@
+"""Watched sources of new issues: the git repository (canonical) and RSS/Atom feeds."""
