@@ -1,22 +1,48 @@
-"""The publication plan: which posts an issue becomes on each target, as outbox rows.
+"""The publication plan: which posts an issue becomes on each target, and when.
 
-Pure: it formats and names rows, the caller enqueues them. Each row's
-idempotency key is derived from what it is (issue, lang, section, index), so
-planning the same issue twice, after a restart or a re-parse, queues nothing new.
+Pure: it formats, names and times rows; the caller enqueues them. Each row's
+idempotency key is derived from what it is (issue, lang, section, index; the
+target is the key's other half in the outbox), so planning the same issue twice,
+after a restart or a re-parse, queues nothing new.
+
+Two steps, so that a preview can hold the formatted posts while an editor
+decides: `plan_posts` formats (untimed `PlannedPost`s: the digest, then the
+items in order), `schedule_posts` gives them times from a `PostingWindow`:
+
+- the digest goes at `now` when published now, else at `now` if the posting
+  window is open, or when it next opens (with `digest_in_window`);
+- items take the window's free slots strictly after the digest's time, one
+  slot each (a photo item's photo and text share one), rolling over to the
+  following days; none is dropped, none is planned after the last.
+
+Summary-form issues (the newest 50, FORMAT.md §1.3) carry no links, so no item
+can stand alone: their plan is the digest only, whatever the target's settings.
+Their items are posted when the full text is released, never before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.issue import Issue, Lang
+from bot.windows import PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
-from publishers.format_common import NotPostable
-from publishers.format_telegram import format_digest_telegram, format_item_telegram
-from publishers.format_x import format_digest_x, format_item_x
-from publishers.posts import TelegramPost
+from publishers.format_common import BRANDS, NotPostable, clean_line, fit, issue_label
+from publishers.format_telegram import (
+    DIGEST_TITLE_MAX,
+    escape,
+    format_digest_telegram,
+    format_item_telegram,
+    link,
+    within,
+)
+from publishers.format_x import fits_x, format_digest_x, format_item_x
+from publishers.limits import TELEGRAM_TEXT_MAX
+from publishers.posts import TelegramPost, TelegramText, XPost
 
 TELEGRAM, X = "telegram", "x"
 
@@ -37,6 +63,11 @@ def issue_url(issue: Issue) -> str | None:
 def issue_key(issue: Issue) -> str:
     number = issue.number if issue.number is not None else issue.date
     return f"issue:{number}:{issue.lang}"
+
+
+def digest_group(issue: Issue) -> str:
+    """The group key of the issue's digest rows (the same on every target)."""
+    return f"{issue_key(issue)}:digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +159,169 @@ def _item_rows(
                 )
             )
     return rows
+
+
+# ---- untimed posts and their schedule ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPost:
+    """An outbox row not yet timed: the digest (`slot` None) or the `slot`-th item."""
+
+    post: NewPost
+    slot: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        post = self.post
+        return {
+            "key": post.idempotency_key,
+            "target": post.target,
+            "kind": post.kind,
+            "payload": dict(post.payload),
+            "group_key": post.group_key,
+            "seq": post.seq,
+            "slot": self.slot,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> PlannedPost:
+        post = NewPost(
+            idempotency_key=str(raw["key"]),
+            target=str(raw["target"]),
+            kind=str(raw["kind"]),
+            payload=dict(raw["payload"]),
+            group_key=raw["group_key"],
+            seq=raw["seq"],
+        )
+        slot = raw["slot"]
+        return cls(post=post, slot=None if slot is None else int(slot))
+
+
+def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
+    """Format what `plan` gives its target of `issue`: the digest first, then the items."""
+    url = issue_url(issue)
+    base = issue_key(issue)
+    planned: list[PlannedPost] = []
+    if plan.digest:
+        planned += [PlannedPost(p) for p in _digest_rows(issue, plan.target, url, base, None)]
+    if plan.items and issue.form != "summary":
+        slot, last_key = -1, None
+        for row in _item_rows(issue, plan.target, url, base, None):
+            item_key = row.group_key or row.idempotency_key
+            if item_key != last_key:  # the parts of one item share its slot
+                slot, last_key = slot + 1, item_key
+            planned.append(PlannedPost(row, slot))
+    return planned
+
+
+def edited_digest(planned: Sequence[PlannedPost], target: str, text: str) -> list[PlannedPost]:
+    """Replace `target`'s digest by one post of an editor's `text` (already validated).
+
+    The edited post keeps the first part's key, so the digest is still queued once.
+    """
+    digest = [p for p in planned if p.slot is None and p.post.target == target]
+    if not digest:
+        return list(planned)
+    first = digest[0].post
+    payload = (
+        TelegramPost(parts=(TelegramText(html=text, disable_preview=True),)).to_payload()
+        if target == TELEGRAM
+        else XPost(text=text).to_payload()
+    )
+    post = replace(first, payload=payload)
+    rest = [p for p in planned if not (p.slot is None and p.post.target == target)]
+    return [PlannedPost(post), *rest]
+
+
+def schedule_posts(
+    planned: Sequence[PlannedPost],
+    *,
+    now: dt.datetime,
+    window: PostingWindow,
+    publish_now: bool = False,
+    digest_in_window: bool = True,
+    busy: Mapping[str, Collection[float]] | None = None,
+) -> list[NewPost]:
+    """Give each planned post its `not_before`, per target; see the module docstring.
+
+    `busy` maps a target to the Unix times of slots its queued items already hold.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    rows: list[NewPost] = []
+    targets = list(dict.fromkeys(p.post.target for p in planned))
+    for target in targets:
+        mine = [p for p in planned if p.post.target == target]
+        has_digest = any(p.slot is None for p in mine)
+        start = now if publish_now or not digest_in_window else window.open_at_or_after(now)
+        item_count = max((p.slot for p in mine if p.slot is not None), default=-1) + 1
+        slots = next_free_slots(
+            window,
+            item_count,
+            after=start,
+            strict=has_digest,  # never together with the digest
+            busy=(busy or {}).get(target, ()),
+        )
+        for p in mine:
+            at = start if p.slot is None else slots[p.slot]
+            rows.append(replace(p.post, not_before=at))
+    return rows
+
+
+# ---- the full text of an old issue became free ---------------------------------
+
+_FREE_NOW: dict[Lang, str] = {
+    "zh": "全文现已免费阅读",
+    "en": "is now free to read",
+    "ja": "の全文が無料で読めるようになりました",
+}
+
+
+def release_key(number: int, lang: Lang) -> str:
+    return f"release:{number}:{lang}"
+
+
+def format_release_telegram(issue: Issue, *, url: str) -> TelegramPost:
+    """One message: the issue is free to read now, with its linked title."""
+    label = issue_label(issue, issue.lang)
+    title = fit(clean_line(issue.title) or label, lambda t: len(t) <= DIGEST_TITLE_MAX)
+
+    def render(title: str) -> str:
+        return f"🔓 <b>{escape(label)}</b> {escape(_FREE_NOW[issue.lang])}\n\n{link(url, title)}"
+
+    title = fit(title, lambda t: within(render(t), TELEGRAM_TEXT_MAX))
+    # The link preview is wanted here: it shows the issue the notice is about.
+    return TelegramPost(parts=(TelegramText(html=render(title), disable_preview=False),))
+
+
+def format_release_x(issue: Issue, *, url: str) -> XPost:
+    """One post within 280 weighted characters; the link is last and never cut."""
+    label = issue_label(issue, issue.lang)
+
+    def render(title: str) -> str:
+        head = f"🔓 {label} {_FREE_NOW[issue.lang]}"
+        return "\n".join(part for part in (head, title, url) if part)
+
+    title = clean_line(issue.title)
+    if title.startswith(BRANDS[issue.lang]):  # "Python 潮流周刊#60：…" repeats the label
+        title = title.removeprefix(BRANDS[issue.lang]).lstrip(" #0123456789：:").strip()
+    title = fit(title, lambda t: fits_x(render(t)))
+    return XPost(text=render(title))
+
+
+def plan_release(issue: Issue, target: str) -> NewPost | None:
+    """The "now free to read" notice of a released full issue; None without a link."""
+    url = issue_url(issue)
+    if url is None or issue.number is None:
+        return None
+    post = (
+        format_release_telegram(issue, url=url)
+        if target == TELEGRAM
+        else format_release_x(issue, url=url)
+    )
+    return NewPost(
+        idempotency_key=release_key(issue.number, issue.lang),
+        target=target,
+        kind="notice",
+        payload=post.to_payload(),
+    )

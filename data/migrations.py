@@ -152,9 +152,47 @@ CREATE TABLE items (
 ) STRICT;
 """
 
+_PUBLICATION = """
+CREATE TABLE previews (
+    id INTEGER PRIMARY KEY,
+    issue_number INTEGER NOT NULL UNIQUE,   -- one preview per issue: a re-delivery adds none
+    langs TEXT NOT NULL CHECK (json_valid(langs)),    -- {"telegram": "zh", "x": "en"}
+    plan TEXT NOT NULL CHECK (json_valid(plan)),      -- the posts, formatted, not yet timed
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'published', 'scheduled', 'skipped')),
+    edited TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(edited)),  -- target -> digest text
+    edited_by TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(edited_by)),
+    decided_by TEXT,
+    decided_at REAL,
+    cards TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(cards)),  -- [[chat_id, message_id]]
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    CHECK ((status = 'pending') = (decided_at IS NULL))
+) STRICT;
+
+-- An editor pressed [Edit Telegram]/[Edit X]: their next text in that chat is the text.
+CREATE TABLE preview_edits (
+    chat_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    preview_id INTEGER NOT NULL REFERENCES previews (id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+) STRICT;
+
+-- Editor alarms (silence, failing sources): raised once, cleared once.
+CREATE TABLE alarms (
+    name TEXT PRIMARY KEY,
+    raised INTEGER NOT NULL CHECK (raised IN (0, 1)),
+    changed_at REAL NOT NULL,
+    detail TEXT
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
+    Migration(3, "previews, pending edits and alarms", _PUBLICATION),
 )
 
 _SCHEMA_VERSION = """

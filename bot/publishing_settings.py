@@ -1,0 +1,91 @@
+"""Options of the publication workflow: the `[publishing]` section of the settings.
+
+A leaf module (pydantic only), so `bot.config` can hold it as a section without
+importing the workflow. Fields are flat so that each one has its own variable,
+`WEEKLYBOT_PUBLISHING__<FIELD>` (the unknown-variable check looks one level deep).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.windows import MAX_SLOTS_PER_DAY, PostingWindow
+
+FullTextAction = Literal["notice", "nothing"]
+
+
+class PublishingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    telegram_digest: bool = Field(True, description="Post the issue's digest to the channel.")
+    telegram_items: bool = Field(
+        True, description="Post the issue's items to the channel, spread over the next days."
+    )
+    x_digest: bool = Field(True, description="Post the issue's digest to X as a thread.")
+    x_items: bool = Field(True, description="Post the issue's items to X, spread out.")
+    items_per_day: int = Field(
+        3, ge=1, le=MAX_SLOTS_PER_DAY, description="Items per target per day."
+    )
+    window_start: dt.time = Field(
+        dt.time(9, 0), description="Posting window opens (local time, HH:MM)."
+    )
+    window_end: dt.time = Field(
+        dt.time(21, 0), description="Posting window closes (local time, HH:MM)."
+    )
+    timezone: str = Field(
+        "Asia/Shanghai", description="The channel's time zone (IANA name) for the window."
+    )
+    digest_in_window: bool = Field(
+        True,
+        description="A planned digest waits for the window to open; [Publish now] never waits.",
+    )
+    preview: bool = Field(
+        True, description="Editors approve a new issue's digest before anything is queued."
+    )
+    on_full_text: FullTextAction = Field(
+        "notice",
+        description='When issue N-50 becomes free: "notice" (one post with its link) or "nothing".',
+    )
+    silence_days: float = Field(
+        10, gt=0, description="Tell the editors when no new issue arrived for this many days."
+    )
+    failing_polls: int = Field(
+        5, ge=1, description="Tell the editors when a source failed this many polls in a row."
+    )
+    alarm_check_seconds: float = Field(
+        3600, gt=0, description="How often the silence and failure alarms are checked."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (like Asia/Shanghai)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window_in_one_day(self) -> PublishingSettings:
+        if not self.window_start < self.window_end:
+            raise ValueError(
+                f"window_start {self.window_start} must be before window_end {self.window_end}"
+                " (a window cannot span midnight)"
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def window(self) -> PostingWindow:
+        return PostingWindow(
+            start=self.window_start.replace(tzinfo=None),
+            end=self.window_end.replace(tzinfo=None),
+            per_day=self.items_per_day,
+            zone=self.zone,
+        )
