@@ -142,11 +142,12 @@ class PreviewStore:
         actor: str,
         now: When,
         posts: Sequence[NewPost] = (),
-    ) -> Preview | None:
+    ) -> tuple[Preview, list[int | None]] | None:
         """Settle a pending preview and queue its `posts`, all in one transaction.
 
-        Returns the decided preview, or None when it was already decided (or unknown):
-        then nothing is queued.
+        Returns the decided preview and the outbox ids as `OutboxStore.enqueue_many`
+        gives them, or None when it was already decided (or unknown): then nothing
+        is queued.
         """
         at = to_ts(now)
         async with self._db.transaction() as tx:
@@ -168,7 +169,9 @@ class PreviewStore:
                 details={"queued": len([i for i in ids if i is not None])},
                 now=at,
             )
-            return await _fetch(tx, preview_id)
+            decided = await _fetch(tx, preview_id)
+            assert decided is not None  # updated just above, in this transaction
+            return decided, ids
 
     # ---- edits -----------------------------------------------------------------
 

@@ -1,0 +1,279 @@
+"""The publication workflow: what happens to a new issue and to a released full text.
+
+No Telegram here: `handlers.preview` shows the cards and reads the buttons; this module
+decides what is queued and when, with the store.
+
+- `NewIssue`, preview on (the default): the issue's posts are formatted once and kept in
+  a preview; nothing is queued until an editor presses [Publish now] (the digest goes
+  at once, the items per the plan), [Schedule as planned] (everything per the plan,
+  timed at the press) or [Skip] (nothing). An editor may first replace the digest of
+  one platform with their own text.
+- `NewIssue`, preview off: the plan is queued at once.
+- `FullTextReleased`: one "now free to read" notice per target with the issue's link
+  (`on_full_text = "notice"`), keyed `release:<number>:<lang>`; the items are never
+  posted again. `"nothing"` queues nothing.
+
+Which language goes where is configuration: the channel gets `telegram.lang`, X gets
+`x.lang`; a target whose language is missing from the event is left out (and logged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.config import Settings
+from bot.ingest import FullTextReleased, NewIssue
+from bot.issue import Lang
+from bot.planning import (
+    TELEGRAM,
+    Plan,
+    PlannedPost,
+    X,
+    edited_digest,
+    plan_posts,
+    plan_release,
+    schedule_posts,
+)
+from bot.publishing_settings import PublishingSettings
+from data.outbox import NewPost
+from data.previews import Decision, Preview, PreviewStore
+from data.store import Store
+from publishers.format_telegram import within
+from publishers.limits import (
+    TELEGRAM_ENTITIES_MAX,
+    TELEGRAM_TEXT_MAX,
+    X_MAX_WEIGHTED,
+    telegram_length,
+    x_weighted_length,
+)
+from publishers.telegram_html import parse_html
+
+log = logging.getLogger(__name__)
+
+NEW_ISSUE_ACTION = "issue.new"  # audit action; the silence alarm reads the latest
+SYSTEM = "system"
+
+
+def publishing_of(settings: Settings) -> PublishingSettings:
+    """The `[publishing]` section, or its defaults while `Settings` has none."""
+    found = getattr(settings, "publishing", None)
+    return found if isinstance(found, PublishingSettings) else PublishingSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One target, the language of the issue it gets, and what it gets of it."""
+
+    target: str
+    lang: Lang
+    plan: Plan
+
+
+def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, ...]:
+    """The channel always; X when it is configured."""
+    found = [
+        Route(
+            TELEGRAM,
+            settings.telegram.lang,
+            Plan(TELEGRAM, digest=publishing.telegram_digest, items=publishing.telegram_items),
+        )
+    ]
+    if settings.x.enabled:
+        found.append(
+            Route(X, settings.x.lang, Plan(X, digest=publishing.x_digest, items=publishing.x_items))
+        )
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What was queued: new outbox ids, and when rows become due (for wake-ups)."""
+
+    ids: tuple[int, ...] = ()
+    due: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewIssueOutcome:
+    preview: Preview | None = None  # editors must decide; show them its cards
+    show_cards: bool = False  # a new preview, or one whose cards never went out
+    queued: Queued = Queued()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOutcome:
+    preview: Preview
+    queued: Queued
+    posts: tuple[NewPost, ...]
+
+
+def validate_digest_text(target: str, text: str) -> str | None:
+    """Why an editor's digest text cannot be posted on `target`, or None if it can."""
+    if not text.strip():
+        return "The text is empty."
+    if target == TELEGRAM:
+        try:
+            length = telegram_length(text)
+        except ValueError as exc:
+            return f"Telegram cannot parse this HTML: {exc}. Escape < > & as &lt; &gt; &amp;."
+        if length > TELEGRAM_TEXT_MAX:
+            return f"Too long for Telegram: {length}/{TELEGRAM_TEXT_MAX} characters."
+        if not within(text, TELEGRAM_TEXT_MAX):
+            count = len(parse_html(text).entities)
+            return f"Too much formatting: {count}/{TELEGRAM_ENTITIES_MAX} entities."
+        return None
+    weight = x_weighted_length(text)
+    if weight > X_MAX_WEIGHTED:
+        return (
+            f"Too long for X: {weight}/{X_MAX_WEIGHTED} weighted characters "
+            "(links count 23, CJK and emoji 2)."
+        )
+    return None
+
+
+def _due(posts: Sequence[NewPost], ids: Sequence[int | None], now: dt.datetime) -> Queued:
+    new = [(post, i) for post, i in zip(posts, ids, strict=True) if i is not None]
+    due = sorted(
+        {
+            post.not_before.timestamp()
+            for post, _ in new
+            if isinstance(post.not_before, dt.datetime) and post.not_before > now
+        }
+    )
+    return Queued(ids=tuple(i for _, i in new), due=tuple(due))
+
+
+class Publication:
+    """The workflow over one `Store`, configured once."""
+
+    def __init__(
+        self, store: Store, settings: Settings, publishing: PublishingSettings | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.publishing = publishing or publishing_of(settings)
+        self.previews = PreviewStore(store.db)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return routes(self.settings, self.publishing)
+
+    # ---- new issue -------------------------------------------------------------
+
+    async def on_new_issue(self, event: NewIssue, *, now: dt.datetime) -> NewIssueOutcome:
+        """Keep a preview for the editors, or (preview off) queue the plan at once.
+
+        Safe to call again with the same event: the preview, like the rows, is made once.
+        """
+        planned: list[PlannedPost] = []
+        langs: dict[str, str] = {}
+        for route in self.routes:
+            issue = event.issues.get(route.lang)
+            if issue is None:
+                log.warning(
+                    "new issue lacks the language of a target",
+                    extra={"number": event.number, "target": route.target, "lang": route.lang},
+                )
+                continue
+            langs[route.target] = route.lang
+            planned += plan_posts(issue, route.plan)
+        await self.store.append_audit(
+            actor=SYSTEM,
+            action=NEW_ISSUE_ACTION,
+            subject=f"issue:{event.number}",
+            details={"langs": sorted(event.issues)},
+            now=now,
+        )
+        if not planned:
+            return NewIssueOutcome()
+        if not self.publishing.preview:
+            posts = await self.schedule(planned, now=now, publish_now=False)
+            ids = await self.store.outbox.enqueue_many(posts, now=now)
+            return NewIssueOutcome(queued=_due(posts, ids, now))
+        preview, created = await self.previews.create(
+            issue_number=event.number,
+            langs=langs,
+            plan=[p.to_json() for p in planned],
+            now=now,
+        )
+        unseen = preview.status == "pending" and not preview.cards
+        return NewIssueOutcome(preview=preview, show_cards=created or unseen)
+
+    def planned(self, preview: Preview) -> list[PlannedPost]:
+        """The preview's posts with the editors' digest texts in place of the formatted ones."""
+        planned = [PlannedPost.from_json(raw) for raw in preview.plan]
+        for target, text in preview.edited.items():
+            planned = edited_digest(planned, target, text)
+        return planned
+
+    async def schedule(
+        self, planned: Sequence[PlannedPost], *, now: dt.datetime, publish_now: bool
+    ) -> list[NewPost]:
+        """Time the posts, around the slots earlier issues' queued items already hold."""
+        return schedule_posts(
+            planned,
+            now=now,
+            window=self.publishing.window(),
+            publish_now=publish_now,
+            digest_in_window=self.publishing.digest_in_window,
+            busy=await self.busy_slots(),
+        )
+
+    async def busy_slots(self) -> dict[str, set[float]]:
+        busy: dict[str, set[float]] = {}
+        for row in await self.store.outbox.list_by_state("queued", limit=100_000):
+            if row.kind == "item":
+                busy.setdefault(row.target, set()).add(row.next_attempt_at)
+        return busy
+
+    async def decide(
+        self, preview_id: int, decision: Decision, *, actor: str, now: dt.datetime
+    ) -> DecisionOutcome | None:
+        """Settle a preview and queue accordingly; None if it was already decided."""
+        preview = await self.previews.get(preview_id)
+        if preview is None or preview.status != "pending":
+            return None
+        posts: list[NewPost] = []
+        if decision != "skipped":
+            posts = await self.schedule(
+                self.planned(preview), now=now, publish_now=decision == "published"
+            )
+        decided = await self.previews.decide(
+            preview_id, decision, actor=actor, now=now, posts=posts
+        )
+        if decided is None:
+            return None
+        settled, ids = decided
+        return DecisionOutcome(preview=settled, queued=_due(posts, ids, now), posts=tuple(posts))
+
+    # ---- full text released ----------------------------------------------------
+
+    async def on_full_text_released(self, event: FullTextReleased, *, now: dt.datetime) -> Queued:
+        """Queue one "now free to read" notice per target (never the items again)."""
+        if self.publishing.on_full_text == "nothing":
+            return Queued()
+        posts: list[NewPost] = []
+        for route in self.routes:
+            issue = event.issues.get(route.lang)
+            notice = None if issue is None else plan_release(issue, route.target)
+            if notice is None:
+                log.warning(
+                    "no release notice for a target",
+                    extra={"number": event.number, "target": route.target, "lang": route.lang},
+                )
+                continue
+            posts.append(notice)
+        ids = await self.store.outbox.enqueue_many(posts, now=now)
+        return _due(posts, ids, now)
+
+
+DecisionName = Literal["now", "plan", "skip"]
+DECISIONS: dict[DecisionName, Decision] = {
+    "now": "published",
+    "plan": "scheduled",
+    "skip": "skipped",
+}
