@@ -20,6 +20,7 @@ from typing import Any, Literal, cast
 from data.audit import insert_audit
 from data.db import Database, Tx, When, to_ts
 from data.outbox import NewPost, OutboxStore
+from data.store import SourceState
 
 PreviewStatus = Literal["pending", "published", "scheduled", "skipped"]
 Decision = Literal["published", "scheduled", "skipped"]
@@ -305,3 +306,21 @@ class AlarmStore:
         if row is None:
             return None
         return int(row["number"]), dt.date.fromisoformat(row["date"])
+
+    async def source_states(self) -> list[SourceState]:
+        """Every watched source's state, by name (what the failing-source alarm reads)."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall("SELECT * FROM source_state ORDER BY name")
+        return [
+            SourceState(
+                name=row["name"],
+                cursor=row["cursor"],
+                etag=row["etag"],
+                last_modified=row["last_modified"],
+                last_success_at=row["last_success_at"],
+                last_error=row["last_error"],
+                consecutive_failures=row["consecutive_failures"],
+                updated_at=row["updated_at"],
+            )
+            for row in rows
+        ]
