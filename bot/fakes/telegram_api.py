@@ -1,0 +1,710 @@
+"""Bot API methods of the fake Telegram, validated the way Telegram validates them.
+
+No HTTP here: ``FakeBotAPI.call(method, params, files)`` returns the ``result``
+of a successful answer or raises ``BotAPIError``; ``bot.fakes.telegram`` puts
+it on the wire. Error texts are Telegram's own (PLATFORMS.md §A, §D.1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.fakes.telegram_flood import FloodLimiter
+from bot.fakes.telegram_model import (
+    JSON,
+    BotAPIError,
+    CallbackAnswer,
+    ChatMessage,
+    ControlError,
+    FakeChat,
+    FakeUser,
+    Photo,
+    Violation,
+    bad_request,
+    command_entities,
+    forbidden,
+    inline_keyboard,
+)
+from bot.fakes.telegram_updates import UpdateQueue
+from publishers.limits import (
+    TELEGRAM_ANSWER_CALLBACK_TEXT_MAX,
+    TELEGRAM_CAPTION_MAX,
+    TELEGRAM_MEDIA_GROUP_MAX,
+    TELEGRAM_MEDIA_GROUP_MIN,
+    TELEGRAM_TEXT_MAX,
+)
+from publishers.telegram_html import (
+    HTMLParseError,
+    MessageEntity,
+    ParsedHTML,
+    parse_html,
+    trim_for_send,
+)
+
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup"})
+_NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    filename: str
+    content: bytes
+
+
+Handler = Callable[[JSON, dict[str, UploadedFile]], Awaitable[Any]]
+
+
+class FakeBotAPI:
+    """The state of one fake bot: chats, messages, updates, limits."""
+
+    def __init__(
+        self,
+        *,
+        bot_id: int,
+        bot_username: str,
+        bot_name: str = "Weekly Bot",
+        limits_scale: float = 1.0,
+        flood_limits: bool = True,
+    ) -> None:
+        self.bot_user: JSON = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+        self.users: dict[int, FakeUser] = {}
+        self.chats: dict[int, FakeChat] = {}
+        self.updates = UpdateQueue()
+        self.flood = FloodLimiter(limits_scale) if flood_limits else None
+        self.violations: list[Violation] = []
+        self.answers: list[CallbackAnswer] = []
+        self.commands: dict[str, list[JSON]] = {}
+        self._messages: dict[tuple[int, int], ChatMessage] = {}
+        self._history: dict[tuple[int, int], list[ChatMessage]] = {}
+        self._callbacks: dict[str, tuple[int, ChatMessage]] = {}
+        self._file_ids: set[str] = set()
+        self._ids = itertools.count(1)
+        self.methods: dict[str, Handler] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "sendMediaGroup": self._send_media_group,
+            "editMessageText": self._edit_text,
+            "editMessageCaption": self._edit_caption,
+            "editMessageReplyMarkup": self._edit_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
+            "close": self._true,
+            "logOut": self._true,
+        }
+
+    # --- registry ---
+
+    def add_user(
+        self, user_id: int, first_name: str = "User", username: str | None = None
+    ) -> FakeUser:
+        user = FakeUser(user_id, first_name, username)
+        self.users[user_id] = user
+        self.chats[user_id] = FakeChat(user_id, "private", username=username, first_name=first_name)
+        return user
+
+    def add_chat(self, chat: FakeChat) -> FakeChat:
+        if chat.type == "channel" and not str(chat.id).startswith("-100"):
+            raise ControlError("channel ids start with -100")
+        self.chats[chat.id] = chat
+        return chat
+
+    def resolve_chat(self, value: object) -> FakeChat:
+        """Find a chat by id or ``@username`` as Telegram does, else 400 chat not found."""
+        if value is None or value == "":
+            raise bad_request("chat_id is empty")
+        if isinstance(value, str) and value.startswith("@"):
+            name = value[1:].lower()
+            for chat in self.chats.values():
+                if chat.username and chat.username.lower() == name and chat.type != "private":
+                    return chat
+            raise bad_request("chat not found")
+        try:
+            chat_id = int(str(value))
+        except ValueError:
+            raise bad_request("chat not found") from None
+        found = self.chats.get(chat_id)
+        if found is None:
+            raise bad_request("chat not found")
+        return found
+
+    def chat_id_of(self, params: JSON) -> int | str | None:
+        """Return the chat a call is about (resolved when possible), for the call log."""
+        value = params.get("chat_id")
+        if value is None:
+            return None
+        try:
+            return self.resolve_chat(value).id
+        except BotAPIError:
+            return value if isinstance(value, int | str) else str(value)
+
+    # --- reading ---
+
+    def messages(self, chat_id: int | None = None) -> list[ChatMessage]:
+        """Return every message (or one chat's), deleted ones included, in send order."""
+        return [m for (cid, _), m in self._messages.items() if chat_id in (None, cid)]
+
+    def message(self, chat_id: int, message_id: int) -> ChatMessage:
+        try:
+            return self._messages[(chat_id, message_id)]
+        except KeyError:
+            raise ControlError(f"no message {message_id} in chat {chat_id}") from None
+
+    def history(self, chat_id: int, message_id: int) -> list[ChatMessage]:
+        """Return every version of a message, the first as sent, the last as it is."""
+        return list(self._history.get((chat_id, message_id), []))
+
+    # --- control: what users do ---
+
+    def user_sends(self, user_id: int, text: str, chat_id: int | None = None) -> ChatMessage:
+        user = self._user(user_id)
+        chat = self.resolve_control_chat(user_id if chat_id is None else chat_id)
+        if chat.type == "channel":
+            raise ControlError("users post in channels with channel_post()")
+        message = self._store(
+            ChatMessage(
+                chat.id,
+                self._next_message_id(chat),
+                "user",
+                _now(),
+                from_bot=False,
+                text=text,
+                entities=command_entities(text),
+                user_id=user.id,
+            )
+        )
+        self.updates.push("message", self.message_json(message))
+        return message
+
+    def channel_post(self, chat_id: int, text: str) -> ChatMessage:
+        """Another admin posts in a channel: the bot gets a channel_post update."""
+        chat = self.resolve_control_chat(chat_id)
+        if chat.type != "channel":
+            raise ControlError(f"chat {chat_id} is not a channel")
+        message = self._store(
+            ChatMessage(chat.id, self._next_message_id(chat), "user", _now(), False, text=text)
+        )
+        if chat.bot_is_admin:
+            self.updates.push("channel_post", self.message_json(message))
+        return message
+
+    def user_presses(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:
+        """Press an inline button; only data on that message's keyboard can be sent."""
+        user = self._user(user_id)
+        message = self.message(chat_id, message_id)
+        if message.deleted:
+            raise ControlError(f"message {message_id} in chat {chat_id} was deleted")
+        if data not in message.callback_data():
+            raise ControlError(
+                f"no button with callback_data {data!r} on message {message_id} in chat {chat_id}"
+            )
+        query_id = str(next(self._ids) * 7919 + 10**15)
+        self._callbacks[query_id] = (user_id, message)
+        self.updates.push(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": user.to_api(),
+                "message": self.message_json(message),
+                "chat_instance": str(abs(chat_id) * 31 + 7),
+                "data": data,
+            },
+        )
+        return query_id
+
+    def resolve_control_chat(self, chat_id: int | str) -> FakeChat:
+        try:
+            return self.resolve_chat(chat_id)
+        except BotAPIError:
+            raise ControlError(f"unknown chat {chat_id!r}") from None
+
+    def _user(self, user_id: int) -> FakeUser:
+        user = self.users.get(user_id)
+        if user is None:
+            raise ControlError(f"unknown user {user_id}; add_user() first")
+        return user
+
+    # --- dispatch ---
+
+    async def call(self, method: str, params: JSON, files: dict[str, UploadedFile]) -> Any:
+        handler = self.methods.get(method)
+        if handler is None:
+            raise BotAPIError(404, "Not Found")
+        return await handler(params, files)
+
+    def announce_retry_after(self, params: JSON, seconds: int) -> None:
+        """Remember a 429 answered to a chat, so early sends count as violations."""
+        if self.flood is None:
+            return
+        chat_id = self.chat_id_of(params)
+        if isinstance(chat_id, int):
+            self.flood.announce(chat_id, seconds)
+
+    # --- methods ---
+
+    async def _true(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        return True
+
+    async def _get_me(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        return dict(self.bot_user)
+
+    async def _get_updates(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
+        return await self.updates.get_updates(params)
+
+    async def _send_message(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        chat = self._writable_chat(params)
+        parsed = _formatted(params, "text", "entities")
+        if not parsed.text:
+            raise bad_request("message text is empty")
+        if len(parsed.text) > TELEGRAM_TEXT_MAX:
+            raise bad_request("message is too long")
+        markup = inline_keyboard(params.get("reply_markup"))
+        self._check_flood(chat, "sendMessage", 1)
+        message = self._store(
+            ChatMessage(
+                chat.id,
+                self._next_message_id(chat),
+                "sendMessage",
+                _now(),
+                True,
+                text=parsed.text,
+                entities=parsed.entities,
+                reply_markup=markup,
+            )
+        )
+        return self.message_json(message)
+
+    async def _send_photo(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        chat = self._writable_chat(params)
+        photo = self._photo(params.get("photo"), files)
+        caption = _caption(params, "caption", "caption_entities")
+        markup = inline_keyboard(params.get("reply_markup"))
+        self._check_flood(chat, "sendPhoto", 1)
+        message = self._store(
+            ChatMessage(
+                chat.id,
+                self._next_message_id(chat),
+                "sendPhoto",
+                _now(),
+                True,
+                caption=caption.text if caption.text else None,
+                caption_entities=caption.entities,
+                photo=photo,
+                reply_markup=markup,
+            )
+        )
+        return self.message_json(message)
+
+    async def _send_media_group(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
+        chat = self._writable_chat(params)
+        media = params.get("media")
+        if not isinstance(media, list):
+            raise bad_request("can't parse media JSON object")
+        if not TELEGRAM_MEDIA_GROUP_MIN <= len(media) <= TELEGRAM_MEDIA_GROUP_MAX:
+            raise bad_request("media group must contain 2-10 items")  # Bot API sendMediaGroup
+        items: list[tuple[Photo, ParsedHTML]] = []
+        for item in media:
+            if not isinstance(item, dict) or item.get("type") != "photo":
+                raise bad_request("this fake accepts media groups of photos only")
+            items.append(
+                (
+                    self._photo(item.get("media"), files),
+                    _caption(item, "caption", "caption_entities"),
+                )
+            )
+        self._check_flood(chat, "sendMediaGroup", len(items))
+        group_id = str(10**17 + next(self._ids))
+        messages = [
+            self._store(
+                ChatMessage(
+                    chat.id,
+                    self._next_message_id(chat),
+                    "sendMediaGroup",
+                    _now(),
+                    True,
+                    caption=caption.text or None,
+                    caption_entities=caption.entities,
+                    photo=photo,
+                    media_group_id=group_id,
+                )
+            )
+            for photo, caption in items
+        ]
+        return [self.message_json(m) for m in messages]
+
+    async def _edit_text(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        old = self._editable(params)
+        if old.text is None:
+            raise bad_request("there is no text in the message to edit")
+        parsed = _formatted(params, "text", "entities")
+        if not parsed.text:
+            raise bad_request("message text is empty")
+        if len(parsed.text) > TELEGRAM_TEXT_MAX:
+            raise bad_request("message is too long")
+        markup = inline_keyboard(params.get("reply_markup"))
+        new = dataclasses.replace(
+            old, text=parsed.text, entities=parsed.entities, reply_markup=markup
+        )
+        return self._apply_edit(old, new, "editMessageText")
+
+    async def _edit_caption(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        old = self._editable(params)
+        if old.photo is None:
+            raise bad_request("there is no caption in the message to edit")
+        caption = _caption(params, "caption", "caption_entities")
+        markup = inline_keyboard(params.get("reply_markup"))
+        new = dataclasses.replace(
+            old,
+            caption=caption.text or None,
+            caption_entities=caption.entities,
+            reply_markup=markup,
+        )
+        return self._apply_edit(old, new, "editMessageCaption")
+
+    async def _edit_reply_markup(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        old = self._editable(params)
+        new = dataclasses.replace(old, reply_markup=inline_keyboard(params.get("reply_markup")))
+        return self._apply_edit(old, new, "editMessageReplyMarkup")
+
+    async def _delete_message(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        chat = self._writable_chat(params)
+        key = (chat.id, _required_int(params, "message_id"))
+        message = self._messages.get(key)
+        if message is None or message.deleted:
+            raise bad_request("message to delete not found")
+        if chat.type != "private" and not message.from_bot and not chat.bot_is_admin:
+            raise bad_request("message can't be deleted")
+        self._replace(dataclasses.replace(message, deleted=True))
+        return True
+
+    async def _answer_callback_query(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        if query_id not in self._callbacks:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = params.get("text")
+        if text is not None and len(str(text)) > TELEGRAM_ANSWER_CALLBACK_TEXT_MAX:
+            raise bad_request("MESSAGE_TOO_LONG")
+        del self._callbacks[query_id]  # a query is answered once
+        self.answers.append(
+            CallbackAnswer(
+                query_id,
+                None if text is None else str(text),
+                params.get("show_alert") in (True, "true"),
+                params.get("url"),
+            )
+        )
+        return True
+
+    async def _set_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise bad_request("can't parse commands JSON object")
+        for command in commands:
+            name = command.get("command", "") if isinstance(command, dict) else ""
+            description = command.get("description", "") if isinstance(command, dict) else ""
+            if not (
+                1 <= len(name) <= 32 and name.replace("_", "a").isalnum() and name == name.lower()
+            ):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[_command_key(params)] = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
+        return True
+
+    async def _get_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
+        return list(self.commands.get(_command_key(params), []))
+
+    async def _delete_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        self.commands.pop(_command_key(params), None)
+        return True
+
+    async def _set_webhook(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        self.updates.set_webhook(params)
+        return True
+
+    async def _delete_webhook(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        self.updates.delete_webhook(params)
+        return True
+
+    async def _get_webhook_info(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        return self.updates.webhook_info()
+
+    async def _get_chat(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        chat = self.resolve_chat(params.get("chat_id"))
+        if chat.type == "channel" and not chat.bot_is_admin:
+            raise forbidden("bot is not a member of the channel chat")
+        return chat.full_info()
+
+    async def _get_chat_member(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        chat = self.resolve_chat(params.get("chat_id"))
+        user_id = _required_int(params, "user_id")
+        if user_id == self.bot_user["id"]:
+            if chat.type != "private" and chat.bot_is_admin:
+                return _administrator(self.bot_user, chat)
+            status = "member" if chat.bot_is_member or chat.type == "private" else "left"
+            return {"status": status, "user": dict(self.bot_user)}
+        user = self.users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        return {"status": "member", "user": user.to_api()}
+
+    # --- helpers ---
+
+    def _writable_chat(self, params: JSON) -> FakeChat:
+        """Resolve the target chat and refuse it as Telegram does when the bot can't write."""
+        chat = self.resolve_chat(params.get("chat_id"))
+        if chat.type == "channel" and not chat.bot_is_admin:
+            raise forbidden("bot is not a member of the channel chat")
+        if chat.type in ("group", "supergroup") and not chat.bot_is_member:
+            raise forbidden(f"bot is not a member of the {chat.type} chat")
+        if chat.type == "private":
+            user = self.users[chat.id]
+            if user.blocked:
+                raise forbidden("bot was blocked by the user")
+            if not user.started:
+                raise forbidden("bot can't initiate conversation with a user")
+        return chat
+
+    def _check_flood(self, chat: FakeChat, method: str, items: int) -> None:
+        if self.flood is None:
+            return
+        early = self.flood.announced_wait(chat.id)
+        if early > 0:
+            self.violations.append(Violation(chat.id, method, time.time(), early))
+            raise _too_many(max(1, int(early + 0.999)))
+        retry_after = self.flood.check(chat.id, grouped=chat.type != "private", items=items)
+        if retry_after is not None:
+            raise _too_many(retry_after)
+
+    def _photo(self, value: object, files: dict[str, UploadedFile]) -> Photo:
+        file_id = f"AgACAgIAAxkBAAIfake{next(self._ids):08d}"
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = files.get(value.removeprefix("attach://"))
+        if isinstance(value, UploadedFile):
+            self._file_ids.add(file_id)
+            return Photo("upload", value.filename, len(value.content), file_id)
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            self._file_ids.add(file_id)
+            return Photo("url", value, 0, file_id)
+        if isinstance(value, str) and value in self._file_ids:
+            return Photo("file_id", value, 0, value)
+        if value is None or value == "":
+            raise bad_request("there is no photo in the request")
+        raise bad_request("wrong file identifier/HTTP URL specified")
+
+    def _editable(self, params: JSON) -> ChatMessage:
+        if params.get("inline_message_id"):
+            raise bad_request("this fake does not implement inline messages")
+        chat = self.resolve_chat(params.get("chat_id"))
+        message = self._messages.get((chat.id, _required_int(params, "message_id")))
+        if message is None or message.deleted:
+            raise bad_request("message to edit not found")
+        if not message.from_bot:
+            raise bad_request("message can't be edited")
+        return message
+
+    def _apply_edit(self, old: ChatMessage, new: ChatMessage, method: str) -> JSON:
+        if new == old:
+            raise bad_request(_NOT_MODIFIED)
+        edited = dataclasses.replace(
+            new,
+            edits=old.edits + 1,
+            edit_date=_now(),
+            edit_methods=(*old.edit_methods, method),
+        )
+        self._replace(edited)
+        return self.message_json(edited)
+
+    def _next_message_id(self, chat: FakeChat) -> int:
+        message_id = chat.next_message_id
+        chat.next_message_id += 1
+        return message_id
+
+    def _store(self, message: ChatMessage) -> ChatMessage:
+        self._replace(message)
+        return message
+
+    def _replace(self, message: ChatMessage) -> None:
+        key = (message.chat_id, message.message_id)
+        self._messages[key] = message
+        self._history.setdefault(key, []).append(message)
+
+    def message_json(self, message: ChatMessage) -> JSON:
+        """Return the Bot API Message object for a stored message."""
+        chat = self.chats[message.chat_id]
+        data: JSON = {"message_id": message.message_id, "date": message.date, "chat": chat.to_api()}
+        if chat.type == "channel":
+            data["sender_chat"] = chat.to_api()
+        elif message.from_bot:
+            data["from"] = dict(self.bot_user)
+        elif message.user_id is not None:
+            data["from"] = self.users[message.user_id].to_api()
+        if message.text is not None:
+            data["text"] = message.text
+            if message.entities:
+                data["entities"] = [e.to_api() for e in message.entities]
+        if message.photo is not None:
+            data["photo"] = _photo_sizes(message.photo)
+        if message.caption is not None:
+            data["caption"] = message.caption
+            if message.caption_entities:
+                data["caption_entities"] = [e.to_api() for e in message.caption_entities]
+        if message.media_group_id is not None:
+            data["media_group_id"] = message.media_group_id
+        if message.reply_markup is not None:
+            data["reply_markup"] = message.reply_markup
+        if message.edit_date is not None:
+            data["edit_date"] = message.edit_date
+        return data
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _too_many(retry_after: int) -> BotAPIError:
+    return BotAPIError(
+        429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+    )
+
+
+def _required_int(params: JSON, name: str) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        raise bad_request(
+            f"{name} is empty" if name != "message_id" else "message identifier is not specified"
+        )
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"invalid {name} specified") from None
+
+
+def _formatted(params: JSON, text_key: str, entities_key: str) -> ParsedHTML:
+    """Parse a text (or caption) per parse_mode and trim it as Telegram does on send."""
+    raw = params.get(text_key)
+    if raw is None:
+        return ParsedHTML("")
+    text = str(raw)
+    mode = params.get("parse_mode")
+    if mode in (None, ""):
+        entities = params.get(entities_key)
+        parsed = ParsedHTML(text, _explicit_entities(entities))
+    elif str(mode).lower() == "html":
+        try:
+            parsed = parse_html(text)
+        except HTMLParseError as error:
+            raise bad_request(f"can't parse entities: {error}") from None
+    else:
+        raise bad_request(f"unsupported parse_mode {mode!r}: this fake implements HTML only")
+    return trim_for_send(parsed)
+
+
+def _caption(params: JSON, text_key: str, entities_key: str) -> ParsedHTML:
+    caption = _formatted(params, text_key, entities_key)
+    if len(caption.text) > TELEGRAM_CAPTION_MAX:
+        raise bad_request("message caption is too long")
+    return caption
+
+
+def _explicit_entities(value: object) -> tuple[MessageEntity, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise bad_request("can't parse entities JSON object")
+    try:
+        return tuple(
+            MessageEntity(
+                str(e["type"]),
+                int(e["offset"]),
+                int(e["length"]),
+                e.get("url"),
+                e.get("language"),
+                e.get("custom_emoji_id"),
+            )
+            for e in value
+        )
+    except (KeyError, TypeError, ValueError):
+        raise bad_request("can't parse entities JSON object") from None
+
+
+def _photo_sizes(photo: Photo) -> list[JSON]:
+    unique = photo.file_id[-12:]
+    return [
+        {"file_id": photo.file_id + "s", "file_unique_id": unique + "s", "width": 90, "height": 60},
+        {
+            "file_id": photo.file_id,
+            "file_unique_id": unique,
+            "width": 1280,
+            "height": 853,
+            "file_size": photo.size or 120_000,
+        },
+    ]
+
+
+def _command_key(params: JSON) -> str:
+    scope = params.get("scope") or {"type": "default"}
+    return f"{scope}|{params.get('language_code') or ''}"
+
+
+def _administrator(bot_user: JSON, chat: FakeChat) -> JSON:
+    rights = dict.fromkeys(
+        (
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_invite_users",
+            "can_post_messages",
+            "can_edit_messages",
+        ),
+        True,
+    )
+    rights.update(
+        dict.fromkeys(
+            (
+                "can_be_edited",
+                "is_anonymous",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ),
+            False,
+        )
+    )
+    return {"status": "administrator", "user": dict(bot_user), **rights}

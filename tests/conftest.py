@@ -1,0 +1,29 @@
+"""Shared fixtures: loopback fakes of the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.fakes.telegram import FakeTelegram
+
+# Ids the Telegram fixture registers (private chat id = user id).
+EDITOR_ID = 1001
+READER_ID = 1002
+CHANNEL_ID = -1001000000001
+CHANNEL_USERNAME = "weeklybot_test"
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """A fresh fake Bot API on 127.0.0.1 with two users and one channel where the bot is admin.
+
+    Flood limits are real (scale 1); tests that send in bursts pass their own
+    FakeTelegram(limits_scale=…) or call ``fake_telegram.api.flood = None``.
+    """
+    async with FakeTelegram() as tg:
+        tg.add_user(EDITOR_ID, "Editor", "editor")
+        tg.add_user(READER_ID, "Reader", "reader")
+        tg.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+        yield tg
