@@ -18,20 +18,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from bot.fakes.telegram_api import SEND_METHODS, FakeBotAPI, UploadedFile
+from bot.fakes.telegram_api import SEND_METHODS, FakeBotAPI
 from bot.fakes.telegram_flood import Fault, FaultPlan
+from bot.fakes.telegram_http import (
+    control_route,
+    control_routes,
+    decode_request,
+    drop_connection,
+    fault_error,
+    json_answer,
+)
 from bot.fakes.telegram_model import (
-    JSON,
     BotAPIError,
     CallbackAnswer,
     CallRecord,
@@ -57,25 +61,6 @@ __all__ = [
 
 FAKE_TOKEN = "123456:TEST-token-for-the-fake"  # noqa: S105 - not a secret: the fake's own
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# Parameters that PTB sends as plain strings; every other form value is JSON-encoded
-# (telegram/request/_requestparameter.py, json_value).
-_STRING_PARAMS = frozenset(
-    {
-        "text",
-        "caption",
-        "parse_mode",
-        "url",
-        "secret_token",
-        "callback_query_id",
-        "photo",
-        "language_code",
-        "ip_address",
-        "inline_message_id",
-        "business_connection_id",
-        "message_effect_id",
-    }
-)
-_Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class FakeTelegram:
@@ -140,8 +125,8 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_bot)
-        for path, route in self._control_routes().items():
-            app.router.add_route("*", f"/_control/{path}", self._control(route))
+        for path, route in control_routes(self).items():
+            app.router.add_route("*", f"/_control/{path}", control_route(route))
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
@@ -294,23 +279,23 @@ class FakeTelegram:
 
     async def _handle_bot(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return _answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return json_answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = self._canonical_method(request.match_info["method"])
         try:
-            params, files = await _decode(request)
+            params, files = await decode_request(request)
         except ValueError as error:
-            return _answer(400, BotAPIError(400, f"Bad Request: {error}").body())
+            return json_answer(400, BotAPIError(400, f"Bad Request: {error}").body())
         chat_id = self.api.chat_id_of(params)
         fault = self.faults.next_fault(method) if method in self.api.methods else None
         if fault is not None and fault.kind == "drop_before":
             self._log(method, chat_id, 0, "connection dropped before processing", fault)
-            return _drop(request)
+            return drop_connection(request)
         if fault is not None and fault.kind in ("retry_after", "server_error"):
-            injected = _fault_error(fault)
+            injected = fault_error(fault)
             if fault.kind == "retry_after":
                 self.api.announce_retry_after(params, int(fault.seconds))
             self._log(method, chat_id, injected.status, injected.description, fault)
-            return _answer(injected.status, injected.body())
+            return json_answer(injected.status, injected.body())
         try:
             result = await self.api.call(method, params, files)
         except BotAPIError as error:
@@ -321,9 +306,9 @@ class FakeTelegram:
             await asyncio.sleep(fault.seconds)
         if fault is not None and fault.kind == "drop_after":
             self._log(method, chat_id, 0, "connection dropped after processing", fault)
-            return _drop(request)
+            return drop_connection(request)
         self._log(method, chat_id, status, description, fault)
-        return _answer(status, body)
+        return json_answer(status, body)
 
     def _canonical_method(self, name: str) -> str:
         # Telegram matches method names case-insensitively.
@@ -384,142 +369,6 @@ class FakeTelegram:
             else:
                 queue.delivery_failed(failure)
                 await asyncio.sleep(self._webhook_retry_delay)
-
-    # --- the control API over HTTP ---
-
-    def _control_routes(self) -> dict[str, Callable[[JSON], Any]]:
-        return {
-            "users": lambda b: self.add_user(
-                int(b["user_id"]), b.get("first_name", "User"), b.get("username")
-            ),
-            "channels": lambda b: self.add_channel(
-                int(b["chat_id"]),
-                b.get("username"),
-                b.get("title", "Channel"),
-                bot_is_admin=bool(b.get("bot_is_admin", True)),
-            ),
-            "groups": lambda b: self.add_group(
-                int(b["chat_id"]),
-                b.get("title", "Group"),
-                supergroup=bool(b.get("supergroup", True)),
-            ),
-            "admin": lambda b: self.set_bot_admin(b["chat_id"], bool(b.get("is_admin", True))),
-            "block": lambda b: self.block(int(b["user_id"]), bool(b.get("blocked", True))),
-            "send": lambda b: self.user_sends(int(b["user_id"]), str(b["text"]), b.get("chat_id")),
-            "press": lambda b: {
-                "callback_query_id": self.press(
-                    int(b["user_id"]), b["chat_id"], int(b["message_id"]), str(b["data"])
-                )
-            },
-            "channel_post": lambda b: self.channel_post(b["chat_id"], str(b["text"])),
-            "messages": lambda b: self.messages(b.get("chat_id")),
-            "calls": lambda b: self.calls,
-            "violations": lambda b: {"count": len(self.violations), "violations": self.violations},
-            "answers": lambda b: self.answers,
-            "updates": lambda b: self.pending_updates,
-            "faults": self._control_faults,
-            "chats": lambda b: [chat for chat in self.api.chats.values()],
-        }
-
-    def _control_faults(self, body: JSON) -> JSON:
-        if body.get("clear"):
-            self.clear_faults()
-            return {"cleared": True}
-        kind = body["kind"]
-        fault = {
-            "retry_after": lambda: Fault.retry_after(int(body.get("seconds", 1))),
-            "server_error": lambda: Fault.server_error(
-                int(body.get("status", 500)), body.get("description", "Internal Server Error")
-            ),
-            "slow": lambda: Fault.slow(float(body.get("seconds", 1))),
-            "timeout": lambda: Fault.timeout(float(body.get("seconds", 30))),
-            "drop_before": Fault.drop_before,
-            "drop_after": Fault.drop_after,
-        }[kind]()
-        if "rate" in body:
-            self.inject_rate(fault, float(body["rate"]), method=body.get("method"))
-        else:
-            self.inject(fault, method=body.get("method"), times=int(body.get("times", 1)))
-        return {"fault": dataclasses.asdict(fault)}
-
-    def _control(self, action: Callable[[JSON], Any]) -> _Route:
-        async def route(request: web.Request) -> web.StreamResponse:
-            try:
-                body: JSON = dict(request.query)
-                if request.can_read_body:
-                    body.update(await request.json())
-                result = action(body)
-            except (ControlError, KeyError, TypeError, ValueError) as error:
-                return _answer(
-                    400, {"ok": False, "description": f"{type(error).__name__}: {error}"}
-                )
-            return _answer(200, {"ok": True, "result": _plain(result)})
-
-        return route
-
-
-def _plain(value: Any) -> Any:
-    """Turn records into JSON-ready values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _answer(status: int, body: JSON) -> web.Response:
-    return web.json_response(body, status=status)
-
-
-def _drop(request: web.Request) -> web.Response:
-    """Close the connection without an answer; aiohttp then writes nothing."""
-    if request.transport is not None:
-        request.transport.abort()
-    return web.Response()
-
-
-def _fault_error(fault: Fault) -> BotAPIError:
-    if fault.kind == "retry_after":
-        seconds = int(fault.seconds)
-        return BotAPIError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
-    return BotAPIError(fault.status, fault.description)
-
-
-async def _decode(request: web.Request) -> tuple[JSON, dict[str, UploadedFile]]:
-    """Read parameters from the query, a JSON body, a form or a multipart body."""
-    params: JSON = {k: _form_value(k, v) for k, v in request.query.items()}
-    files: dict[str, UploadedFile] = {}
-    if not request.can_read_body:
-        return params, files
-    if request.content_type == "application/json":
-        try:
-            body = json.loads(await request.read() or b"{}")
-        except json.JSONDecodeError:
-            raise ValueError("can't parse JSON encoded request") from None
-        if not isinstance(body, dict):
-            raise ValueError("can't parse JSON encoded request")
-        params.update(body)
-        return params, files
-    form = await request.post()
-    for name, value in form.items():
-        if isinstance(value, web.FileField):
-            upload = UploadedFile(value.filename, value.file.read())
-            files[name] = upload
-            params.setdefault(name, upload)
-        else:
-            params[name] = _form_value(name, str(value))
-    return params, files
-
-
-def _form_value(name: str, value: str) -> Any:
-    if name in _STRING_PARAMS:
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 async def serve_fake_telegram(

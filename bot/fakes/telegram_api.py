@@ -11,7 +11,6 @@ import dataclasses
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bot.fakes.telegram_flood import FloodLimiter
@@ -24,26 +23,32 @@ from bot.fakes.telegram_model import (
     FakeChat,
     FakeUser,
     Photo,
+    UploadedFile,
     Violation,
     bad_request,
     command_entities,
     forbidden,
     inline_keyboard,
 )
+from bot.fakes.telegram_params import (
+    administrator_member,
+    caption_text,
+    command_key,
+    formatted_text,
+    now,
+    photo_sizes,
+    required_int,
+    too_many,
+)
 from bot.fakes.telegram_updates import UpdateQueue
 from publishers.limits import (
     TELEGRAM_ANSWER_CALLBACK_TEXT_MAX,
-    TELEGRAM_CAPTION_MAX,
     TELEGRAM_MEDIA_GROUP_MAX,
     TELEGRAM_MEDIA_GROUP_MIN,
     TELEGRAM_TEXT_MAX,
 )
 from publishers.telegram_html import (
-    HTMLParseError,
-    MessageEntity,
     ParsedHTML,
-    parse_html,
-    trim_for_send,
 )
 
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup"})
@@ -51,14 +56,6 @@ _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class UploadedFile:
-    """A file part of a multipart request."""
-
-    filename: str
-    content: bytes
 
 
 Handler = Callable[[JSON, dict[str, UploadedFile]], Awaitable[Any]]
@@ -195,7 +192,7 @@ class FakeBotAPI:
                 chat.id,
                 self._next_message_id(chat),
                 "user",
-                _now(),
+                now(),
                 from_bot=False,
                 text=text,
                 entities=command_entities(text),
@@ -211,7 +208,7 @@ class FakeBotAPI:
         if chat.type != "channel":
             raise ControlError(f"chat {chat_id} is not a channel")
         message = self._store(
-            ChatMessage(chat.id, self._next_message_id(chat), "user", _now(), False, text=text)
+            ChatMessage(chat.id, self._next_message_id(chat), "user", now(), False, text=text)
         )
         if chat.bot_is_admin:
             self.updates.push("channel_post", self.message_json(message))
@@ -282,7 +279,7 @@ class FakeBotAPI:
 
     async def _send_message(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self._writable_chat(params)
-        parsed = _formatted(params, "text", "entities")
+        parsed = formatted_text(params, "text", "entities")
         if not parsed.text:
             raise bad_request("message text is empty")
         if len(parsed.text) > TELEGRAM_TEXT_MAX:
@@ -294,7 +291,7 @@ class FakeBotAPI:
                 chat.id,
                 self._next_message_id(chat),
                 "sendMessage",
-                _now(),
+                now(),
                 True,
                 text=parsed.text,
                 entities=parsed.entities,
@@ -306,7 +303,7 @@ class FakeBotAPI:
     async def _send_photo(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self._writable_chat(params)
         photo = self._photo(params.get("photo"), files)
-        caption = _caption(params, "caption", "caption_entities")
+        caption = caption_text(params, "caption", "caption_entities")
         markup = inline_keyboard(params.get("reply_markup"))
         self._check_flood(chat, "sendPhoto", 1)
         message = self._store(
@@ -314,7 +311,7 @@ class FakeBotAPI:
                 chat.id,
                 self._next_message_id(chat),
                 "sendPhoto",
-                _now(),
+                now(),
                 True,
                 caption=caption.text if caption.text else None,
                 caption_entities=caption.entities,
@@ -338,7 +335,7 @@ class FakeBotAPI:
             items.append(
                 (
                     self._photo(item.get("media"), files),
-                    _caption(item, "caption", "caption_entities"),
+                    caption_text(item, "caption", "caption_entities"),
                 )
             )
         self._check_flood(chat, "sendMediaGroup", len(items))
@@ -349,7 +346,7 @@ class FakeBotAPI:
                     chat.id,
                     self._next_message_id(chat),
                     "sendMediaGroup",
-                    _now(),
+                    now(),
                     True,
                     caption=caption.text or None,
                     caption_entities=caption.entities,
@@ -365,7 +362,7 @@ class FakeBotAPI:
         old = self._editable(params)
         if old.text is None:
             raise bad_request("there is no text in the message to edit")
-        parsed = _formatted(params, "text", "entities")
+        parsed = formatted_text(params, "text", "entities")
         if not parsed.text:
             raise bad_request("message text is empty")
         if len(parsed.text) > TELEGRAM_TEXT_MAX:
@@ -380,7 +377,7 @@ class FakeBotAPI:
         old = self._editable(params)
         if old.photo is None:
             raise bad_request("there is no caption in the message to edit")
-        caption = _caption(params, "caption", "caption_entities")
+        caption = caption_text(params, "caption", "caption_entities")
         markup = inline_keyboard(params.get("reply_markup"))
         new = dataclasses.replace(
             old,
@@ -397,7 +394,7 @@ class FakeBotAPI:
 
     async def _delete_message(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
         chat = self._writable_chat(params)
-        key = (chat.id, _required_int(params, "message_id"))
+        key = (chat.id, required_int(params, "message_id"))
         message = self._messages.get(key)
         if message is None or message.deleted:
             raise bad_request("message to delete not found")
@@ -439,16 +436,16 @@ class FakeBotAPI:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(description) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands[_command_key(params)] = [
+        self.commands[command_key(params)] = [
             {"command": c["command"], "description": c["description"]} for c in commands
         ]
         return True
 
     async def _get_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
-        return list(self.commands.get(_command_key(params), []))
+        return list(self.commands.get(command_key(params), []))
 
     async def _delete_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
-        self.commands.pop(_command_key(params), None)
+        self.commands.pop(command_key(params), None)
         return True
 
     async def _set_webhook(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
@@ -470,10 +467,10 @@ class FakeBotAPI:
 
     async def _get_chat_member(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self.resolve_chat(params.get("chat_id"))
-        user_id = _required_int(params, "user_id")
+        user_id = required_int(params, "user_id")
         if user_id == self.bot_user["id"]:
             if chat.type != "private" and chat.bot_is_admin:
-                return _administrator(self.bot_user, chat)
+                return administrator_member(self.bot_user, chat)
             status = "member" if chat.bot_is_member or chat.type == "private" else "left"
             return {"status": status, "user": dict(self.bot_user)}
         user = self.users.get(user_id)
@@ -504,10 +501,10 @@ class FakeBotAPI:
         early = self.flood.announced_wait(chat.id)
         if early > 0:
             self.violations.append(Violation(chat.id, method, time.time(), early))
-            raise _too_many(max(1, int(early + 0.999)))
+            raise too_many(max(1, int(early + 0.999)))
         retry_after = self.flood.check(chat.id, grouped=chat.type != "private", items=items)
         if retry_after is not None:
-            raise _too_many(retry_after)
+            raise too_many(retry_after)
 
     def _photo(self, value: object, files: dict[str, UploadedFile]) -> Photo:
         file_id = f"AgACAgIAAxkBAAIfake{next(self._ids):08d}"
@@ -529,7 +526,7 @@ class FakeBotAPI:
         if params.get("inline_message_id"):
             raise bad_request("this fake does not implement inline messages")
         chat = self.resolve_chat(params.get("chat_id"))
-        message = self._messages.get((chat.id, _required_int(params, "message_id")))
+        message = self._messages.get((chat.id, required_int(params, "message_id")))
         if message is None or message.deleted:
             raise bad_request("message to edit not found")
         if not message.from_bot:
@@ -542,7 +539,7 @@ class FakeBotAPI:
         edited = dataclasses.replace(
             new,
             edits=old.edits + 1,
-            edit_date=_now(),
+            edit_date=now(),
             edit_methods=(*old.edit_methods, method),
         )
         self._replace(edited)
@@ -577,7 +574,7 @@ class FakeBotAPI:
             if message.entities:
                 data["entities"] = [e.to_api() for e in message.entities]
         if message.photo is not None:
-            data["photo"] = _photo_sizes(message.photo)
+            data["photo"] = photo_sizes(message.photo)
         if message.caption is not None:
             data["caption"] = message.caption
             if message.caption_entities:
@@ -589,122 +586,3 @@ class FakeBotAPI:
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
         return data
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-def _too_many(retry_after: int) -> BotAPIError:
-    return BotAPIError(
-        429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
-    )
-
-
-def _required_int(params: JSON, name: str) -> int:
-    value = params.get(name)
-    if value is None or value == "":
-        raise bad_request(
-            f"{name} is empty" if name != "message_id" else "message identifier is not specified"
-        )
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"invalid {name} specified") from None
-
-
-def _formatted(params: JSON, text_key: str, entities_key: str) -> ParsedHTML:
-    """Parse a text (or caption) per parse_mode and trim it as Telegram does on send."""
-    raw = params.get(text_key)
-    if raw is None:
-        return ParsedHTML("")
-    text = str(raw)
-    mode = params.get("parse_mode")
-    if mode in (None, ""):
-        entities = params.get(entities_key)
-        parsed = ParsedHTML(text, _explicit_entities(entities))
-    elif str(mode).lower() == "html":
-        try:
-            parsed = parse_html(text)
-        except HTMLParseError as error:
-            raise bad_request(f"can't parse entities: {error}") from None
-    else:
-        raise bad_request(f"unsupported parse_mode {mode!r}: this fake implements HTML only")
-    return trim_for_send(parsed)
-
-
-def _caption(params: JSON, text_key: str, entities_key: str) -> ParsedHTML:
-    caption = _formatted(params, text_key, entities_key)
-    if len(caption.text) > TELEGRAM_CAPTION_MAX:
-        raise bad_request("message caption is too long")
-    return caption
-
-
-def _explicit_entities(value: object) -> tuple[MessageEntity, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise bad_request("can't parse entities JSON object")
-    try:
-        return tuple(
-            MessageEntity(
-                str(e["type"]),
-                int(e["offset"]),
-                int(e["length"]),
-                e.get("url"),
-                e.get("language"),
-                e.get("custom_emoji_id"),
-            )
-            for e in value
-        )
-    except (KeyError, TypeError, ValueError):
-        raise bad_request("can't parse entities JSON object") from None
-
-
-def _photo_sizes(photo: Photo) -> list[JSON]:
-    unique = photo.file_id[-12:]
-    return [
-        {"file_id": photo.file_id + "s", "file_unique_id": unique + "s", "width": 90, "height": 60},
-        {
-            "file_id": photo.file_id,
-            "file_unique_id": unique,
-            "width": 1280,
-            "height": 853,
-            "file_size": photo.size or 120_000,
-        },
-    ]
-
-
-def _command_key(params: JSON) -> str:
-    scope = params.get("scope") or {"type": "default"}
-    return f"{scope}|{params.get('language_code') or ''}"
-
-
-def _administrator(bot_user: JSON, chat: FakeChat) -> JSON:
-    rights = dict.fromkeys(
-        (
-            "can_manage_chat",
-            "can_delete_messages",
-            "can_invite_users",
-            "can_post_messages",
-            "can_edit_messages",
-        ),
-        True,
-    )
-    rights.update(
-        dict.fromkeys(
-            (
-                "can_be_edited",
-                "is_anonymous",
-                "can_manage_video_chats",
-                "can_restrict_members",
-                "can_promote_members",
-                "can_change_info",
-                "can_post_stories",
-                "can_edit_stories",
-                "can_delete_stories",
-            ),
-            False,
-        )
-    )
-    return {"status": "administrator", "user": dict(bot_user), **rights}

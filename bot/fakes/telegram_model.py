@@ -102,6 +102,14 @@ class FakeChat:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Photo:
     """Where a sent photo came from: ``url``, ``upload`` (a file part) or ``file_id``."""
 
