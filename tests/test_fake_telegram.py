@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +21,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.fakes.telegram import ControlError, FakeTelegram, Fault
+from bot.fakes.telegram import ControlError, FakeTelegram, Fault, serve_fake_telegram
 from publishers.telegram_html import MessageEntity
 from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID, READER_ID
 
@@ -525,3 +526,58 @@ async def test_control_http_sends_presses_and_reads(
     )
     with pytest.raises(RetryAfter):
         await bot.send_message(EDITOR_ID, "x")
+
+
+async def test_sending_again_before_a_flood_wait_expires_is_a_violation(
+    bot: telegram.Bot, fake_telegram: FakeTelegram
+) -> None:
+    for n in range(3):
+        await bot.send_message(READER_ID, str(n))
+    with pytest.raises(RetryAfter):
+        await bot.send_message(READER_ID, "too soon")
+    assert fake_telegram.violations == []  # the first 429 is Telegram's, not a violation
+    with pytest.raises(RetryAfter):
+        await bot.send_message(READER_ID, "ignoring retry_after")
+    (violation,) = fake_telegram.violations
+    assert violation.chat_id == READER_ID
+    assert 0 < violation.early_by <= 1
+
+
+async def test_channel_post_by_another_admin_is_an_update(
+    bot: telegram.Bot, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.channel_post(f"@{CHANNEL_USERNAME}", "posted by hand")
+    (update,) = await bot.get_updates()
+    assert update.channel_post is not None
+    assert update.channel_post.text == "posted by hand"
+    assert update.channel_post.chat.id == CHANNEL_ID
+
+
+async def test_allowed_updates_filters_kinds(
+    bot: telegram.Bot, fake_telegram: FakeTelegram
+) -> None:
+    await bot.get_updates(allowed_updates=["callback_query"])
+    fake_telegram.user_sends(READER_ID, "ignored")
+    assert await bot.get_updates() == ()
+
+
+async def test_serve_fake_telegram_announces_its_urls() -> None:
+    lines: list[str] = []
+    server = asyncio.create_task(
+        serve_fake_telegram("127.0.0.1", 0, "777:cli-token", announce=lines.append)
+    )
+    try:
+        await until(lambda: len(lines) == 2)
+        base_url = lines[0].split()[4]
+        async with telegram.Bot("777:cli-token", base_url=base_url) as cli_bot:
+            assert (await cli_bot.send_message("@weeklybot_demo", "demo")).chat.type == "channel"
+        assert "/_control" in lines[1]
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+
+
+def test_the_fake_refuses_to_bind_beyond_loopback() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        FakeTelegram(host="0.0.0.0")  # noqa: S104 - the point of the test
