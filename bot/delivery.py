@@ -25,7 +25,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from data.outbox import OutboxRow, OutboxStore
 from publishers.base import Publisher
@@ -191,9 +191,7 @@ class DeliveryWorker:
     async def _fail(self, row: OutboxRow, error: str, extra: dict[str, object]) -> None:
         log.error("failed", extra={**extra, "error": error})
         if await self._outbox.mark_failed(row.id, owner=self.owner, error=error, now=self._clock()):
-            fresh = await self._outbox.get(row.id)
-            if self._notices is not None and fresh is not None:
-                await self._notices.failed(fresh)
+            await self._notify("failed", row)
 
     async def _doubt(self, row: OutboxRow) -> None:
         """A row went `in_doubt`: resend where that is safe, else ask the editors."""
@@ -202,9 +200,23 @@ class DeliveryWorker:
                 row.id, as_sent=False, actor=f"{self.target}:resend-check", now=self._clock()
             )
             return
+        await self._notify("in_doubt", row)
+
+    async def _notify(self, kind: Literal["in_doubt", "failed"], row: OutboxRow) -> None:
+        """Tell the editors; a card that cannot be sent must not stop delivery.
+
+        The row's state is already recorded, so a lost card costs a reminder, while
+        a worker killed by it (the card goes through the same flaky API) would
+        stop the whole target until a restart.
+        """
         fresh = await self._outbox.get(row.id)
-        if self._notices is not None and fresh is not None:
-            await self._notices.in_doubt(fresh)
+        if self._notices is None or fresh is None:
+            return
+        notice = self._notices.in_doubt if kind == "in_doubt" else self._notices.failed
+        try:
+            await notice(fresh)
+        except Exception:  # any notifier failure: log it, keep delivering
+            log.exception("editor card not sent", extra={"outbox_id": row.id, "state": kind})
 
     async def _was_in_doubt(self, row: OutboxRow) -> bool:
         return any(e.to_state == "in_doubt" for e in await self._outbox.events(row.id))
