@@ -34,6 +34,7 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
@@ -230,7 +231,12 @@ async def send_preview_cards(
         for post in telegram_digest:
             for part in TelegramPost.from_payload(post.payload).parts:
                 if isinstance(part, TelegramText):
-                    await _send(bot, chat_id, part.html, disable_web_page_preview=True)
+                    await _send(
+                        bot,
+                        chat_id,
+                        part.html,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
         for message in x_thread_messages(posts):
             await _send(bot, chat_id, message)
         card = await _send(bot, chat_id, text, reply_markup=decision_keyboard(preview.id))

@@ -1,0 +1,127 @@
+"""The publication workflow without Telegram: previews off and on, releases, edits' rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import Settings, settings_from_values
+from bot.ingest import FullTextReleased, NewIssue
+from bot.planning import TELEGRAM, X
+from bot.publication import Publication, publishing_of, routes, validate_digest_text
+from bot.publishing_settings import PublishingSettings
+from data.db import MEMORY, Database
+from data.migrations import migrate
+from data.store import Store
+from tests.factories import make_issue, make_item
+
+# Saturday 2025-06-07 10:00 in Asia/Shanghai: the posting window (09-21) is open.
+NOW = dt.datetime(2025, 6, 7, 2, 0, tzinfo=dt.UTC)
+
+
+def settings(*, x: bool = True) -> Settings:
+    keys = {"consumer_key": "a", "consumer_secret": "b", "access_token": "c"}
+    return settings_from_values(
+        {
+            "telegram": {"token": "1:t", "channel_id": -1001, "editor_ids": [1]},
+            "x": {**keys, "access_token_secret": "d"} if x else {},
+        }
+    )
+
+
+def new_issue(number: int = 106, *, langs: tuple[str, ...] = ("zh", "en")) -> NewIssue:
+    items = [make_item(i) for i in range(1, 4)]
+    found = {lang: make_issue({"projects": items}, number=number, lang=lang) for lang in langs}  # type: ignore[arg-type]
+    return NewIssue(number, dt.date(2025, 6, 7), MappingProxyType(found))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[Store]:
+    async with Database.open(MEMORY) as db:
+        await migrate(db, now=0)
+        yield Store(db)
+
+
+def test_languages_follow_the_settings_and_x_only_when_configured() -> None:
+    both = routes(settings(), PublishingSettings())
+    assert [(r.target, r.lang) for r in both] == [(TELEGRAM, "zh"), (X, "en")]
+    assert [r.target for r in routes(settings(x=False), PublishingSettings())] == [TELEGRAM]
+    assert publishing_of(settings()) == PublishingSettings()  # defaults until [publishing]
+
+
+async def test_without_preview_the_plan_is_queued_at_once(store: Store) -> None:
+    pub = Publication(store, settings(), PublishingSettings(preview=False))
+    outcome = await pub.on_new_issue(new_issue(), now=NOW)
+    assert outcome.preview is None
+    rows = await store.outbox.list_by_state("queued")
+    assert len(outcome.queued.ids) == len(rows)
+    assert [r.kind for r in rows if r.target == TELEGRAM] == ["digest", "item", "item", "item"]
+    assert {r.next_attempt_at for r in rows if r.kind == "digest"} == {NOW.timestamp()}
+    item_times = sorted({r.next_attempt_at for r in rows if r.kind == "item"})
+    local = [dt.datetime.fromtimestamp(t, ZoneInfo("Asia/Shanghai")) for t in item_times]
+    assert [(t.day, t.hour) for t in local] == [(7, 15), (7, 21), (8, 9)]
+    assert outcome.queued.due == tuple(item_times)
+    again = await pub.on_new_issue(new_issue(), now=NOW)
+    assert again.queued.ids == ()
+
+
+async def test_a_second_issue_takes_the_slots_after_the_first(store: Store) -> None:
+    pub = Publication(store, settings(x=False), PublishingSettings(preview=False))
+    await pub.on_new_issue(new_issue(106), now=NOW)
+    await pub.on_new_issue(new_issue(107), now=NOW)
+    rows = await store.outbox.list_by_state("queued")
+    times = [r.next_attempt_at for r in rows if r.kind == "item"]
+    assert len(times) == len(set(times)) == 6
+
+
+async def test_with_preview_nothing_is_queued_until_decided(store: Store) -> None:
+    pub = Publication(store, settings())
+    outcome = await pub.on_new_issue(new_issue(), now=NOW)
+    assert outcome.preview is not None
+    assert outcome.show_cards
+    assert dict(outcome.preview.langs) == {TELEGRAM: "zh", X: "en"}
+    assert await store.outbox.list_by_state("queued") == []
+    decided = await pub.decide(outcome.preview.id, "scheduled", actor="ed", now=NOW)
+    assert decided is not None
+    assert len(decided.queued.ids) == len(decided.posts) == len(outcome.preview.plan)
+    assert await pub.decide(outcome.preview.id, "published", actor="ed", now=NOW) is None
+    assert len(await store.outbox.list_by_state("queued")) == len(decided.posts)
+
+
+async def test_a_target_whose_language_is_missing_is_left_out(store: Store) -> None:
+    pub = Publication(store, settings(), PublishingSettings(preview=False))
+    await pub.on_new_issue(new_issue(langs=("zh",)), now=NOW)
+    assert {r.target for r in await store.outbox.list_by_state("queued")} == {TELEGRAM}
+
+
+async def test_release_notice_can_be_turned_off(store: Store) -> None:
+    issue = make_issue(number=56, lang="zh")
+    event = FullTextReleased(56, MappingProxyType({"zh": issue}), MappingProxyType({}))
+    off = Publication(store, settings(x=False), PublishingSettings(on_full_text="nothing"))
+    assert (await off.on_full_text_released(event, now=NOW)).ids == ()
+    on = Publication(store, settings(x=False))
+    assert len((await on.on_full_text_released(event, now=NOW)).ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("target", "text", "problem"),
+    [
+        (TELEGRAM, "<b>bold", "cannot parse"),
+        (TELEGRAM, "a" * 4097, "4097/4096"),
+        (TELEGRAM, "   ", "empty"),
+        (X, "很" * 141, "282/280"),
+        (TELEGRAM, "<b>Issue #106</b> &amp; more", None),
+        (X, "Issue #106 https://example.com/" + "a" * 400, None),  # a link weighs 23
+    ],
+)
+def test_edited_digest_rules(target: str, text: str, problem: str | None) -> None:
+    found = validate_digest_text(target, text)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found
