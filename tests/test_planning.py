@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from bot.issue import CONTAINER, DELETED, NO_LINK, Issue
 from bot.planning import (
     TELEGRAM,
-    X,
     Plan,
     PlannedPost,
+    X,
     edited_digest,
     format_release_telegram,
     format_release_x,
@@ -89,7 +89,8 @@ def test_a_summary_issue_is_planned_as_its_digest_only() -> None:
 
 def test_digest_now_inside_the_window_and_items_in_the_next_slots() -> None:
     rows = schedule_posts(plan_posts(five_projects(), Plan(TELEGRAM)), now=at(7, 10), window=WINDOW)
-    assert rows[0].kind == "digest" and rows[0].not_before == at(7, 10)
+    assert rows[0].kind == "digest"
+    assert rows[0].not_before == at(7, 10)
     assert item_times(rows) == [at(7, 15), at(7, 21), at(8, 9), at(8, 15), at(8, 21)]
 
 
@@ -180,7 +181,8 @@ def test_release_notice_for_x_fits_and_ends_with_the_link() -> None:
 def test_release_rows_are_keyed_by_number_and_language() -> None:
     issue = make_issue(number=60, lang="en")
     telegram, x = plan_release(issue, TELEGRAM), plan_release(issue, X)
-    assert telegram is not None and x is not None
+    assert telegram is not None
+    assert x is not None
     assert (telegram.idempotency_key, telegram.kind) == ("release:60:en", "notice")
     assert (x.idempotency_key, x.target) == ("release:60:en", X)
     assert TelegramPost.from_payload(telegram.payload).parts

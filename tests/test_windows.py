@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,7 +73,7 @@ def test_on_a_dst_day_slots_stay_inside_and_evenly_spaced_in_real_time() -> None
         slots = w.day_slots(day)
         assert slots[0].timetz().replace(tzinfo=None) == dt.time(9)
         assert slots[-1].timetz().replace(tzinfo=None) == dt.time(21)
-        gaps = {b.astimezone(dt.UTC) - a.astimezone(dt.UTC) for a, b in zip(slots, slots[1:])}
+        gaps = {b.astimezone(dt.UTC) - a.astimezone(dt.UTC) for a, b in itertools.pairwise(slots)}
         assert len(gaps) == 1
 
 
@@ -100,4 +101,4 @@ def test_a_window_across_midnight_or_empty_is_refused(
 
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        next_free_slots(window(), 1, after=dt.datetime(2025, 6, 7, 10))  # noqa: DTZ001
+        next_free_slots(window(), 1, after=dt.datetime(2025, 6, 7, 10))
