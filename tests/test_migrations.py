@@ -30,6 +30,11 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
 
 
+ALL = [m.version for m in MIGRATIONS]
+LAST = ALL[-1]
+NEXT = LAST + 1
+
+
 async def _tables(db: Database) -> set[str]:
     async with db.transaction(write=False) as tx:
         rows = await tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -38,8 +43,8 @@ async def _tables(db: Database) -> set[str]:
 
 async def test_migrate_from_empty_in_memory_leaves_nothing_pending() -> None:
     async with Database.open(MEMORY) as db:
-        assert [m.version for m in await pending(db)] == [1, 2]
-        assert await migrate(db, now=T0) == [1, 2]
+        assert [m.version for m in await pending(db)] == ALL
+        assert await migrate(db, now=T0) == ALL
         assert await pending(db) == []
         assert await current_version(db) == MIGRATIONS[-1].version
         assert {
@@ -60,7 +65,8 @@ async def test_rerunning_migrations_is_a_no_op(db: Database) -> None:
     assert await migrate(db, now=T0 + 1) == []
     async with db.transaction(write=False) as tx:
         rows = await tx.fetchall("SELECT version, name, applied_at FROM schema_version")
-    assert [tuple(row) for row in rows] == [(1, "foundation", T0), (2, "issues and items", T0)]
+    assert [tuple(row) for row in rows] == [(m.version, m.name, T0) for m in MIGRATIONS]
+    assert rows[0]["name"] == "foundation"
 
 
 async def test_file_database_uses_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
@@ -92,15 +98,15 @@ async def test_a_failing_sql_migration_rolls_back_and_keeps_the_version(db: Data
     broken = (
         *MIGRATIONS,
         Migration(
-            3, "broken", "CREATE TABLE half_done (x INTEGER);\nINSERT INTO missing VALUES (1);"
+            NEXT, "broken", "CREATE TABLE half_done (x INTEGER);\nINSERT INTO missing VALUES (1);"
         ),
     )
     with pytest.raises(sqlite3.OperationalError, match="missing"):
         await migrate(db, broken, now=T0)
-    # 1 and 2 committed on their own; 3 left no table and no version behind.
-    assert await current_version(db) == 2
+    # The real ones committed on their own; the broken one left no table and no version.
+    assert await current_version(db) == LAST
     assert "half_done" not in await _tables(db)
-    assert [m.version for m in await pending(db, broken)] == [3]
+    assert [m.version for m in await pending(db, broken)] == [NEXT]
 
 
 async def test_a_failing_callable_migration_rolls_back_its_data(db: Database) -> None:
@@ -111,8 +117,8 @@ async def test_a_failing_callable_migration_rolls_back_its_data(db: Database) ->
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        await migrate(db, (*MIGRATIONS, Migration(3, "data fix", half_then_fail)), now=T0)
-    assert await current_version(db) == 2
+        await migrate(db, (*MIGRATIONS, Migration(NEXT, "data fix", half_then_fail)), now=T0)
+    assert await current_version(db) == LAST
     async with db.transaction(write=False) as tx:
         assert await tx.fetchall("SELECT * FROM heartbeat") == []
 
@@ -121,8 +127,8 @@ async def test_a_callable_migration_is_applied_and_recorded(db: Database) -> Non
     async def seed(tx: Tx) -> None:
         await tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('m3', 1)")
 
-    registry = (*MIGRATIONS, Migration(3, "seed", seed))
-    assert await migrate(db, registry, now=T0) == [1, 2, 3]
+    registry = (*MIGRATIONS, Migration(NEXT, "seed", seed))
+    assert await migrate(db, registry, now=T0) == [*ALL, NEXT]
     assert await migrate(db, registry, now=T0) == []
     async with db.transaction(write=False) as tx:
         rows = await tx.fetchall("SELECT component FROM heartbeat")
@@ -130,9 +136,9 @@ async def test_a_callable_migration_is_applied_and_recorded(db: Database) -> Non
 
 
 async def test_a_database_newer_than_the_code_is_refused(db: Database) -> None:
-    newer = (*MIGRATIONS, Migration(3, "from the future", "CREATE TABLE future (x INTEGER);"))
+    newer = (*MIGRATIONS, Migration(NEXT, "from the future", "CREATE TABLE future (x INTEGER);"))
     await migrate(db, newer, now=T0)
-    with pytest.raises(SchemaTooNewError, match="version 3, this code knows up to 2"):
+    with pytest.raises(SchemaTooNewError, match=f"version {NEXT}, this code knows up to {LAST}"):
         await migrate(db, now=T0)
     with pytest.raises(SchemaTooNewError):
         await pending(db)
@@ -153,7 +159,7 @@ async def test_two_connections_migrating_at_once_apply_each_migration_once(
     path = tmp_path / "race.db"
     async with Database.open(path) as first, Database.open(path) as second:
         applied = await asyncio.gather(migrate(first, now=T0), migrate(second, now=T0))
-        assert sorted(applied[0] + applied[1]) == [1, 2]
+        assert sorted(applied[0] + applied[1]) == ALL
         assert await pending(first) == []
 
 
