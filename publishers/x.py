@@ -40,10 +40,14 @@ def classify_x_error(
     """
     if isinstance(exc, TooManyRequests):
         # X sends no Retry-After; the wait is the latest reset of a spent window
-        # (the 24-hour caps included, which tweepy's reset_time ignores).
-        resets = [r for r in (exc.reset_time, blocked_until) if r is not None]
-        wait = max(resets) - now + 1 if resets else None
-        return RetryLater("X rate limit reached", retry_after=max(1.0, wait) if wait else None)
+        # (the 24-hour caps included). tweepy's reset_time is the 15-minute
+        # window's reset whether or not that window is spent, so it is only the
+        # fallback when the headers show no spent window.
+        reset = blocked_until if blocked_until is not None else exc.reset_time
+        wait = reset - now + 1 if reset is not None else None
+        return RetryLater(
+            "X rate limit reached", retry_after=max(1.0, wait) if wait is not None else None
+        )
     if isinstance(exc, Forbidden) and any(DUPLICATE in m for m in exc.api_messages):
         if after_doubt:
             return AlreadyPosted("X already has this post")
