@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -22,12 +23,14 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.delivery import DeliveryPool, DeliveryWorker
 from bot.maintenance import HEARTBEAT_COMPONENT
+from bot.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import App, BotServices, Context, attach, services
 from handlers.outbox import EditorNotices, outbox_callback
+from handlers.preview import add_publication_handlers, event_sink, rebuild_jobs
 from handlers.start import help_cmd, start_cmd
 from publishers.base import DryRunPublisher, Publisher
 from publishers.pacing import Pacer, TelegramPacer, XPacer
@@ -79,17 +82,13 @@ def build_application(settings: Settings, services: BotServices) -> App:
     application.add_handler(CommandHandler("start", start_cmd))
     application.add_handler(CommandHandler("help", help_cmd))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
+    add_publication_handlers(application, settings)
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             heartbeat_job, interval=settings.heartbeat_seconds, first=0, name="heartbeat"
         )
     return application
-
-
-def editor_chats(settings: Settings) -> tuple[int, ...]:
-    tg = settings.telegram
-    return (tg.editor_chat_id,) if tg.editor_chat_id is not None else tg.editor_ids
 
 
 def build_workers(
@@ -102,7 +101,7 @@ def build_workers(
 ) -> list[DeliveryWorker]:
     """One delivery worker per configured target, each with its own pacing."""
     tg = settings.telegram
-    notices = EditorNotices(application.bot, editor_chats(settings))
+    notices = EditorNotices(application.bot, settings.telegram.review_chats())
     telegram_pacer = TelegramPacer(
         posts_per_minute=tg.posts_per_minute, min_spacing=tg.min_spacing_seconds
     )
@@ -154,6 +153,7 @@ class Runtime:
 
     application: App
     services: BotServices
+    watcher: Watcher
 
 
 @contextlib.asynccontextmanager
@@ -172,6 +172,7 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
         pool = DeliveryPool()
         svc = BotServices(settings=settings, store=store, delivery=pool)
         application = build_application(settings, svc)
+        http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
         x_client = None if dry_run else x_client_for(settings)
         if x_client is not None:
             await stack.enter_async_context(x_client)
@@ -182,14 +183,25 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0.0, timeout=10)
         stack.push_async_callback(application.updater.stop)
+        assert application.job_queue is not None
+        rebuilt = await rebuild_jobs(application, store)
+        watcher = Watcher(
+            settings, store, http, event_sink(application.bot, svc, application.job_queue)
+        )
+        watcher.schedule(application.job_queue)
         for worker in build_workers(settings, store, application, x_client, dry_run=dry_run):
             pool.add(worker)
         pool.start()
         stack.push_async_callback(pool.stop)
         log.info(
-            "bot running", extra={"dry_run": dry_run, "targets": [w.target for w in pool.workers]}
+            "bot running",
+            extra={
+                "dry_run": dry_run,
+                "targets": [w.target for w in pool.workers],
+                "wakeups_rebuilt": rebuilt,
+            },
         )
-        yield Runtime(application=application, services=svc)
+        yield Runtime(application=application, services=svc, watcher=watcher)
 
 
 async def set_commands(application: App) -> None:

@@ -36,6 +36,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.publishing_settings import PublishingSettings
+
 ENV_PREFIX = "WEEKLYBOT_"
 CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"
 _USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
@@ -78,6 +80,10 @@ class TelegramSettings(_Section):
     posts_per_minute: float = Field(20, gt=0, description="Channel pacing budget.")
     min_spacing_seconds: float = Field(1.0, ge=0, description="Minimum gap between posts.")
     global_per_second: float = Field(30, gt=0, description="All chats together.")
+
+    def review_chats(self) -> tuple[int, ...]:
+        """Where editor cards go: the editor chat, else each editor's private chat."""
+        return (self.editor_chat_id,) if self.editor_chat_id is not None else self.editor_ids
 
     @field_validator("channel_id", mode="before")
     @classmethod
@@ -156,6 +162,61 @@ class XSettings(_Section):
 _X_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
+class RepoSettings(_Section):
+    enabled: bool = Field(True, description="Watch the newsletter's git repository.")
+    url: str = Field(
+        "https://github.com/chinesehuazhou/python-weekly.git",
+        description="Repository to follow; a local path or file:// URL works the same.",
+    )
+    branch: str = Field("main", description="Branch to follow.")
+    mirror_dir: Path | None = Field(
+        None, description="Local bare mirror; default: beside the database."
+    )
+    langs: Annotated[tuple[Lang, ...], NoDecode] = Field(
+        ("zh", "en"), description="Languages to ingest, comma separated."
+    )
+    poll_seconds: float = Field(600, gt=0, description="How often to fetch the repository.")
+    git_timeout_seconds: float = Field(120, gt=0, description="Limit for one git command.")
+
+    @field_validator("langs", mode="before")
+    @classmethod
+    def _langs(cls, value: object) -> object:
+        return _split_ids(value)
+
+
+class FeedSettings(_Section):
+    urls: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("https://pythoncat.top/rss.xml", "https://pythoncat.substack.com/feed"),
+        description="RSS/Atom feeds that announce issues (comma separated); empty: none.",
+    )
+    title_pattern: str = Field(r"#(\d+)", description="Entries whose title matches are issues.")
+    poll_seconds: float = Field(600, gt=0, description="How often to poll each feed.")
+    timeout_seconds: float = Field(20, gt=0, description="Limit for one feed request.")
+    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Feed body size cap.")
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} must start with http:// or https://")
+        return value
+
+    @field_validator("title_pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -168,6 +229,9 @@ class Settings(BaseSettings):
 
     telegram: TelegramSettings
     x: XSettings = XSettings()
+    repo: RepoSettings = RepoSettings()
+    feeds: FeedSettings = FeedSettings()
+    publishing: PublishingSettings = PublishingSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )
@@ -176,6 +240,11 @@ class Settings(BaseSettings):
     )
     log_format: Literal["kv", "json"] = Field("kv", description="key=value lines or JSON lines.")
     heartbeat_seconds: float = Field(30, gt=0, description="How often the running bot beats.")
+
+    @property
+    def mirror_dir(self) -> Path:
+        """Where the repository mirror lives: configured, or beside the database."""
+        return self.repo.mirror_dir or self.database_path.parent / "python-weekly.git"
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -272,9 +272,7 @@ async def poll_repo(source: GitRepoSource, ingester: Ingester, deliver: EventSin
             await _succeeded(store, state, revision, ingester.clock())
         return RepoPoll("idle", revision)
     if state is None or state.cursor is None:
-        log.info("repository baseline", extra={"source": source.name, "revision": revision})
-        await _succeeded(store, state or SourceState(source.name), revision, ingester.clock())
-        return RepoPoll("baseline", revision)
+        return await _baseline(source, ingester, state or SourceState(source.name), revision)
     try:
         if not await source.has_revision(state.cursor):
             warning = SourceWarning(
@@ -293,6 +291,29 @@ async def poll_repo(source: GitRepoSource, ingester: Ingester, deliver: EventSin
         return await _failed(store, source.name, ingester.clock(), f"ingest: {exc!r}", state)
     await _succeeded(store, state, revision, ingester.clock())
     return RepoPoll("ingested", revision, plan.events, plan.warnings)
+
+
+# git's well-known empty tree: diffing from it lists every file of a revision as added.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+async def _baseline(
+    source: GitRepoSource, ingester: Ingester, state: SourceState, revision: str
+) -> RepoPoll:
+    """First run: store every issue already there, silently, and start from `revision`.
+
+    Nothing is announced, but the stored summaries let the bot recognise their
+    full-text release 50 issues later; without them those releases would pass unseen.
+    """
+    log.info("repository baseline", extra={"source": source.name, "revision": revision})
+    try:
+        files = await source.changed_files(EMPTY_TREE, revision)
+    except GitError as exc:
+        return await _failed(ingester.store, source.name, ingester.clock(), str(exc), state)
+    plan = await ingester.plan(files)
+    await ingester.apply(plan)
+    await _succeeded(ingester.store, state, revision, ingester.clock())
+    return RepoPoll("baseline", revision, warnings=plan.warnings)
 
 
 async def backfill(

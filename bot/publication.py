@@ -58,12 +58,6 @@ NEW_ISSUE_ACTION = "issue.new"  # audit action; the silence alarm reads the late
 SYSTEM = "system"
 
 
-def publishing_of(settings: Settings) -> PublishingSettings:
-    """The `[publishing]` section, or its defaults while `Settings` has none."""
-    found = getattr(settings, "publishing", None)
-    return found if isinstance(found, PublishingSettings) else PublishingSettings()
-
-
 @dataclass(frozen=True, slots=True)
 class Route:
     """One target, the language of the issue it gets, and what it gets of it."""
@@ -155,7 +149,7 @@ class Publication:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.publishing = publishing or publishing_of(settings)
+        self.publishing = publishing or settings.publishing
         self.previews = PreviewStore(store.db)
 
     @property

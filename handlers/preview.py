@@ -58,7 +58,6 @@ from bot.publication import (
     DECISIONS,
     Publication,
     Queued,
-    publishing_of,
     validate_digest_text,
 )
 from data.outbox import NewPost
@@ -84,11 +83,6 @@ Notify = Callable[[str], Awaitable[None]]
 
 
 # ---- cards --------------------------------------------------------------------------
-
-
-def editor_chats(settings: Settings) -> tuple[int, ...]:
-    tg = settings.telegram
-    return (tg.editor_chat_id,) if tg.editor_chat_id is not None else tg.editor_ids
 
 
 def actor_of(user: User) -> str:
@@ -294,7 +288,7 @@ async def publish_event(
         outcome = await publication.on_new_issue(event, now=now)
         if outcome.preview is not None and outcome.show_cards:
             await send_preview_cards(
-                bot, publication, outcome.preview, editor_chats(svc.settings), now=now
+                bot, publication, outcome.preview, svc.settings.telegram.review_chats(), now=now
             )
         queued = outcome.queued
     else:
@@ -498,12 +492,12 @@ async def alarm_job(context: Context) -> None:
     bot = context.bot
 
     async def notify(text: str) -> None:
-        for chat_id in editor_chats(svc.settings):
+        for chat_id in svc.settings.telegram.review_chats():
             await _send(bot, chat_id, text)
 
     await check_alarms(
         svc.store,
-        publishing_of(svc.settings),
+        svc.settings.publishing,
         notify=notify,
         now=dt.datetime.now(dt.UTC),
     )
@@ -516,7 +510,7 @@ def add_publication_handlers(application: App, settings: Settings) -> None:
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             alarm_job,
-            interval=publishing_of(settings).alarm_check_seconds,
+            interval=settings.publishing.alarm_check_seconds,
             first=60,
             name="alarms",
         )

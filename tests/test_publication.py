@@ -12,7 +12,7 @@ import pytest
 from bot.config import Settings, settings_from_values
 from bot.ingest import FullTextReleased, NewIssue
 from bot.planning import TELEGRAM, X
-from bot.publication import Publication, publishing_of, routes, validate_digest_text
+from bot.publication import Publication, routes, validate_digest_text
 from bot.publishing_settings import PublishingSettings
 from data.db import MEMORY, Database
 from data.migrations import migrate
@@ -50,7 +50,7 @@ def test_languages_follow_the_settings_and_x_only_when_configured() -> None:
     both = routes(settings(), PublishingSettings())
     assert [(r.target, r.lang) for r in both] == [(TELEGRAM, "zh"), (X, "en")]
     assert [r.target for r in routes(settings(x=False), PublishingSettings())] == [TELEGRAM]
-    assert publishing_of(settings()) == PublishingSettings()  # defaults until [publishing]
+    assert settings().publishing == PublishingSettings()
 
 
 async def test_without_preview_the_plan_is_queued_at_once(store: Store) -> None:

@@ -126,7 +126,7 @@ async def item_count(store: Store) -> int:
     return int(row["n"])
 
 
-async def test_first_run_sets_the_baseline_and_announces_nothing(
+async def test_first_run_sets_the_baseline_stores_silently_and_announces_nothing(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
     upstream.add_issue(
@@ -144,7 +144,28 @@ async def test_first_run_sets_the_baseline_and_announces_nothing(
     state = await store.get_source_state(source.name)
     assert state is not None
     assert state.cursor == head
-    assert await store.issues.latest_number("zh") is None
+    # Stored, not announced: so its full-text release 50 issues later is recognised.
+    assert await store.issues.latest_number("zh") == 201
+
+
+async def test_release_of_an_issue_that_predates_the_baseline_is_detected(
+    tmp_path: Path, upstream: Upstream, store: Store
+) -> None:
+    upstream.add_issue(
+        SUMMARY_201, fixture_text("zh", SUMMARY_201), fixture_text("en", SUMMARY_201)
+    )
+    upstream.commit("add weekly 201")
+    source = make_source(tmp_path, upstream)
+    ingester = make_ingester(store, source)
+    sink = Recorder()
+    assert (await poll_repo(source, ingester, sink)).status == "baseline"
+    upstream.add_issue(SUMMARY_201, full_201("zh"), full_201("en"))
+    upstream.commit("add weekly 251&201")
+
+    result = await poll_repo(source, ingester, sink)
+
+    assert [type(e).__name__ for e in result.events] == ["FullTextReleased"]
+    assert [e.number for e in sink.delivered] == [201]
 
 
 async def test_a_new_issue_is_announced_once_and_an_idle_poll_does_nothing(

@@ -1,0 +1,121 @@
+"""Watching the weekly: poll the repository and the feeds on PTB's JobQueue.
+
+The repository is the canonical source; a feed entry that names an issue only
+makes the repository poll sooner (the blog and Substack may publish before the
+next scheduled fetch). One repository poll runs at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from telegram.ext import JobQueue
+
+from bot.config import Settings
+from bot.ingest import EventSink, Ingester, RepoPoll, poll_repo
+from bot.sources.feed import FeedOptions, FeedSource
+from bot.sources.git_repo import GitRepoSource, RepoOptions
+from data.store import Store
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+
+def repo_options(settings: Settings) -> RepoOptions:
+    repo = settings.repo
+    return RepoOptions(
+        mirror_dir=settings.mirror_dir,
+        url=repo.url,
+        branch=repo.branch,
+        langs=repo.langs,
+        poll_seconds=repo.poll_seconds,
+        git_timeout_seconds=repo.git_timeout_seconds,
+    )
+
+
+def feed_options(settings: Settings) -> list[FeedOptions]:
+    feeds = settings.feeds
+    return [
+        FeedOptions(
+            url=url,
+            title_pattern=feeds.title_pattern,
+            poll_seconds=feeds.poll_seconds,
+            timeout_seconds=feeds.timeout_seconds,
+            max_body_bytes=feeds.max_body_bytes,
+        )
+        for url in feeds.urls
+    ]
+
+
+class Watcher:
+    """The bot's sources, and what to do with what they find."""
+
+    def __init__(
+        self, settings: Settings, store: Store, http: httpx.AsyncClient, deliver: EventSink
+    ) -> None:
+        self.repo = GitRepoSource(repo_options(settings)) if settings.repo.enabled else None
+        self.ingester = Ingester(store, source_name=self.repo.name if self.repo else "repo:off")
+        self.feeds = [FeedSource(options, store, http) for options in feed_options(settings)]
+        self._deliver = deliver
+        self._repo_lock = asyncio.Lock()
+        self._settings = settings
+
+    async def poll_repo(self) -> RepoPoll | None:
+        if self.repo is None:
+            return None
+        async with self._repo_lock:
+            result = await poll_repo(self.repo, self.ingester, self._deliver)
+        log.info(
+            "repository polled",
+            extra={"status": result.status, "events": len(result.events), "error": result.error},
+        )
+        return result
+
+    async def poll_feeds(self) -> None:
+        """Poll the feeds that are due; a new issue entry triggers a repository poll."""
+        announced = False
+        for feed in self.feeds:
+            if not feed.due():
+                continue
+            result = await feed.poll()
+            if result.error:
+                log.warning("feed poll failed", extra={"feed": feed.name, "error": result.error})
+            announced |= any(entry.number is not None for entry in result.entries)
+        if announced:
+            await self.poll_repo()
+
+    def schedule(self, job_queue: JobQueue[Any]) -> None:
+        if self.repo is not None:
+            job_queue.run_repeating(
+                repo_job,
+                interval=self._settings.repo.poll_seconds,
+                first=1,
+                data=self,
+                name="poll:repo",
+            )
+        if self.feeds:
+            job_queue.run_repeating(
+                feeds_job,
+                interval=min(f.options.poll_seconds for f in self.feeds) / 4,
+                first=2,
+                data=self,
+                name="poll:feeds",
+            )
+
+
+def _watcher(context: Context) -> Watcher:
+    assert context.job is not None
+    watcher = context.job.data
+    assert isinstance(watcher, Watcher)
+    return watcher
+
+
+async def repo_job(context: Context) -> None:
+    await _watcher(context).poll_repo()
+
+
+async def feeds_job(context: Context) -> None:
+    await _watcher(context).poll_feeds()
