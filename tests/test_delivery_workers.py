@@ -1,0 +1,208 @@
+"""Several workers on one database, leases, the pool's lifecycle, and the retry policy.
+
+Proven: two workers on two connections to one file never send the same row; a
+worker that starts while another's send is in flight leaves that lease alone; a
+slow (not dead) worker whose lease ran out still records the truth; the pool's
+stop lets a send in flight finish and be recorded, or cancels it after the grace;
+`wake()` ends idling at once; backoff stays within its bounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import telegram
+
+from bot.delivery import DeliveryPool, DeliveryWorker, RetryPolicy
+from bot.fakes.telegram import FakeTelegram, Fault
+from data.store import Store
+from handlers.outbox import EditorNotices
+from publishers.pacing import TelegramPacer
+from publishers.telegram import TelegramPublisher
+from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID
+from tests.delivery_support import (
+    FAST_RETRY,
+    cards,
+    enqueue,
+    eventually,
+    opened_store,
+    run_workers_until,
+    settled,
+    states,
+    telegram_bot,
+    telegram_payload,
+    texts,
+)
+
+
+def worker_for(
+    store: Store, bot: telegram.Bot, *, lease: float = 30.0, idle_poll: float = 0.05
+) -> DeliveryWorker:
+    return DeliveryWorker(
+        outbox=store.outbox,
+        publisher=TelegramPublisher(bot, CHANNEL_ID),
+        pacer=TelegramPacer(posts_per_minute=3000),
+        notices=EditorNotices(bot, [EDITOR_ID]),
+        lease_seconds=lease,
+        retry=FAST_RETRY,
+        idle_poll=idle_poll,
+        rng=random.Random(1),
+    )
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(limits_scale=100) as fake:
+        fake.add_user(EDITOR_ID, "Editor", "editor")
+        fake.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+        yield fake
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "weeklybot.db"
+
+
+async def has_message(tg: FakeTelegram) -> bool:
+    return bool(tg.sent(CHANNEL_ID))
+
+
+async def test_two_workers_on_one_database_never_send_the_same_row(
+    tg: FakeTelegram, db_path: Path
+) -> None:
+    wanted = [f"post {n}" for n in range(40)]
+    async with (
+        opened_store(db_path) as first_store,
+        opened_store(db_path) as second_store,
+        telegram_bot(tg) as first_bot,
+        telegram_bot(tg) as second_bot,
+    ):
+        ids = await enqueue(first_store.outbox, "telegram", map(telegram_payload, wanted))
+        first = worker_for(first_store, first_bot)
+        second = worker_for(second_store, second_bot)
+
+        await run_workers_until([first, second], lambda: settled(first_store.outbox, ids))
+
+        assert set((await states(second_store.outbox, ids)).values()) == {"sent"}
+        events = [e for row_id in ids for e in await first_store.outbox.events(row_id)]
+        senders = Counter(e.actor for e in events if e.to_state == "sent")
+    assert Counter(texts(tg.sent(CHANNEL_ID))) == Counter(wanted)
+    assert len(tg.calls_of("sendMessage")) == len(wanted)
+    assert set(senders) == {first.owner, second.owner}, "both workers should have sent rows"
+
+
+async def test_a_worker_starting_during_a_live_lease_leaves_it_alone(
+    tg: FakeTelegram, db_path: Path
+) -> None:
+    async with (
+        opened_store(db_path) as first_store,
+        opened_store(db_path) as second_store,
+        telegram_bot(tg) as first_bot,
+        telegram_bot(tg) as second_bot,
+    ):
+        (row_id,) = await enqueue(first_store.outbox, "telegram", [telegram_payload("slow one")])
+        tg.inject(Fault.slow(1.0), method="sendMessage")
+        holder = asyncio.create_task(
+            run_workers_until(
+                [worker_for(first_store, first_bot)],
+                lambda: settled(first_store.outbox, [row_id]),
+            )
+        )
+        await eventually(lambda: has_message(tg))  # the holder's send is in flight
+        newcomer = worker_for(second_store, second_bot, lease=0.1)
+        for _ in range(5):
+            assert not await newcomer.step()
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(holder, timeout=10)
+
+        events = [e.to_state for e in await second_store.outbox.events(row_id)]
+    assert events == ["queued", "sending", "sent"]
+    assert texts(tg.sent(CHANNEL_ID)) == ["slow one"]
+    assert cards(tg, EDITOR_ID) == []
+
+
+async def test_a_slow_worker_whose_lease_ran_out_still_records_the_truth(
+    tg: FakeTelegram, db_path: Path
+) -> None:
+    """The other worker reaps the row and tells the editors; the slow one then reports sent."""
+    async with (
+        opened_store(db_path) as first_store,
+        opened_store(db_path) as second_store,
+        telegram_bot(tg) as first_bot,
+        telegram_bot(tg) as second_bot,
+    ):
+        (row_id,) = await enqueue(first_store.outbox, "telegram", [telegram_payload("late")])
+        tg.inject(Fault.slow(1.0), method="sendMessage")
+        slow = asyncio.create_task(
+            run_workers_until(
+                [worker_for(first_store, first_bot, lease=0.3)],
+                lambda: sent(first_store, row_id),
+            )
+        )
+        await eventually(lambda: has_message(tg))
+        reaper = worker_for(second_store, second_bot)
+        await eventually(lambda: reaped(reaper, second_store, row_id))
+        await asyncio.wait_for(slow, timeout=10)
+
+        events = [e.to_state for e in await second_store.outbox.events(row_id)]
+    assert events == ["queued", "sending", "in_doubt", "sent"]
+    assert texts(tg.sent(CHANNEL_ID)) == ["late"]
+    (card,) = cards(tg, EDITOR_ID)
+    assert f"ob:again:{row_id}" in card.callback_data()
+
+
+async def sent(store: Store, row_id: int) -> bool:
+    return (await states(store.outbox, [row_id]))[row_id] == "sent"
+
+
+async def reaped(worker: DeliveryWorker, store: Store, row_id: int) -> bool:
+    await worker.reap()
+    return (await states(store.outbox, [row_id]))[row_id] in ("in_doubt", "sent")
+
+
+@pytest.mark.parametrize(("grace", "final"), [(5.0, "sent"), (0.1, "sending")])
+async def test_pool_stop_lets_a_send_finish_within_the_grace_only(
+    tg: FakeTelegram, db_path: Path, grace: float, final: str
+) -> None:
+    async with opened_store(db_path) as store, telegram_bot(tg) as bot:
+        (row_id,) = await enqueue(store.outbox, "telegram", [telegram_payload("in flight")])
+        tg.inject(Fault.slow(0.8), method="sendMessage")
+        pool = DeliveryPool()
+        pool.add(worker_for(store, bot))
+        pool.start()
+        await eventually(lambda: has_message(tg))
+
+        await asyncio.wait_for(pool.stop(grace=grace), timeout=10)
+
+        assert (await states(store.outbox, [row_id]))[row_id] == final
+    assert texts(tg.sent(CHANNEL_ID)) == ["in flight"]
+
+
+async def test_wake_ends_idling_at_once(tg: FakeTelegram, db_path: Path) -> None:
+    async with opened_store(db_path) as store, telegram_bot(tg) as bot:
+        pool = DeliveryPool()
+        pool.add(worker_for(store, bot, idle_poll=30.0))
+        pool.start()
+        try:
+            await asyncio.sleep(0.1)  # the worker found nothing and idles for 30 s
+            (row_id,) = await enqueue(store.outbox, "telegram", [telegram_payload("woken")])
+            pool.wake()
+            await eventually(lambda: sent(store, row_id), within=5)
+        finally:
+            await pool.stop(grace=1)
+    assert texts(tg.sent(CHANNEL_ID)) == ["woken"]
+
+
+def test_backoff_grows_with_equal_jitter_and_stays_under_the_cap() -> None:
+    policy = RetryPolicy(base=2.0, factor=2.0, cap=60.0)
+    rng = random.Random(7)
+    for attempts in range(1, 12):
+        ceiling = min(60.0, 2.0 * 2.0 ** (attempts - 1))
+        delays = [policy.delay(attempts, rng) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+    assert policy.delay(0, rng) <= 2.0
