@@ -93,6 +93,18 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from bot.watch import backfill_issue
+
+    settings = _settings(args)
+    result, queued = asyncio.run(backfill_issue(settings, args.number))
+    if result.error:
+        print(f"backfill #{args.number}: {result.error}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"backfill #{args.number}: {queued} post(s) queued; the running bot sends them")
+    return EXIT_OK
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(render_settings(settings))
@@ -155,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db_sub.add_parser("backup", help="copy the live database to PATH (online backup)")
     backup.add_argument("dest", type=Path, metavar="PATH")
     backup.set_defaults(func=cmd_db_backup)
+    backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")
+    backfill.add_argument("number", type=int, help="the issue number, as in its title (#N)")
     add("check-config", cmd_check_config, "print the effective configuration, secrets masked")
     health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
     health.add_argument("--max-age", type=float, help="heartbeat age limit in seconds")

@@ -1,17 +1,28 @@
 """`weeklybot demo`: the whole bot, offline, against the bundled fakes.
 
 The real PTB Application polls the fake Telegram Bot API, the real tweepy
-client posts to the fake X API, and everything goes through the real store
-and outbox. At the end it prints what each chat and X received.
+client posts to the fake X API, the repository source fetches a local git
+repository made on the spot, and every post goes through the real store and
+outbox. Three acts:
+
+1. a reader sends /start and /help;
+2. the bundled sample issue (#901, full form) is ingested and published: a
+   digest and every item, on the channel (zh) and on X (en);
+3. the newsletter's repository gets a commit "add weekly 902&852": a new issue
+   in summary form and the full-text release of #852. The editor gets a preview
+   card for #902 and presses [Publish now]; #852 gets a "now free to read" post.
+
+At the end it prints what each chat and X received.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -38,23 +49,25 @@ X_KEYS = {
 CHANNEL_ID = -1001000000042
 CHANNEL_NAME = "pythontrendingweekly_demo"
 READER_ID, EDITOR_ID = 1001, 2002
-SAMPLE = "2026-11-21-weekly.md"
+SAMPLE = "2026-11-21-weekly.md"  # #901, full form
+NEW_ISSUE = "2026-11-28-weekly.md"  # #902, summary form
+OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
 STEP_TIMEOUT = 20.0
+
+
+def _sample_text(lang: str, name: str) -> str:
+    folder = resources.files("bot").joinpath("samples").joinpath(lang)
+    return folder.joinpath(name).read_text(encoding="utf-8")
 
 
 def sample_issue(lang: str) -> Issue:
     """The bundled sample issue (written for this project, in the newsletter's style)."""
-    text = (
-        resources.files("bot")
-        .joinpath("samples")
-        .joinpath(lang)
-        .joinpath(SAMPLE)
-        .read_text(encoding="utf-8")
-    )
-    return parse_issue(text, filename=f"{lang}/{SAMPLE}")
+    return parse_issue(_sample_text(lang, SAMPLE), filename=f"{lang}/{SAMPLE}")
 
 
-def demo_settings(tg: FakeTelegram, fx: FakeX, database: Path, log_level: str) -> Settings:
+def demo_settings(
+    tg: FakeTelegram, fx: FakeX, state: Path, upstream: Path, log_level: str
+) -> Settings:
     return settings_from_values(
         {
             "telegram": {
@@ -67,7 +80,10 @@ def demo_settings(tg: FakeTelegram, fx: FakeX, database: Path, log_level: str) -
                 "min_spacing_seconds": 0.05,
             },
             "x": {"api_base_url": fx.base_url, **X_KEYS},
-            "database_path": database,
+            # The demo polls the repository itself, once per act; no feeds offline.
+            "repo": {"url": str(upstream), "poll_seconds": 3600},
+            "feeds": {"urls": ()},
+            "database_path": state / "weeklybot.db",
             "log_level": log_level,
         }
     )
@@ -81,27 +97,25 @@ async def wait_until(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def outbox_settled(runtime: Runtime, expected: int) -> None:
+async def wait_for(condition: Callable[[], Awaitable[bool]], what: str) -> None:
     deadline = time.monotonic() + STEP_TIMEOUT
-    while True:
-        counts = await runtime.services.store.outbox.counts()
-        settled = sum(
-            n
-            for states in counts.values()
-            for s, n in states.items()
-            if s != "queued" and s != "sending"
-        )
-        if settled >= expected:
-            return
+    while not await condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"demo step timed out: outbox still busy {counts}")
+            raise TimeoutError(f"demo step timed out: {what}")
         await asyncio.sleep(0.05)
+
+
+async def _outbox_idle(runtime: Runtime) -> bool:
+    counts = await runtime.services.store.outbox.counts()
+    return not any(states.get("queued") or states.get("sending") for states in counts.values())
 
 
 async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
     started = time.monotonic()
     configure_logging(log_level, secrets=[DEMO_TOKEN, *X_KEYS.values()])
     with tempfile.TemporaryDirectory(prefix="weeklybot-demo-") as tmp:
+        upstream = Path(tmp) / "python-weekly"
+        await _git_commit(upstream, "add weekly 852", {OLD_ISSUE: f"{OLD_ISSUE[:-3]}.summary.md"})
         async with (
             FakeTelegram(DEMO_TOKEN, limits_scale=30) as tg,
             FakeX(
@@ -114,11 +128,13 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
             tg.add_user(READER_ID, "Alice", "alice_reads")
             tg.add_user(EDITOR_ID, "Cat", "cat_edits")
             tg.add_channel(CHANNEL_ID, username=CHANNEL_NAME, title="Python Trending Weekly (demo)")
-            settings = demo_settings(tg, fx, Path(tmp) / "weeklybot.db", log_level)
+            settings = demo_settings(tg, fx, Path(tmp), upstream, log_level)
             async with bot_running(settings) as runtime:
                 await _reader_talks(tg)
-                queued = await _publish_sample(runtime)
-                await outbox_settled(runtime, queued)
+                await _publish_sample(runtime)
+                await wait_for(partial(_outbox_idle, runtime), "the sample issue is published")
+                await _repository_act(runtime, tg, upstream)
+                await wait_for(partial(_outbox_idle, runtime), "issue #902 is published")
                 counts = await runtime.services.store.outbox.counts()
             out.write(_transcript(tg, fx, counts, time.monotonic() - started))
     return 0
@@ -128,14 +144,15 @@ async def _reader_talks(tg: FakeTelegram) -> None:
     for command in ("/start", "/help"):
         wanted = len(tg.sent(READER_ID)) + 1
         tg.user_sends(READER_ID, command)
-        await wait_until(partial(_has_replies, tg, wanted), f"reply to {command}")
+        await wait_until(partial(_has_messages, tg, READER_ID, wanted), f"reply to {command}")
 
 
-def _has_replies(tg: FakeTelegram, wanted: int) -> bool:
-    return len(tg.sent(READER_ID)) >= wanted
+def _has_messages(tg: FakeTelegram, chat_id: int, wanted: int) -> bool:
+    return len(tg.sent(chat_id)) >= wanted
 
 
-async def _publish_sample(runtime: Runtime) -> int:
+async def _publish_sample(runtime: Runtime) -> None:
+    """Act 2: the sample issue goes straight to the outbox, digest and items."""
     store = runtime.services.store
     settings = runtime.services.settings
     rows = []
@@ -144,30 +161,95 @@ async def _publish_sample(runtime: Runtime) -> int:
         issue = sample_issue(lang)
         await store.issues.upsert(issue, now=now, source_path=f"docs/{lang}/{SAMPLE}")
         rows.extend(plan_issue(issue, [Plan(target)]))
-    ids = await store.outbox.enqueue_many(rows, now=now)
+    await store.outbox.enqueue_many(rows, now=now)
     runtime.services.delivery.wake()
-    return sum(1 for i in ids if i is not None)
+
+
+async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) -> None:
+    """Act 3: the repository moves; the editor approves the preview of the new issue."""
+    baseline = await runtime.watcher.poll_repo()
+    if baseline is None or baseline.status not in ("baseline", "idle"):
+        raise RuntimeError(f"demo: the repository baseline failed: {baseline}")
+    await _git_commit(upstream, "add weekly 902&852", {NEW_ISSUE: NEW_ISSUE, OLD_ISSUE: OLD_ISSUE})
+    cards_before = len(tg.sent(EDITOR_ID))
+    polled = await runtime.watcher.poll_repo()
+    if polled is None or polled.status != "ingested":
+        raise RuntimeError(f"demo: the new commit was not ingested: {polled}")
+    await wait_until(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "preview card")
+    card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "pv:now:" in str(m.reply_markup))
+    data = next(d for d in card.callback_data() if d.startswith("pv:now:"))
+    tg.press(EDITOR_ID, EDITOR_ID, card.message_id, data)
+    await wait_until(
+        lambda: tg.message(EDITOR_ID, card.message_id).edits > 0, "the card shows the decision"
+    )
+
+
+async def _git(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+    process = await asyncio.create_subprocess_exec(
+        "git",
+        "-c",
+        "user.name=Demo Editor",
+        "-c",
+        "user.email=editor@example.com",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"git {args[0]} failed: {err.decode(errors='replace').strip()}")
+
+
+async def _git_commit(repo: Path, message: str, files: dict[str, str]) -> None:
+    """Commit sample files as `docs/<name>` (zh) and `docs/en/<name>` (en)."""
+    if not await asyncio.to_thread((repo / ".git").exists):
+        await asyncio.to_thread((repo / "docs" / "en").mkdir, parents=True)
+        await _git(repo, "init", "--quiet", "--initial-branch=main")
+    for name, sample in files.items():
+        for lang, folder in (("zh", repo / "docs"), ("en", repo / "docs" / "en")):
+            text = _sample_text(lang, sample)
+            await asyncio.to_thread((folder / name).write_text, text, encoding="utf-8")
+    await _git(repo, "add", "docs")
+    await _git(repo, "commit", "--quiet", "-m", message)
 
 
 def _transcript(tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
         (READER_ID, "Telegram private chat with the reader @alice_reads"),
+        (EDITOR_ID, "Telegram private chat with the editor @cat_edits"),
         (CHANNEL_ID, f"Telegram channel @{CHANNEL_NAME}"),
     )
     for chat_id, title in chats:
         lines += [f"=== {title} ===", ""]
         for message in tg.messages(chat_id):
-            who = "bot" if message.from_bot else "reader"
+            who = "bot" if message.from_bot else "user"
             body = message.text or ""
             if message.photo is not None:
-                body = f"[photo] {message.caption or ''}".rstrip()
-            lines += [f"[{who} #{message.message_id}] " + body.replace("\n", "\n    "), ""]
+                body = f"[photo {message.photo.ref}] {message.caption or ''}".rstrip()
+            links = [e.url for e in (*message.entities, *message.caption_entities) if e.url]
+            first = tg.history(chat_id, message.message_id)[0] if message.edits else message
+            buttons = [
+                f"[{b['text']}]"
+                for row in (first.reply_markup or {}).get("inline_keyboard", [])
+                for b in row
+            ]
+            edited = " (edited)" if message.edits else ""
+            lines.append(f"[{who} #{message.message_id}{edited}] " + body.replace("\n", "\n    "))
+            if links:
+                lines.append("    links: " + " ".join(dict.fromkeys(links)))
+            if buttons:
+                shown = "buttons (before the decision)" if message.edits else "buttons"
+                lines.append(f"    {shown}: " + " ".join(buttons))
+            lines.append("")
     lines += ["=== X (@demo user) ===", ""]
     for post in fx.posts():
         thread = f" (reply to {post.reply_to})" if post.reply_to else ""
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
-    summary = ", ".join(
+    summary = "; ".join(
         f"{target}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()) if n)
         for target, states in sorted(counts.items())
     )

@@ -41,7 +41,7 @@ def test_transcript_shows_every_platform(demo_run: subprocess.CompletedProcess[s
     out = demo_run.stdout
     assert f"=== Telegram channel @{CHANNEL_NAME} ===" in out
     assert "=== X (@demo user) ===" in out
-    assert "[reader #1] /start" in out
+    assert "[user #1] /start" in out
     assert "/help - List the commands" in out
     zh, en = sample_issue("zh"), sample_issue("en")
     for section, item in zh.items():
@@ -52,3 +52,19 @@ def test_transcript_shows_every_platform(demo_run: subprocess.CompletedProcess[s
         assert item.url in x_part
     assert "queued" not in out.split("outbox:", 1)[1].splitlines()[0]
     assert "flood-limit violations seen by the fake Telegram: 0" in out
+
+
+def test_repository_act_previews_approves_and_announces_the_release(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    editor = out.split("=== Telegram private chat with the editor", 1)[1].split("=== ", 1)[0]
+    assert "New issue #902" in editor
+    assert "(before the decision): [Publish now] [Schedule as planned] [Edit] [Skip]" in editor
+    assert "Published now by @cat_edits" in editor
+    channel = out.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
+    assert "Python 潮流周刊#902" in channel
+    assert "#852 全文现已免费阅读" in channel
+    x_part = out.split("=== X (@demo user) ===", 1)[1]
+    assert "#852 is now free to read" in x_part
+    assert "Python Trending Weekly #902" in x_part
