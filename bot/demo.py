@@ -170,8 +170,8 @@ async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) ->
     baseline = await runtime.watcher.poll_repo()
     if baseline is None or baseline.status not in ("baseline", "idle"):
         raise RuntimeError(f"demo: the repository baseline failed: {baseline}")
-    await _git_commit(upstream, "add weekly 902&852", {NEW_ISSUE: NEW_ISSUE, OLD_ISSUE: OLD_ISSUE})
     cards_before = len(tg.sent(EDITOR_ID))
+    await _git_commit(upstream, "add weekly 902&852", {NEW_ISSUE: NEW_ISSUE, OLD_ISSUE: OLD_ISSUE})
     # The bot's own scheduled poll may get there first ("idle" then); either way
     # the card must come.
     polled = await runtime.watcher.poll_repo()
