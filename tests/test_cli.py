@@ -16,7 +16,17 @@ from data.db import Database
 from data.migrations import MIGRATIONS
 from data.store import Store
 
-COMMANDS = ["run", "demo", "fake-telegram", "fake-x", "parse", "db", "check-config", "healthcheck"]
+COMMANDS = [
+    "run",
+    "demo",
+    "fake-telegram",
+    "fake-x",
+    "parse",
+    "db",
+    "backfill",
+    "check-config",
+    "healthcheck",
+]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, load_settings, render_settings
+from bot.config import ConfigError, known_env_names, load_settings, render_settings
 
 TOKEN = "123456:AAHsecretsecretsecretsecretsecret12"
 
@@ -163,3 +163,17 @@ def test_installed_command_exits_2_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("weeklybot: the configuration has 2 problems:")
     assert "Traceback" not in proc.stderr
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    sections = {
+        f"WEEKLYBOT_{name.upper()}" for name in ("telegram", "x", "repo", "feeds", "publishing")
+    }
+    missing = [
+        name
+        for name in sorted(known_env_names() - sections)
+        # a row may abbreviate its section: `…__TELEGRAM_ITEMS`
+        if name not in readme and ("__" not in name or "__" + name.split("__")[1] not in readme)
+    ]
+    assert missing == []
