@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
+from bot.parser import strip_annotations
 from publishers.format_common import (
     SECTION_EMOJI,
     clean_block,
@@ -86,7 +87,7 @@ def format_item_telegram(
     """
     url = require_postable(item)
     title = clean_line(item.title) or url
-    description = clean_block(item.description)
+    description = clean_block(strip_annotations(item.description))
     meta = join_nonempty(" · ", [stars_text(item), credit_text(item, lang)])
     label = issue_label(issue, lang)
     footer = (

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
+from bot.parser import strip_annotations
 from publishers.format_common import (
     SECTION_EMOJI,
     NotPostable,
@@ -86,7 +87,7 @@ def format_item_x(
     if not fits_x(render("", "", False, [])):
         raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
     title = _fit_x(clean_line(item.title), lambda t: fits_x(render(t, "", False, [])))
-    description = clean_block(item.description)
+    description = clean_block(strip_annotations(item.description))
     # (stars?, extras, least description weight kept); the issue name only
     # when the description is whole: it is the least informative extra.
     whole = x_weighted_length(description)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.issue import NotAnIssue
-from bot.parser import pair_summary_full, parse_issue
+from bot.parser import pair_summary_full, parse_issue, strip_annotations
 from tests.parser_support import FIXTURES, en_issue, zh_issue
 
 
@@ -134,3 +134,22 @@ def test_summary_pairs_with_full_and_reports_leftovers() -> None:
     leftovers = {(k, i.index) for k, i in pairing.unmatched_full}
     assert leftovers == {("articles", 3), ("projects", 3), ("podcasts", 1), ("discussions", 1)}
     assert not pairing.complete
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        ("单文件、零依赖。（star 4.9K）", "单文件、零依赖。"),
+        ("支持 CI。（star 1.2k）（投稿自@demo_editor）", "支持 CI。"),
+        ("PEP 810 makes import lazy. (Submitted by @demo_reader)", "PEP 810 makes import lazy."),
+        ("@NoHeartPen 投稿：这篇文章很好", "这篇文章很好"),
+        ("A (star 2K)\n\nsecond (@X 投稿)", "A\n\nsecond"),
+        # mid-sentence counts are part of what the text says; startswith is no star
+        ("Two repos (1.9k stars) and (3.1k stars).", "Two repos (1.9k stars) and (3.1k stars)."),
+        ("Uses startswith (not a star).", "Uses startswith (not a star)."),
+    ],
+)
+def test_strip_annotations_removes_only_closing_stars_and_credits(
+    description: str, expected: str
+) -> None:
+    assert strip_annotations(description) == expected

@@ -2,6 +2,14 @@
 
 from bot.issue import NotAnIssue
 from bot.parser._core import parse_issue
+from bot.parser._items import strip_annotations
 from bot.parser.pairing import ItemPair, Pairing, pair_summary_full
 
-__all__ = ["ItemPair", "NotAnIssue", "Pairing", "pair_summary_full", "parse_issue"]
+__all__ = [
+    "ItemPair",
+    "NotAnIssue",
+    "Pairing",
+    "pair_summary_full",
+    "parse_issue",
+    "strip_annotations",
+]

@@ -257,6 +257,31 @@ def _join_paragraphs(lines: list[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
+_TRAILING_ANNOTATIONS = tuple(
+    re.compile(rf"\s*(?:{p.pattern})\s*$", p.flags) for p in (_STARS, *_CREDITS[:3])
+)
+
+
+def strip_annotations(description: str) -> str:
+    """The description without the star counts and credits that close a paragraph.
+
+    Posts show those on their own line (`⭐ 7.2K`, `via @X`), so the text would
+    say them twice. Only trailing annotations (and the `@X 投稿：` prefix) go: a
+    star count in the middle of a sentence is part of what it says. Same
+    patterns as the parser reads them with.
+    """
+    paragraphs = []
+    for paragraph in description.split("\n\n"):
+        paragraph = _CREDITS[3].sub("", paragraph)
+        previous = None
+        while previous != paragraph:
+            previous = paragraph
+            for pattern in _TRAILING_ANNOTATIONS:
+                paragraph = pattern.sub("", paragraph)
+        paragraphs.append(paragraph.strip())
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def _star_value(written: str) -> int:
     if written[-1] in "kK":
         return round(float(written[:-1]) * 1000)
