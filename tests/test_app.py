@@ -1,0 +1,197 @@
+"""The wired bot: handlers match the command registry, dry run, graceful stop, watching."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from telegram.ext import CommandHandler
+
+from bot.app import bot_running, build_application
+from bot.config import Settings, settings_from_values
+from bot.delivery import DeliveryPool
+from bot.fakes.telegram import FakeTelegram
+from bot.maintenance import HEARTBEAT_COMPONENT
+from bot.watch import Watcher
+from data.db import Database
+from data.migrations import migrate
+from data.store import Store
+from handlers.commands import COMMANDS
+from handlers.context import BotServices
+from publishers.posts import TelegramPost, TelegramText
+from tests.conftest import CHANNEL_ID, EDITOR_ID
+
+TOKEN = "123456:TEST-token-for-the-fake"
+
+
+def settings_for(tg: FakeTelegram, tmp_path: Path, **extra: Any) -> Settings:
+    return settings_from_values(
+        {
+            "telegram": {
+                "token": TOKEN,
+                "api_base_url": tg.base_url,
+                "channel_id": CHANNEL_ID,
+                "editor_ids": (EDITOR_ID,),
+            },
+            "repo": {"enabled": False},
+            "feeds": {"urls": ()},
+            "database_path": tmp_path / "state" / "weeklybot.db",
+            **extra,
+        }
+    )
+
+
+async def test_every_command_handler_is_in_the_registry(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = settings_for(fake_telegram, tmp_path)
+    async with Database.open(":memory:") as db:
+        services = BotServices(settings=settings, store=Store(db), delivery=DeliveryPool())
+        application = build_application(settings, services)
+    registered = {
+        command
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    assert registered == {spec.name for spec in COMMANDS}
+    assert all(spec.description for spec in COMMANDS)
+
+
+async def test_dry_run_records_posts_without_sending_them(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = settings_for(fake_telegram, tmp_path)
+    payload = TelegramPost(parts=(TelegramText("<b>hello</b>"),)).to_payload()
+    async with bot_running(settings, dry_run=True) as runtime:
+        outbox = runtime.services.store.outbox
+        row_id = await outbox.enqueue(
+            idempotency_key="dry:1", target="telegram", kind="item", payload=payload, now=0
+        )
+        assert row_id is not None
+        runtime.services.delivery.wake()
+        async with asyncio.timeout(10):
+            while (row := await outbox.get(row_id)) is not None and row.state != "sent":
+                await asyncio.sleep(0.02)
+    assert row is not None
+    assert row.remote_id == "dry-run-1"
+    assert fake_telegram.sent(CHANNEL_ID) == []
+
+
+async def test_sigterm_stops_the_running_bot_cleanly_with_exit_0(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    database = tmp_path / "state" / "weeklybot.db"
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("WEEKLYBOT_")}
+    env |= {
+        "WEEKLYBOT_TELEGRAM__TOKEN": TOKEN,
+        "WEEKLYBOT_TELEGRAM__API_BASE_URL": fake_telegram.base_url,
+        "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
+        "WEEKLYBOT_REPO__ENABLED": "false",
+        "WEEKLYBOT_FEEDS__URLS": "",
+        "WEEKLYBOT_DATABASE_PATH": str(database),
+        "WEEKLYBOT_HEARTBEAT_SECONDS": "0.2",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(30):
+            while await _last_beat(database) is None:
+                await asyncio.sleep(0.1)
+        healthy = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "healthcheck", env=env, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert await healthy.wait() == 0
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            _, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert b"Traceback" not in err
+    assert b"stopping" in err
+
+
+async def _last_beat(database: Path) -> float | None:
+    if not await asyncio.to_thread(database.exists):
+        return None
+    async with Database.open(database) as db:
+        try:
+            return await Store(db).last_beat(HEARTBEAT_COMPONENT)
+        except Exception:  # the schema is not there yet
+            return None
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[tuple[str, list[str]]]:
+    """A loopback RSS feed; append titles to the list to publish entries."""
+    titles: list[str] = []
+
+    async def feed(request: web.Request) -> web.Response:
+        items = "".join(
+            f"<item><title>{t}</title><link>https://example.com/{i}</link>"
+            f"<guid>https://example.com/{i}</guid></item>"
+            for i, t in enumerate(titles)
+        )
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/rss.xml", feed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}/rss.xml", titles
+    await runner.cleanup()
+
+
+async def test_a_new_feed_entry_makes_the_repository_poll_now(
+    fake_telegram: FakeTelegram, tmp_path: Path, feed_server: tuple[str, list[str]]
+) -> None:
+    url, titles = feed_server
+    upstream = tmp_path / "upstream"
+    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "-C", str(upstream)]
+    upstream.mkdir()
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "start"], check=True)
+    settings = settings_for(
+        fake_telegram,
+        tmp_path,
+        repo={"url": str(upstream), "poll_seconds": 3600},
+        feeds={"urls": (url,), "poll_seconds": 0.01},
+    )
+    async with Database.open(settings.database_path) as db:
+        await migrate(db, now=time.time())
+        store = Store(db)
+
+        async def deliver(events: Any) -> None:
+            return None
+
+        async with httpx.AsyncClient() as http:
+            watcher = Watcher(settings, store, http, deliver)
+            assert watcher.repo is not None
+            await watcher.poll_feeds()  # the feed's baseline: no repository poll
+            assert await store.get_source_state(watcher.repo.name) is None
+            titles.append("Python 潮流周刊#902：新的一期")
+            await asyncio.sleep(0.02)
+            await watcher.poll_feeds()
+            state = await store.get_source_state(watcher.repo.name)
+    assert state is not None
+    assert state.cursor is not None  # the repository was fetched because of the entry
