@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -25,11 +26,13 @@ from bot.maintenance import HEARTBEAT_COMPONENT
 from bot.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
+from data.outbox import OutboxStore
 from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import BotServices
 from publishers.posts import TelegramPost, TelegramText
 from tests.conftest import CHANNEL_ID, EDITOR_ID
+from tests.delivery_support import eventually
 
 TOKEN = "123456:TEST-token-for-the-fake"
 
@@ -81,9 +84,8 @@ async def test_dry_run_records_posts_without_sending_them(
         )
         assert row_id is not None
         runtime.services.delivery.wake()
-        async with asyncio.timeout(10):
-            while (row := await outbox.get(row_id)) is not None and row.state != "sent":
-                await asyncio.sleep(0.02)
+        await eventually(lambda: _is_sent(outbox, row_id))
+        row = await outbox.get(row_id)
     assert row is not None
     assert row.remote_id == "dry-run-1"
     assert fake_telegram.sent(CHANNEL_ID) == []
@@ -108,9 +110,7 @@ async def test_sigterm_stops_the_running_bot_cleanly_with_exit_0(
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        async with asyncio.timeout(30):
-            while await _last_beat(database) is None:
-                await asyncio.sleep(0.1)
+        await eventually(lambda: _has_beaten(database), within=30)
         healthy = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "healthcheck", env=env, cwd=tmp_path,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -127,14 +127,19 @@ async def test_sigterm_stops_the_running_bot_cleanly_with_exit_0(
     assert b"stopping" in err
 
 
-async def _last_beat(database: Path) -> float | None:
+async def _is_sent(outbox: OutboxStore, row_id: int) -> bool:
+    row = await outbox.get(row_id)
+    return row is not None and row.state == "sent"
+
+
+async def _has_beaten(database: Path) -> bool:
     if not await asyncio.to_thread(database.exists):
-        return None
+        return False
     async with Database.open(database) as db:
         try:
-            return await Store(db).last_beat(HEARTBEAT_COMPONENT)
-        except Exception:  # the schema is not there yet
-            return None
+            return await Store(db).last_beat(HEARTBEAT_COMPONENT) is not None
+        except sqlite3.OperationalError:  # the bot has not created the schema yet
+            return False
 
 
 @pytest.fixture
@@ -148,7 +153,10 @@ async def feed_server() -> AsyncIterator[tuple[str, list[str]]]:
             f"<guid>https://example.com/{i}</guid></item>"
             for i, t in enumerate(titles)
         )
-        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+        body = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            f"{items}</channel></rss>"
+        )
         return web.Response(text=body, content_type="application/rss+xml")
 
     app = web.Application()
@@ -162,15 +170,24 @@ async def feed_server() -> AsyncIterator[tuple[str, list[str]]]:
     await runner.cleanup()
 
 
+@pytest.fixture
+def upstream(tmp_path: Path) -> Path:
+    """A local git repository with one empty commit on main."""
+    repo = tmp_path / "upstream"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)  # noqa: S603 - fixed args
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "start"], check=True)  # noqa: S603
+    return repo
+
+
 async def test_a_new_feed_entry_makes_the_repository_poll_now(
-    fake_telegram: FakeTelegram, tmp_path: Path, feed_server: tuple[str, list[str]]
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+    upstream: Path,
+    feed_server: tuple[str, list[str]],
 ) -> None:
     url, titles = feed_server
-    upstream = tmp_path / "upstream"
-    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "-C", str(upstream)]
-    upstream.mkdir()
-    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "start"], check=True)
     settings = settings_for(
         fake_telegram,
         tmp_path,
