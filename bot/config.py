@@ -246,7 +246,9 @@ class Settings(BaseSettings):
         """Where the repository mirror lives: configured, or beside the database."""
         return self.repo.mirror_dir or self.database_path.parent / "python-weekly.git"
 
+    # Set on throwaway subclasses by `load_settings` and `settings_from_values`.
     _toml_file: ClassVar[Path | None] = None
+    _read_environment: ClassVar[bool] = True
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -262,28 +264,19 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not cls._read_environment:
+            return (init_settings,)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
         if cls._toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
         return tuple(sources)
 
 
-class _ValuesOnly(Settings):
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
-
-
 def settings_from_values(values: Mapping[str, Any]) -> Settings:
     """Settings from these values alone, ignoring env, `.env` and files (demo, tests)."""
-    return _ValuesOnly(**values)
+    bound = type("ValuesOnlySettings", (Settings,), {"_read_environment": False})
+    settings: Settings = bound(**values)
+    return settings
 
 
 class ConfigError(Exception):
