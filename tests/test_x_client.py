@@ -233,6 +233,14 @@ async def test_dropped_after_record_leaves_the_post_and_raises(
     assert [p.text for p in fake.live_posts()] == ["did it go out?"]
 
 
+async def test_a_late_answer_times_out_but_the_post_went_out(fake: FakeX) -> None:
+    fake.inject(FaultKind.SLOW, endpoint=CREATE_POST, delay=0.5)
+    async with XClient(**CREDENTIALS, api_base_url=fake.base_url, timeout=0.2) as impatient:
+        with pytest.raises(TimeoutError):
+            await impatient.create_post("answered too late")
+    assert [p.text for p in fake.live_posts()] == ["answered too late"]
+
+
 async def test_dropped_before_record_leaves_nothing(fake: FakeX, client: XClient) -> None:
     fake.inject(FaultKind.DROP_BEFORE, endpoint=CREATE_POST)
     with pytest.raises(aiohttp.ClientConnectionError):

@@ -411,16 +411,16 @@ class FakeX:
             self._record(request, endpoint, None, fault=fault.kind)
             return self._drop(request)
         self._record(request, endpoint, status, fault=fault.kind if fault else None)
+        if fault is not None and fault.kind is FaultKind.SLOW:
+            # X acted; only the answer is late (a client timeout cannot tell).
+            await asyncio.sleep(fault.delay)
         return web.json_response(body, status=status, headers=headers)
 
     async def _apply_fault_before(
         self, request: web.Request, endpoint: str, fault: Fault, quota: EndpointQuota
     ) -> web.StreamResponse | None:
-        if fault.kind is FaultKind.SLOW:
-            await asyncio.sleep(fault.delay)
-            return None
-        if fault.kind is FaultKind.DROP_AFTER:
-            return None
+        if fault.kind in (FaultKind.SLOW, FaultKind.DROP_AFTER):
+            return None  # both act first: see _serve
         self._record(
             request,
             endpoint,
