@@ -29,7 +29,7 @@ from data.migrations import migrate
 from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import App, BotServices, Context, attach, services
-from handlers.outbox import EditorNotices, outbox_callback
+from handlers.outbox import EditorNotices, outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers, event_sink, rebuild_jobs
 from handlers.start import help_cmd, start_cmd
 from publishers.base import DryRunPublisher, Publisher
@@ -81,6 +81,7 @@ def build_application(settings: Settings, services: BotServices) -> App:
     application.add_handler(TypeHandler(Update, log_update), group=-1)
     application.add_handler(CommandHandler("start", start_cmd))
     application.add_handler(CommandHandler("help", help_cmd))
+    application.add_handler(CommandHandler("outbox", outbox_cmd))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application, settings)
     application.add_error_handler(error_handler)

@@ -15,6 +15,7 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", "What this bot is and how to follow the weekly"),
     CommandSpec("help", "List the commands"),
+    CommandSpec("outbox", "Posts that need an editor: in doubt or failed", editors_only=True),
 )
 
 

@@ -96,6 +96,39 @@ class EditorNotices:
                 log.warning("editor unreachable", extra={"chat_id": chat_id})
 
 
+CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
+
+
+async def outbox_cmd(update: Update, context: Context) -> None:
+    """/outbox: the rows that need an editor, each with its card again (cards get lost)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    svc = services(context)
+    if not svc.is_editor(user.id):
+        await message.reply_text("Only editors can see the outbox.")
+        return
+    outbox = svc.store.outbox
+    rows = [
+        *await outbox.list_by_state("in_doubt", limit=CARD_LIMIT + 1),
+        *await outbox.list_by_state("failed", limit=CARD_LIMIT + 1),
+    ]
+    counts = await outbox.counts()
+    summary = "; ".join(
+        f"{target}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()) if n)
+        for target, states in sorted(counts.items())
+    )
+    await message.reply_text(
+        f"Outbox: {summary or 'empty'}.\n"
+        + (f"{len(rows)} post(s) need you." if rows else "Nothing needs you.")
+    )
+    for row in rows[:CARD_LIMIT]:
+        text, markup = in_doubt_card(row) if row.state == "in_doubt" else failed_card(row)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    if len(rows) > CARD_LIMIT:
+        await message.reply_text("…and more; settle these first, then send /outbox again.")
+
+
 async def outbox_callback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:

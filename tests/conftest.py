@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.fakes.telegram import FakeTelegram
+from bot.config import Settings, settings_from_values
+from bot.fakes.telegram import FAKE_TOKEN, FakeTelegram
 
 # Ids the Telegram fixture registers (private chat id = user id).
 EDITOR_ID = 1001
 READER_ID = 1002
 CHANNEL_ID = -1001000000001
 CHANNEL_USERNAME = "weeklybot_test"
+TOKEN = FAKE_TOKEN
+
+
+def settings_for(tg: FakeTelegram, tmp_path: Path, **extra: Any) -> Settings:
+    """Settings for a bot talking to `tg`, no sources, its database under `tmp_path`."""
+    return settings_from_values(
+        {
+            "telegram": {
+                "token": TOKEN,
+                "api_base_url": tg.base_url,
+                "channel_id": CHANNEL_ID,
+                "editor_ids": (EDITOR_ID,),
+            },
+            "repo": {"enabled": False},
+            "feeds": {"urls": ()},
+            "database_path": tmp_path / "state" / "weeklybot.db",
+            **extra,
+        }
+    )
 
 
 @pytest.fixture

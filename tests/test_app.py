@@ -19,7 +19,6 @@ from aiohttp import web
 from telegram.ext import CommandHandler
 
 from bot.app import bot_running, build_application
-from bot.config import Settings, settings_from_values
 from bot.delivery import DeliveryPool
 from bot.fakes.telegram import FakeTelegram
 from bot.maintenance import HEARTBEAT_COMPONENT
@@ -31,27 +30,8 @@ from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import BotServices
 from publishers.posts import TelegramPost, TelegramText
-from tests.conftest import CHANNEL_ID, EDITOR_ID
+from tests.conftest import CHANNEL_ID, TOKEN, settings_for
 from tests.delivery_support import eventually
-
-TOKEN = "123456:TEST-token-for-the-fake"
-
-
-def settings_for(tg: FakeTelegram, tmp_path: Path, **extra: Any) -> Settings:
-    return settings_from_values(
-        {
-            "telegram": {
-                "token": TOKEN,
-                "api_base_url": tg.base_url,
-                "channel_id": CHANNEL_ID,
-                "editor_ids": (EDITOR_ID,),
-            },
-            "repo": {"enabled": False},
-            "feeds": {"urls": ()},
-            "database_path": tmp_path / "state" / "weeklybot.db",
-            **extra,
-        }
-    )
 
 
 async def test_every_command_handler_is_in_the_registry(
