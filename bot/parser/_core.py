@@ -16,13 +16,22 @@ _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _COLLECTION_TITLE = re.compile(r"第\s*\d+\s*季|season\s*\d|合集|精华|纯链接|collection", re.I)
 # No issue has had more than 16 entries in a section; collections have hundreds.
 MAX_ITEMS_PER_SECTION = 40
+_QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")  # blockquote markers (ja translation notes, 🎁)
+_HOT = r"(?:hot|trending|popular)\s+"
 _STATED = (
     ("articles", re.compile(r"(\d+)\s*(?:篇文章|articles?\b)", re.I)),
     ("projects", re.compile(r"(\d+)\s*(?:个开源项目|(?:open[- ]source\s+)?projects?\b)", re.I)),
-    ("podcasts", re.compile(r"(\d+)\s*(?:则音视频|则视频|(?:podcasts?|videos?)\b)", re.I)),
+    (
+        "podcasts",
+        re.compile(r"(\d+)\s*(?:[则个](?:音视频|视频|播客)|(?:podcasts?|videos?|audio)\b)", re.I),
+    ),
     (
         "discussions",
-        re.compile(r"(\d+)\s*(?:则热门讨论|则热门话题|个热门话题|discussions?\b)", re.I),
+        # `2 hot discussions`, `2 trending discussions`, `2 hot topics` (en), 则/个热门讨论/话题
+        re.compile(
+            rf"(\d+)\s*(?:[则个]热门(?:讨论|话题)|(?:{_HOT})?discussions?\b|{_HOT}topics?\b)",
+            re.I,
+        ),
     ),
 )
 
@@ -175,7 +184,7 @@ def _merge_same_kind(drafts: list[_SectionDraft]) -> list[_SectionDraft]:
 def _paragraphs(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
-        stripped = line.strip()
+        stripped = _QUOTE_MARKS.sub("", line).strip()
         if stripped:
             text = plain(spans(stripped)).strip()
             if text:

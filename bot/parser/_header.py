@@ -10,7 +10,14 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from bot.issue import Lang
 
 _NUMBER_HASH = re.compile(r"#\s*(\d{1,4})(?!\d)")
-_NUMBER_WORD = re.compile(r"(?:weekly|周刊|週刊)\s*#?\s*(\d{1,4})(?!\d)", re.IGNORECASE)
+_NUMBER_WORD = re.compile(
+    r"(?:weekly|周刊|週刊)\s*(?:issue\s*|no\.\s*)?#?\s*(\d{1,4})(?!\d)"
+    r"|第\s*(\d{1,4})\s*期|\bissue\s*(?:no\.\s*)?#?\s*(\d{1,4})(?![\d~\-–])",
+    re.IGNORECASE,
+)
+# CommonMark backslash escapes, as in `# Python Trending Weekly #66: Python\'s …`.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ATX_CLOSING = re.compile(r"[ \t]+#+[ \t]*$")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-weekly(?:\.|$)")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -46,7 +53,7 @@ def read_header(lines: list[str]) -> Header:
                 fields[key.strip()] = _unquote(value.strip())
         return Header(None, {}, start)  # no closing fence: not front matter
     if first.startswith("# "):
-        return Header(first[2:].strip(), {}, start + 1)
+        return Header(_ESCAPED.sub(r"\1", _ATX_CLOSING.sub("", first[2:]).strip()), {}, start + 1)
     return Header(None, {}, start)
 
 
@@ -61,7 +68,9 @@ def issue_number(title: str | None) -> int | None:
     if not title:
         return None
     match = _NUMBER_HASH.search(title) or _NUMBER_WORD.search(title)
-    return int(match.group(1)) if match else None
+    if not match:
+        return None
+    return int(next(g for g in match.groups() if g is not None))
 
 
 def issue_date(header: Header, filename: str | None) -> dt.date | None:

@@ -10,6 +10,12 @@ from bot.parser._inline import spans
 from bot.parser._text import is_emoji
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# `##🦄文章&教程`: a missing space is a typo a renderer forgives for nobody, but the intent
+# is plain when an emoji follows; only H2 (section level) is accepted this way.
+_ATX_NO_SPACE = re.compile(r"^(##)(?!#)(\S.*?)[ \t#]*$")
+# Emojis that open section headings (content, sponsor, footer): a bold-only line such as
+# `**🦄文章&教程**` is a heading only with one of these, never e.g. a 🎁 promo.
+_HEADING_EMOJIS = frozenset("🦄🐿🐢🥂🐱🐼🐧🌱🐡")
 
 # The emoji decides first; 🐢 also marks the book giveaway, so it needs a word too (A13).
 _EMOJI_KINDS: dict[str, SectionKind] = {"🦄": "articles", "🐿": "projects", "🥂": "discussions"}
@@ -36,13 +42,20 @@ def detect_heading(line: str) -> Heading | None:
     if first == "#":
         match = _ATX.match(line)
         if not match:
-            return None
+            match = _ATX_NO_SPACE.match(line)
+            if not match or not is_emoji(match.group(2)[0]):
+                return None
         level = len(match.group(1))
         label = "".join(s.text for s in spans(match.group(2)) if s.kind != "image")
         label = label.replace("*", "").strip()
         return Heading(level, label, classify(label) if level == 2 else None, line)
     if first in "*[" and line.endswith((")", ")**", "**")):
         parts = [s for s in spans(line) if s.kind != "text" or s.text.replace("*", "").strip()]
+        if len(parts) == 1 and parts[0].kind == "text" and line.startswith("**"):
+            label = parts[0].text.replace("*", "").strip()
+            if label and label[0] in _HEADING_EMOJIS and line.rstrip("*").count("**") == 1:
+                return Heading(2, label, classify(label), line)
+            return None
         if len(parts) != 1 or parts[0].kind != "link":
             return None
         label = parts[0].text.replace("*", "").strip()

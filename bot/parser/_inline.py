@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 
 # Only lines with one of these can hold inline markup; the rest are taken as written.
 _MARKUP_CHARS = re.compile(r"[\[\\*_`<&]")
+_EMPHASIS = frozenset({"em_open", "em_close", "strong_open", "strong_close"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,10 @@ def spans(line: str) -> list[Span]:
         kind = token.type
         if kind == "text" or kind == "code_inline" or kind == "html_inline":
             (link_parts if link_url is not None else text_parts).append(token.content)
+        elif kind in _EMPHASIS and token.markup in ("_", "__"):
+            # `__slots__`, `_private_`: the newsletter never emphasises with underscores,
+            # so these are Python names and keep their underscores.
+            (link_parts if link_url is not None else text_parts).append(token.markup)
         elif kind == "softbreak" or kind == "hardbreak":
             (link_parts if link_url is not None else text_parts).append(" ")
         elif kind == "link_open":

@@ -25,13 +25,16 @@ CIRCLED = (
     "\u3251-\u325f"  # ㉑..㉟
     "\u32b1-\u32bf"  # ㊱..㊿
 )
-ITEM_MARKER = re.compile(rf"^[ \t]{{0,3}}(?:(\d{{1,3}})(?:、|\.[ \t])|([{CIRCLED}]))[ \t]*")
+# `N.` glued to its link (`1.[title](url)`) is a marker too: no version number is followed by `[`.
+ITEM_MARKER = re.compile(
+    rf"^[ \t]{{0,3}}(?:(\d{{1,3}})(?:、|\.[ \t]|\.(?=\[))|([{CIRCLED}]))[ \t]*"
+)
 # An entry glued to the end of an image or link line: `…png)9、[title](url)` (A1).
 GLUED_MARKER = re.compile(r"\)[ \t]*(\d{1,3})(?:、|\.[ \t])[ \t]*(?=\[)")
 
+_COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*[kK]?"  # 7.2K, 860, 1,234
 _STARS = re.compile(
-    r"[（(]\s*(?:stars?\s*[:：]?\s*(\d+(?:\.\d+)?\s*[kK]?)"
-    r"|(\d+(?:\.\d+)?\s*[kK]?)\s*(?:github\s+)?stars?)\s*[)）]",
+    rf"[（(]\s*(?:stars?\s*[:：]?\s*({_COUNT})|({_COUNT})\s*(?:github\s+)?stars?)\s*[)）]",
     re.IGNORECASE,
 )
 _HANDLE = r"(@?\s*[^()（）@\s][^()（）]*?)"
@@ -283,6 +286,7 @@ def strip_annotations(description: str) -> str:
 
 
 def _star_value(written: str) -> int:
+    written = written.replace(",", "")
     if written[-1] in "kK":
         return round(float(written[:-1]) * 1000)
     return round(float(written))
