@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
@@ -33,6 +34,12 @@ class BotServices:
 
     def is_editor(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.telegram.editor_ids
+
+
+def actor_of(user: User) -> str:
+    """How an editor appears on cards and in the audit log: name and id."""
+    name = f"@{user.username}" if user.username else user.first_name
+    return f"{name} [{user.id}]"
 
 
 def attach(application: App, services: BotServices) -> None:

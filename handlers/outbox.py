@@ -18,7 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from data.outbox import OutboxRow
-from handlers.context import Context, services
+from handlers.context import Context, actor_of, services
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
 
@@ -142,7 +142,7 @@ async def outbox_callback(update: Update, context: Context) -> None:
         await query.answer("Unknown button.")
         return
     action, outbox_id = match.group(1), int(match.group(2))
-    actor = f"editor:{query.from_user.id}"
+    actor = actor_of(query.from_user)
     outbox, now = svc.store.outbox, time.time()
     if action in ("again", "sent"):
         done = await outbox.resolve_in_doubt(
@@ -163,9 +163,8 @@ async def outbox_callback(update: Update, context: Context) -> None:
         return
     await query.answer(outcome.capitalize())
     svc.delivery.wake()
-    who = query.from_user.username or query.from_user.first_name
     if isinstance(query.message, Message) and query.message.text:
         await query.edit_message_text(
-            f"{query.message.text_html}\n\n→ {html.escape(outcome)} by {html.escape(who)}",
+            f"{query.message.text_html}\n\n→ {html.escape(outcome)} by {html.escape(actor)}",
             parse_mode=ParseMode.HTML,
         )

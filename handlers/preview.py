@@ -38,7 +38,6 @@ from telegram import (
     Message,
     MessageEntity,
     Update,
-    User,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -63,7 +62,7 @@ from bot.publication import (
 from data.outbox import NewPost
 from data.previews import Preview
 from data.store import Store
-from handlers.context import App, BotServices, Context, services
+from handlers.context import App, BotServices, Context, actor_of, services
 from publishers.format_telegram import within
 from publishers.limits import TELEGRAM_TEXT_MAX
 from publishers.posts import TelegramPost, TelegramText, XPost
@@ -83,12 +82,6 @@ Notify = Callable[[str], Awaitable[None]]
 
 
 # ---- cards --------------------------------------------------------------------------
-
-
-def actor_of(user: User) -> str:
-    """How an editor appears on cards and in the audit log: name and id."""
-    name = f"@{user.username}" if user.username else user.first_name
-    return f"{name} [{user.id}]"
 
 
 def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:

@@ -97,7 +97,7 @@ async def test_mark_as_sent_settles_the_row_once(
     await eventually(settled)
     await eventually(lambda: _edited(fake_telegram, card))
     edited = fake_telegram.message(EDITOR_ID, card.message_id)
-    assert "marked as sent by editor" in (edited.text or "")
+    assert f"marked as sent by @editor [{EDITOR_ID}]" in (edited.text or "")
     with pytest.raises(ControlError):  # the buttons are gone with the decision
         fake_telegram.press(EDITOR_ID, EDITOR_ID, card.message_id, f"ob:again:{row_id}")
     assert fake_telegram.sent(CHANNEL_ID) == []  # nothing was posted again
