@@ -577,3 +577,35 @@ def test_cli_pathological_brackets_do_not_crash(tmp_path: Path) -> None:
     code, out, _ = run(path)
     assert code == EXIT_OK
     assert len(json.loads(out)["sections"][0]["items"]) == 1
+
+
+def test_a_new_emoji_keeps_a_full_section_name_but_not_a_sponsor_word() -> None:
+    projects = parse_issue(zh_issue("## 🐍项目&资源\n\n1、[a](https://e.com/a)\n"))
+    assert titles(projects, "projects") == ["a"]
+    sponsor = parse_issue(
+        zh_issue(
+            "## 🦄文章&教程\n\n1、[a](https://e.com/a)\n\n## 🎙️播客推荐\n\n1、[b](https://e.com/b)\n"
+        )
+    )
+    assert counts(sponsor) == (1, 0, 0, 0)
+
+
+def test_thematic_break_and_html_comment_are_not_description() -> None:
+    body = (
+        "## 🦄文章&教程\n\n1、[a](https://e.com/a)\n\n描述。\n\n---\n\n结尾的话。\n\n"
+        "## 🐿️项目&资源\n\n1、**[b](https://e.com/b)**\n\n描述（⭐ 1.2K）\n\n<!-- more -->\n"
+    )
+    issue = parse_issue(zh_issue(body))
+    assert item(issue, "articles", 1).description == "描述。"
+    project = item(issue, "projects", 1)
+    assert (project.title, project.description, project.stars) == ("b", "描述（⭐ 1.2K）", (1200,))
+
+
+def test_full_width_space_after_the_hashes_and_a_long_front_matter() -> None:
+    keys = "".join(f"tag{i}: python\n" for i in range(60))
+    text = (
+        f"---\n{keys}title: 'Python 潮流周刊#301：长头部'\n---\n\n"
+        "##\u3000🦄文章&教程\n\n1、[a](https://e.com/a)\n"
+    )
+    issue = parse_issue(text)
+    assert (issue.number, titles(issue, "articles")) == (301, ["a"])

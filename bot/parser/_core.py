@@ -16,6 +16,9 @@ _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _COLLECTION_TITLE = re.compile(r"第\s*\d+\s*季|season\s*\d|合集|精华|纯链接|collection", re.I)
 # No issue has had more than 16 entries in a section; collections have hundreds.
 MAX_ITEMS_PER_SECTION = 40
+# A thematic break ends the entry above it; a full-line HTML comment (`<!-- more -->`,
+# a blog excerpt marker) is never text. Neither occurs in the archive so far.
+_BREAK_OR_COMMENT = re.compile(r"^[ ]{0,3}(?:([-*_])[ \t]*(?:\1[ \t]*){2,}|<!--.*-->[ \t]*)$")
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")  # blockquote markers (ja translation notes, 🎁)
 _HOT = r"(?:hot|trending|popular)\s+"
 _STATED = (
@@ -76,6 +79,9 @@ def parse_issue(text: str, *, filename: str | None = None, lang: str | None = No
                 item.body.append(line)
             continue
         stripped = line.strip()
+        if stripped[:1] in ("-", "*", "_", "<") and _BREAK_OR_COMMENT.match(line):
+            item = None
+            continue
         if stripped[:1] in ("#", "*", "["):
             heading = detect_heading(stripped)
             if heading is not None:

@@ -23,6 +23,8 @@ _FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-weekly(?:\.|$)")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
+# The blog copy adds layout, description and tag lists; a real header is far shorter.
+_MAX_FRONT_MATTER_LINES = 200
 _LANGS: dict[str, Lang] = {"zh": "zh", "en": "en", "ja": "ja"}
 
 
@@ -43,7 +45,7 @@ def read_header(lines: list[str]) -> Header:
     first = lines[start].strip()
     if first == "---":
         fields: dict[str, str] = {}
-        for end in range(start + 1, min(len(lines), start + 40)):
+        for end in range(start + 1, min(len(lines), start + _MAX_FRONT_MATTER_LINES)):
             line = lines[end].strip()
             if line == "---":
                 title = fields.get("title")

@@ -12,7 +12,7 @@ from bot.parser._text import is_emoji
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 # `##🦄文章&教程`: a missing space is a typo a renderer forgives for nobody, but the intent
 # is plain when an emoji follows; only H2 (section level) is accepted this way.
-_ATX_NO_SPACE = re.compile(r"^(##)(?!#)(\S.*?)[ \t#]*$")
+_ATX_NO_SPACE = re.compile(r"^(##)(?!#)\s*(\S.*?)[ \t#]*$")  # \s: also NBSP, U+3000
 # Emojis that open section headings (content, sponsor, footer): a bold-only line such as
 # `**🦄文章&教程**` is a heading only with one of these, never e.g. a 🎁 promo.
 _HEADING_EMOJIS = frozenset("🦄🐿🐢🥂🐱🐼🐧🌱🐡")
@@ -26,6 +26,27 @@ _KEYWORDS: tuple[tuple[re.Pattern[str], SectionKind], ...] = (
     (_PODCAST_WORDS, "podcasts"),
     (re.compile(r"讨论|討論|discussions?\b|ディスカッション", re.IGNORECASE), "discussions"),
 )
+
+
+# With an emoji the newsletter has not used for a content section, only the full
+# two-part section name counts: `🐍项目&资源` is projects, `🎙️播客推荐` (a sponsor) is not.
+_SECTION_NAMES: tuple[tuple[re.Pattern[str], SectionKind], ...] = (
+    (re.compile(r"文章\s*[&＆]\s*教程|articles?\s*[&＆]\s*tutorials?|記事", re.I), "articles"),
+    (
+        re.compile(r"项目\s*[&＆]\s*资源|projects?\s*[&＆]\s*resources?|プロジェクト", re.I),
+        "projects",
+    ),
+    (
+        re.compile(r"播客\s*[&＆]\s*视频|podcasts?\s*[&＆]\s*videos?|ポッドキャスト", re.I),
+        "podcasts",
+    ),
+    (
+        re.compile(r"讨论\s*[&＆]\s*问题|discussions?\s*[&＆]\s*(?:questions?|issues?)", re.I),
+        "discussions",
+    ),
+)
+# Emojis of non-content sections (sponsor, footer, look-back, related reading, promos).
+_NON_CONTENT_EMOJIS = frozenset("🐱🐼🐧🌱🐡🎁")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +94,9 @@ def classify(label: str) -> SectionKind | None:
             return _EMOJI_KINDS[emoji]
         if emoji == "🐢" and _PODCAST_WORDS.search(label):
             return "podcasts"
-        return None
+        if emoji == "🐢" or emoji in _NON_CONTENT_EMOJIS:
+            return None
+        return next((kind for pattern, kind in _SECTION_NAMES if pattern.search(label)), None)
     for pattern, kind in _KEYWORDS:
         if pattern.search(label):
             return kind

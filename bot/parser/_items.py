@@ -33,8 +33,9 @@ ITEM_MARKER = re.compile(
 GLUED_MARKER = re.compile(r"\)[ \t]*(\d{1,3})(?:、|\.[ \t])[ \t]*(?=\[)")
 
 _COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*[kK]?"  # 7.2K, 860, 1,234
+_STAR_WORD = r"(?:stars?|⭐\ufe0f?|★)"
 _STARS = re.compile(
-    rf"[（(]\s*(?:stars?\s*[:：]?\s*({_COUNT})|({_COUNT})\s*(?:github\s+)?stars?)\s*[)）]",
+    rf"[（(]\s*(?:{_STAR_WORD}\s*[:：]?\s*({_COUNT})|({_COUNT})\s*(?:github\s+)?{_STAR_WORD})\s*[)）]",
     re.IGNORECASE,
 )
 _HANDLE = r"(@?\s*[^()（）@\s][^()（）]*?)"
