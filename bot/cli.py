@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from bot.config import ConfigError, Settings, load_settings, render_settings, se
 from bot.log import configure_logging
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("weeklybot")
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -162,9 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--json", action="store_true", help="print exactly one JSON object")
     db = add("db", lambda a: EXIT_USAGE, "database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
-    migrate = db_sub.add_parser("migrate", help="apply pending migrations")
+    migrate = db_sub.add_parser(
+        "migrate", help="apply pending migrations", description="Apply pending migrations."
+    )
     migrate.set_defaults(func=cmd_db_migrate)
-    backup = db_sub.add_parser("backup", help="copy the live database to PATH (online backup)")
+    backup = db_sub.add_parser(
+        "backup",
+        help="copy the live database to PATH (online backup)",
+        description="Copy the live database to PATH with SQLite's online backup API.",
+    )
     backup.add_argument("dest", type=Path, metavar="PATH")
     backup.set_defaults(func=cmd_db_backup)
     backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")
@@ -175,6 +183,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def explain(exc: BaseException) -> tuple[str, int]:
+    """One line a user can act on, and the exit status, for a command that failed."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from data.db import StorageError
+
+    if isinstance(exc, InvalidToken):
+        return "Telegram refused the bot token; check WEEKLYBOT_TELEGRAM__TOKEN", EXIT_USAGE
+    if isinstance(exc, NetworkError):
+        return f"cannot reach the Telegram Bot API: {exc.message}", EXIT_FAIL
+    if isinstance(exc, StorageError | ValueError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}", EXIT_USAGE
+    return f"{type(exc).__name__}: {exc}", EXIT_FAIL
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Command = args.func
@@ -183,6 +209,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAIL
+    except Exception as exc:
+        # Through logging, whose handler scrubs secrets (an exception's text may
+        # carry the token); the traceback only at DEBUG.
+        message, code = explain(exc)
+        log.debug("command failed", exc_info=True)
+        log.critical("weeklybot %s: %s", args.command, message)
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -41,6 +42,7 @@ from bot.publishing_settings import PublishingSettings
 ENV_PREFIX = "WEEKLYBOT_"
 CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"
 _USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,}")
 
 Lang = Literal["zh", "en"]
 
@@ -84,6 +86,17 @@ class TelegramSettings(_Section):
     def review_chats(self) -> tuple[int, ...]:
         """Where editor cards go: the editor chat, else each editor's private chat."""
         return (self.editor_chat_id,) if self.editor_chat_id is not None else self.editor_ids
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        # Never echo the value: it is a secret even when malformed.
+        if not _TOKEN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "not a bot token: @BotFather gives one like 123456789:AA… "
+                "(digits, a colon, then letters, digits, - and _)"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("channel_id", mode="before")
     @classmethod
@@ -133,6 +146,13 @@ class XSettings(_Section):
     lang: Lang = Field("en", description="Which language of the issue goes to X.")
     posts_per_15min: int = Field(100, gt=0, description="Quota before live headers correct it.")
     posts_per_24h: int = Field(10_000, gt=0, description="Daily quota before headers correct it.")
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
 
     @model_validator(mode="after")
     def _all_keys_or_none(self) -> XSettings:
@@ -329,7 +349,11 @@ def _unknown_names(env: Mapping[str, str], dotenv: Path) -> list[str]:
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:
-    return ENV_PREFIX + "__".join(str(part) for part in loc).upper()
+    """The variable for a field; list positions (`editor_ids.1`) name the whole list."""
+    fields = [str(part) for part in loc if isinstance(part, str)]
+    if fields == ["x"]:  # a rule across the section: the four keys together
+        return "the WEEKLYBOT_X__* keys"
+    return ENV_PREFIX + "__".join(fields).upper()
 
 
 def _expand_missing_section(error: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -375,15 +399,13 @@ def _describe(
 def load_settings(
     config_file: Path | None = None,
     *,
-    env: Mapping[str, str] | None = None,
     dotenv: Path = Path(".env"),
 ) -> Settings:
     """Build the settings or raise `ConfigError` listing every wrong field.
 
-    `config_file` defaults to `$WEEKLYBOT_CONFIG`. `env` defaults to
-    `os.environ`; pydantic-settings itself always reads `os.environ`.
+    `config_file` defaults to `$WEEKLYBOT_CONFIG`.
     """
-    env = os.environ if env is None else env
+    env = os.environ
     if config_file is None and env.get(CONFIG_FILE_VAR):
         config_file = Path(env[CONFIG_FILE_VAR])
     problems = _unknown_names(env, dotenv)
@@ -412,6 +434,21 @@ def load_settings(
     return settings
 
 
+def url_credentials(url: str) -> list[str]:
+    """The user and password embedded in a URL (`https://user:token@host/…`), if any."""
+    parts = urlsplit(url)
+    return [part for part in (parts.username, parts.password) if part]
+
+
+def without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def secret_values(settings: Settings) -> list[str]:
     """The secret strings, so that logging can scrub them wherever they appear."""
     candidates = [
@@ -421,7 +458,8 @@ def secret_values(settings: Settings) -> list[str]:
         settings.x.access_token,
         settings.x.access_token_secret,
     ]
-    return [s.get_secret_value() for s in candidates if s is not None and s.get_secret_value()]
+    values = [s.get_secret_value() for s in candidates if s is not None]
+    return [v for v in values if v] + url_credentials(settings.repo.url)
 
 
 def render_settings(settings: Settings) -> str:
@@ -436,6 +474,8 @@ def render_settings(settings: Settings) -> str:
                 walk(f"{key}.", value)
             elif isinstance(value, SecretStr):
                 lines.append(f"{key} = {'**********' if value.get_secret_value() else '(empty)'}")
+            elif key == "repo.url":
+                lines.append(f"{key} = {without_credentials(value)!r}")
             else:
                 lines.append(f"{key} = {value!r}")
 

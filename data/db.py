@@ -214,17 +214,23 @@ class Database:
         # check_same_thread=False: the copy runs on aiosqlite's worker thread.
         target = sqlite3.connect(tmp_path, check_same_thread=False)
         try:
-            async with self._lock:
-                self._check_open()
-                await self._conn.backup(target)
-        finally:
-            target.close()
-        await asyncio.to_thread(tmp_path.replace, dest_path)
+            try:
+                async with self._lock:
+                    self._check_open()
+                    await self._conn.backup(target)
+            finally:
+                target.close()
+            await asyncio.to_thread(tmp_path.replace, dest_path)
+        except BaseException:
+            await asyncio.to_thread(tmp_path.unlink, missing_ok=True)  # no half copy left
+            raise
 
 
 def _prepare_backup_target(dest: Path, source: str) -> Path:
     if source != MEMORY and dest.resolve() == Path(source).resolve():
         raise ValueError("backup destination is the database itself")
+    if dest.is_dir():
+        raise IsADirectoryError(f"backup destination {dest} is a directory; name a file in it")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = dest.with_name(dest.name + ".partial")
     tmp_path.unlink(missing_ok=True)

@@ -192,3 +192,30 @@ async def test_a_new_feed_entry_makes_the_repository_poll_now(
             state = await store.get_source_state(watcher.repo.name)
     assert state is not None
     assert state.cursor is not None  # the repository was fetched because of the entry
+
+
+async def test_a_token_telegram_refuses_stops_the_bot_without_printing_it(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    wrong = "654321:AAHwrongwrongwrongwrongwrongwrong99"
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("WEEKLYBOT_")}
+    env |= {
+        "WEEKLYBOT_TELEGRAM__TOKEN": wrong,
+        "WEEKLYBOT_TELEGRAM__API_BASE_URL": fake_telegram.base_url,
+        "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
+        "WEEKLYBOT_REPO__ENABLED": "false",
+        "WEEKLYBOT_FEEDS__URLS": "",
+        "WEEKLYBOT_DATABASE_PATH": str(tmp_path / "db.sqlite"),
+        "WEEKLYBOT_LOG_LEVEL": "DEBUG",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        out, err = await process.communicate()
+    output = (out + err).decode()
+    assert process.returncode == 2
+    assert "Telegram refused the bot token; check WEEKLYBOT_TELEGRAM__TOKEN" in output
+    assert wrong not in output
+    assert wrong.split(":", 1)[1] not in output

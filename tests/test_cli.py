@@ -118,3 +118,27 @@ def test_parse_command_is_wired(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "articles" in capsys.readouterr().out
     missing = tmp_path / "nope.md"
     assert main(["parse", str(missing)]) == 2
+
+
+def test_db_backup_refuses_bad_destinations_clearly(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "migrate"]) == 0
+    capsys.readouterr()
+    assert main(["db", "backup", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["db", "backup", str(env)]) == 2
+    assert "the database itself" in capsys.readouterr().err
+    assert list(tmp_path.glob("*.partial")) == []
+
+
+def test_db_migrate_on_an_unusable_path_says_so(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setenv("WEEKLYBOT_DATABASE_PATH", str(blocker / "weeklybot.db"))
+    assert main(["db", "migrate"]) == 2
+    err = capsys.readouterr().err
+    assert "weeklybot db:" in err
+    assert "Traceback" not in err

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, known_env_names, load_settings, render_settings
+from bot.config import (
+    ConfigError,
+    known_env_names,
+    load_settings,
+    render_settings,
+    secret_values,
+)
 
 TOKEN = "123456:AAHsecretsecretsecretsecretsecret12"
 
@@ -177,3 +183,46 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         if name not in readme and ("__" not in name or "__" + name.split("__")[1] not in readme)
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize("token", ["", "   ", "not-a-token", "123:short"])
+def test_empty_or_malformed_token_is_refused_without_echoing_it(
+    good_env: None, monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("WEEKLYBOT_TELEGRAM__TOKEN", token)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    rendered = info.value.render()
+    assert "telegram.token: not a bot token" in rendered
+    assert "WEEKLYBOT_TELEGRAM__TOKEN" in rendered
+    if token.strip():
+        assert token not in rendered
+
+
+def test_a_bad_list_entry_names_the_list_variable(
+    good_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEEKLYBOT_TELEGRAM__EDITOR_IDS", "11,bob")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    rendered = info.value.render()
+    assert "fix WEEKLYBOT_TELEGRAM__EDITOR_IDS or" in rendered
+    assert "EDITOR_IDS__1" not in rendered
+
+
+def test_x_base_url_must_be_http(good_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEEKLYBOT_X__API_BASE_URL", "ftp:/x")
+    with pytest.raises(ConfigError, match=r"x\.api_base_url: 'ftp:/x' must start with http"):
+        load_settings()
+
+
+def test_credentials_in_the_repository_url_are_masked_and_scrubbed(
+    good_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "https://bot:ghp_secretsecret@github.com/chinesehuazhou/python-weekly.git"
+    monkeypatch.setenv("WEEKLYBOT_REPO__URL", url)
+    code, out, _ = check_config(capsys)
+    assert code == 0
+    assert "repo.url = 'https://***@github.com/chinesehuazhou/python-weekly.git'" in out
+    assert "ghp_secretsecret" not in out
+    assert "ghp_secretsecret" in secret_values(load_settings())
