@@ -609,3 +609,15 @@ def test_full_width_space_after_the_hashes_and_a_long_front_matter() -> None:
     )
     issue = parse_issue(text)
     assert (issue.number, titles(issue, "articles")) == (301, ["a"])
+
+
+def test_an_inline_numbered_list_of_links_is_not_a_glued_entry() -> None:
+    body = (
+        "## 🐢播客&视频\n\n1、[core.py 播客](https://e.com/corepy)\n\n"
+        "已推出两期节目：1、[核心开发者 Sprint](https://e.com/1) 2、[PEP-703：移除 GIL](https://e.com/2)\n\n"
+        "![](https://img.pythoncat.top/a.png)2、[另一期](https://e.com/x)\n"
+    )
+    first, second = parse_issue(zh_issue(body)).sections[0].items
+    assert first.description == "已推出两期节目：1、核心开发者 Sprint 2、PEP-703：移除 GIL"
+    assert [link.url for link in first.description_links] == ["https://e.com/1", "https://e.com/2"]
+    assert (second.title, second.flags) == ("另一期", {"glued"})

@@ -106,8 +106,8 @@ def parse_issue(text: str, *, filename: str | None = None, lang: str | None = No
             continue
         if item is None:
             continue  # text between a heading and its first entry is not an entry
-        glued = GLUED_MARKER.search(line) if ")" in line else None
-        if glued:
+        glued = GLUED_MARKER.search(line) if "![" in line else None
+        if glued and _only_images(line[: glued.start() + 1]):
             item.body.append(line[: glued.start() + 1])
             item = ItemDraft(glued.group(1), line[glued.end() :], glued=True)
             current.items.append(item)
@@ -173,6 +173,17 @@ def _reject_non_issues(
             raise NotAnIssue("no issue number in a title and no content sections")
         if h2_count == 0:
             raise NotAnIssue(f"issue #{number} has no sections at all")
+
+
+def _only_images(text: str) -> bool:
+    """Whether `text` holds images and nothing else: A1 glues an entry to an image line.
+
+    A marker after an ordinary link is an inline list (`节目：1、[…](…) 2、[…](…)`).
+    """
+    parts = spans(text.strip())
+    return all(p.kind == "image" or not p.text.strip() for p in parts) and any(
+        p.kind == "image" for p in parts
+    )
 
 
 def _merge_same_kind(drafts: list[_SectionDraft]) -> list[_SectionDraft]:
