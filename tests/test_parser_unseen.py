@@ -621,3 +621,19 @@ def test_an_inline_numbered_list_of_links_is_not_a_glued_entry() -> None:
     assert first.description == "已推出两期节目：1、核心开发者 Sprint 2、PEP-703：移除 GIL"
     assert [link.url for link in first.description_links] == ["https://e.com/1", "https://e.com/2"]
     assert (second.title, second.flags) == ("另一期", {"glued"})
+
+
+def test_text_after_the_header_link_opens_the_description() -> None:
+    body = (
+        "## 🦄Articles & Tutorials\n\n"
+        "1、[kite](https://e.com/k) (EN): a kite library. (1.2k stars)\n\nMore text.\n\n"
+        "2、[b](https://e.com/b)(English)\n\nB. (star 3k)\n"
+    )
+    first, second = parse_issue(en_issue(body)).sections[0].items
+    assert (first.lang_tag, first.stars) == ("(EN)", (1200,))
+    assert first.description == "a kite library. (1.2k stars)\n\nMore text."
+    assert (second.lang_tag, second.description, second.stars) == (
+        "(English)",
+        "B. (star 3k)",
+        (3000,),
+    )

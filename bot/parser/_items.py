@@ -166,12 +166,19 @@ def build_item(draft: ItemDraft, index: int) -> Item:
         if text:
             body_text.append(text)
 
+    lang_tag = _lang_tag(tail)
+    lead = _header_text_after_link(tail, lang_tag) if url is not None else ""
+    if lead:  # `1、[title](url)：description` puts the text on the header line
+        body_text.insert(0, lead)
+        body_md.insert(0, lead)
+        if len(body_text) > 1 and body_text[1]:
+            body_text.insert(1, "")
+            body_md.insert(1, "")
     description = _join_paragraphs(body_text)
     description_md = _join_paragraphs(body_md)
-    scan = f"{tail}\n{description}"
+    scan = description if lead else f"{tail}\n{description}"
     stars_written = [(m.group(1) or m.group(2)).replace(" ", "") for m in _STARS.finditer(scan)]
     credit = _credit(scan)
-    lang_tag = _lang_tag(tail)
 
     sub_links: tuple[Link, ...] = ()
     if url is None:
@@ -244,6 +251,17 @@ def _read_header(parts: list[Span]) -> tuple[str, str | None, str, list[Link]]:
     if tag and tag.start() > 0:
         title, tail = title[: tag.start()].rstrip(), tag.group(0).strip()
     return title, None, tail, [Link(squash_spaces(p.text), p.url) for p in links]
+
+
+_WORD = re.compile(r"[^\W_]")
+
+
+def _header_text_after_link(tail: str, lang_tag: str | None) -> str:
+    """Text after the header link other than its language tag (none in the archive so far)."""
+    if lang_tag:
+        tail = tail.replace(lang_tag, "", 1)
+    tail = tail.strip(" \t:：-–—")
+    return tail if _WORD.search(tail) else ""
 
 
 def _join_paragraphs(lines: list[str]) -> str:
