@@ -21,13 +21,14 @@ from tests.factories import make_issue, make_item
 
 # Saturday 2025-06-07 10:00 in Asia/Shanghai: the posting window (09-21) is open.
 NOW = dt.datetime(2025, 6, 7, 2, 0, tzinfo=dt.UTC)
+TOKEN = "123456:" + "A" * 35  # shaped like a @BotFather token; never used
 
 
 def settings(*, x: bool = True) -> Settings:
     keys = {"consumer_key": "a", "consumer_secret": "b", "access_token": "c"}
     return settings_from_values(
         {
-            "telegram": {"token": "1:t", "channel_id": -1001, "editor_ids": [1]},
+            "telegram": {"token": TOKEN, "channel_id": -1001, "editor_ids": [1]},
             "x": {**keys, "access_token_secret": "d"} if x else {},
         }
     )
