@@ -177,11 +177,11 @@ class DeliveryWorker:
         if exc.retry_after is not None:
             # The platform named the wait: honour it exactly, for the whole target.
             self._pacer.hold_until(now + exc.retry_after)
-            delay = exc.retry_after
-        elif row.attempts >= self._retry.max_attempts:
+        if row.attempts >= self._retry.max_attempts:
             await self._fail(row, f"gave up after {row.attempts} attempts: {exc}", extra)
             return
-        else:
+        delay = exc.retry_after
+        if delay is None:
             delay = self._retry.delay(row.attempts, self._rng)
         log.info("retry later", extra={**extra, "delay": round(delay, 3), "error": str(exc)})
         await self._outbox.mark_retry(

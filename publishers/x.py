@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +24,8 @@ from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, 
 from publishers.pacing import XPacer
 from publishers.posts import XPost
 from publishers.x_client import XClient
+
+log = logging.getLogger(__name__)
 
 DUPLICATE = "duplicate content"
 
@@ -92,6 +95,10 @@ class XPublisher:
             post = XPost.from_payload(payload)
         except ValueError as exc:
             raise Rejected(f"unreadable outbox payload: {exc}") from exc
+        if reply_to == "":
+            # The previous part went out, but X refused its resend as a duplicate
+            # without telling us its id: the thread cannot be continued under it.
+            log.warning("thread parent id unknown; posting this part on its own")
         try:
             created = await self._client.create_post(post.text, in_reply_to=reply_to or None)
         except (TimeoutError, TweepyException, aiohttp.ClientError) as exc:

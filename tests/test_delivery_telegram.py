@@ -254,3 +254,19 @@ async def test_server_errors_give_up_after_max_attempts_with_a_card(
 def _outbox_id(callback_data: frozenset[str]) -> int:
     (row_id,) = {int(data.rsplit(":", 1)[1]) for data in callback_data}
     return row_id
+
+
+async def test_repeated_flood_limits_are_bounded_too(
+    tg: FakeTelegram, bot: telegram.Bot, store: Store
+) -> None:
+    (row_id,) = await enqueue(store.outbox, "telegram", [telegram_payload("always too soon")])
+    tg.inject(Fault.retry_after(1), method="sendMessage", times=2)
+    worker = telegram_worker(store, bot, retry=RetryPolicy(base=0.02, cap=0.05, max_attempts=2))
+
+    await run_workers_until([worker], all_done(store.outbox, [row_id]))
+
+    row = await store.outbox.get(row_id)
+    assert row is not None
+    assert (row.state, row.attempts) == ("failed", 2)
+    assert [status for _, status, _ in channel_sends(tg)] == [429, 429]
+    assert tg.violations == []  # the second try still waited out the first retry_after

@@ -20,13 +20,18 @@ import telegram
 
 from bot.delivery import DeliveryPool, DeliveryWorker, RetryPolicy
 from bot.fakes.telegram import FakeTelegram, Fault
+from bot.fakes.x import FakeX
 from data.store import Store
 from handlers.outbox import EditorNotices
-from publishers.pacing import TelegramPacer
+from publishers.pacing import TelegramPacer, XPacer
 from publishers.telegram import TelegramPublisher
+from publishers.x import XPublisher
+from publishers.x_client import XClient
 from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID
 from tests.delivery_support import (
     FAST_RETRY,
+    X_CREDENTIALS,
+    ShiftedClock,
     cards,
     enqueue,
     eventually,
@@ -37,6 +42,7 @@ from tests.delivery_support import (
     telegram_bot,
     telegram_payload,
     texts,
+    x_payload,
 )
 
 
@@ -206,3 +212,44 @@ def test_backoff_grows_with_equal_jitter_and_stays_under_the_cap() -> None:
         delays = [policy.delay(attempts, rng) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
     assert policy.delay(0, rng) <= 2.0
+
+
+async def test_a_held_target_never_blocks_the_other(tmp_path: Path) -> None:
+    """Telegram says "retry after 30 s"; X keeps posting meanwhile."""
+    clock = ShiftedClock()
+    async with (
+        opened_store(tmp_path / "weeklybot.db") as store,
+        FakeTelegram(limits_scale=50) as tg,
+        FakeX(**X_CREDENTIALS, clock=clock) as fx,
+        telegram_bot(tg) as bot,
+        XClient(**X_CREDENTIALS, api_base_url=fx.base_url) as client,
+    ):
+        tg.add_channel(CHANNEL_ID, "held", "Held channel")
+        tg.inject(Fault.retry_after(30), method="sendMessage")
+        telegram_ids = await enqueue(store.outbox, "telegram", [telegram_payload("held back")])
+        x_ids = await enqueue(store.outbox, "x", [x_payload(f"x post {n}") for n in range(3)])
+        x_pacer = XPacer(posts_per_15min=100, posts_per_24h=1000, clock=clock)
+        workers = [
+            DeliveryWorker(
+                outbox=store.outbox,
+                publisher=TelegramPublisher(bot, CHANNEL_ID),
+                pacer=TelegramPacer(posts_per_minute=600),
+                idle_poll=0.05,
+            ),
+            DeliveryWorker(
+                outbox=store.outbox,
+                publisher=XPublisher(client, x_pacer, clock=clock),
+                pacer=x_pacer,
+                idle_poll=0.05,
+                clock=clock,
+            ),
+        ]
+
+        async def x_done() -> bool:
+            return set((await states(store.outbox, x_ids)).values()) == {"sent"}
+
+        await run_workers_until(workers, x_done, within=10)
+
+        assert [p.text for p in fx.posts()] == [f"x post {n}" for n in range(3)]
+        assert set((await states(store.outbox, telegram_ids)).values()) == {"queued"}
+        assert tg.sent(CHANNEL_ID) == []
