@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,15 +37,11 @@ from typing import Literal
 
 from bot.issue import Issue, Lang, NotAnIssue
 from bot.parser import Pairing, pair_summary_full, parse_issue
-from bot.sources.git_repo import ChangedFile, GitError, GitRepoSource
+from bot.sources.git_repo import ChangedFile, GitError, GitRepoSource, issue_path_lang
 from data.issues import issue_content_hash
 from data.store import SourceState, Store
 
 log = logging.getLogger(__name__)
-
-# Only dated issue files; season collections (-sweekly, -iweekly, -lweekly) are not issues.
-_ISSUE_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}-weekly\.md$")
-
 
 @dataclass(frozen=True, slots=True)
 class NewIssue:
@@ -109,7 +104,7 @@ class Ingester:
         """
         groups: dict[str, dict[Lang, ChangedFile]] = {}
         for changed in files:
-            if not _ISSUE_FILE.match(changed.file_name):
+            if issue_path_lang(changed.path) is None:  # a season collection, say
                 log.info("not an issue file; ignored", extra={"path": changed.path})
                 continue
             groups.setdefault(changed.file_name, {})[changed.lang] = changed

@@ -37,7 +37,6 @@ def repo_options(settings: Settings) -> RepoOptions:
         url=repo.url,
         branch=repo.branch,
         langs=repo.langs,
-        poll_seconds=repo.poll_seconds,
         git_timeout_seconds=repo.git_timeout_seconds,
     )
 

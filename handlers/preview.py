@@ -78,9 +78,6 @@ PLATFORM_NAMES = {TELEGRAM: "Telegram", X: "X"}
 WAKE_PREFIX = "wake:"
 _EDIT_SHOWN_MAX = 600  # visible characters of an edited text shown on the card
 
-Notify = Callable[[str], Awaitable[None]]
-
-
 # ---- cards --------------------------------------------------------------------------
 
 

@@ -40,8 +40,6 @@ from data.store import SourceState, Store
 
 log = logging.getLogger(__name__)
 
-BLOG_FEED_URL = "https://pythoncat.top/rss.xml"
-SUBSTACK_FEED_URL = "https://pythoncat.substack.com/feed"
 # An entity declaration can only appear in a DOCTYPE's internal subset, in the prolog.
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY|<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -101,7 +99,6 @@ class FeedCounters:
 
     requests: int = 0
     parses: int = 0
-    state_writes: int = 0
     last_body_bytes: int = 0
 
 
@@ -280,7 +277,6 @@ class FeedSource:
 
     async def _save(self, state: SourceState, now: float) -> None:
         await self.store.put_source_state(state, now=now)
-        self.counters.state_writes += 1
         self._state = dataclasses.replace(state, updated_at=now)
 
 

@@ -22,7 +22,7 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -52,7 +52,6 @@ class RepoOptions:
     url: str = DEFAULT_REPO_URL
     branch: str = "main"
     langs: tuple[Lang, ...] = ("zh", "en")
-    poll_seconds: float = 900.0  # the caller's schedule; a feed entry can trigger sooner
     git_timeout_seconds: float = 120.0
     git_binary: str = "git"
 
@@ -97,11 +96,10 @@ def issue_path(file_name: str, lang: Lang) -> str:
 
 @dataclass(slots=True)
 class GitCounters:
-    """How many git processes ran, by kind (the idle-poll benchmark reads them)."""
+    """How many git processes ran, fetches apart (the idle-poll benchmark reads them)."""
 
     fetches: int = 0
     other: int = 0
-    by_command: dict[str, int] = field(default_factory=dict)
 
 
 class GitRepoSource:
@@ -272,7 +270,6 @@ class GitRepoSource:
             self.counters.fetches += 1
         else:
             self.counters.other += 1
-        self.counters.by_command[command] = self.counters.by_command.get(command, 0) + 1
         argv = [self.options.git_binary]
         if in_mirror:
             argv += ["--git-dir", str(self.options.mirror_dir)]
