@@ -17,7 +17,9 @@ items in order), `schedule_posts` gives them times from a `PostingWindow`:
 
 Summary-form issues (the newest 50, FORMAT.md §1.3) carry no links, so no item
 can stand alone: their plan is the digest only, whatever the target's settings.
-Their items are posted when the full text is released, never before.
+Their items are never posted one by one: when the full text is released 50 issues
+later, each target gets a single "now free to read" notice (`plan_release`) with the
+issue's link, so readers are not sent a second run of items they already saw.
 """
 
 from __future__ import annotations
