@@ -8,9 +8,10 @@ outbox. Three acts:
 1. a reader sends /start and /help;
 2. the bundled sample issue (#901, full form) is ingested and published: a
    digest and every item, on the channel (zh) and on X (en);
-3. the newsletter's repository gets a commit "add weekly 902&852": a new issue
-   in summary form and the full-text release of #852. The editor gets a preview
-   card for #902 and presses [Publish now]; #852 gets a "now free to read" post.
+3. the newsletter's repository (a local git repository holding #852 in summary
+   form) gets two commits: "add weekly 902", a new issue in summary form, whose
+   preview card the editor approves with [Publish now]; then the full-text
+   release of #852, which gets one "now free to read" post per platform.
 
 At the end it prints what each chat and X received.
 """
@@ -134,7 +135,7 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await _publish_sample(runtime)
                 await wait_for(partial(_outbox_idle, runtime), "the sample issue is published")
                 await _repository_act(runtime, tg, upstream)
-                await wait_for(partial(_outbox_idle, runtime), "issue #902 is published")
+                await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 counts = await runtime.services.store.outbox.counts()
             out.write(_transcript(tg, fx, counts, time.monotonic() - started))
     return 0
@@ -166,17 +167,17 @@ async def _publish_sample(runtime: Runtime) -> None:
 
 
 async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) -> None:
-    """Act 3: the repository moves; the editor approves the preview of the new issue."""
-    baseline = await runtime.watcher.poll_repo()
-    if baseline is None or baseline.status not in ("baseline", "idle"):
-        raise RuntimeError(f"demo: the repository baseline failed: {baseline}")
+    """Act 3: two commits land upstream, and the bot follows each.
+
+    The repository already holds #852 in summary form when the bot starts: the
+    first poll takes that as the baseline. Then "add weekly 902" brings a new
+    issue (the editor approves its preview card), then #852's full text is
+    released (a "now free to read" post, never the items again).
+    """
+    await _poll(runtime, "baseline")
     cards_before = len(tg.sent(EDITOR_ID))
-    await _git_commit(upstream, "add weekly 902&852", {NEW_ISSUE: NEW_ISSUE, OLD_ISSUE: OLD_ISSUE})
-    # The bot's own scheduled poll may get there first ("idle" then); either way
-    # the card must come.
-    polled = await runtime.watcher.poll_repo()
-    if polled is None or polled.status not in ("ingested", "idle"):
-        raise RuntimeError(f"demo: the new commit was not ingested: {polled}")
+    await _git_commit(upstream, "add weekly 902", {NEW_ISSUE: NEW_ISSUE})
+    await _poll(runtime, "ingested")
     await wait_until(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "preview card")
     card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "pv:now:" in str(m.reply_markup))
     data = next(d for d in card.callback_data() if d.startswith("pv:now:"))
@@ -184,6 +185,16 @@ async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) ->
     await wait_until(
         lambda: tg.message(EDITOR_ID, card.message_id).edits > 0, "the card shows the decision"
     )
+    await wait_for(partial(_outbox_idle, runtime), "issue #902 is published")
+    await _git_commit(upstream, "full text of weekly 852", {OLD_ISSUE: OLD_ISSUE})
+    await _poll(runtime, "ingested")
+
+
+async def _poll(runtime: Runtime, expected: str) -> None:
+    # The bot's own scheduled poll may get there first: then this one is "idle".
+    result = await runtime.watcher.poll_repo()
+    if result is None or result.status not in (expected, "idle"):
+        raise RuntimeError(f"demo: the repository poll went wrong: {result}")
 
 
 async def _git(cwd: Path, *args: str) -> None:
