@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.publication import NEW_ISSUE_ACTION
 from bot.publishing_settings import PublishingSettings
-from data.previews import AlarmStore
+from data.alarms import AlarmStore
 from data.store import SourceState, Store
 
 SILENCE = "silence"
@@ -119,7 +119,7 @@ async def check_alarms(
     """Read, decide, persist, then tell the editors; returns the changes told."""
     alarms = AlarmStore(store.db)
     states = await alarms.states()
-    newest = await alarms.newest_issue()
+    newest = await store.issues.newest_dated()
     events = await store.list_audit(action=NEW_ISSUE_ACTION, limit=1)
     inputs = AlarmInputs(
         now=now.timestamp(),

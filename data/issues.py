@@ -255,3 +255,14 @@ class IssueStore:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetchone("SELECT max(number) AS n FROM issues WHERE lang = ?", (lang,))
         return None if row is None or row["n"] is None else int(row["n"])
+
+    async def newest_dated(self) -> tuple[int, dt.date] | None:
+        """The stored issue with the latest date (any language): number and date."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT number, date FROM issues WHERE date IS NOT NULL"
+                " ORDER BY date DESC, number DESC LIMIT 1"
+            )
+        if row is None:
+            return None
+        return int(row["number"]), dt.date.fromisoformat(row["date"])

@@ -1,17 +1,13 @@
-"""Editor-facing publication state: previews of new issues, pending edits, and alarms.
+"""Editor-facing publication state: previews of new issues and pending edits.
 
 A preview holds a new issue's posts, formatted but not yet timed (`plan`), until an
 editor decides. Every decision is a conditional UPDATE (``WHERE status = 'pending'``)
 committed together with the outbox rows it queues and its audit entry, so a double
 press, or two editors pressing at once, queues nothing twice and the loser is told.
-
-Alarms are raised once and cleared once (``WHERE raised = 0`` / ``= 1``), so a
-restart, or two checks racing, never repeats a message to the editors.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +16,6 @@ from typing import Any, Literal, cast
 from data.audit import insert_audit
 from data.db import Database, Tx, When, to_ts
 from data.outbox import NewPost, OutboxStore
-from data.store import SourceState
 
 PreviewStatus = Literal["pending", "published", "scheduled", "skipped"]
 Decision = Literal["published", "scheduled", "skipped"]
@@ -49,14 +44,6 @@ class PendingEdit:
     preview_id: int
     target: str
     started_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AlarmState:
-    name: str
-    raised: bool
-    changed_at: float
-    detail: str | None
 
 
 def _dumps(value: Any) -> str:
@@ -254,73 +241,3 @@ class PreviewStore:
                 now=at,
             )
             return await _fetch(tx, edit.preview_id)
-
-
-class AlarmStore:
-    """Which editor alarms are raised, and what they measure (the newest issue)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def states(self) -> dict[str, AlarmState]:
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetchall("SELECT * FROM alarms")
-        return {
-            row["name"]: AlarmState(
-                name=row["name"],
-                raised=bool(row["raised"]),
-                changed_at=row["changed_at"],
-                detail=row["detail"],
-            )
-            for row in rows
-        }
-
-    async def raise_alarm(self, name: str, *, detail: str, now: When) -> bool:
-        """Mark the alarm raised; True only for the caller that raised it."""
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone(
-                "INSERT INTO alarms (name, raised, changed_at, detail) VALUES (?, 1, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET raised = 1, changed_at = excluded.changed_at,"
-                " detail = excluded.detail WHERE alarms.raised = 0 RETURNING name",
-                (name, to_ts(now), detail),
-            )
-        return row is not None
-
-    async def clear_alarm(self, name: str, *, detail: str, now: When) -> bool:
-        """Mark the alarm cleared; True only if it was raised."""
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE alarms SET raised = 0, changed_at = ?, detail = ?"
-                " WHERE name = ? AND raised = 1",
-                (to_ts(now), detail, name),
-            )
-        return bool(changed)
-
-    async def newest_issue(self) -> tuple[int, dt.date] | None:
-        """The stored issue with the latest date (any language): number and date."""
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(
-                "SELECT number, date FROM issues WHERE date IS NOT NULL"
-                " ORDER BY date DESC, number DESC LIMIT 1"
-            )
-        if row is None:
-            return None
-        return int(row["number"]), dt.date.fromisoformat(row["date"])
-
-    async def source_states(self) -> list[SourceState]:
-        """Every watched source's state, by name (what the failing-source alarm reads)."""
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetchall("SELECT * FROM source_state ORDER BY name")
-        return [
-            SourceState(
-                name=row["name"],
-                cursor=row["cursor"],
-                etag=row["etag"],
-                last_modified=row["last_modified"],
-                last_success_at=row["last_success_at"],
-                last_error=row["last_error"],
-                consecutive_failures=row["consecutive_failures"],
-                updated_at=row["updated_at"],
-            )
-            for row in rows
-        ]

@@ -213,3 +213,15 @@ async def test_a_section_listed_twice_is_refused_whole(issues: IssueStore) -> No
     with pytest.raises(sqlite3.IntegrityError):
         await issues.upsert(doubled, now=T0)
     assert await issues.load(106, "zh") is None  # the failed upsert left nothing behind
+
+
+async def test_the_newest_dated_issue_is_the_latest_date_in_any_language(
+    issues: IssueStore,
+) -> None:
+    assert await issues.newest_dated() is None
+    dated = {105: dt.date(2025, 5, 31), 106: dt.date(2025, 6, 7), 107: None}
+    for number, lang in ((105, "zh"), (106, "en"), (107, "zh")):
+        issue = replace(make_issue({}, number=number, lang=lang), date=dated[number])  # type: ignore[arg-type]
+        await issues.upsert(issue, now=T0)
+
+    assert await issues.newest_dated() == (106, dt.date(2025, 6, 7))
