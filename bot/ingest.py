@@ -43,6 +43,7 @@ from data.store import SourceState, Store
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class NewIssue:
     number: int
@@ -54,7 +55,8 @@ class NewIssue:
 class FullTextReleased:
     number: int
     issues: Mapping[Lang, Issue]  # the full form, as now stored
-    pairings: Mapping[Lang, Pairing]  # stored summary items ↔ full items, per language
+    # Stored summary items ↔ full items, per language; the publication audits the counts.
+    pairings: Mapping[Lang, Pairing]
 
 
 IssueEvent = NewIssue | FullTextReleased

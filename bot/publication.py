@@ -55,6 +55,7 @@ from publishers.telegram_html import parse_html
 log = logging.getLogger(__name__)
 
 NEW_ISSUE_ACTION = "issue.new"  # audit action; the silence alarm reads the latest
+FULL_TEXT_ACTION = "issue.full_text"  # audit action, with how the items paired
 SYSTEM = "system"
 
 
@@ -247,7 +248,26 @@ class Publication:
     # ---- full text released ----------------------------------------------------
 
     async def on_full_text_released(self, event: FullTextReleased, *, now: dt.datetime) -> Queued:
-        """Queue one "now free to read" notice per target (never the items again)."""
+        """Queue one "now free to read" notice per target (never the items again).
+
+        The audit log records, per language, how many summary items were matched to
+        full items: what an editor checks when a release looks wrong (ingest warns
+        about the unmatched ones as it pairs them).
+        """
+        await self.store.append_audit(
+            actor=SYSTEM,
+            action=FULL_TEXT_ACTION,
+            subject=f"issue:{event.number}",
+            details={
+                lang: {
+                    "paired": len(pairing.pairs),
+                    "unmatched_summary": len(pairing.unmatched_summary),
+                    "unmatched_full": len(pairing.unmatched_full),
+                }
+                for lang, pairing in sorted(event.pairings.items())
+            },
+            now=now,
+        )
         if self.publishing.on_full_text == "nothing":
             return Queued()
         posts: list[NewPost] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from types import MappingProxyType
@@ -11,6 +12,7 @@ import pytest
 
 from bot.config import Settings, settings_from_values
 from bot.ingest import FullTextReleased, NewIssue
+from bot.parser import pair_summary_full
 from bot.planning import TELEGRAM, X
 from bot.publication import Publication, routes, validate_digest_text
 from bot.publishing_settings import PublishingSettings
@@ -106,6 +108,17 @@ async def test_release_notice_can_be_turned_off(store: Store) -> None:
     assert (await off.on_full_text_released(event, now=NOW)).ids == ()
     on = Publication(store, settings(x=False))
     assert len((await on.on_full_text_released(event, now=NOW)).ids) == 1
+
+
+async def test_a_release_records_how_its_items_paired(store: Store) -> None:
+    full = make_issue({"projects": [make_item(i) for i in range(1, 4)]}, number=56)
+    summary = make_issue({"projects": [make_item(i) for i in range(1, 3)]}, number=56)
+    pairing = pair_summary_full(dataclasses.replace(summary, form="summary"), full)
+    event = FullTextReleased(56, MappingProxyType({"zh": full}), MappingProxyType({"zh": pairing}))
+    await Publication(store, settings(x=False)).on_full_text_released(event, now=NOW)
+    [entry] = await store.list_audit(action="issue.full_text")
+    assert entry.subject == "issue:56"
+    assert entry.details == {"zh": {"paired": 2, "unmatched_summary": 0, "unmatched_full": 1}}
 
 
 @pytest.mark.parametrize(
