@@ -10,10 +10,10 @@ import unicodedata
 
 from twitter_text import parse_tweet
 
-from publishers.telegram_html import parse_html, visible_text
+from publishers.telegram_html import parse_html, trim_for_send
 
 # Telegram Bot API (core.telegram.org/bots/api, PTB telegram.constants)
-TELEGRAM_TEXT_MAX = 4096  # code points after entity parsing and trimming
+TELEGRAM_TEXT_MAX = 4096  # code points after entity parsing and trimming (telegram_length)
 TELEGRAM_CAPTION_MAX = 1024
 TELEGRAM_ENTITIES_MAX = 100  # past this Telegram silently drops formatting
 TELEGRAM_CALLBACK_DATA_MAX_BYTES = 64
@@ -39,10 +39,20 @@ def x_weighted_length(text: str) -> int:
 def telegram_length(html: str) -> int:
     """Return the length Telegram checks against its limits for an HTML text.
 
-    Code points of the visible text after parsing and trimming (tdlib counts
-    UTF-8 characters, not UTF-16 units); tags and escapes do not count.
+    Code points (tdlib's ``utf8_length``, not UTF-16 units) of the text left
+    after parsing (PLATFORMS.md §A.7) and after tdlib's ``fix_formatted_text``
+    (`trim_for_send`): control characters become spaces, ``\r``, U+2028-U+202E
+    and a few combining marks are deleted, trailing spaces/newlines go, and
+    leading ones go only up to the first entity (``<b> x</b>`` is 2). Tags and
+    escapes do not count.
+
+    ``""`` and whitespace-only HTML give 0, not an error: that is what tdlib
+    keeps for a caption (``allow_empty``), and refusing an empty message text
+    ("message text is empty") is a send-time rule about message texts, not an
+    HTML error, so callers check ``1 <= n`` for texts (and `is_empty_text` for
+    texts of invisible characters only).
 
     Raises:
         ValueError: (``HTMLParseError``) for HTML that Telegram would refuse.
     """
-    return len(visible_text(parse_html(html).text))
+    return len(trim_for_send(parse_html(html)).text)

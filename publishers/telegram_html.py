@@ -14,7 +14,12 @@ and, in places, more lenient than the Bot API page says (PLATFORMS.md §A.7):
   values may be unquoted (a name token, lowercased) or single-quoted;
 - tags around nothing produce no entity; nothing survives inside ``pre`` or
   ``code`` and a blockquote inside a blockquote is dropped, as tdlib's entity
-  fixing does.
+  fixing does;
+- input of more than 65,536 code points is refused unparsed ("Text is too long").
+
+What happens after parsing, when the text is sent (cleaning, trimming that
+stops at the first entity, the emptiness rule), is `trim_for_send` and
+`is_empty_text`, after tdlib's ``fix_formatted_text``.
 
 Offsets and lengths of entities are in UTF-16 code units, like the Bot API's.
 """
@@ -22,6 +27,7 @@ Offsets and lengths of entities are in UTF-16 code units, like the Bot API's.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -29,6 +35,7 @@ __all__ = [
     "HTMLParseError",
     "MessageEntity",
     "ParsedHTML",
+    "is_empty_text",
     "parse_html",
     "trim_for_send",
     "utf16_length",
@@ -87,8 +94,28 @@ _CODE_LIKE = frozenset({"pre", "code"})
 _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
 # tdlib's is_space; the NUL stands for the end of the C string it reads.
 _SPACE_BYTES = frozenset(b" \t\r\n\v\0")
-# Whitespace Telegram trims around a message (tdlib's is_space, minus NUL).
-_TRIMMED = " \t\n\v\f"
+# --- send time: tdlib's fix_formatted_text (td/telegram/MessageEntity.cpp) ---
+# clean_input_string (td/telegram/misc.cpp): bytes 0-32 but '\n' and '\r' become a
+# space; '\r', U+2028-U+202E and the "vertical lines" U+030A, U+0333, U+033F go.
+_DELETED = "\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u030a\u0333\u033f"
+_CLEAN_TABLE: dict[int, str | None] = {
+    **{code: " " for code in range(0x21) if code not in (0x0A, 0x0D)},
+    **dict.fromkeys(map(ord, _DELETED)),
+}
+# replace_offending_characters (misc.cpp): LRM/RLM before another one -> ZWNJ.
+_BIDI_MARK_RUN = re.compile("[\u200e\u200f](?=[\u200e\u200f])")
+# The only whitespace fix_formatted_text trims (after cleaning, tabs are spaces).
+_TRIMMED = " \n"
+_SERVER_LIMIT_BYTES = 35000  # fix_formatted_text / clean_input_string LENGTH_LIMIT
+# strip_empty_characters (misc.cpp): spaces it blanks out, then what counts as empty
+# (tag characters U+E0000-U+E007F are checked apart).
+_EMPTY_CHARACTERS = frozenset(
+    " \n\u00a0\u200b\u200c\u200d\u200e\u200f\u202e\ufeff"
+    "\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u2800\u3000\ufffc"
+)
+# SynchronousRequests.cpp, parseTextEntities: longer input is refused unparsed.
+_PARSE_MAX_CODE_POINTS = 65536
 _PLAIN_RUN = re.compile(rb"[^&<\0]+")
 _NAME_TOKEN = re.compile(rb"[A-Za-z0-9.\-]*")
 _LINK_SCHEMES = frozenset({"http", "https", "tg", "ton", "tonsite"})
@@ -227,6 +254,8 @@ def parse_html(html: str) -> ParsedHTML:
         data = html.encode("utf-8") + b"\0"
     except UnicodeEncodeError:
         raise _error("Text must be encoded in UTF-8") from None
+    if len(html) > _PARSE_MAX_CODE_POINTS:
+        raise _error("Text is too long")
     size = len(data) - 1
     out = bytearray()
     utf16_offset = 0
@@ -435,7 +464,7 @@ def _entity_for(
 
 
 def _sorted(entities: list[MessageEntity]) -> list[MessageEntity]:
-    return sorted(entities, key=lambda e: (e.offset, -e.length, _TYPE_PRIORITY[e.type]))
+    return sorted(entities, key=lambda e: (e.offset, -e.length, _TYPE_PRIORITY.get(e.type, 50)))
 
 
 def _fix_nesting(entities: list[MessageEntity]) -> tuple[MessageEntity, ...]:
@@ -457,47 +486,150 @@ def _fix_nesting(entities: list[MessageEntity]) -> tuple[MessageEntity, ...]:
     return tuple(kept)
 
 
-def visible_text(text: str) -> str:
-    """Return the parsed text as Telegram stores it: ``\\r`` removed, trimmed."""
-    return text.replace("\r", "").strip(_TRIMMED)
+def visible_text(text: str, entities: Sequence[MessageEntity] = ()) -> str:
+    """Return ``text`` as Telegram stores it when sent (see `trim_for_send`).
+
+    Pass the entities too when there are any: leading whitespace is trimmed
+    only up to the first entity.
+    """
+    return trim_for_send(ParsedHTML(text, tuple(entities))).text
 
 
 def trim_for_send(parsed: ParsedHTML) -> ParsedHTML:
-    """Apply ``visible_text`` to a parsed text and move its entities with it.
+    """Return the text and entities Telegram keeps when a parsed text is sent.
 
-    Entities that end up empty are dropped; those reaching into the trimmed
-    ends are clipped, as Telegram returns them.
+    tdlib's ``fix_formatted_text`` (``td/telegram/MessageEntity.cpp``), which
+    the Bot API server runs on every message text and caption:
+
+    1. clean the text (``clean_input_string`` in ``td/telegram/misc.cpp``, or
+       ``clean_input_string_with_entities``): U+0000-U+0020 except ``\n`` and
+       ``\r`` become a space, ``\r``, U+2028-U+202E and U+030A, U+0333,
+       U+033F are deleted, and in a run of U+200E/U+200F marks all but the
+       last become U+200C; entities move with the text;
+    2. drop entities left empty (``remove_invalid_entities``);
+    3. trim trailing spaces and ``\n`` (no other character counts as
+       whitespace), clipping entities;
+    4. trim leading spaces and ``\n`` only up to the offset of the first
+       entity, so ``<b> x</b>`` keeps its space;
+    5. cap the text at 35,000 UTF-8 bytes (a server-side limit).
+
+    A text with nothing but spaces and ``\n`` comes back empty with no
+    entities, as tdlib returns a caption; for a message text tdlib refuses it
+    instead ("Text must be non-empty"), see `is_empty_text`.
     """
-    text = parsed.text
-    # new_at[k] = position in the new text of UTF-16 position k of the old one
+    entities = [e for e in parsed.entities if _is_kept(e)]
+    if entities:
+        text, entities = _clean_with_entities(parsed.text, entities)
+        entities = [e for e in entities if e.length > 0]
+    else:
+        text = _cap_cleaned(_clean(parsed.text))
+    end = len(text.rstrip(_TRIMMED))
+    if end == 0:
+        return ParsedHTML("")
+    text = text[:end]
+    total = utf16_length(text)
+    entities = [
+        _moved(e, e.offset, min(e.offset + e.length, total)) for e in entities if e.offset < total
+    ]
+    # Leading blanks are one UTF-16 unit each, so an entity offset is also an index here.
+    first_entity = min((e.offset for e in entities), default=total)
+    lead = min(len(text) - len(text.lstrip(_TRIMMED)), first_entity)
+    if lead:
+        text = text[lead:]
+        entities = [_moved(e, e.offset - lead, e.offset + e.length - lead) for e in entities]
+    if entities and len(text.encode("utf-8")) > _SERVER_LIMIT_BYTES:
+        text = _utf8_prefix(text, _SERVER_LIMIT_BYTES)
+        total = utf16_length(text)
+        entities = [e for e in entities if e.offset + e.length <= total]
+    return ParsedHTML(text, tuple(_sorted(entities)))
+
+
+def is_empty_text(text: str) -> bool:
+    """Tell whether Telegram calls a sent text empty ("Text must be non-empty").
+
+    tdlib's ``is_empty_string`` (``td/telegram/misc.cpp``, via
+    ``strip_empty_characters``), checked on message texts after
+    `trim_for_send`: a text of only spaces, ``\n``, U+00A0, zero-width
+    characters, U+FEFF, the listed Unicode spaces (U+2000-U+200A, U+3000,
+    U+2800...) and tag characters is refused. Captions may be empty.
+    """
+    return all(char in _EMPTY_CHARACTERS or 0xE0000 <= ord(char) <= 0xE007F for char in text)
+
+
+def _is_kept(entity: MessageEntity) -> bool:
+    # tdlib's remove_empty_entities (td/telegram/MessageEntity.cpp)
+    if entity.length <= 0:
+        return False
+    if entity.type == "text_link":
+        return bool(entity.url)
+    if entity.type == "custom_emoji":
+        return entity.custom_emoji_id not in (None, "", "0")
+    return True
+
+
+def _moved(entity: MessageEntity, start: int, end: int) -> MessageEntity:
+    return MessageEntity(
+        entity.type,
+        start,
+        end - start,
+        entity.url,
+        entity.language,
+        entity.custom_emoji_id,
+    )
+
+
+def _clean(text: str) -> str:
+    """tdlib's character rules of ``clean_input_string`` (no length cap)."""
+    return _BIDI_MARK_RUN.sub("\u200c", text.translate(_CLEAN_TABLE))
+
+
+def _clean_with_entities(
+    text: str, entities: list[MessageEntity]
+) -> tuple[str, list[MessageEntity]]:
+    """tdlib's ``clean_input_string_with_entities``: clean, move entity bounds."""
+    cleaned = _clean(text)
+    if len(cleaned) == len(text):  # nothing deleted: every offset stays
+        return cleaned, entities
+    # new_at[k]: where UTF-16 position k of the old text lands in the new one
     new_at: list[int] = []
-    kept: list[str] = []
-    new_pos = 0
+    position = 0
     for char in text:
         units = 2 if ord(char) > 0xFFFF else 1
-        new_at.extend([new_pos] * units)
-        if char != "\r":
-            kept.append(char)
-            new_pos += units
-    new_at.append(new_pos)
-    without_cr = "".join(kept)
-    stripped = without_cr.lstrip(_TRIMMED)
-    lead = utf16_length(without_cr) - utf16_length(stripped)
-    result = stripped.rstrip(_TRIMMED)
-    total = utf16_length(result)
-    entities = []
-    for entity in parsed.entities:
-        start = min(max(new_at[entity.offset] - lead, 0), total)
-        end = min(max(new_at[entity.offset + entity.length] - lead, 0), total)
-        if end > start:
-            entities.append(
-                MessageEntity(
-                    entity.type,
-                    start,
-                    end - start,
-                    entity.url,
-                    entity.language,
-                    entity.custom_emoji_id,
-                )
-            )
-    return ParsedHTML(result, tuple(entities))
+        new_at.extend([position] * units)
+        if char not in _DELETED:
+            position += units
+    new_at.append(position)
+    last = len(new_at) - 1
+    moved = [
+        _moved(e, new_at[min(e.offset, last)], new_at[min(e.offset + e.length, last)])
+        for e in entities
+    ]
+    return cleaned, moved
+
+
+def _cap_cleaned(text: str) -> str:
+    """Apply ``clean_input_string``'s own cap: it stops before a character that
+    would start at byte 34,996 or later of its output."""
+    if len(text) * 4 < _SERVER_LIMIT_BYTES - 4:  # cannot reach the cap
+        return text
+    size = 0
+    for index, char in enumerate(text):
+        if size >= _SERVER_LIMIT_BYTES - 4:
+            return text[:index]
+        size += _utf8_width(char)
+    return text
+
+
+def _utf8_prefix(text: str, limit: int) -> str:
+    """Return the longest prefix of whole characters within ``limit`` UTF-8 bytes."""
+    size = 0
+    for index, char in enumerate(text):
+        size += _utf8_width(char)
+        if size > limit:
+            return text[:index]
+    return text
+
+
+def _utf8_width(char: str) -> int:
+    code = ord(char)
+    return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4

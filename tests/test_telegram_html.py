@@ -41,8 +41,10 @@ def test_telegram_length_counts_astral_characters_once() -> None:
     assert telegram_length("😀" * TELEGRAM_TEXT_MAX) == TELEGRAM_TEXT_MAX
 
 
-def test_telegram_length_ignores_surrounding_whitespace_and_carriage_returns() -> None:
-    assert telegram_length("  \n<b> a\r\nb </b>\n ") == 3
+def test_telegram_length_trims_leading_whitespace_only_up_to_the_first_entity() -> None:
+    # fix_formatted_text: "\r" deleted, trailing " \n " trimmed (the bold is clipped),
+    # leading "  \n" trimmed up to the bold at offset 3, whose own space stays: " a\nb".
+    assert telegram_length("  \n<b> a\r\nb </b>\n ") == 4
 
 
 def test_telegram_length_raises_value_error_on_refused_html() -> None:
@@ -233,13 +235,15 @@ def test_to_api_gives_the_bot_api_shape() -> None:
 
 
 def test_visible_text_removes_carriage_returns_and_trims() -> None:
+    # the tab becomes a space first, so it is trimmed like one
     assert visible_text(" \n a\r\nb \t\n") == "a\nb"
 
 
 def test_trim_for_send_moves_entities_with_the_text() -> None:
+    # "\n  a\r\nb c\n", bold (2, 5): the ltrim stops at the bold, which keeps its space.
     parsed = parse_html("\n <b> a\r\nb</b> <i>c</i>\n")
     assert trim_for_send(parsed) == ParsedHTML(
-        "a\nb c", (entity("bold", 0, 3), entity("italic", 4, 1))
+        " a\nb c", (entity("bold", 0, 4), entity("italic", 5, 1))
     )
 
 
