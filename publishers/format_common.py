@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from twitter_text import extract_urls_with_indices
@@ -285,3 +287,67 @@ def _trim_end(text: str) -> str:
 
 def join_nonempty(separator: str, pieces: Sequence[str]) -> str:
     return separator.join(piece for piece in pieces if piece)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One digest line (or a section heading with its first line), never split."""
+
+    text: str
+    opens_section: bool = False
+
+
+def join_blocks(blocks: Sequence[Block]) -> str:
+    """Lines one per row; a blank line before each section."""
+    text = ""
+    for block in blocks:
+        separator = ("\n\n" if block.opens_section else "\n") if text else ""
+        text += separator + block.text
+    return text
+
+
+def pack_numbered(
+    blocks: Sequence[Block],
+    render: Callable[[str, Sequence[Block]], str],
+    fits: Callable[[str], bool],
+) -> list[list[Block]]:
+    """Split `blocks` greedily into parts that fit once numbered `k/n`.
+
+    `render(numbering, part)` builds a part; packing measures it with the widest
+    numbering of its digit count ("9/9", "99/99", …) and repacks when the count
+    of parts needs more digits.
+
+    Raises:
+        ValueError: a block does not fit a part on its own.
+    """
+    digits = 1
+    while True:
+        widest = "9" * digits + "/" + "9" * digits
+        parts = _pack(blocks, partial(_fits_numbered, render, fits, widest))
+        if len(str(len(parts))) <= digits:
+            return parts
+        digits = len(str(len(parts)))
+
+
+def _fits_numbered(
+    render: Callable[[str, Sequence[Block]], str],
+    fits: Callable[[str], bool],
+    numbering: str,
+    part: Sequence[Block],
+) -> bool:
+    return fits(render(numbering, part))
+
+
+def _pack(blocks: Sequence[Block], fits: Callable[[Sequence[Block]], bool]) -> list[list[Block]]:
+    parts: list[list[Block]] = []
+    current: list[Block] = []
+    for block in blocks:
+        if fits([*current, block]):
+            current.append(block)
+            continue
+        if not current or not fits([block]):
+            raise ValueError("a digest line does not fit an empty message")
+        parts.append(current)
+        current = [block]
+    parts.append(current)
+    return parts

@@ -18,20 +18,22 @@ Choices:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
 from bot.parser import strip_annotations
 from publishers.format_common import (
     SECTION_EMOJI,
+    Block,
     clean_block,
     clean_line,
     credit_text,
     fit,
     hashtag,
     issue_label,
+    join_blocks,
     join_nonempty,
+    pack_numbered,
     photo_url,
     require_postable,
     section_name,
@@ -126,14 +128,6 @@ def _fit_item(render: Callable[[str, str], str], title: str, description: str, l
     return render(title, description)
 
 
-@dataclass(frozen=True, slots=True)
-class _Block:
-    """One digest line (or a section heading with its first line), kept whole."""
-
-    html: str
-    opens_section: bool
-
-
 def format_digest_telegram(
     issue: Issue, *, issue_url: str | None, lang: Lang
 ) -> tuple[TelegramPost, ...]:
@@ -147,27 +141,30 @@ def format_digest_telegram(
     title = fit(title, lambda t: len(t) <= DIGEST_TITLE_MAX)
     blocks = _digest_blocks(issue, lang)
 
-    def header(numbering: str) -> str:
-        heading = link(issue_url, title) if issue_url else escape(title)
-        return f"<b>{heading}</b>" + (f" ({numbering})" if numbering else "")
+    heading = link(issue_url, title) if issue_url else escape(title)
 
-    digits = 1
-    while True:
-        placeholder = "9" * digits + "/" + "9" * digits
-        groups = _pack(blocks, header(placeholder))
-        if len(str(len(groups))) <= digits:
-            break
-        digits = len(str(len(groups)))
-    total = len(groups)
-    posts = []
-    for number, group in enumerate(groups, start=1):
-        html = _render_part(header(f"{number}/{total}" if total > 1 else ""), group)
-        posts.append(TelegramPost(parts=(TelegramText(html=html, disable_preview=True),)))
-    return tuple(posts)
+    def render(numbering: str, part: Sequence[Block]) -> str:
+        header = f"<b>{heading}</b>" + (f" ({numbering})" if numbering else "")
+        body = join_blocks(part)
+        return header + ("\n\n" + body if body else "")
+
+    parts = pack_numbered(blocks, render, lambda html: within(html, TELEGRAM_TEXT_MAX))
+    total = len(parts)
+    return tuple(
+        TelegramPost(
+            parts=(
+                TelegramText(
+                    html=render(f"{number}/{total}" if total > 1 else "", part),
+                    disable_preview=True,
+                ),
+            )
+        )
+        for number, part in enumerate(parts, start=1)
+    )
 
 
-def _digest_blocks(issue: Issue, lang: Lang) -> list[_Block]:
-    blocks: list[_Block] = []
+def _digest_blocks(issue: Issue, lang: Lang) -> list[Block]:
+    blocks: list[Block] = []
     for section in issue.sections:
         lines: list[str] = []
         number = 0
@@ -179,8 +176,8 @@ def _digest_blocks(issue: Issue, lang: Lang) -> list[_Block]:
         if not lines:
             continue
         heading = f"<b>{SECTION_EMOJI[section.kind]} {escape(section_name(section.kind, lang))}</b>"
-        blocks.append(_Block(html=heading + "\n" + lines[0], opens_section=True))
-        blocks.extend(_Block(html=line, opens_section=False) for line in lines[1:])
+        blocks.append(Block(heading + "\n" + lines[0], opens_section=True))
+        blocks.extend(Block(line) for line in lines[1:])
     return blocks
 
 
@@ -195,28 +192,3 @@ def _digest_lines(item: Item, number: int) -> list[str]:
         sub_title = fit(clean_line(sub.title), lambda t: len(t) <= DIGEST_TITLE_MAX)
         lines.append(f"    • {link(sub.url, sub_title or sub.url)}")
     return lines
-
-
-def _render_part(header: str, blocks: list[_Block]) -> str:
-    html = header
-    for block in blocks:
-        html += ("\n\n" if block.opens_section or html == header else "\n") + block.html
-    return html
-
-
-def _pack(blocks: list[_Block], header: str) -> list[list[_Block]]:
-    """Fill messages greedily with whole blocks; a block that fits nowhere is an error."""
-    groups: list[list[_Block]] = []
-    current: list[_Block] = []
-    for block in blocks:
-        if within(_render_part(header, [*current, block]), TELEGRAM_TEXT_MAX):
-            current.append(block)
-            continue
-        if not current:
-            raise ValueError("a digest line does not fit an empty message")
-        groups.append(current)
-        current = [block]
-        if not within(_render_part(header, current), TELEGRAM_TEXT_MAX):
-            raise ValueError("a digest line does not fit an empty message")
-    groups.append(current)
-    return groups

@@ -20,12 +20,12 @@ Choices:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
 from bot.parser import strip_annotations
 from publishers.format_common import (
     SECTION_EMOJI,
+    Block,
     NotPostable,
     clean_block,
     clean_line,
@@ -33,7 +33,9 @@ from publishers.format_common import (
     fit,
     hashtag,
     issue_label,
+    join_blocks,
     join_nonempty,
+    pack_numbered,
     require_postable,
     section_name,
     stars_text,
@@ -112,12 +114,6 @@ def format_item_x(
     return XPost(text=render(title, cut, False, []))
 
 
-@dataclass(frozen=True, slots=True)
-class _Block:
-    text: str
-    opens_section: bool
-
-
 def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple[XPost, ...]:
     """Format the issue as a thread of numbered titles with links, `k/n` on each part.
 
@@ -130,25 +126,21 @@ def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple
         title, lambda t: fits_x(numbering_room + join_nonempty("\n", [t, issue_url or ""]))
     )
     header = join_nonempty("\n", [title, issue_url or ""])
-    blocks = [_Block(text=header, opens_section=False), *_digest_blocks(issue, lang)]
+    blocks = [Block(header), *_digest_blocks(issue, lang)]
 
-    digits = 1
-    while True:
-        groups = _pack(blocks, "9" * digits + "/" + "9" * digits + "\n")
-        if len(str(len(groups))) <= digits:
-            break
-        digits = len(str(len(groups)))
-    total = len(groups)
-    if total == 1:
-        return (XPost(text=_render_part("", groups[0])),)
+    def render(numbering: str, part: Sequence[Block]) -> str:
+        return (f"{numbering}\n" if numbering else "") + join_blocks(part)
+
+    parts = pack_numbered(blocks, render, fits_x)
+    total = len(parts)
     return tuple(
-        XPost(text=_render_part(f"{number}/{total}\n", group))
-        for number, group in enumerate(groups, start=1)
+        XPost(text=render(f"{number}/{total}" if total > 1 else "", part))
+        for number, part in enumerate(parts, start=1)
     )
 
 
-def _digest_blocks(issue: Issue, lang: Lang) -> list[_Block]:
-    blocks: list[_Block] = []
+def _digest_blocks(issue: Issue, lang: Lang) -> list[Block]:
+    blocks: list[Block] = []
     for section in issue.sections:
         heading = f"{SECTION_EMOJI[section.kind]} {section_name(section.kind, lang)}"
         # Room for the worst numbering and the heading, which rides on the first line.
@@ -162,8 +154,8 @@ def _digest_blocks(issue: Issue, lang: Lang) -> list[_Block]:
             lines.extend(_digest_lines(item, number, room))
         if not lines:
             continue
-        blocks.append(_Block(text=heading + "\n" + lines[0], opens_section=True))
-        blocks.extend(_Block(text=line, opens_section=False) for line in lines[1:])
+        blocks.append(Block(heading + "\n" + lines[0], opens_section=True))
+        blocks.extend(Block(line) for line in lines[1:])
     return blocks
 
 
@@ -186,26 +178,3 @@ def _digest_lines(item: Item, number: int, room: str) -> list[str]:
         sub_title = _fit_x(clean_line(sub.title), lambda t: fits_x(f"{room}- {t} {sub_url}"))  # noqa: B023
         lines.append(f"- {sub_title} {sub_url}" if sub_title else f"- {sub_url}")
     return lines
-
-
-def _render_part(prefix: str, blocks: Sequence[_Block]) -> str:
-    text = ""
-    for block in blocks:
-        separator = ("\n\n" if block.opens_section else "\n") if text else ""
-        text += separator + block.text
-    return prefix + text
-
-
-def _pack(blocks: Sequence[_Block], prefix: str) -> list[list[_Block]]:
-    groups: list[list[_Block]] = []
-    current: list[_Block] = []
-    for block in blocks:
-        if fits_x(_render_part(prefix, [*current, block])):
-            current.append(block)
-            continue
-        if not current or not fits_x(_render_part(prefix, [block])):
-            raise ValueError("a digest line does not fit an empty post")
-        groups.append(current)
-        current = [block]
-    groups.append(current)
-    return groups
