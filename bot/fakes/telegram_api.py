@@ -34,7 +34,7 @@ from bot.fakes.telegram_params import (
     administrator_member,
     caption_text,
     command_key,
-    formatted_text,
+    message_text,
     now,
     photo_sizes,
     required_int,
@@ -45,7 +45,6 @@ from publishers.limits import (
     TELEGRAM_ANSWER_CALLBACK_TEXT_MAX,
     TELEGRAM_MEDIA_GROUP_MAX,
     TELEGRAM_MEDIA_GROUP_MIN,
-    TELEGRAM_TEXT_MAX,
 )
 from publishers.telegram_html import (
     ParsedHTML,
@@ -279,11 +278,7 @@ class FakeBotAPI:
 
     async def _send_message(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self._writable_chat(params)
-        parsed = formatted_text(params, "text", "entities")
-        if not parsed.text:
-            raise bad_request("message text is empty")
-        if len(parsed.text) > TELEGRAM_TEXT_MAX:
-            raise bad_request("message is too long")
+        parsed = message_text(params)
         markup = inline_keyboard(params.get("reply_markup"))
         self._check_flood(chat, "sendMessage", 1)
         message = self._store(
@@ -362,11 +357,7 @@ class FakeBotAPI:
         old = self._editable(params)
         if old.text is None:
             raise bad_request("there is no text in the message to edit")
-        parsed = formatted_text(params, "text", "entities")
-        if not parsed.text:
-            raise bad_request("message text is empty")
-        if len(parsed.text) > TELEGRAM_TEXT_MAX:
-            raise bad_request("message is too long")
+        parsed = message_text(params)
         markup = inline_keyboard(params.get("reply_markup"))
         new = dataclasses.replace(
             old, text=parsed.text, entities=parsed.entities, reply_markup=markup

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from publishers.limits import TELEGRAM_CALLBACK_DATA_MAX_BYTES
 from publishers.telegram_html import MessageEntity, utf16_length
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
@@ -253,7 +254,9 @@ def _check_button(button: object) -> None:
     if "callback_data" in button:
         data = button["callback_data"]
         # 1-64 bytes (core.telegram.org/bots/api#inlinekeyboardbutton)
-        if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
+        if not isinstance(data, str) or not (
+            1 <= len(data.encode("utf-8")) <= TELEGRAM_CALLBACK_DATA_MAX_BYTES
+        ):
             raise bad_request("BUTTON_DATA_INVALID")
     if "url" in button:
         url = button["url"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from bot.fakes.telegram_model import JSON, BotAPIError, FakeChat, Photo, bad_request
-from publishers.limits import TELEGRAM_CAPTION_MAX
+from publishers.limits import TELEGRAM_CAPTION_MAX, TELEGRAM_TEXT_MAX
 from publishers.telegram_html import (
     HTMLParseError,
     MessageEntity,
     ParsedHTML,
+    is_empty_text,
     parse_html,
     trim_for_send,
 )
@@ -57,7 +58,25 @@ def formatted_text(params: JSON, text_key: str, entities_key: str) -> ParsedHTML
     return trim_for_send(parsed)
 
 
+def message_text(params: JSON) -> ParsedHTML:
+    """The text of sendMessage/editMessageText, refused when empty or too long.
+
+    Lengths are code points of the text as sent (tdlib checks ``utf8_length``
+    after ``fix_formatted_text``); a text of invisible characters only is empty
+    to tdlib too (``is_empty_string``).
+    """
+    if not params.get("text"):  # the Bot API refuses an empty parameter before parsing
+        raise bad_request("message text is empty")
+    parsed = formatted_text(params, "text", "entities")
+    if not parsed.text or is_empty_text(parsed.text):
+        raise bad_request("message text is empty")
+    if len(parsed.text) > TELEGRAM_TEXT_MAX:
+        raise bad_request("message is too long")
+    return parsed
+
+
 def caption_text(params: JSON, text_key: str, entities_key: str) -> ParsedHTML:
+    """A caption as sent; it may be empty (tdlib passes ``allow_empty``)."""
     caption = formatted_text(params, text_key, entities_key)
     if len(caption.text) > TELEGRAM_CAPTION_MAX:
         raise bad_request("message caption is too long")
