@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from bot.delivery import DeliveryWorker, stop_workers
 from bot.fakes.telegram import FakeTelegram
@@ -33,7 +33,7 @@ from data.migrations import migrate
 from data.outbox import NewPost
 from data.store import Store
 from handlers.outbox import EditorNotices
-from publishers.pacing import TelegramPacer
+from publishers.pacing import TelegramPacer, telegram_rate_limiter
 from publishers.posts import TelegramPost, TelegramText
 from publishers.telegram import TelegramPublisher
 
@@ -73,12 +73,8 @@ async def measure(posts: int, scale: float, db_dir: Path) -> Result:
         bot = ExtBot(
             tg.token,
             base_url=tg.base_url,
-            rate_limiter=AIORateLimiter(  # as bot.app.build_application sets it up
-                overall_max_rate=GLOBAL_PER_SECOND * scale,
-                overall_time_period=1,
-                group_max_rate=limit,
-                group_time_period=60,
-                max_retries=0,
+            rate_limiter=telegram_rate_limiter(  # as bot.app.build_application does
+                global_per_second=GLOBAL_PER_SECOND * scale, posts_per_minute=limit
             ),
         )
         async with Database.open(db_dir / "bench.db") as db, bot:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import httpx
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -33,7 +32,7 @@ from handlers.outbox import EditorNotices, outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers, event_sink, rebuild_jobs
 from handlers.start import help_cmd, start_cmd
 from publishers.base import DryRunPublisher, Publisher
-from publishers.pacing import Pacer, TelegramPacer, XPacer
+from publishers.pacing import Pacer, TelegramPacer, XPacer, telegram_rate_limiter
 from publishers.telegram import TelegramPublisher
 from publishers.x import XPublisher
 from publishers.x_client import XClient
@@ -64,15 +63,9 @@ def build_application(settings: Settings, services: BotServices) -> App:
         .token(tg.token.get_secret_value())
         .base_url(tg.api_base_url)
         .base_file_url(tg.api_base_url.removesuffix("/bot") + "/file/bot")
-        # A throttle only (max_retries=0): retry_after is honoured per target by the
-        # delivery worker, because this limiter can release waiters early (§A.8).
         .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=tg.global_per_second,
-                overall_time_period=1,
-                group_max_rate=tg.posts_per_minute,
-                group_time_period=60,
-                max_retries=0,
+            telegram_rate_limiter(
+                global_per_second=tg.global_per_second, posts_per_minute=tg.posts_per_minute
             )
         )
         .build()
@@ -114,20 +107,12 @@ def build_workers(
             telegram_pacer,
         )
     ]
+    x_pacer = XPacer(
+        posts_per_15min=settings.x.posts_per_15min, posts_per_24h=settings.x.posts_per_24h
+    )
     if dry_run and settings.x.enabled:
-        targets.append(
-            (
-                DryRunPublisher("x"),
-                XPacer(
-                    posts_per_15min=settings.x.posts_per_15min,
-                    posts_per_24h=settings.x.posts_per_24h,
-                ),
-            )
-        )
+        targets.append((DryRunPublisher("x"), x_pacer))
     elif x_client is not None:
-        x_pacer = XPacer(
-            posts_per_15min=settings.x.posts_per_15min, posts_per_24h=settings.x.posts_per_24h
-        )
         targets.append((XPublisher(x_client, x_pacer), x_pacer))
     return [
         DeliveryWorker(outbox=store.outbox, publisher=publisher, pacer=pacer, notices=notices)

@@ -37,6 +37,7 @@ from bot.issue import Issue
 from bot.log import configure_logging
 from bot.parser import parse_issue
 from bot.planning import TELEGRAM, Plan, X, plan_issue
+from handlers.outbox import describe_counts
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +91,15 @@ def demo_settings(
     )
 
 
-async def wait_until(condition: Callable[[], bool], what: str) -> None:
+async def wait_for(condition: Callable[[], bool | Awaitable[bool]], what: str) -> None:
+    """Poll a condition on a fake or the store (there is no event to await)."""
     deadline = time.monotonic() + STEP_TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"demo step timed out: {what}")
-        await asyncio.sleep(0.05)
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + STEP_TIMEOUT
-    while not await condition():
+    while True:
+        met = condition()
+        if not isinstance(met, bool):
+            met = await met
+        if met:
+            return
         if time.monotonic() > deadline:
             raise TimeoutError(f"demo step timed out: {what}")
         await asyncio.sleep(0.05)
@@ -145,7 +144,7 @@ async def _reader_talks(tg: FakeTelegram) -> None:
     for command in ("/start", "/help"):
         wanted = len(tg.sent(READER_ID)) + 1
         tg.user_sends(READER_ID, command)
-        await wait_until(partial(_has_messages, tg, READER_ID, wanted), f"reply to {command}")
+        await wait_for(partial(_has_messages, tg, READER_ID, wanted), f"reply to {command}")
 
 
 def _has_messages(tg: FakeTelegram, chat_id: int, wanted: int) -> bool:
@@ -178,11 +177,11 @@ async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) ->
     cards_before = len(tg.sent(EDITOR_ID))
     await _git_commit(upstream, "add weekly 902", {NEW_ISSUE: NEW_ISSUE})
     await _poll(runtime, "ingested")
-    await wait_until(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "preview card")
+    await wait_for(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "preview card")
     card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "pv:now:" in str(m.reply_markup))
     data = next(d for d in card.callback_data() if d.startswith("pv:now:"))
     tg.press(EDITOR_ID, EDITOR_ID, card.message_id, data)
-    await wait_until(
+    await wait_for(
         lambda: tg.message(EDITOR_ID, card.message_id).edits > 0, "the card shows the decision"
     )
     await wait_for(partial(_outbox_idle, runtime), "issue #902 is published")
@@ -262,10 +261,7 @@ def _transcript(tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: fl
     for post in fx.posts():
         thread = f" (reply to {post.reply_to})" if post.reply_to else ""
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
-    summary = "; ".join(
-        f"{target}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()) if n)
-        for target, states in sorted(counts.items())
-    )
+    summary = describe_counts(counts)
     lines += [
         f"outbox: {summary}",
         f"flood-limit violations seen by the fake Telegram: {len(tg.violations)}",

@@ -11,13 +11,13 @@ import html
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
-from data.outbox import OutboxRow
+from data.outbox import OutboxRow, OutboxState
 from handlers.context import Context, actor_of, services
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
@@ -96,6 +96,14 @@ class EditorNotices:
                 log.warning("editor unreachable", extra={"chat_id": chat_id})
 
 
+def describe_counts(counts: Mapping[str, Mapping[OutboxState, int]]) -> str:
+    """`telegram: 8 sent, 1 in_doubt; x: 10 sent` from `OutboxStore.counts()`."""
+    return "; ".join(
+        f"{target}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()) if n)
+        for target, states in sorted(counts.items())
+    )
+
+
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
 
 
@@ -113,11 +121,7 @@ async def outbox_cmd(update: Update, context: Context) -> None:
         *await outbox.list_by_state("in_doubt", limit=CARD_LIMIT + 1),
         *await outbox.list_by_state("failed", limit=CARD_LIMIT + 1),
     ]
-    counts = await outbox.counts()
-    summary = "; ".join(
-        f"{target}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()) if n)
-        for target, states in sorted(counts.items())
-    )
+    summary = describe_counts(await outbox.counts())
     await message.reply_text(
         f"Outbox: {summary or 'empty'}.\n"
         + (f"{len(rows)} post(s) need you." if rows else "Nothing needs you.")

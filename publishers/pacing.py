@@ -19,10 +19,27 @@ from collections.abc import Callable
 from typing import Protocol
 
 from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
 
 from publishers.x_client import XQuota
 
 Clock = Callable[[], float]
+
+
+def telegram_rate_limiter(*, global_per_second: float, posts_per_minute: float) -> AIORateLimiter:
+    """PTB's limiter as a throttle only, for every Bot API call of the application.
+
+    `max_retries=0`: a `RetryAfter` reaches the delivery worker, which holds the
+    chat for exactly that long; this limiter could release waiters early (§A.8).
+    Its group limit applies to channels and groups (negative chat ids).
+    """
+    return AIORateLimiter(
+        overall_max_rate=global_per_second,
+        overall_time_period=1,
+        group_max_rate=posts_per_minute,
+        group_time_period=60,
+        max_retries=0,
+    )
 
 
 class Pacer(Protocol):
