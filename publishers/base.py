@@ -45,7 +45,6 @@ class DryRunPublisher:
     def __init__(self, target: str) -> None:
         self.target = target
         self._ids = itertools.count(1)
-        self.published: list[Mapping[str, Any]] = []
 
     async def publish(
         self,
@@ -54,7 +53,6 @@ class DryRunPublisher:
         reply_to: str | None = None,
         after_doubt: bool = False,
     ) -> Receipt:
-        self.published.append(payload)
         remote_id = f"dry-run-{next(self._ids)}"
         log.info(
             "dry run: would publish",
