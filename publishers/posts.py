@@ -71,22 +71,22 @@ def _part_from_payload(raw: Any) -> TelegramPart:
 
 @dataclass(frozen=True, slots=True)
 class XPost:
-    """One post on X; a thread is a tuple of these, each a reply to the one before."""
+    """One post on X; a thread is a tuple of these, each a reply to the one before.
+
+    Text only: X's link card already shows the item's picture, and an upload
+    would cost a second request per post (the client can upload, see x_client).
+    """
 
     text: str
-    media_url: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return {"platform": "x", "text": self.text, "media_url": self.media_url}
+        return {"platform": "x", "text": self.text}
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> XPost:
         if payload.get("platform") != "x":
             raise ValueError(f"not an X payload: {payload.get('platform')!r}")
-        media_url = payload.get("media_url")
-        if media_url is not None and not isinstance(media_url, str):
-            raise ValueError("media_url must be a string or null")
-        return cls(text=_str(payload, "text"), media_url=media_url)
+        return cls(text=_str(payload, "text"))
 
 
 def _str(raw: Mapping[str, Any], key: str) -> str:

@@ -42,7 +42,6 @@ def test_short_item_keeps_everything_and_ends_with_the_link() -> None:
         "#Projects · via Zeeland · Python Trending Weekly #106\n"
         "https://github.com/gpustack/gpustack1"
     )
-    assert post.media_url is None
 
 
 def test_credit_has_no_mention_on_x() -> None:
@@ -133,7 +132,7 @@ def test_deleted_and_container_items_are_refused() -> None:
 
 
 def test_payload_round_trips() -> None:
-    post = XPost(text="hi https://a.io/", media_url="https://a.io/x.png")
+    post = XPost(text="hi https://a.io/")
     assert XPost.from_payload(json.loads(json.dumps(post.to_payload()))) == post
     with pytest.raises(ValueError, match="not an X payload"):
         XPost.from_payload({"platform": "telegram", "text": "x"})
