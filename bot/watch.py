@@ -19,13 +19,13 @@ from telegram.ext import JobQueue
 
 from bot.config import Settings
 from bot.ingest import EventSink, Ingester, IssueEvent, NewIssue, RepoPoll, backfill, poll_repo
+from bot.jobs import JobContext, job_data
 from bot.publication import Publication
 from bot.sources.feed import FeedOptions, FeedSource
 from bot.sources.git_repo import GitRepoSource, RepoOptions
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store
-from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +111,12 @@ class Watcher:
             )
 
 
-def _watcher(context: Context) -> Watcher:
-    assert context.job is not None
-    watcher = context.job.data
-    assert isinstance(watcher, Watcher)
-    return watcher
+async def repo_job(context: JobContext) -> None:
+    await job_data(context, Watcher).poll_repo()
 
 
-async def repo_job(context: Context) -> None:
-    await _watcher(context).poll_repo()
-
-
-async def feeds_job(context: Context) -> None:
-    await _watcher(context).poll_feeds()
+async def feeds_job(context: JobContext) -> None:
+    await job_data(context, Watcher).poll_feeds()
 
 
 async def backfill_issue(settings: Settings, number: int) -> tuple[RepoPoll, int]:
