@@ -1,7 +1,8 @@
 """The publication workflow: what happens to a new issue and to a released full text.
 
-No Telegram here: `handlers.preview` shows the cards and reads the buttons; this module
-decides what is queued and when, with the store.
+No Telegram here: `bot.announce` sends the cards (`bot.preview_cards`) and
+`handlers.preview` reads the buttons; this module decides what is queued and when,
+with the store.
 
 - `NewIssue`, preview on (the default): the issue's posts are formatted once and kept in
   a preview; nothing is queued until an editor presses [Publish now] (the digest goes

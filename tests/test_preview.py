@@ -16,19 +16,21 @@ from types import MappingProxyType
 import pytest
 from telegram.ext import ApplicationBuilder
 
+from bot.announce import announce_alarms, publish_event
 from bot.config import Settings, settings_from_values
 from bot.delivery import DeliveryPool
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from bot.ingest import FullTextReleased, NewIssue
 from bot.issue import Issue
+from bot.jobs import rebuild_wakeups
 from bot.planning import TELEGRAM, X
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow
 from data.previews import PreviewStore
-from data.store import Store
+from data.store import SourceState, Store
 from handlers.context import App, BotServices, attach
-from handlers.preview import add_publication_handlers, publish_event, rebuild_jobs
+from handlers.preview import add_publication_handlers
 from publishers.limits import x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
 from tests.conftest import CHANNEL_ID, EDITOR_ID, READER_ID
@@ -319,12 +321,13 @@ async def test_wake_up_jobs_are_rebuilt_from_the_database_after_a_restart(
         app: App = (
             ApplicationBuilder().token(fake_telegram.token).base_url(fake_telegram.base_url).build()  # type: ignore[assignment]
         )
-        attach(app, BotServices(settings=settings, store=store, delivery=DeliveryPool()))
+        pool = DeliveryPool()
+        attach(app, BotServices(settings=settings, store=store, delivery=pool))
         async with app:
             await app.start()
             assert app.job_queue is not None
-            assert await rebuild_jobs(app, store) == 2
-            assert await rebuild_jobs(app, store) == 0  # once per due time
+            assert await rebuild_wakeups(app.job_queue, store, pool) == 2
+            assert await rebuild_wakeups(app.job_queue, store, pool) == 0  # once per due time
             jobs = sorted(
                 (j for j in app.job_queue.jobs() if (j.name or "").startswith("wake:")),
                 key=lambda j: j.next_t or now,
@@ -332,4 +335,17 @@ async def test_wake_up_jobs_are_rebuilt_from_the_database_after_a_restart(
             assert [round(j.next_t.timestamp()) for j in jobs if j.next_t] == [
                 round(t) for t in due
             ]
+            assert all(j.data is pool for j in jobs)  # what each wake-up wakes
             await app.stop()
+
+
+async def test_the_editors_group_hears_of_an_alarm_once(bot: Bot) -> None:
+    failing = SourceState("git:weekly", consecutive_failures=99, last_error="<boom>")
+    await bot.store.put_source_state(failing, now=T0)
+    now = dt.datetime.now(dt.UTC)
+
+    assert len(await announce_alarms(bot.app.bot, bot.svc, now=now)) == 1
+    assert await announce_alarms(bot.app.bot, bot.svc, now=now) == []
+
+    told = [m.text for m in bot.tg.sent(EDITORS_GROUP) if m.text and "git:weekly" in m.text]
+    assert told == ["🚨 Source git:weekly failed 99 polls in a row.\nLast error: <boom>"]

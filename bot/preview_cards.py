@@ -1,0 +1,221 @@
+"""The preview card of a new issue, and the digests shown before it, as editors see them.
+
+On a new issue each editor chat gets the Telegram digest exactly as it will be sent,
+the X thread as text, then a card with [Publish now] [Schedule as planned] [Edit]
+[Skip] and each target's schedule in the channel's time zone. The core sends the
+first cards (`bot.announce`); the handlers (`handlers.preview`) re-render them after
+an edit or a decision. An editor who blocked the bot is skipped, not an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Iterable, Sequence
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.planning import TELEGRAM, X
+from bot.publication import Publication
+from data.outbox import NewPost
+from data.previews import Preview
+from publishers.format_telegram import within
+from publishers.limits import TELEGRAM_TEXT_MAX
+from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.telegram_html import parse_html
+
+log = logging.getLogger(__name__)
+
+PLATFORM_NAMES = {TELEGRAM: "Telegram", X: "X"}
+_EDIT_SHOWN_MAX = 600  # visible characters of an edited text shown on the card
+
+
+def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
+    """The decision buttons; `handlers.preview` reads their `pv:` data back."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Publish now", callback_data=f"pv:now:{preview_id}"),
+                InlineKeyboardButton("Schedule as planned", callback_data=f"pv:plan:{preview_id}"),
+            ],
+            [
+                InlineKeyboardButton("Edit", callback_data=f"pv:edit:{preview_id}"),
+                InlineKeyboardButton("Skip", callback_data=f"pv:skip:{preview_id}"),
+            ],
+        ]
+    )
+
+
+def edit_keyboard(preview: Preview) -> InlineKeyboardMarkup:
+    """[Edit Telegram] [Edit X] for the platforms the issue goes to, and [Back]."""
+    platforms = [
+        InlineKeyboardButton(
+            f"Edit {PLATFORM_NAMES[target]}", callback_data=f"pv:ed:{target}:{preview.id}"
+        )
+        for target in (TELEGRAM, X)
+        if target in preview.langs
+    ]
+    back = [InlineKeyboardButton("Back", callback_data=f"pv:back:{preview.id}")]
+    return InlineKeyboardMarkup([platforms, back])
+
+
+def _when(value: object, publication: Publication) -> str:
+    if not isinstance(value, dt.datetime):
+        return "now"
+    return value.astimezone(publication.publishing.zone).strftime("%a %d %b %H:%M")
+
+
+def schedule_lines(
+    posts: Sequence[NewPost], preview: Preview, publication: Publication
+) -> list[str]:
+    """One line per target: its digest and its items, with times in the channel's zone."""
+    lines = []
+    for target, lang in preview.langs.items():
+        mine = [p for p in posts if p.target == target]
+        digest = [p for p in mine if p.kind == "digest"]
+        items = [p for p in mine if p.kind == "item"]
+        keys = list(dict.fromkeys(p.group_key or p.idempotency_key for p in items))
+        parts = []
+        if digest:
+            edited = " (edited)" if target in preview.edited else ""
+            parts.append(
+                f"digest{edited} in {len(digest)} post{'s' * (len(digest) > 1)}"
+                f" at {_when(digest[0].not_before, publication)}"
+            )
+        if items:
+            first, last = items[0].not_before, items[-1].not_before
+            parts.append(
+                f"{len(keys)} items, {publication.publishing.items_per_day} a day,"
+                f" {_when(first, publication)} → {_when(last, publication)}"
+            )
+        summary = "; ".join(parts) or "nothing"
+        lines.append(f"• {PLATFORM_NAMES.get(target, target)} ({lang}): {summary}")
+    return lines
+
+
+def _edited_block(preview: Preview) -> list[str]:
+    blocks = []
+    for target, text in preview.edited.items():
+        by = html.escape(preview.edited_by.get(target, "an editor"))
+        head = f"✏️ <b>{PLATFORM_NAMES.get(target, target)} digest</b>, edited by {by}:"
+        shown = parse_html(text).text if target == TELEGRAM else text
+        if len(shown) > _EDIT_SHOWN_MAX:
+            shown = shown[: _EDIT_SHOWN_MAX - 1] + "…"
+        blocks.append(f"{head}\n<blockquote>{html.escape(shown)}</blockquote>")
+    return blocks
+
+
+def card_text(
+    preview: Preview,
+    posts: Sequence[NewPost],
+    publication: Publication,
+    *,
+    status: str,
+) -> str:
+    head = f"📰 <b>New issue #{preview.issue_number}</b> (preview {preview.id})"
+    zone = html.escape(publication.publishing.timezone)
+    lines = [head, *map(html.escape, schedule_lines(posts, preview, publication))]
+    text = "\n".join(lines)
+    edits = _edited_block(preview)
+    if edits:
+        text += "\n\n" + "\n\n".join(edits)
+    text += f"\n\nTimes in {zone}.\n{status}"
+    if not within(text, TELEGRAM_TEXT_MAX):  # never expected: the edits are shortened
+        text = f"{head}\n\n{status}"
+    return text
+
+
+def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
+    """The X digest thread as plain text, packed into as few messages as fit."""
+    texts = [
+        XPost.from_payload(p.payload).text for p in posts if p.target == X and p.kind == "digest"
+    ]
+    if not texts:
+        return []
+    messages: list[str] = []
+    current = f"𝕏 <b>X thread as it will be posted</b> ({len(texts)} post{'s' * (len(texts) > 1)}):"
+    for text in texts:
+        block = f"<blockquote>{html.escape(text)}</blockquote>"
+        candidate = current + "\n\n" + block
+        if within(candidate, TELEGRAM_TEXT_MAX):
+            current = candidate
+        else:
+            messages.append(current)
+            current = block
+    messages.append(current)
+    return messages
+
+
+async def send_html(bot: Bot, chat_id: int, text: str, **kwargs: object) -> Message | None:
+    """Send to one editor chat; None if that editor blocked the bot."""
+    try:
+        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, **kwargs)  # type: ignore[arg-type]
+    except Forbidden:  # an editor blocked the bot; the others still see the card
+        log.warning("editor unreachable", extra={"chat_id": chat_id})
+        return None
+
+
+async def send_preview_cards(
+    bot: Bot, publication: Publication, preview: Preview, chats: Iterable[int], *, now: dt.datetime
+) -> list[tuple[int, int]]:
+    """Show each editor chat the digests as they will look, then the card with buttons."""
+    posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
+    telegram_digest = [p for p in posts if p.target == TELEGRAM and p.kind == "digest"]
+    text = card_text(preview, posts, publication, status="Waiting for an editor.")
+    cards: list[tuple[int, int]] = []
+    for chat_id in chats:
+        for post in telegram_digest:
+            for part in TelegramPost.from_payload(post.payload).parts:
+                if isinstance(part, TelegramText):
+                    await send_html(
+                        bot,
+                        chat_id,
+                        part.html,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+        for message in x_thread_messages(posts):
+            await send_html(bot, chat_id, message)
+        card = await send_html(bot, chat_id, text, reply_markup=decision_keyboard(preview.id))
+        if card is not None:
+            cards.append((card.chat_id, card.message_id))
+    await publication.previews.add_cards(preview.id, cards, now=now)
+    return cards
+
+
+async def refresh_cards(
+    bot: Bot,
+    publication: Publication,
+    preview: Preview,
+    *,
+    status: str,
+    markup: InlineKeyboardMarkup | None,
+    posts: Sequence[NewPost] | None = None,
+    now: dt.datetime,
+) -> None:
+    """Re-render every card of the preview (after an edit or a decision)."""
+    if posts is None:
+        posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
+    text = card_text(preview, posts, publication, status=status)
+    for chat_id, message_id in preview.cards:
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        except Forbidden:
+            log.warning("editor unreachable", extra={"chat_id": chat_id})
