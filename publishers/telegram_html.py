@@ -517,9 +517,10 @@ def trim_for_send(parsed: ParsedHTML) -> ParsedHTML:
     entities, as tdlib returns a caption; for a message text tdlib refuses it
     instead ("Text must be non-empty"), see `is_empty_text`.
     """
-    entities = [e for e in parsed.entities if _is_kept(e)]
-    if entities:
-        text, entities = _clean_with_entities(parsed.text, entities)
+    entities: list[MessageEntity] = []
+    if parsed.entities:  # tdlib picks the path on the entities it is given
+        kept = [e for e in parsed.entities if _is_kept(e)]
+        text, entities = _clean_with_entities(parsed.text, kept)
         entities = [e for e in entities if e.length > 0]
     else:
         text = _cap_cleaned(_clean(parsed.text))
@@ -537,7 +538,7 @@ def trim_for_send(parsed: ParsedHTML) -> ParsedHTML:
     if lead:
         text = text[lead:]
         entities = [_moved(e, e.offset - lead, e.offset + e.length - lead) for e in entities]
-    if entities and len(text.encode("utf-8")) > _SERVER_LIMIT_BYTES:
+    if len(text) * 4 > _SERVER_LIMIT_BYTES and len(text.encode("utf-8")) > _SERVER_LIMIT_BYTES:
         text = _utf8_prefix(text, _SERVER_LIMIT_BYTES)
         total = utf16_length(text)
         entities = [e for e in entities if e.offset + e.length <= total]
