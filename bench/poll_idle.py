@@ -35,12 +35,6 @@ FEED = (
 )
 
 
-async def total_changes(store: Store) -> int:
-    async with store.db.transaction(write=False) as tx:
-        row = await tx.fetchone("SELECT total_changes() AS n")
-    return int(row["n"]) if row else 0
-
-
 async def bench_feed(store: Store) -> dict[str, float]:
     requests = 0
 
@@ -62,7 +56,7 @@ async def bench_feed(store: Store) -> dict[str, float]:
         async with httpx.AsyncClient() as http:
             source = FeedSource(FeedOptions(url=f"http://127.0.0.1:{port}/feed"), store, http)
             await source.poll()  # baseline
-            requests, parses, writes = 0, source.counters.parses, await total_changes(store)
+            requests, parses, writes = 0, source.counters.parses, await store.db.total_changes()
             cpu = time.process_time()
             for _ in range(POLLS):
                 await source.poll()
@@ -70,7 +64,7 @@ async def bench_feed(store: Store) -> dict[str, float]:
             return {
                 "requests": requests / POLLS,
                 "parses": (source.counters.parses - parses) / POLLS,
-                "db_writes": (await total_changes(store) - writes) / POLLS,
+                "db_writes": (await store.db.total_changes() - writes) / POLLS,
                 "cpu_ms": cpu * 1000 / POLLS,
             }
     finally:
@@ -108,7 +102,7 @@ async def bench_repo(store: Store, tmp: Path) -> dict[str, float]:
 
     await poll_repo(source, ingester, deliver)  # baseline
     fetches, others = source.counters.fetches, source.counters.other
-    parses, writes = ingester.parses, await total_changes(store)
+    parses, writes = ingester.parses, await store.db.total_changes()
     cpu = time.process_time()
     children = _children_cpu()
     wall = time.perf_counter()
@@ -122,7 +116,7 @@ async def bench_repo(store: Store, tmp: Path) -> dict[str, float]:
         "requests": (source.counters.fetches - fetches) / POLLS,
         "other_git_runs": (source.counters.other - others) / POLLS,
         "parses": (ingester.parses - parses) / POLLS,
-        "db_writes": (await total_changes(store) - writes) / POLLS,
+        "db_writes": (await store.db.total_changes() - writes) / POLLS,
         "cpu_ms": cpu * 1000 / POLLS,
         "git_cpu_ms": children * 1000 / POLLS,
         "wall_ms": wall * 1000 / POLLS,

@@ -19,8 +19,10 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.announce import event_sink
 from bot.config import Settings
 from bot.delivery import DeliveryPool, DeliveryWorker
+from bot.jobs import rebuild_wakeups
 from bot.maintenance import HEARTBEAT_COMPONENT
 from bot.watch import Watcher
 from data.db import Database
@@ -29,7 +31,7 @@ from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import App, BotServices, Context, attach, services
 from handlers.outbox import EditorNotices, outbox_callback, outbox_cmd
-from handlers.preview import add_publication_handlers, event_sink, rebuild_jobs
+from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
 from publishers.base import DryRunPublisher, Publisher
 from publishers.pacing import Pacer, TelegramPacer, XPacer, telegram_rate_limiter
@@ -170,7 +172,7 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
         await application.updater.start_polling(poll_interval=0.0, timeout=10)
         stack.push_async_callback(application.updater.stop)
         assert application.job_queue is not None
-        rebuilt = await rebuild_jobs(application, store)
+        rebuilt = await rebuild_wakeups(application.job_queue, store, pool)
         watcher = Watcher(
             settings, store, http, event_sink(application.bot, svc, application.job_queue)
         )

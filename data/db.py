@@ -203,6 +203,12 @@ class Database:
                 row = await cursor.fetchone()
         return row[0] if row else None
 
+    async def total_changes(self) -> int:
+        """Rows written through this connection since it opened (idle-cost checks)."""
+        async with self.transaction(write=False) as tx:
+            row = await tx.fetchone("SELECT total_changes() AS n")
+        return int(row["n"]) if row else 0
+
     async def backup(self, dest: str | Path) -> None:
         """Copy the whole database to `dest` with SQLite's online backup API.
 

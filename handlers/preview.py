@@ -35,29 +35,25 @@ from telegram.ext import (
     filters,
 )
 
-from bot.announce import after_enqueue, announce_alarms, event_sink
+from bot.announce import after_enqueue, announce_alarms
 from bot.config import Settings
-from bot.jobs import rebuild_wakeups
 from bot.planning import TELEGRAM
 from bot.preview_cards import PLATFORM_NAMES, decision_keyboard, edit_keyboard, refresh_cards
 from bot.publication import DECISIONS, Publication, validate_digest_text
-from data.store import Store
-from handlers.context import App, BotServices, Context, actor_of, services
+from handlers.context import App, Context, actor_of, services
 
 __all__ = [
     "CALLBACK_PATTERN",
     "add_publication_handlers",
     "alarm_job",
-    "event_sink",  # re-exported until bot/app.py imports it from bot.announce
     "preview_callback",
     "preview_edit_message",
-    "rebuild_jobs",
 ]
 
 # The data of `bot.preview_cards.decision_keyboard` and `edit_keyboard`.
 CALLBACK_PATTERN = r"^pv:"
 CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x):(\d+)$")
-EDIT_GROUP = -2  # before the logging group (-1), whose catch-all would shadow it
+EDIT_GROUP = -2  # runs first; it stops the update only when an edit is pending
 EDIT_FILTER = filters.TEXT & ~filters.COMMAND
 
 
@@ -199,14 +195,6 @@ async def preview_edit_message(update: Update, context: Context) -> None:
 async def alarm_job(context: Context) -> None:
     """Periodic: the core checks the alarms and tells the editors of any change."""
     await announce_alarms(context.bot, services(context), now=dt.datetime.now(dt.UTC))
-
-
-async def rebuild_jobs(application: App, store: Store) -> int:
-    """Kept until bot/app.py calls `bot.jobs.rebuild_wakeups(job_queue, store, svc.delivery)`."""
-    if application.job_queue is None:
-        return 0
-    [svc] = [v for v in application.bot_data.values() if isinstance(v, BotServices)]
-    return await rebuild_wakeups(application.job_queue, store, svc.delivery)
 
 
 def add_publication_handlers(application: App, settings: Settings) -> None:

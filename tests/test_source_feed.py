@@ -205,13 +205,6 @@ def source(store: Store, http: httpx.AsyncClient, url: str, **options: object) -
     )
 
 
-async def total_changes(store: Store) -> int:
-    async with store.db.transaction(write=False) as tx:
-        row = await tx.fetchone("SELECT total_changes() AS n")
-    assert row is not None
-    return int(row["n"])
-
-
 @pytest.mark.parametrize(("path", "validator"), [("/etag", "etag"), ("/lm", "last-modified")])
 async def test_an_unchanged_feed_costs_one_conditional_request(
     server: FeedServer, store: Store, http: httpx.AsyncClient, path: str, validator: str
@@ -219,7 +212,7 @@ async def test_an_unchanged_feed_costs_one_conditional_request(
     feed = source(store, http, server.url(path))
     first = await feed.poll()
     assert first.status == "baseline"
-    writes, parses, state = await total_changes(store), feed.counters.parses, feed._state
+    writes, parses, state = await store.db.total_changes(), feed.counters.parses, feed._state
 
     for _ in range(3):
         again = await feed.poll()
@@ -229,7 +222,7 @@ async def test_an_unchanged_feed_costs_one_conditional_request(
     assert server.hits[path] == 4
     assert server.conditional == [validator] * 3
     assert feed.counters.parses == parses
-    assert await total_changes(store) == writes
+    assert await store.db.total_changes() == writes
     assert feed._state == state
 
 

@@ -112,13 +112,6 @@ def make_ingester(store: Store, source: GitRepoSource) -> Ingester:
     return Ingester(store, source_name=source.name, clock=lambda: T0)
 
 
-async def total_changes(store: Store) -> int:
-    async with store.db.transaction(write=False) as tx:
-        row = await tx.fetchone("SELECT total_changes() AS n")
-    assert row is not None
-    return int(row["n"])
-
-
 async def item_count(store: Store) -> int:
     async with store.db.transaction(write=False) as tx:
         row = await tx.fetchone("SELECT count(*) AS n FROM items")
@@ -192,7 +185,7 @@ async def test_a_new_issue_is_announced_once_and_an_idle_poll_does_nothing(
     assert {issue.form for issue in event.issues.values()} == {"summary"}
     assert await store.issues.latest_number("en") == 251
 
-    writes_before = await total_changes(store)
+    writes_before = await store.db.total_changes()
     state_before = await store.get_source_state(source.name)
     fetches, others, parses = source.counters.fetches, source.counters.other, ingester.parses
     for _ in range(3):
@@ -200,7 +193,7 @@ async def test_a_new_issue_is_announced_once_and_an_idle_poll_does_nothing(
         assert again.status == "idle"
         assert again.revision == head
     assert len(sink.delivered) == 1
-    assert await total_changes(store) == writes_before
+    assert await store.db.total_changes() == writes_before
     assert await store.get_source_state(source.name) == state_before
     assert source.counters.fetches == fetches + 3
     assert source.counters.other == others
