@@ -1,9 +1,10 @@
 """Whatever the item text, what the formatters produce is accepted by the platforms.
 
-The formatter's own tests check the limits with our own measures; here each post
-goes through the real publishers (PTB, tweepy) to the strict fakes, which parse
-the HTML and count X's weighted length independently and refuse what Telegram
-or X would refuse.
+Each post goes through the real publishers (PTB, tweepy) to the strict fakes,
+which refuse what Telegram or X would refuse. The fakes measure with the
+project's own rules (one place for each), which are tested on their own against
+tdlib's behaviour in test_telegram_length; so this proves the whole path
+(formatting, payloads, HTTP, validation), not the measures twice.
 """
 
 from __future__ import annotations
