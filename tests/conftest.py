@@ -1,4 +1,4 @@
-"""Shared fixtures: loopback fakes of the outside world."""
+"""Shared fixtures and constants: loopback fakes of the outside world, the keys they accept."""
 
 from __future__ import annotations
 
@@ -17,6 +17,23 @@ READER_ID = 1002
 CHANNEL_ID = -1001000000001
 CHANNEL_USERNAME = "weeklybot_test"
 TOKEN = FAKE_TOKEN
+# The OAuth 1.0a keys FakeX is started with and every X client in the tests signs with.
+X_CREDENTIALS = {
+    "consumer_key": "fake-consumer-key",
+    "consumer_secret": "fake-consumer-secret",
+    "access_token": "4242-fake-access-token",
+    "access_token_secret": "fake-access-token-secret",
+}
+
+
+class ManualClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def settings_for(tg: FakeTelegram, tmp_path: Path, **extra: Any) -> Settings:

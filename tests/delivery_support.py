@@ -24,12 +24,6 @@ from data.outbox import OutboxRow, OutboxState, OutboxStore
 from data.store import Store
 from publishers.posts import TelegramPost, TelegramText, XPost
 
-X_CREDENTIALS = {
-    "consumer_key": "fake-consumer-key",
-    "consumer_secret": "fake-consumer-secret",
-    "access_token": "4242-fake-access-token",
-    "access_token_secret": "fake-access-token-secret",
-}
 # Small enough that a retried row comes back within a test, large enough to count.
 FAST_RETRY = RetryPolicy(base=0.05, factor=2.0, cap=0.2, max_attempts=8)
 FINAL_STATES: frozenset[OutboxState] = frozenset({"sent", "failed", "in_doubt", "cancelled"})

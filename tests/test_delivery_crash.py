@@ -25,10 +25,9 @@ from publishers.pacing import TelegramPacer, XPacer
 from publishers.telegram import TelegramPublisher
 from publishers.x import XPublisher
 from publishers.x_client import XClient
-from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID
+from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID, X_CREDENTIALS
 from tests.delivery_support import (
     FAST_RETRY,
-    X_CREDENTIALS,
     cards,
     enqueue,
     eventually,

@@ -27,9 +27,9 @@ from data.store import Store
 from publishers.pacing import XPacer
 from publishers.x import XPublisher
 from publishers.x_client import XClient
+from tests.conftest import X_CREDENTIALS
 from tests.delivery_support import (
     FAST_RETRY,
-    X_CREDENTIALS,
     RecordingNotices,
     ShiftedClock,
     enqueue,

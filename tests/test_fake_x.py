@@ -27,36 +27,21 @@ from bot.fakes.x import (
     sniff_media_type,
 )
 from bot.fakes.x_model import Fault, FaultPlan
+from tests.conftest import X_CREDENTIALS, ManualClock
 
-CREDENTIALS = {
-    "consumer_key": "fake-consumer-key",
-    "consumer_secret": "fake-consumer-secret",
-    "access_token": "4242-fake-access-token",
-    "access_token_secret": "fake-access-token-secret",
-}
 T0 = 1_800_000_000.0
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(3000)
 
 
-class ManualClock:
-    """Time that moves only when a test says so."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(T0)
 
 
 @pytest.fixture
 async def fake(clock: ManualClock) -> AsyncIterator[FakeX]:
-    async with FakeX(**CREDENTIALS, clock=clock, limits=XLimits(post_15m=5)) as fx:
+    async with FakeX(**X_CREDENTIALS, clock=clock, limits=XLimits(post_15m=5)) as fx:
         yield fx
 
 
@@ -84,17 +69,17 @@ async def session(fake: FakeX) -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 def tweepy_client(session: aiohttp.ClientSession) -> AsyncClient:
-    client = AsyncClient(**CREDENTIALS)
+    client = AsyncClient(**X_CREDENTIALS)
     client.session = session
     return client
 
 
-def signed(method: str, url: str, secret: str = CREDENTIALS["consumer_secret"]) -> dict[str, str]:
+def signed(method: str, url: str, secret: str = X_CREDENTIALS["consumer_secret"]) -> dict[str, str]:
     signer = OAuth1Signer(
-        CREDENTIALS["consumer_key"],
+        X_CREDENTIALS["consumer_key"],
         client_secret=secret,
-        resource_owner_key=CREDENTIALS["access_token"],
-        resource_owner_secret=CREDENTIALS["access_token_secret"],
+        resource_owner_key=X_CREDENTIALS["access_token"],
+        resource_owner_secret=X_CREDENTIALS["access_token_secret"],
     )
     _, headers, _ = signer.sign(url, method)
     return dict(headers)
@@ -382,7 +367,7 @@ async def test_unknown_route_is_xs_404(fake: FakeX) -> None:
 async def test_serve_fake_x_runs_until_cancelled() -> None:
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
-        serve_fake_x("127.0.0.1", 0, **CREDENTIALS, on_ready=ready.set_result)
+        serve_fake_x("127.0.0.1", 0, **X_CREDENTIALS, on_ready=ready.set_result)
     )
     base_url = await asyncio.wait_for(ready, timeout=5)
     async with aiohttp.ClientSession() as s:

@@ -32,8 +32,8 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
 from publishers.telegram import TelegramPublisher
 from publishers.x import XPublisher
 from publishers.x_client import XClient
-from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME
-from tests.delivery_support import X_CREDENTIALS, telegram_bot
+from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, X_CREDENTIALS
+from tests.delivery_support import telegram_bot
 from tests.factories import ISSUE_URL, make_image, make_issue, make_item
 
 _chars = st.characters(exclude_categories=("Cs",))

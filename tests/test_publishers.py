@@ -45,19 +45,11 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
 from publishers.telegram import TelegramPublisher, classify_telegram_error
 from publishers.x import XPublisher, classify_x_error
 from publishers.x_client import XClient
-from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME
-from tests.delivery_support import X_CREDENTIALS, free_port, telegram_payload, x_payload
+from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, X_CREDENTIALS, ManualClock
+from tests.delivery_support import free_port, telegram_payload, x_payload
 
 T0 = 1_800_000_000.0
 HIDDEN_CHANNEL = -1001000000002  # the bot is not an admin there
-
-
-class FixedClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # --- Telegram --------------------------------------------------------------------
@@ -243,8 +235,8 @@ async def test_publisher_raises_the_sorted_error_with_the_ptb_one_as_cause(
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
@@ -253,7 +245,7 @@ def limits() -> XLimits:
 
 
 @pytest.fixture
-async def fx(clock: FixedClock, limits: XLimits) -> AsyncIterator[FakeX]:
+async def fx(clock: ManualClock, limits: XLimits) -> AsyncIterator[FakeX]:
     async with FakeX(**X_CREDENTIALS, clock=clock, limits=limits) as fake:
         yield fake
 
@@ -378,7 +370,7 @@ def test_x_anything_else_may_have_been_sent() -> None:
 
 @tight_window
 async def test_x_publisher_threads_replies_and_feeds_the_pacer(
-    fx: FakeX, client: XClient, clock: FixedClock
+    fx: FakeX, client: XClient, clock: ManualClock
 ) -> None:
     pacer = XPacer(posts_per_15min=100, posts_per_24h=1000, clock=clock)
     publisher = XPublisher(client, pacer, clock=clock)

@@ -18,6 +18,7 @@ from bot.sources.feed import FeedOptions, FeedSource
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store
+from tests.conftest import ManualClock
 
 T0 = 1_900_000_000.0
 ETAG = '"v1"'
@@ -154,14 +155,6 @@ class FeedServer:
         return web.Response(body=BOMB)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def server() -> AsyncIterator[FeedServer]:
     feeds = FeedServer()
@@ -200,7 +193,7 @@ def source(store: Store, http: httpx.AsyncClient, url: str, **options: object) -
         FeedOptions(url=url, **options),  # type: ignore[arg-type]
         store,
         http,
-        clock=Clock(),
+        clock=ManualClock(T0),
         rng=random.Random(7),
     )
 

@@ -19,24 +19,11 @@ from publishers.x_client import (
     endpoint_key,
     quota_from_headers,
 )
+from tests.conftest import X_CREDENTIALS, ManualClock
 
-CREDENTIALS = {
-    "consumer_key": "fake-consumer-key",
-    "consumer_secret": "fake-consumer-secret",
-    "access_token": "4242-fake-access-token",
-    "access_token_secret": "fake-access-token-secret",
-}
 T0 = 1_800_000_000.0
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(500)
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(5000)
-
-
-class ManualClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class SleepRecorder:
@@ -51,7 +38,7 @@ class SleepRecorder:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(T0)
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def limits() -> XLimits:
 
 @pytest.fixture
 async def fake(clock: ManualClock, limits: XLimits) -> AsyncIterator[FakeX]:
-    async with FakeX(**CREDENTIALS, clock=clock, limits=limits) as fx:
+    async with FakeX(**X_CREDENTIALS, clock=clock, limits=limits) as fx:
         yield fx
 
 
@@ -72,7 +59,7 @@ def sleep() -> SleepRecorder:
 
 @pytest.fixture
 async def client(fake: FakeX, sleep: SleepRecorder) -> AsyncIterator[XClient]:
-    async with XClient(**CREDENTIALS, api_base_url=fake.base_url, timeout=5, sleep=sleep) as c:
+    async with XClient(**X_CREDENTIALS, api_base_url=fake.base_url, timeout=5, sleep=sleep) as c:
         yield c
 
 
@@ -142,7 +129,7 @@ async def test_forced_chunked_image(fake: FakeX, client: XClient) -> None:
 @pytest.mark.parametrize("limits", [XLimits(processing_polls=5)])
 async def test_processing_that_never_finishes(fake: FakeX, limits: XLimits) -> None:
     impatient = XClient(
-        **CREDENTIALS, api_base_url=fake.base_url, sleep=SleepRecorder(), max_status_polls=2
+        **X_CREDENTIALS, api_base_url=fake.base_url, sleep=SleepRecorder(), max_status_polls=2
     )
     async with impatient:
         with pytest.raises(MediaProcessingError, match="still in_progress after 2 polls"):
@@ -171,7 +158,7 @@ async def test_too_long_is_bad_request(fake: FakeX, client: XClient) -> None:
 
 
 async def test_wrong_consumer_secret_is_unauthorized(fake: FakeX) -> None:
-    wrong = {**CREDENTIALS, "consumer_secret": "guessed"}
+    wrong = {**X_CREDENTIALS, "consumer_secret": "guessed"}
     async with XClient(**wrong, api_base_url=fake.base_url) as client:
         with pytest.raises(Unauthorized):
             await client.create_post("hello")
@@ -235,7 +222,7 @@ async def test_dropped_after_record_leaves_the_post_and_raises(
 
 async def test_a_late_answer_times_out_but_the_post_went_out(fake: FakeX) -> None:
     fake.inject(FaultKind.SLOW, endpoint=CREATE_POST, delay=0.5)
-    async with XClient(**CREDENTIALS, api_base_url=fake.base_url, timeout=0.2) as impatient:
+    async with XClient(**X_CREDENTIALS, api_base_url=fake.base_url, timeout=0.2) as impatient:
         with pytest.raises(TimeoutError):
             await impatient.create_post("answered too late")
     assert [p.text for p in fake.live_posts()] == ["answered too late"]
@@ -256,7 +243,7 @@ async def test_media_rate_limit_is_tweepys_too_many_requests(fake: FakeX, client
 
 
 async def test_unstarted_client_says_so() -> None:
-    client = XClient(**CREDENTIALS)
+    client = XClient(**X_CREDENTIALS)
     with pytest.raises(RuntimeError, match="start"):
         await client.create_post("x")
 
