@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -16,13 +17,19 @@ from pathlib import Path
 import telegram
 from telegram.request import HTTPXRequest
 
-from bot.delivery import DeliveryWorker, RetryPolicy, stop_workers
+from bot.delivery import Clock, DeliveryNotices, DeliveryWorker, RetryPolicy, stop_workers
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow, OutboxState, OutboxStore
 from data.store import Store
+from handlers.outbox import EditorNotices
+from publishers.pacing import TelegramPacer, XPacer
 from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.telegram import TelegramPublisher
+from publishers.x import XPublisher
+from publishers.x_client import XClient
+from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID
 
 # Small enough that a retried row comes back within a test, large enough to count.
 FAST_RETRY = RetryPolicy(base=0.05, factor=2.0, cap=0.2, max_attempts=8)
@@ -80,6 +87,59 @@ def telegram_bot(
     return telegram.Bot(tg.token, base_url=base_url or tg.base_url, request=request)
 
 
+def channel_fake(*, scale: float = 50, port: int = 0, seed: int = 0) -> FakeTelegram:
+    """A fake with the editor and the channel; flood limits ×`scale`, far above the pacing."""
+    fake = FakeTelegram(limits_scale=scale, port=port, seed=seed)
+    fake.add_user(EDITOR_ID, "Editor", "editor")
+    fake.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+    return fake
+
+
+def telegram_worker(
+    store: Store,
+    bot: telegram.Bot,
+    *,
+    lease: float = 30.0,
+    retry: RetryPolicy = FAST_RETRY,
+    idle_poll: float = 0.05,
+) -> DeliveryWorker:
+    """A worker posting to the channel, with cards for the editor; seeded, so it repeats."""
+    return DeliveryWorker(
+        outbox=store.outbox,
+        publisher=TelegramPublisher(bot, CHANNEL_ID),
+        pacer=TelegramPacer(posts_per_minute=3000),  # one post every 20 ms
+        notices=EditorNotices(bot, [EDITOR_ID]),
+        lease_seconds=lease,
+        retry=retry,
+        idle_poll=idle_poll,
+        rng=random.Random(1),
+    )
+
+
+def x_worker(
+    store: Store,
+    client: XClient,
+    *,
+    clock: Clock = time.time,
+    notices: DeliveryNotices | None = None,
+    lease: float = 120.0,
+    retry: RetryPolicy = FAST_RETRY,
+) -> DeliveryWorker:
+    """A worker posting to X, its pacer, publisher and itself all reading `clock`."""
+    pacer = XPacer(posts_per_15min=100, posts_per_24h=1000, clock=clock)
+    return DeliveryWorker(
+        outbox=store.outbox,
+        publisher=XPublisher(client, pacer, clock=clock),
+        pacer=pacer,
+        notices=notices,
+        lease_seconds=lease,
+        retry=retry,
+        idle_poll=0.05,
+        clock=clock,
+        rng=random.Random(1),
+    )
+
+
 def telegram_payload(html: str) -> dict[str, object]:
     return TelegramPost(parts=(TelegramText(html=html),)).to_payload()
 
@@ -112,6 +172,15 @@ async def states(outbox: OutboxStore, ids: Sequence[int]) -> dict[int, OutboxSta
         assert row is not None
         result[row_id] = row.state
     return result
+
+
+async def sent(store: Store, row_id: int) -> bool:
+    return (await states(store.outbox, [row_id]))[row_id] == "sent"
+
+
+async def has_message(tg: FakeTelegram) -> bool:
+    """Something reached the channel (with a slow fault: Telegram acted, the answer is late)."""
+    return bool(tg.sent(CHANNEL_ID))
 
 
 async def settled(outbox: OutboxStore, ids: Sequence[int]) -> bool:

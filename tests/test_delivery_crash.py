@@ -11,50 +11,34 @@ exactly once.
 from __future__ import annotations
 
 import asyncio
-import random
 from pathlib import Path
 
-import telegram
-
 from bot.delivery import DeliveryWorker
-from bot.fakes.telegram import FakeTelegram, Fault
+from bot.fakes.telegram import Fault
 from bot.fakes.x import CREATE_POST, FakeX, FaultKind
 from data.store import Store
-from handlers.outbox import EditorNotices
-from publishers.pacing import TelegramPacer, XPacer
-from publishers.telegram import TelegramPublisher
-from publishers.x import XPublisher
 from publishers.x_client import XClient
-from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID, X_CREDENTIALS
+from tests.conftest import CHANNEL_ID, EDITOR_ID, X_CREDENTIALS
 from tests.delivery_support import (
-    FAST_RETRY,
     cards,
+    channel_fake,
     enqueue,
     eventually,
+    has_message,
     opened_store,
     run_workers_until,
+    sent,
     settled,
     states,
     telegram_bot,
     telegram_payload,
+    telegram_worker,
     texts,
     x_payload,
+    x_worker,
 )
 
 LEASE = 1.5  # long enough to see it respected, short enough to wait out
-
-
-def telegram_worker(store: Store, bot: telegram.Bot) -> DeliveryWorker:
-    return DeliveryWorker(
-        outbox=store.outbox,
-        publisher=TelegramPublisher(bot, CHANNEL_ID),
-        pacer=TelegramPacer(posts_per_minute=3000),
-        notices=EditorNotices(bot, [EDITOR_ID]),
-        lease_seconds=LEASE,
-        retry=FAST_RETRY,
-        idle_poll=0.05,
-        rng=random.Random(1),
-    )
 
 
 async def die_mid_send(worker: DeliveryWorker, in_flight: asyncio.Future[None]) -> None:
@@ -71,9 +55,7 @@ async def test_telegram_row_is_in_doubt_with_a_card_after_the_dead_workers_lease
     tmp_path: Path,
 ) -> None:
     db_path = tmp_path / "weeklybot.db"
-    async with FakeTelegram(limits_scale=50) as tg:
-        tg.add_user(EDITOR_ID, "Editor", "editor")
-        tg.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+    async with channel_fake() as tg:
         async with opened_store(db_path) as store:
             row_id, later_id = await enqueue(
                 store.outbox,
@@ -85,12 +67,12 @@ async def test_telegram_row_is_in_doubt_with_a_card_after_the_dead_workers_lease
         # First life: the post reaches the channel, the answer never reaches the bot.
         async with opened_store(db_path) as store, telegram_bot(tg, read_timeout=10) as bot:
             in_channel = asyncio.ensure_future(eventually(lambda: has_message(tg)))
-            await die_mid_send(telegram_worker(store, bot), in_channel)
+            await die_mid_send(telegram_worker(store, bot, lease=LEASE), in_channel)
             assert (await states(store.outbox, [row_id]))[row_id] == "sending"
 
         # Second life: a new owner on the same file.
         async with opened_store(db_path) as store, telegram_bot(tg) as bot:
-            successor = telegram_worker(store, bot)
+            successor = telegram_worker(store, bot, lease=LEASE)
             await successor.step()
             row = await store.outbox.get(row_id)
             assert row is not None
@@ -120,10 +102,6 @@ async def test_telegram_row_is_in_doubt_with_a_card_after_the_dead_workers_lease
         assert "caught mid-send" in (card.text or "")
 
 
-async def has_message(tg: FakeTelegram) -> bool:
-    return bool(tg.sent(CHANNEL_ID))
-
-
 async def test_x_row_is_resent_once_after_the_dead_workers_lease(tmp_path: Path) -> None:
     db_path = tmp_path / "weeklybot.db"
     async with FakeX(**X_CREDENTIALS) as fx:
@@ -136,32 +114,19 @@ async def test_x_row_is_resent_once_after_the_dead_workers_lease(tmp_path: Path)
             XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=10) as client,
         ):
             in_flight = asyncio.ensure_future(eventually(lambda: claimed(store, row_id)))
-            await die_mid_send(x_worker(store, client), in_flight)
+            await die_mid_send(x_worker(store, client, lease=LEASE), in_flight)
             assert (await states(store.outbox, [row_id]))[row_id] == "sending"
 
         async with (
             opened_store(db_path) as store,
             XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=10) as client,
         ):
-            successor = x_worker(store, client)
+            successor = x_worker(store, client, lease=LEASE)
             await run_workers_until([successor], lambda: sent(store, row_id), within=LEASE + 8)
             events = [e.to_state for e in await store.outbox.events(row_id)]
 
         assert [p.text for p in fx.posts()] == ["caught mid-send on X"]
         assert events == ["queued", "sending", "in_doubt", "queued", "sending", "sent"]
-
-
-def x_worker(store: Store, client: XClient) -> DeliveryWorker:
-    pacer = XPacer(posts_per_15min=100, posts_per_24h=1000)
-    return DeliveryWorker(
-        outbox=store.outbox,
-        publisher=XPublisher(client, pacer),
-        pacer=pacer,
-        lease_seconds=LEASE,
-        retry=FAST_RETRY,
-        idle_poll=0.05,
-        rng=random.Random(1),
-    )
 
 
 async def claimed(store: Store, row_id: int) -> bool:
@@ -170,7 +135,3 @@ async def claimed(store: Store, row_id: int) -> bool:
         return False
     await asyncio.sleep(0.2)  # let the request be written before the "crash"
     return True
-
-
-async def sent(store: Store, row_id: int) -> bool:
-    return (await states(store.outbox, [row_id]))[row_id] == "sent"

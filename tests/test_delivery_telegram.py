@@ -9,7 +9,6 @@ for the editors; a post Telegram refuses fails after one call, with a card.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,17 +16,14 @@ from pathlib import Path
 import pytest
 import telegram
 
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery import RetryPolicy
 from bot.fakes.telegram import FakeTelegram, Fault
 from data.outbox import OutboxStore
 from data.store import Store
-from handlers.outbox import EditorNotices
-from publishers.pacing import TelegramPacer
-from publishers.telegram import TelegramPublisher
-from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID
+from tests.conftest import CHANNEL_ID, EDITOR_ID
 from tests.delivery_support import (
-    FAST_RETRY,
     cards,
+    channel_fake,
     enqueue,
     eventually,
     free_port,
@@ -37,36 +33,9 @@ from tests.delivery_support import (
     states,
     telegram_bot,
     telegram_payload,
+    telegram_worker,
     texts,
 )
-
-SCALE = 50  # the fake's flood limits ×50: far above the pacing below, still enforced
-
-
-def channel_fake(*, port: int = 0, seed: int = 0) -> FakeTelegram:
-    fake = FakeTelegram(limits_scale=SCALE, port=port, seed=seed)
-    fake.add_user(EDITOR_ID, "Editor", "editor")
-    fake.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
-    return fake
-
-
-def telegram_worker(
-    store: Store,
-    bot: telegram.Bot,
-    *,
-    retry: RetryPolicy = FAST_RETRY,
-    lease: float = 30.0,
-) -> DeliveryWorker:
-    return DeliveryWorker(
-        outbox=store.outbox,
-        publisher=TelegramPublisher(bot, CHANNEL_ID),
-        pacer=TelegramPacer(posts_per_minute=3000),  # one post every 20 ms
-        notices=EditorNotices(bot, [EDITOR_ID]),
-        lease_seconds=lease,
-        retry=retry,
-        idle_poll=0.05,
-        rng=random.Random(1),
-    )
 
 
 def post_texts(count: int, prefix: str = "post") -> list[str]:

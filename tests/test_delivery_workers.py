@@ -16,65 +16,45 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import telegram
 
 from bot.delivery import DeliveryPool, DeliveryWorker, RetryPolicy
 from bot.fakes.telegram import FakeTelegram, Fault
 from bot.fakes.x import FakeX
 from data.store import Store
-from handlers.outbox import EditorNotices
 from publishers.pacing import TelegramPacer, XPacer
 from publishers.telegram import TelegramPublisher
 from publishers.x import XPublisher
 from publishers.x_client import XClient
-from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID, X_CREDENTIALS
+from tests.conftest import CHANNEL_ID, EDITOR_ID, X_CREDENTIALS
 from tests.delivery_support import (
-    FAST_RETRY,
     ShiftedClock,
     cards,
+    channel_fake,
     enqueue,
     eventually,
+    has_message,
     opened_store,
     run_workers_until,
+    sent,
     settled,
     states,
     telegram_bot,
     telegram_payload,
+    telegram_worker,
     texts,
     x_payload,
 )
 
 
-def worker_for(
-    store: Store, bot: telegram.Bot, *, lease: float = 30.0, idle_poll: float = 0.05
-) -> DeliveryWorker:
-    return DeliveryWorker(
-        outbox=store.outbox,
-        publisher=TelegramPublisher(bot, CHANNEL_ID),
-        pacer=TelegramPacer(posts_per_minute=3000),
-        notices=EditorNotices(bot, [EDITOR_ID]),
-        lease_seconds=lease,
-        retry=FAST_RETRY,
-        idle_poll=idle_poll,
-        rng=random.Random(1),
-    )
-
-
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(limits_scale=100) as fake:
-        fake.add_user(EDITOR_ID, "Editor", "editor")
-        fake.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+    async with channel_fake(scale=100) as fake:
         yield fake
 
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "weeklybot.db"
-
-
-async def has_message(tg: FakeTelegram) -> bool:
-    return bool(tg.sent(CHANNEL_ID))
 
 
 async def test_two_workers_on_one_database_never_send_the_same_row(
@@ -88,8 +68,8 @@ async def test_two_workers_on_one_database_never_send_the_same_row(
         telegram_bot(tg) as second_bot,
     ):
         ids = await enqueue(first_store.outbox, "telegram", map(telegram_payload, wanted))
-        first = worker_for(first_store, first_bot)
-        second = worker_for(second_store, second_bot)
+        first = telegram_worker(first_store, first_bot)
+        second = telegram_worker(second_store, second_bot)
 
         await run_workers_until([first, second], lambda: settled(first_store.outbox, ids))
 
@@ -114,12 +94,12 @@ async def test_a_worker_starting_during_a_live_lease_leaves_it_alone(
         tg.inject(Fault.slow(1.0), method="sendMessage")
         holder = asyncio.create_task(
             run_workers_until(
-                [worker_for(first_store, first_bot)],
+                [telegram_worker(first_store, first_bot)],
                 lambda: settled(first_store.outbox, [row_id]),
             )
         )
         await eventually(lambda: has_message(tg))  # the holder's send is in flight
-        newcomer = worker_for(second_store, second_bot, lease=0.1)
+        newcomer = telegram_worker(second_store, second_bot, lease=0.1)
         for _ in range(5):
             assert not await newcomer.step()
             await asyncio.sleep(0.05)
@@ -145,12 +125,12 @@ async def test_a_slow_worker_whose_lease_ran_out_still_records_the_truth(
         tg.inject(Fault.slow(1.0), method="sendMessage")
         slow = asyncio.create_task(
             run_workers_until(
-                [worker_for(first_store, first_bot, lease=0.3)],
+                [telegram_worker(first_store, first_bot, lease=0.3)],
                 lambda: sent(first_store, row_id),
             )
         )
         await eventually(lambda: has_message(tg))
-        reaper = worker_for(second_store, second_bot)
+        reaper = telegram_worker(second_store, second_bot)
         await eventually(lambda: reaped(reaper, second_store, row_id))
         await asyncio.wait_for(slow, timeout=10)
 
@@ -159,10 +139,6 @@ async def test_a_slow_worker_whose_lease_ran_out_still_records_the_truth(
     assert texts(tg.sent(CHANNEL_ID)) == ["late"]
     (card,) = cards(tg, EDITOR_ID)
     assert f"ob:again:{row_id}" in card.callback_data()
-
-
-async def sent(store: Store, row_id: int) -> bool:
-    return (await states(store.outbox, [row_id]))[row_id] == "sent"
 
 
 async def reaped(worker: DeliveryWorker, store: Store, row_id: int) -> bool:
@@ -178,7 +154,7 @@ async def test_pool_stop_lets_a_send_finish_within_the_grace_only(
         (row_id,) = await enqueue(store.outbox, "telegram", [telegram_payload("in flight")])
         tg.inject(Fault.slow(0.8), method="sendMessage")
         pool = DeliveryPool()
-        pool.add(worker_for(store, bot))
+        pool.add(telegram_worker(store, bot))
         pool.start()
         await eventually(lambda: has_message(tg))
 
@@ -191,7 +167,7 @@ async def test_pool_stop_lets_a_send_finish_within_the_grace_only(
 async def test_wake_ends_idling_at_once(tg: FakeTelegram, db_path: Path) -> None:
     async with opened_store(db_path) as store, telegram_bot(tg) as bot:
         pool = DeliveryPool()
-        pool.add(worker_for(store, bot, idle_poll=30.0))
+        pool.add(telegram_worker(store, bot, idle_poll=30.0))
         pool.start()
         try:
             await asyncio.sleep(0.1)  # the worker found nothing and idles for 30 s

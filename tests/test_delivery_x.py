@@ -14,22 +14,18 @@ FakeX's SLOW fault acts first and answers late, so a client timeout there is
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.delivery import DeliveryNotices, DeliveryWorker, RetryPolicy
+from bot.delivery import RetryPolicy
 from bot.fakes.x import CREATE_POST, FakeX, FaultKind, XLimits
 from data.store import Store
-from publishers.pacing import XPacer
-from publishers.x import XPublisher
 from publishers.x_client import XClient
 from tests.conftest import X_CREDENTIALS
 from tests.delivery_support import (
-    FAST_RETRY,
     RecordingNotices,
     ShiftedClock,
     enqueue,
@@ -40,28 +36,8 @@ from tests.delivery_support import (
     settled,
     states,
     x_payload,
+    x_worker,
 )
-
-
-def x_worker(
-    store: Store,
-    client: XClient,
-    clock: ShiftedClock,
-    *,
-    notices: DeliveryNotices | None = None,
-    retry: RetryPolicy = FAST_RETRY,
-) -> DeliveryWorker:
-    pacer = XPacer(posts_per_15min=100, posts_per_24h=1000, clock=clock)
-    return DeliveryWorker(
-        outbox=store.outbox,
-        publisher=XPublisher(client, pacer, clock=clock),
-        pacer=pacer,
-        notices=notices,
-        retry=retry,
-        idle_poll=0.05,
-        clock=clock,
-        rng=random.Random(1),
-    )
 
 
 def post_texts(count: int, prefix: str = "post") -> list[str]:
@@ -100,7 +76,7 @@ async def test_429_waits_for_the_15_minute_reset_and_is_not_met_twice(
         wanted = post_texts(2)
         ids = await enqueue(store.outbox, "x", map(x_payload, wanted))
         async with XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=5) as client:
-            worker = x_worker(store, client, clock)
+            worker = x_worker(store, client, clock=clock)
             await run_workers_until([worker], lambda: settled(store.outbox, ids), within=15)
 
         assert create_statuses(fx) == [201, 201, 429, 201, 201]
@@ -117,7 +93,7 @@ async def test_a_window_spent_per_the_headers_holds_before_any_429(
         FakeX(**X_CREDENTIALS, clock=clock, limits=XLimits(post_15m=2)) as fx,
         XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=5) as client,
     ):
-        worker = x_worker(store, client, clock)
+        worker = x_worker(store, client, clock=clock)
         first = await enqueue(store.outbox, "x", map(x_payload, post_texts(2)))
         await run_workers_until([worker], lambda: settled(store.outbox, first))
         opened_at = fx.posts()[0].created_at
@@ -141,7 +117,7 @@ async def test_a_spent_24_hour_cap_is_waited_out_until_its_own_reset(
         clock.set_now(opened_at + 24 * 3600 - 2)  # the daily cap resets in about 2 s
         (row_id,) = await enqueue(store.outbox, "x", [x_payload("after the daily cap")])
         async with XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=5) as client:
-            worker = x_worker(store, client, clock)
+            worker = x_worker(store, client, clock=clock)
             await run_workers_until([worker], lambda: settled(store.outbox, [row_id]), within=15)
 
         assert create_statuses(fx) == [201, 201, 429, 201]
@@ -169,7 +145,7 @@ async def test_faults_at_20_percent_and_refused_connections_post_everything_once
     async with XClient(
         **X_CREDENTIALS, api_base_url=f"http://127.0.0.1:{port}", timeout=0.3
     ) as client:
-        worker = x_worker(store, client, clock, retry=patient)
+        worker = x_worker(store, client, clock=clock, retry=patient)
 
         async def refused_then_served() -> None:
             async def refused_once() -> bool:
@@ -221,7 +197,7 @@ async def test_a_doubtful_attempt_is_settled_by_one_resend(
         fx.inject(fault, endpoint=CREATE_POST)
 
         await run_workers_until(
-            [x_worker(store, client, clock, notices=notices)],
+            [x_worker(store, client, clock=clock, notices=notices)],
             lambda: settled(store.outbox, [row_id]),
         )
 
@@ -254,7 +230,7 @@ async def test_duplicate_content_on_a_first_attempt_fails_without_a_retry(
         await post_elsewhere(fx, ["already on X"])
         (row_id,) = await enqueue(store.outbox, "x", [x_payload("already on X")])
         async with XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=5) as client:
-            worker = x_worker(store, client, clock, notices=notices)
+            worker = x_worker(store, client, clock=clock, notices=notices)
             await run_workers_until([worker], lambda: settled(store.outbox, [row_id]))
             await asyncio.sleep(0.2)  # a retry loop would show up as more calls here
             await worker.step()
