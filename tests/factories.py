@@ -1,9 +1,11 @@
-"""Small builders of `Item` and `Issue` for tests: sensible defaults, override what matters."""
+"""Small builders of `Item` and `Issue` for tests, and the hypothesis strategies that fill them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
+from hypothesis import strategies as st
 
 from bot.issue import Image, Issue, Item, Lang, Section, SectionKind
 
@@ -55,4 +57,27 @@ def make_issue(
         sections=tuple(
             Section(kind=kind, heading=kind, items=tuple(items)) for kind, items in sections.items()
         ),
+    )
+
+
+def any_text(*, max_size: int, max_repeats: int) -> st.SearchStrategy[str]:
+    """Any text, often long.
+
+    Plain st.text() rarely grows long; repeating a short sample up to `max_repeats`
+    times reaches the cutting paths.
+    """
+    chars = st.characters(exclude_categories=["Cs"])
+    return st.text(chars, max_size=max_size) | st.builds(
+        lambda sample, times: sample * times,
+        st.text(chars, min_size=1, max_size=20),
+        st.integers(1, max_repeats),
+    )
+
+
+def any_url(*, path_chars: str, max_path: int) -> st.SearchStrategy[str]:
+    """An https URL on a made-up host whose path is drawn from `path_chars`."""
+    return st.builds(
+        lambda host, path: f"https://{host}.com/{path}",
+        st.text("abcdefghij", min_size=1, max_size=12),
+        st.text(path_chars, max_size=max_path),
     )

@@ -23,7 +23,7 @@ from publishers.limits import (
 )
 from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
 from publishers.telegram_html import parse_html
-from tests.factories import ISSUE_URL, make_image, make_issue, make_item
+from tests.factories import ISSUE_URL, any_text, any_url, make_image, make_issue, make_item
 
 
 def _item_post(item, *, lang="zh", kind="projects", issue_url=ISSUE_URL):  # type: ignore[no-untyped-def]
@@ -238,18 +238,8 @@ def test_digest_headings_numbering_deleted_container_and_unlinked() -> None:
 
 # --- properties ---------------------------------------------------------------
 
-_chars = st.characters(exclude_categories=("Cs",))
-# Plain st.text() rarely grows long; repeating a short sample reaches the cutting paths.
-_any_text = st.text(_chars, max_size=3000) | st.builds(
-    lambda sample, times: sample * times,
-    st.text(_chars, min_size=1, max_size=20),
-    st.integers(1, 600),
-)
-_url = st.builds(
-    lambda host, path: f"https://{host}.com/{path}",
-    st.text("abcdefghij", min_size=1, max_size=12),
-    st.text("abcXYZ019-_.~/?=&%\"<>'", max_size=300),
-)
+_any_text = any_text(max_size=3000, max_repeats=600)
+_url = any_url(path_chars="abcXYZ019-_.~/?=&%\"<>'", max_path=300)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

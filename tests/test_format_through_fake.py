@@ -34,20 +34,10 @@ from publishers.x import XPublisher
 from publishers.x_client import XClient
 from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, X_CREDENTIALS
 from tests.delivery_support import telegram_bot
-from tests.factories import ISSUE_URL, make_image, make_issue, make_item
+from tests.factories import ISSUE_URL, any_text, any_url, make_image, make_issue, make_item
 
-_chars = st.characters(exclude_categories=("Cs",))
-# Repeating a short sample reaches the cutting paths that plain st.text() rarely does.
-_any_text = st.text(_chars, max_size=2000) | st.builds(
-    lambda sample, times: sample * times,
-    st.text(_chars, min_size=1, max_size=20),
-    st.integers(1, 500),
-)
-_url = st.builds(
-    lambda host, path: f"https://{host}.com/{path}",
-    st.text("abcdefghij", min_size=1, max_size=12),
-    st.text("abcXYZ019-_.~/?=&%\"<>'", max_size=200),
-)
+_any_text = any_text(max_size=2000, max_repeats=500)
+_url = any_url(path_chars="abcXYZ019-_.~/?=&%\"<>'", max_path=200)
 _kinds: st.SearchStrategy[SectionKind] = st.sampled_from(["articles", "projects", "podcasts"])
 _langs = st.sampled_from(["zh", "en", "ja"])
 _examples = settings(

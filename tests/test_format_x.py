@@ -14,7 +14,7 @@ from publishers.format_common import NotPostable, fit
 from publishers.format_x import DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
 from publishers.posts import XPost
-from tests.factories import ISSUE_URL, make_issue, make_item
+from tests.factories import ISSUE_URL, any_text, any_url, make_issue, make_item
 
 ZH_DESCRIPTION = (
     "一个开源的 GPU 集群管理器，用于运行大语言模型等 AI 模型。它支持多种推理后端，"
@@ -190,18 +190,8 @@ def test_small_digest_is_one_post_without_numbering() -> None:
 
 # --- properties ---------------------------------------------------------------
 
-_chars = st.characters(exclude_categories=("Cs",))
-# Plain st.text() rarely grows long; repeating a short sample reaches the cutting paths.
-_any_text = st.text(_chars, max_size=2000) | st.builds(
-    lambda sample, times: sample * times,
-    st.text(_chars, min_size=1, max_size=20),
-    st.integers(1, 600),
-)
-_url = st.builds(
-    lambda host, path: f"https://{host}.com/{path}",
-    st.text("abcdefghij", min_size=1, max_size=12),
-    st.text("abcXYZ019-_/=&%~", max_size=300),
-)
+_any_text = any_text(max_size=2000, max_repeats=600)
+_url = any_url(path_chars="abcXYZ019-_/=&%~", max_path=300)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
