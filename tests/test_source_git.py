@@ -112,6 +112,24 @@ def make_ingester(store: Store, source: GitRepoSource) -> Ingester:
     return Ingester(store, source_name=source.name, clock=lambda: T0)
 
 
+def watching(
+    tmp_path: Path, upstream: Upstream, store: Store
+) -> tuple[GitRepoSource, Ingester, Recorder]:
+    """A source mirroring `upstream`, its ingester into `store`, and a sink that records."""
+    source = make_source(tmp_path, upstream)
+    return source, make_ingester(store, source), Recorder()
+
+
+def add_summary(upstream: Upstream, name: str) -> None:
+    """Add the summary fixture `name` in both languages, as upstream publishes an issue."""
+    upstream.add_issue(name, fixture_text("zh", name), fixture_text("en", name))
+
+
+def add_full_201(upstream: Upstream) -> None:
+    """Add (or replace with) the full text of #201 in both languages."""
+    upstream.add_issue(SUMMARY_201, full_201("zh"), full_201("en"))
+
+
 async def item_count(store: Store) -> int:
     async with store.db.transaction(write=False) as tx:
         row = await tx.fetchone("SELECT count(*) AS n FROM items")
@@ -122,14 +140,11 @@ async def item_count(store: Store) -> int:
 async def test_first_run_sets_the_baseline_stores_silently_and_announces_nothing(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    upstream.add_issue(
-        SUMMARY_201, fixture_text("zh", SUMMARY_201), fixture_text("en", SUMMARY_201)
-    )
+    add_summary(upstream, SUMMARY_201)
     head = upstream.commit("add weekly 201")
-    source = make_source(tmp_path, upstream)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
 
-    result = await poll_repo(source, make_ingester(store, source), sink)
+    result = await poll_repo(source, ingester, sink)
 
     assert result.status == "baseline"
     assert result.revision == head
@@ -144,15 +159,11 @@ async def test_first_run_sets_the_baseline_stores_silently_and_announces_nothing
 async def test_release_of_an_issue_that_predates_the_baseline_is_detected(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    upstream.add_issue(
-        SUMMARY_201, fixture_text("zh", SUMMARY_201), fixture_text("en", SUMMARY_201)
-    )
+    add_summary(upstream, SUMMARY_201)
     upstream.commit("add weekly 201")
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     assert (await poll_repo(source, ingester, sink)).status == "baseline"
-    upstream.add_issue(SUMMARY_201, full_201("zh"), full_201("en"))
+    add_full_201(upstream)
     upstream.commit("add weekly 251&201")
 
     result = await poll_repo(source, ingester, sink)
@@ -164,13 +175,9 @@ async def test_release_of_an_issue_that_predates_the_baseline_is_detected(
 async def test_a_new_issue_is_announced_once_and_an_idle_poll_does_nothing(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     await poll_repo(source, ingester, sink)
-    upstream.add_issue(
-        SUMMARY_251, fixture_text("zh", SUMMARY_251), fixture_text("en", SUMMARY_251)
-    )
+    add_summary(upstream, SUMMARY_251)
     head = upstream.commit("add weekly 251")
 
     result = await poll_repo(source, ingester, sink)
@@ -203,19 +210,13 @@ async def test_a_new_issue_is_announced_once_and_an_idle_poll_does_nothing(
 async def test_full_text_of_n_minus_50_in_the_same_commit_is_paired(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     await poll_repo(source, ingester, sink)
-    upstream.add_issue(
-        SUMMARY_201, fixture_text("zh", SUMMARY_201), fixture_text("en", SUMMARY_201)
-    )
+    add_summary(upstream, SUMMARY_201)
     upstream.commit("add weekly 201")
     await poll_repo(source, ingester, sink)
-    upstream.add_issue(
-        SUMMARY_251, fixture_text("zh", SUMMARY_251), fixture_text("en", SUMMARY_251)
-    )
-    upstream.add_issue(SUMMARY_201, full_201("zh"), full_201("en"))
+    add_summary(upstream, SUMMARY_251)
+    add_full_201(upstream)
     upstream.commit("add weekly 251&201")
 
     result = await poll_repo(source, ingester, sink)
@@ -242,11 +243,9 @@ async def test_full_text_of_n_minus_50_in_the_same_commit_is_paired(
 async def test_a_typo_fix_in_a_full_issue_announces_nothing(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    upstream.add_issue(SUMMARY_201, full_201("zh"), full_201("en"))
+    add_full_201(upstream)
     upstream.commit("add weekly 201 (full)")
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     await poll_repo(source, ingester, sink)
     await ingester.ingest(await source.find_issue(201), sink)  # store it as known
     hash_before = await store.issues.content_hash(201, "zh")
@@ -268,9 +267,7 @@ async def test_a_restart_in_the_middle_of_ingest_duplicates_nothing(
     tmp_path: Path, upstream: Upstream
 ) -> None:
     db_path = tmp_path / "weekly.db"
-    upstream.add_issue(
-        SUMMARY_201, fixture_text("zh", SUMMARY_201), fixture_text("en", SUMMARY_201)
-    )
+    add_summary(upstream, SUMMARY_201)
     upstream.commit("add weekly 201")
     sink = Recorder()
     async with Database.open(db_path) as db:
@@ -279,9 +276,7 @@ async def test_a_restart_in_the_middle_of_ingest_duplicates_nothing(
         source = make_source(tmp_path, upstream)
         ingester = make_ingester(store, source)
         await poll_repo(source, ingester, sink)
-        upstream.add_issue(
-            SUMMARY_251, fixture_text("zh", SUMMARY_251), fixture_text("en", SUMMARY_251)
-        )
+        add_summary(upstream, SUMMARY_251)
         upstream.commit("add weekly 251")
         # What poll_repo does, stopped before the cursor is stored (the "crash").
         state = await store.get_source_state(source.name)
@@ -308,13 +303,9 @@ async def test_a_restart_in_the_middle_of_ingest_duplicates_nothing(
 async def test_a_failed_delivery_keeps_the_cursor_and_the_events_come_again(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     baseline = await poll_repo(source, ingester, sink)
-    upstream.add_issue(
-        SUMMARY_251, fixture_text("zh", SUMMARY_251), fixture_text("en", SUMMARY_251)
-    )
+    add_summary(upstream, SUMMARY_251)
     upstream.commit("add weekly 251")
     sink.fail_next = True
 
@@ -336,9 +327,7 @@ async def test_a_failed_delivery_keeps_the_cursor_and_the_events_come_again(
 async def test_a_git_failure_is_a_clear_error_and_the_next_poll_works(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     moved = upstream.root.with_name("elsewhere")
     upstream.root.rename(moved)
 
@@ -376,9 +365,7 @@ async def test_a_bad_url_names_the_url_problem(tmp_path: Path, store: Store) -> 
 async def test_collections_other_files_and_unfollowed_languages_are_ignored(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     await poll_repo(source, ingester, sink)
     collection = (FIXTURES / "issues" / "2031-02-01-sweekly.md").read_text(encoding="utf-8")
     upstream.write("docs/2031-02-01-sweekly.md", collection)
@@ -397,13 +384,11 @@ async def test_collections_other_files_and_unfollowed_languages_are_ignored(
 async def test_backfill_finds_an_issue_by_number_and_announces_it(
     tmp_path: Path, upstream: Upstream, store: Store
 ) -> None:
-    upstream.add_issue(SUMMARY_201, full_201("zh"), full_201("en"))
+    add_full_201(upstream)
     mentions_201 = fixture_text("zh", SUMMARY_251) + "\n[周刊#201：往期](https://example.com/201)\n"
     upstream.add_issue(SUMMARY_251, mentions_201, fixture_text("en", SUMMARY_251))
     upstream.commit("two issues")
-    source = make_source(tmp_path, upstream)
-    ingester = make_ingester(store, source)
-    sink = Recorder()
+    source, ingester, sink = watching(tmp_path, upstream, store)
     await poll_repo(source, ingester, sink)
 
     result = await backfill(source, ingester, 201, sink)
