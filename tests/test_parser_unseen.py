@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.issue import Issue, Item, NotAnIssue
+from bot.issue import Issue, Item, NotAnIssue, SectionKind
 from bot.parser import parse_issue
 from bot.parser.cli import EXIT_NOT_AN_ISSUE, EXIT_OK, EXIT_UNREADABLE, run_parse
 from tests.parser_support import counts, en_issue, zh_issue
@@ -92,14 +92,19 @@ def parse(name: str) -> Issue:
     return parse_issue(path.read_bytes().decode("utf-8"), filename=str(path))
 
 
-def item(issue: Issue, kind: str, index: int) -> Item:
-    section = issue.section(kind)  # type: ignore[arg-type]
+def items(issue: Issue, kind: SectionKind) -> tuple[Item, ...]:
+    """The items of a section the issue must have."""
+    section = issue.section(kind)
     assert section is not None, kind
-    return section.items[index - 1]
+    return section.items
 
 
-def titles(issue: Issue, kind: str) -> list[str]:
-    section = issue.section(kind)  # type: ignore[arg-type]
+def item(issue: Issue, kind: SectionKind, index: int) -> Item:
+    return items(issue, kind)[index - 1]
+
+
+def titles(issue: Issue, kind: SectionKind) -> list[str]:
+    section = issue.section(kind)
     return [] if section is None else [i.title for i in section.items]
 
 
@@ -149,7 +154,7 @@ def test_line_endings_and_final_newline_do_not_change_the_parse(name: str) -> No
 def test_zh_9_tags_nested_brackets_container_and_credits() -> None:
     issue = parse("zh/2023-07-01-weekly.md")
     assert issue.title == "Python潮流周刊#9：如何在 Python 中实现单例模式？"
-    first, second, third, container = issue.section("articles").items  # type: ignore[union-attr]
+    first, second, third, container = items(issue, "articles")
     assert (first.lang_tag, first.url) == ("(英)", "https://example.org/singleton-seven-ways")
     assert second.title == "[译] 为什么 is 比较有时会出错"
     assert (second.lang_tag, second.credit) == ("（中译）", "@译者甲")
@@ -165,7 +170,7 @@ def test_zh_9_tags_nested_brackets_container_and_credits() -> None:
 
 def test_zh_20_deleted_placeholder_escapes_stars_and_tip_jar() -> None:
     issue = parse("zh/2023-09-16-weekly.md")
-    articles = issue.section("articles").items  # type: ignore[union-attr]
+    articles = items(issue, "articles")
     assert articles[0].credit == "@纸牌屋"
     assert articles[1].title == "在 CPython 中追踪 <genexpr> 的一生"
     assert "<genexpr>" in articles[1].description
@@ -177,7 +182,7 @@ def test_zh_20_deleted_placeholder_escapes_stars_and_tip_jar() -> None:
     assert last.credit == "@mine-sweeper"  # `（投稿自@[X](…)）`: the handle is a link
     assert [i.url for i in last.images] == ["https://img.pythoncat.top/2023-09-15-minesweeper.png"]
     assert "promo_stripped" in last.flags
-    projects = issue.section("projects").items  # type: ignore[union-attr]
+    projects = items(issue, "projects")
     assert [p.stars for p in projects] == [(2300,), (1200,), (915,)]  # `(star 1.2K)` ASCII
     assert projects[1].credit == "@请叫我大萌萌"
     assert projects[2].images[0].url.endswith(".gif")
@@ -195,7 +200,7 @@ def test_zh_30_podcast_sponsor_is_not_podcasts_and_blockquote_promo_is_dropped()
     last = item(issue, "articles", 3)
     assert last.description == "对流传甚广的“一行提速”技巧做了复现与基准测试。"
     assert "promo_stripped" in last.flags
-    assert [p.stars_as_written for p in issue.section("projects").items] == [  # type: ignore[union-attr]
+    assert [p.stars_as_written for p in items(issue, "projects")] == [
         ("3.4K",),
         ("1.1K",),
     ]
@@ -249,7 +254,7 @@ def test_zh_62_code_spans_dunders_and_related_reading() -> None:
 
 def test_zh_107_nothing_inside_a_fence_is_a_heading_or_an_item() -> None:
     issue = parse("zh/2025-06-21-weekly.md")
-    first, second = issue.section("articles").items  # type: ignore[union-attr]
+    first, second = items(issue, "articles")
     assert "# 从 PostgreSQL 中提取数据到 CSV 文件" in first.description_md
     assert "2、这不是一个条目" in first.description_md
     assert first.description.endswith("文章还比较了 COPY 命令的性能。")
@@ -262,7 +267,7 @@ def test_zh_107_nothing_inside_a_fence_is_a_heading_or_an_item() -> None:
 
 def test_zh_132_summary_with_fourteen_items_and_topic_counts() -> None:
     issue = parse("zh/2025-12-20-weekly.md")
-    articles = issue.section("articles").items  # type: ignore[union-attr]
+    articles = items(issue, "articles")
     assert (articles[0].title, articles[0].number_as_written) == ("shelve.py 的前世今生", "①")
     assert (articles[13].title, articles[13].number_as_written) == ("2025 年 Python 生态回顾", "⑭")
     assert articles[5].title == "深入理解 __set_name__"
@@ -279,7 +284,7 @@ def test_zh_172_crlf_no_final_newline_trailing_spaces_and_sixteen_items() -> Non
     assert not raw.endswith(b"\n")
     issue = parse("zh/2026-10-17-weekly.md")
     assert issue.title == "Python 潮流周刊#172 (2026-10-17)：Python 3.16 的新特性前瞻"
-    articles = issue.section("articles").items  # type: ignore[union-attr]
+    articles = items(issue, "articles")
     assert [a.number_as_written for a in articles[-2:]] == ["⑮", "⑯"]
     assert articles[-1].title == "Python 之父谈类型"  # trailing spaces gone
     assert item(issue, "projects", 2).name_and_tagline() == ("tsql", "t-string 驱动的 SQL 构建器")
@@ -307,12 +312,12 @@ def test_en_150_chinese_h1_in_an_en_summary() -> None:
 
 def test_en_30_sponsor_named_podcast_split_title_tags_and_credits() -> None:
     issue = parse("en/2023-12-09-weekly.md")
-    articles = issue.section("articles").items  # type: ignore[union-attr]
+    articles = items(issue, "articles")
     assert [a.lang_tag for a in articles] == ["(English)", "(EN)", "(in English)"]
     assert articles[0].credit == "Yunyun"  # `(Shared by: Yunyun)`: no @ written
     assert "<funcname>" in articles[1].description
     assert "seasons" not in articles[2].description
-    assert [p.stars for p in issue.section("projects").items] == [  # type: ignore[union-attr]
+    assert [p.stars for p in items(issue, "projects")] == [
         (3400,),
         (1100,),
         (860,),
@@ -364,7 +369,7 @@ def test_en_66_stray_backslash_in_the_h1_and_discussions_and_issues() -> None:
     )
     assert item(issue, "projects", 1).stars == (1234,)
     assert item(issue, "projects", 2).stars == (860,)
-    empty = issue.section("discussions").items  # type: ignore[union-attr]
+    empty = items(issue, "discussions")
     assert [d.description for d in empty] == ["", ""]
     assert empty[1].title == "Is from __future__ import annotations going away?"
 
@@ -384,12 +389,12 @@ def test_en_108_full_width_colon_code_span_title_and_xiaobot_image() -> None:
 
 def test_en_210_future_sixteen_items_three_digit_numbers_and_spacing() -> None:
     issue = parse("en/2027-06-05-weekly.md")
-    articles = issue.section("articles").items  # type: ignore[union-attr]
+    articles = items(issue, "articles")
     assert articles[15].title == "Article number 16: notes on topic 16"
     assert articles[15].stars == (4500,)
     # `3.12 ` inside a description is a version, never a marker (A10).
     assert "version 3.12" in articles[11].description
-    projects = issue.section("projects").items  # type: ignore[union-attr]
+    projects = items(issue, "projects")
     assert [p.number_as_written for p in projects] == ["100", "101", "102"]
     assert [p.index for p in projects] == [1, 2, 3]
     assert [p.stars for p in projects] == [(10000,), (11000,), (12000,)]
@@ -514,6 +519,13 @@ def run(path: Path | str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def run_on(tmp_path: Path, content: bytes) -> tuple[int, str, str]:
+    """Run the CLI on `content` saved under an issue's file name."""
+    path = tmp_path / "2031-05-03-weekly.md"
+    path.write_bytes(content)
+    return run(path)
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_prints_exactly_one_json_object(name: str) -> None:
     code, out, err = run(UNSEEN / name)
@@ -544,9 +556,7 @@ def test_cli_prints_exactly_one_json_object(name: str) -> None:
     ],
 )
 def test_cli_exit_codes_on_junk(tmp_path: Path, content: bytes, code: int) -> None:
-    path = tmp_path / "2031-05-03-weekly.md"
-    path.write_bytes(content)
-    got, out, err = run(path)
+    got, out, err = run_on(tmp_path, content)
     assert (got, out) == (code, "")
     assert err.count("\n") == 1
     assert "Traceback" not in err
@@ -562,19 +572,17 @@ def test_cli_directory_and_missing_path(tmp_path: Path) -> None:
 def test_cli_huge_file_is_refused_as_a_collection(tmp_path: Path) -> None:
     entry = "{n}、[t{n}](https://e.com/{n})\n\n" + "描述" * 100 + "\n\n"
     body = "".join(entry.format(n=n % 30 + 1) for n in range(20_000))
-    path = tmp_path / "2031-05-03-weekly.md"
-    path.write_text(f"# Python 潮流周刊#1：x\n\n## 🦄文章&教程\n\n{body}", "utf-8")
-    code, out, err = run(path)
+    text = f"# Python 潮流周刊#1：x\n\n## 🦄文章&教程\n\n{body}"
+    code, out, err = run_on(tmp_path, text.encode())
     assert (code, out) == (EXIT_NOT_AN_ISSUE, "")
     assert "too many" in err
     assert err.count("\n") == 1
 
 
 def test_cli_pathological_brackets_do_not_crash(tmp_path: Path) -> None:
-    path = tmp_path / "2031-05-03-weekly.md"
     header = "# Python 潮流周刊#1：x\n\n## 🦄文章&教程\n\n1、"
-    path.write_text(header + "[" * 20_000 + "x" + "]" * 20_000 + "(https://e.com)\n", "utf-8")
-    code, out, _ = run(path)
+    text = header + "[" * 20_000 + "x" + "]" * 20_000 + "(https://e.com)\n"
+    code, out, _ = run_on(tmp_path, text.encode())
     assert code == EXIT_OK
     assert len(json.loads(out)["sections"][0]["items"]) == 1
 
