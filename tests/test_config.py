@@ -41,6 +41,13 @@ def check_config(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, s
     return code, out, err
 
 
+def load_refused() -> str:
+    """Load the settings, which must fail; return the message the user is shown."""
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    return info.value.render()
+
+
 def test_good_config_prints_effective_settings_with_secrets_masked(
     good_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -124,10 +131,9 @@ def test_partial_x_credentials_are_refused_without_echoing_them(
     good_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WEEKLYBOT_X__CONSUMER_KEY", "ck-very-secret")
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    assert "missing: consumer_secret, access_token, access_token_secret" in info.value.render()
-    assert "ck-very-secret" not in info.value.render()
+    rendered = load_refused()
+    assert "missing: consumer_secret, access_token, access_token_secret" in rendered
+    assert "ck-very-secret" not in rendered
 
 
 def test_precedence_env_over_dotenv_over_file(
@@ -190,9 +196,7 @@ def test_empty_or_malformed_token_is_refused_without_echoing_it(
     good_env: None, monkeypatch: pytest.MonkeyPatch, token: str
 ) -> None:
     monkeypatch.setenv("WEEKLYBOT_TELEGRAM__TOKEN", token)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    rendered = info.value.render()
+    rendered = load_refused()
     assert "telegram.token: not a bot token" in rendered
     assert "WEEKLYBOT_TELEGRAM__TOKEN" in rendered
     if token.strip():
@@ -203,9 +207,7 @@ def test_a_bad_list_entry_names_the_list_variable(
     good_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WEEKLYBOT_TELEGRAM__EDITOR_IDS", "11,bob")
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    rendered = info.value.render()
+    rendered = load_refused()
     assert "fix WEEKLYBOT_TELEGRAM__EDITOR_IDS or" in rendered
     assert "EDITOR_IDS__1" not in rendered
 
