@@ -66,6 +66,16 @@ async def ask_outbox(tg: FakeTelegram, user_id: int, replies: int) -> list[ChatM
     return tg.sent(user_id)[before:]
 
 
+async def card_in_outbox(tg: FakeTelegram) -> ChatMessage:
+    """Ask for /outbox as the editor (a summary and one card come back); return the card."""
+    await ask_outbox(tg, EDITOR_ID, 2)
+    return last_card(tg)
+
+
+async def has_state(runtime: Runtime, row_id: int, state: OutboxState) -> bool:
+    return await state_of(runtime, row_id) == state
+
+
 async def test_outbox_lists_doubtful_rows_with_their_card(
     runtime: Runtime, fake_telegram: FakeTelegram
 ) -> None:
@@ -87,14 +97,10 @@ async def test_mark_as_sent_settles_the_row_once(
     runtime: Runtime, fake_telegram: FakeTelegram
 ) -> None:
     row_id = await doubtful_row(runtime, "it did go out")
-    await ask_outbox(fake_telegram, EDITOR_ID, 2)
-    card = last_card(fake_telegram)
+    card = await card_in_outbox(fake_telegram)
     fake_telegram.press(EDITOR_ID, EDITOR_ID, card.message_id, f"ob:sent:{row_id}")
 
-    async def settled() -> bool:
-        return await state_of(runtime, row_id) == "sent"
-
-    await eventually(settled)
+    await eventually(lambda: has_state(runtime, row_id, "sent"))
     await eventually(lambda: _edited(fake_telegram, card))
     edited = fake_telegram.message(EDITOR_ID, card.message_id)
     assert f"marked as sent by @editor [{EDITOR_ID}]" in (edited.text or "")
@@ -105,14 +111,10 @@ async def test_mark_as_sent_settles_the_row_once(
 
 async def test_post_again_sends_it_once(runtime: Runtime, fake_telegram: FakeTelegram) -> None:
     row_id = await doubtful_row(runtime, "it was lost")
-    await ask_outbox(fake_telegram, EDITOR_ID, 2)
-    card = last_card(fake_telegram)
+    card = await card_in_outbox(fake_telegram)
     fake_telegram.press(EDITOR_ID, EDITOR_ID, card.message_id, f"ob:again:{row_id}")
 
-    async def sent() -> bool:
-        return await state_of(runtime, row_id) == "sent"
-
-    await eventually(sent)
+    await eventually(lambda: has_state(runtime, row_id, "sent"))
     assert [m.text for m in fake_telegram.sent(CHANNEL_ID)] == ["it was lost"]
 
 
@@ -120,8 +122,7 @@ async def test_a_reader_pressing_an_editor_button_changes_nothing(
     runtime: Runtime, fake_telegram: FakeTelegram
 ) -> None:
     row_id = await doubtful_row(runtime, "not yours")
-    await ask_outbox(fake_telegram, EDITOR_ID, 2)
-    card = last_card(fake_telegram)
+    card = await card_in_outbox(fake_telegram)
     query_id = fake_telegram.press(READER_ID, EDITOR_ID, card.message_id, f"ob:sent:{row_id}")
 
     async def answered() -> bool:
