@@ -75,26 +75,11 @@ async def test_sigterm_stops_the_running_bot_cleanly_with_exit_0(
     fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     database = tmp_path / "state" / "weeklybot.db"
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("WEEKLYBOT_")}
-    env |= {
-        "WEEKLYBOT_TELEGRAM__TOKEN": TOKEN,
-        "WEEKLYBOT_TELEGRAM__API_BASE_URL": fake_telegram.base_url,
-        "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
-        "WEEKLYBOT_REPO__ENABLED": "false",
-        "WEEKLYBOT_FEEDS__URLS": "",
-        "WEEKLYBOT_DATABASE_PATH": str(database),
-        "WEEKLYBOT_HEARTBEAT_SECONDS": "0.2",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    env = bot_env(fake_telegram, TOKEN, database, {"WEEKLYBOT_HEARTBEAT_SECONDS": "0.2"})
+    process = await bot_command("run", env, tmp_path)
     try:
         await eventually(lambda: _has_beaten(database), within=30)
-        healthy = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "healthcheck", env=env, cwd=tmp_path,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        healthy = await bot_command("healthcheck", env, tmp_path)
         assert await healthy.wait() == 0
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):
@@ -105,6 +90,34 @@ async def test_sigterm_stops_the_running_bot_cleanly_with_exit_0(
     assert process.returncode == 0, err.decode()[-2000:]
     assert b"Traceback" not in err
     assert b"stopping" in err
+
+
+def bot_env(tg: FakeTelegram, token: str, database: Path, extra: dict[str, str]) -> dict[str, str]:
+    """Environment of a bot on `tg` with no sources, blind to WEEKLYBOT_* set around the tests."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("WEEKLYBOT_")}
+    return env | {
+        "WEEKLYBOT_TELEGRAM__TOKEN": token,
+        "WEEKLYBOT_TELEGRAM__API_BASE_URL": tg.base_url,
+        "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
+        "WEEKLYBOT_REPO__ENABLED": "false",
+        "WEEKLYBOT_FEEDS__URLS": "",
+        "WEEKLYBOT_DATABASE_PATH": str(database),
+        **extra,
+    }
+
+
+async def bot_command(command: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """Start `python -m bot <command>` with its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def _is_sent(outbox: OutboxStore, row_id: int) -> bool:
@@ -198,20 +211,8 @@ async def test_a_token_telegram_refuses_stops_the_bot_without_printing_it(
     fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
     wrong = "654321:AAHwrongwrongwrongwrongwrongwrong99"
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("WEEKLYBOT_")}
-    env |= {
-        "WEEKLYBOT_TELEGRAM__TOKEN": wrong,
-        "WEEKLYBOT_TELEGRAM__API_BASE_URL": fake_telegram.base_url,
-        "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
-        "WEEKLYBOT_REPO__ENABLED": "false",
-        "WEEKLYBOT_FEEDS__URLS": "",
-        "WEEKLYBOT_DATABASE_PATH": str(tmp_path / "db.sqlite"),
-        "WEEKLYBOT_LOG_LEVEL": "DEBUG",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    env = bot_env(fake_telegram, wrong, tmp_path / "db.sqlite", {"WEEKLYBOT_LOG_LEVEL": "DEBUG"})
+    process = await bot_command("run", env, tmp_path)
     async with asyncio.timeout(30):
         out, err = await process.communicate()
     output = (out + err).decode()
