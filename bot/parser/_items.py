@@ -39,19 +39,26 @@ _STARS = re.compile(
     re.IGNORECASE,
 )
 _HANDLE = r"(@?\s*[^()（）@\s][^()（）]*?)"
-_CREDITS = (
-    re.compile(r"[（(]\s*@([^()（）]+?)\s*投稿\s*[)）]"),
-    re.compile(r"[（(]\s*(?:投稿|分享)(?:自|by)?\s*[:：]?\s*@\s*([^()（）]+?)\s*[)）]"),
-    re.compile(
-        r"[（(]\s*(?:submitted|contributed|shared|recommended)\s+by\s*[:：]?\s*"
-        + _HANDLE
-        + r"\s*[)）]",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"^\s*@([^\s:：]+)\s*(?:投稿|contribution|submission)\s*[:：]", re.IGNORECASE | re.MULTILINE
-    ),
+# Credits that close a paragraph, in parentheses. Only `submitted/contributed/shared by`
+# may name someone without `@` (`(Shared by: Yunyun)`); `from`/`来自` need the `@`, or
+# `(from the official docs)` would be a credit.
+_CREDIT_SHARED_BY = re.compile(
+    r"[（(]\s*(?:submitted|contributed|shared|recommended)\s+by\s*[:：]?\s*"
+    + _HANDLE
+    + r"\s*[)）]",
+    re.IGNORECASE,
 )
+_TRAILING_CREDITS = (
+    re.compile(r"[（(]\s*@([^()（）]+?)\s*投稿\s*[)）]"),
+    re.compile(r"[（(]\s*(?:(?:投稿|分享)(?:自|by)?|来自)\s*[:：]?\s*@\s*([^()（）]+?)\s*[)）]"),
+    _CREDIT_SHARED_BY,
+    re.compile(r"[（(]\s*(?:from|via)\s*[:：]?\s*@\s*([^()（）@]+?)\s*[)）]", re.IGNORECASE),
+)
+# `@NoHeartPen 投稿：…` / `@NoHeartPen Contribution: …` opens the paragraph instead.
+_PREFIX_CREDIT = re.compile(
+    r"^\s*@([^\s:：]+)\s*(?:投稿|contribution|submission)\s*[:：]", re.IGNORECASE | re.MULTILINE
+)
+_CREDITS = (*_TRAILING_CREDITS, _PREFIX_CREDIT)
 # Placeholders of removed entries (A5): `内容删除`, `原推荐文章…已删`, `Content deleted.`
 _DELETED_WORDS = re.compile(
     r"内容(?:已)?删除|已删|content (?:has been )?(?:deleted|removed)|^\W*(?:deleted|removed)\b",
@@ -134,10 +141,11 @@ def build_item(draft: ItemDraft, index: int) -> Item:
         if promo:
             break
         if in_fence or _FENCE.match(line):
-            if _FENCE.match(line):
-                in_fence = not in_fence
             body_md.append(line)
-            body_text.append(line)
+            if _FENCE.match(line):
+                in_fence = not in_fence  # the ``` lines are Markdown: plain text keeps the code
+            else:
+                body_text.append(line)
             continue
         stripped = line.strip()
         if not stripped:
@@ -280,7 +288,7 @@ def _join_paragraphs(lines: list[str]) -> str:
 
 
 _TRAILING_ANNOTATIONS = tuple(
-    re.compile(rf"\s*(?:{p.pattern})\s*$", p.flags) for p in (_STARS, *_CREDITS[:3])
+    re.compile(rf"\s*(?:{p.pattern})\s*$", p.flags) for p in (_STARS, *_TRAILING_CREDITS)
 )
 
 
@@ -294,7 +302,7 @@ def strip_annotations(description: str) -> str:
     """
     paragraphs = []
     for paragraph in description.split("\n\n"):
-        paragraph = _CREDITS[3].sub("", paragraph)
+        paragraph = _PREFIX_CREDIT.sub("", paragraph)
         previous = None
         while previous != paragraph:
             previous = paragraph
@@ -318,7 +326,7 @@ def _credit(text: str) -> str | None:
             handle = squash_spaces(match.group(1).strip())
             if handle.startswith("@"):
                 handle = "@" + handle[1:].strip()
-            elif pattern is not _CREDITS[2]:
+            elif pattern is not _CREDIT_SHARED_BY:
                 handle = "@" + handle
             return handle or None
     return None
