@@ -71,15 +71,22 @@ _TRAILING_LANG_TAG = re.compile(
 _NOT_LANG = re.compile(r"star|\bby\b|投稿|分享", re.IGNORECASE)
 _BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
-# Promotions and tip jars (FORMAT.md §3.7, A12): never part of an item.
+# Promotions and tip jars (FORMAT.md §3.7, A12): never part of an item. These name the
+# newsletter's own promos, tip jar and paywall, whatever else the paragraph says.
 _PROMO_TEXT = re.compile(
-    r"^\s*(?:>\s*)?🎁|赞赏|打赏|买杯咖啡|buymeacoffee|buy me (?:a )?coffee"
-    r"|organi[sz]es its content into seasons|support_pythoncat|wechat_code"
-    # paywall and footer lines of the paid period (FORMAT.md §3.3, §3.7)
-    r"|付费订阅|订阅后|after subscribing|subscribe at\b|微信关注|xiaobot\.net/p/python_weekly"
+    r"^\s*(?:>\s*)?🎁|organi[sz]es its content into seasons|support_pythoncat|wechat_code"
+    r"|buymeacoffee\.com/pythoncat|xiaobot\.net/p/python_weekly"
     r"|pythoncat\.top/posts/\d{4}-\d{2}-\d{2}-[a-z]weekly",
     re.IGNORECASE,
 )
+# Words of a tip jar or a paywall (also the footer's): a promo only when the paragraph
+# also speaks of the newsletter, since a description may praise (赞赏) or subscribe too.
+_PROMO_WORDS = re.compile(
+    r"赞赏|打赏|买杯咖啡|buy me (?:a )?coffee|付费订阅|订阅后|after subscribing|subscribe at\b"
+    r"|微信关注",
+    re.IGNORECASE,
+)
+_SELF_REFERENCE = re.compile(r"周刊|猫哥|python\s*猫|pythoncat|newsletter|weekly|本刊", re.I)
 _PROMO_IMAGE = re.compile(
     r"img\.pythoncat\.top/(?:support_pythoncat|python_weekly_banner|pythoncat\.|python_cat|wechat_code)"
 )
@@ -98,6 +105,12 @@ class ItemDraft:
 
 def _is_http(url: str) -> bool:
     return url.startswith(("http://", "https://"))
+
+
+def _is_promo(paragraph: str) -> bool:
+    if _PROMO_TEXT.search(paragraph):
+        return True
+    return bool(_PROMO_WORDS.search(paragraph) and _SELF_REFERENCE.search(paragraph))
 
 
 def split_orphan(draft: ItemDraft, next_number: str) -> None:
@@ -152,7 +165,7 @@ def build_item(draft: ItemDraft, index: int) -> Item:
             body_md.append("")
             body_text.append("")
             continue
-        if _PROMO_TEXT.search(stripped):
+        if _is_promo(stripped):
             promo = True
             flags.add(PROMO_STRIPPED)
             break
