@@ -6,6 +6,7 @@ the project call; keep their signatures.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from twitter_text import parse_tweet
@@ -29,11 +30,43 @@ X_URL_WEIGHT = 23
 def x_weighted_length(text: str) -> int:
     """Return X's weighted length of a post, as twitter-text v3 counts it.
 
-    twitter-text normalises to NFC itself; we do it too so that callers that
-    slice the NFC text agree with the count.
+    Counted by twitter-text-parser with its default (v3) config, which passes
+    every weighted-length case of twitter-text 3.1.0's own conformance data
+    (tests/test_x_length_conformance.py). What the wrapper adds, and where the
+    library knowingly differs from twitter-text's JavaScript reference:
+
+    - NFC first: the library normalises too; doing it here means callers that
+      slice the NFC text agree with the count.
+    - ``"\\r\\n"`` counts 1 (the library's own choice, kept): X stores it as
+      ``"\\n"`` (twitter/twitter-text#8 and #9, swen128/twitter-text-python#6).
+    - Surrogates (`_whole_code_points`): never raises for any ``str``.
+    - Emoji sequences newer than Emoji 12.0 (the library's list), such as
+      U+2764 U+FE0F U+200D U+1F525, count by code point (5, not 2): an
+      overcount, so a post we accept is never too long for X. Not patched:
+      that would need our own emoji table.
     """
-    result = parse_tweet(unicodedata.normalize("NFC", text))
-    return int(result.weightedLength)
+    normalized = unicodedata.normalize("NFC", _whole_code_points(text))
+    return int(parse_tweet(normalized).weightedLength)
+
+
+_SURROGATE = re.compile("[\\ud800-\\udfff]")
+
+
+def _whole_code_points(text: str) -> str:
+    """Join surrogate pairs into code points and turn lone surrogates into U+FFFD.
+
+    twitter-text-parser raises ``UnicodeEncodeError`` on any surrogate (it
+    measures UTF-16 with a strict encode). A lone surrogate cannot be posted
+    (X takes UTF-8 JSON, where one is not a character), yet a count must not
+    crash a format or a preview. U+FFFD, as a lenient UTF-16 decoder reads it,
+    weighs 2: what twitter-text's JavaScript reference gives a lone surrogate
+    (a code unit outside every weighted range).
+    A pair split across two ``str`` code points (``"\\ud83d\\ude37"``) is the
+    character it encodes in UTF-16, so it counts as that character.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def telegram_length(html: str) -> int:
