@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.issue import Issue, Item
-from bot.parser import parse_issue
+from bot.parser import parse_issue, strip_annotations
 from tests.parser_support import WEEKLY, en_issue, zh_issue
 
 _ISSUE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-weekly\.md$")
@@ -55,7 +55,7 @@ def corpus_items() -> Iterator[tuple[str, Item]]:
 
 
 def _star_value(written: str) -> int:
-    number = written.replace(",", "")
+    number = written.replace(",", "").rstrip("+")
     if number[-1] in "kK":
         return round(float(number[:-1]) * 1000)
     return round(float(number))
@@ -245,3 +245,20 @@ def test_praise_in_a_description_is_not_a_tip_jar() -> None:
     )
     assert tipped.description == "给出了十个例子。"
     assert "promo_stripped" in tipped.flags
+
+
+@pytest.mark.parametrize(
+    ("body", "en", "written", "stars"),
+    [
+        ("一个热门的库。（star 10K+）", False, ("10K+",), (10000,)),
+        ("A popular library. (10k+ stars)", True, ("10k+",), (10000,)),
+        ("A popular library. (GitHub stars: 3.4k)", True, ("3.4k",), (3400,)),
+        ("A popular library. (1.2K stars on GitHub)", True, ("1.2K",), (1200,)),
+    ],
+)
+def test_star_count_variants(
+    body: str, en: bool, written: tuple[str, ...], stars: tuple[int, ...]
+) -> None:
+    item = _one(f"1、[hive：一个库](https://example.com/hive)\n\n{body}", en=en)
+    assert (item.stars_as_written, item.stars) == (written, stars)
+    assert strip_annotations(item.description) == body.rsplit(" (", 1)[0].split("（")[0]

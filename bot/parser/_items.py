@@ -32,10 +32,11 @@ ITEM_MARKER = re.compile(
 # An entry glued to the end of an image or link line: `…png)9、[title](url)` (A1).
 GLUED_MARKER = re.compile(r"\)[ \t]*(\d{1,3})(?:、|\.[ \t])[ \t]*(?=\[)")
 
-_COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*[kK]?"  # 7.2K, 860, 1,234
+_COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*[kK]?\+?"  # 7.2K, 860, 1,234, 10K+
 _STAR_WORD = r"(?:stars?|⭐\ufe0f?|★)"
 _STARS = re.compile(
-    rf"[（(]\s*(?:{_STAR_WORD}\s*[:：]?\s*({_COUNT})|({_COUNT})\s*(?:github\s+)?{_STAR_WORD})\s*[)）]",
+    rf"[（(]\s*(?:(?:github\s+)?{_STAR_WORD}\s*[:：]?\s*({_COUNT})"
+    rf"|({_COUNT})\s*(?:github\s+)?{_STAR_WORD}(?:\s+on\s+github)?)\s*[)）]",
     re.IGNORECASE,
 )
 _HANDLE = r"(@?\s*[^()（）@\s][^()（）]*?)"
@@ -326,7 +327,7 @@ def strip_annotations(description: str) -> str:
 
 
 def _star_value(written: str) -> int:
-    written = written.replace(",", "")
+    written = written.replace(",", "").rstrip("+")  # `10K+` counts as 10K
     if written[-1] in "kK":
         return round(float(written[:-1]) * 1000)
     return round(float(written))
