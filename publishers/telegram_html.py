@@ -82,6 +82,7 @@ _TYPE_PRIORITY = {
     "pre": 11,
     "code": 20,
     "text_link": 49,
+    "text_mention": 49,
     "bold": 90,
     "italic": 91,
     "underline": 92,
@@ -91,6 +92,8 @@ _TYPE_PRIORITY = {
 }
 _BLOCKQUOTES = frozenset({"blockquote", "expandable_blockquote"})
 _CODE_LIKE = frozenset({"pre", "code"})
+# Splittable entities in the order tdlib's split_entities flushes them.
+_SPLITTABLE_INDEX = {"bold": 0, "italic": 1, "underline": 2, "strikethrough": 3, "spoiler": 4}
 _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
 # tdlib's is_space; the NUL stands for the end of the C string it reads.
 _SPACE_BYTES = frozenset(b" \t\r\n\v\0")
@@ -310,7 +313,7 @@ def parse_html(html: str) -> ParsedHTML:
         MessageEntity("code", e.offset, e.length) if e.type == "code" and e.language else e
         for e in entities
     ]
-    return ParsedHTML(out.decode("utf-8"), _fix_nesting(_sorted(entities)))
+    return ParsedHTML(out.decode("utf-8"), tuple(_sorted(entities)))
 
 
 def _parse_start_tag(
@@ -463,27 +466,38 @@ def _entity_for(
     return MessageEntity(kind, offset, length)
 
 
-def _sorted(entities: list[MessageEntity]) -> list[MessageEntity]:
-    return sorted(entities, key=lambda e: (e.offset, -e.length, _TYPE_PRIORITY.get(e.type, 50)))
+def _priority(entity: MessageEntity) -> int:
+    if entity.type == "pre" and entity.language:
+        return 10  # tdlib's PreCode sorts before Pre
+    return _TYPE_PRIORITY.get(entity.type, 50)
 
 
-def _fix_nesting(entities: list[MessageEntity]) -> tuple[MessageEntity, ...]:
-    """Drop what tdlib drops: anything inside pre/code, a blockquote in a blockquote."""
-    kept: list[MessageEntity] = []
-    code_end = -1
-    quote_end = -1
-    for entity in entities:  # sorted: an enclosing entity comes before what it encloses
-        end = entity.offset + entity.length
-        if entity.offset < code_end:
-            continue
-        if entity.type in _BLOCKQUOTES:
-            if entity.offset < quote_end:
-                continue
-            quote_end = end
-        if entity.type in _CODE_LIKE:
-            code_end = end
-        kept.append(entity)
-    return tuple(kept)
+def _sort_key(entity: MessageEntity) -> tuple[int, int, int]:
+    # MessageEntity::operator< (td/telegram/MessageEntity.h)
+    return (entity.offset, -entity.length, _priority(entity))
+
+
+def _sorted(entities: Sequence[MessageEntity]) -> list[MessageEntity]:
+    return sorted(entities, key=_sort_key)
+
+
+def _end(entity: MessageEntity) -> int:
+    return entity.offset + entity.length
+
+
+def _kind(entity: MessageEntity) -> str:
+    """tdlib's entity type: ``pre`` with a language is its own type (PreCode)."""
+    return "pre_code" if entity.type == "pre" and entity.language else entity.type
+
+
+def _is_splittable(entity: MessageEntity) -> bool:
+    return entity.type in _SPLITTABLE_INDEX
+
+
+def _is_continuous(entity: MessageEntity) -> bool:
+    return not (
+        entity.type in _SPLITTABLE_INDEX or entity.type in _BLOCKQUOTES or entity.type in _CODE_LIKE
+    )
 
 
 def visible_text(text: str, entities: Sequence[MessageEntity] = ()) -> str:
@@ -498,51 +512,72 @@ def visible_text(text: str, entities: Sequence[MessageEntity] = ()) -> str:
 def trim_for_send(parsed: ParsedHTML) -> ParsedHTML:
     """Return the text and entities Telegram keeps when a parsed text is sent.
 
-    tdlib's ``fix_formatted_text`` (``td/telegram/MessageEntity.cpp``), which
-    the Bot API server runs on every message text and caption:
+    A port of tdlib's ``fix_formatted_text`` (``td/telegram/MessageEntity.cpp``)
+    as the Bot API server runs it on a message text or caption (trimming on,
+    empty allowed; entities tdlib detects by itself, such as URLs and mentions,
+    are not added):
 
-    1. clean the text (``clean_input_string`` in ``td/telegram/misc.cpp``, or
-       ``clean_input_string_with_entities``): U+0000-U+0020 except ``\n`` and
-       ``\r`` become a space, ``\r``, U+2028-U+202E and U+030A, U+0333,
-       U+033F are deleted, and in a run of U+200E/U+200F marks all but the
-       last become U+200C; entities move with the text;
-    2. drop entities left empty (``remove_invalid_entities``);
+    1. check the entities (offsets and lengths within the text, not splitting
+       a surrogate pair), drop empty ones, and fix their nesting: nothing
+       inside ``pre``/``code``, continuous entities (links, custom emoji) and
+       blockquotes do not overlap, bold/italic/underline/strikethrough/spoiler
+       are merged where adjacent and split around the others;
+    2. clean the text (``clean_input_string``, ``td/telegram/misc.cpp``):
+       U+0000-U+0020 except ``\n`` and ``\r`` become a space, ``\r``,
+       U+2028-U+202E and U+030A, U+0333, U+033F are deleted, and in a run of
+       U+200E/U+200F marks all but the last become U+200C; entities move
+       with the text;
     3. trim trailing spaces and ``\n`` (no other character counts as
-       whitespace), clipping entities;
-    4. trim leading spaces and ``\n`` only up to the offset of the first
+       whitespace), clipping entities, then leading ones only up to the first
        entity, so ``<b> x</b>`` keeps its space;
-    5. cap the text at 35,000 UTF-8 bytes (a server-side limit).
+    4. cap the text at 35,000 UTF-8 bytes (a server-side limit).
 
     A text with nothing but spaces and ``\n`` comes back empty with no
     entities, as tdlib returns a caption; for a message text tdlib refuses it
     instead ("Text must be non-empty"), see `is_empty_text`.
+
+    Raises:
+        ValueError: for entities tdlib refuses (only explicit entities can be).
     """
-    entities: list[MessageEntity] = []
-    if parsed.entities:  # tdlib picks the path on the entities it is given
-        kept = [e for e in parsed.entities if _is_kept(e)]
-        text, entities = _clean_with_entities(parsed.text, kept)
-        entities = [e for e in entities if e.length > 0]
+    text = parsed.text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Strings must be encoded in UTF-8") from None
+    if not parsed.entities:
+        text = _cap_cleaned(_clean(text))
+        entities: list[MessageEntity] = []
     else:
-        text = _cap_cleaned(_clean(parsed.text))
+        for entity in parsed.entities:
+            if not 0 <= entity.offset <= 1_000_000:
+                raise ValueError(f"Receive an entity with incorrect offset {entity.offset}")
+            if not 0 <= entity.length <= 1_000_000:
+                raise ValueError(f"Receive an entity with incorrect length {entity.length}")
+        entities = _fix_entities([e for e in parsed.entities if _is_kept(e)])
+        text, entities = _clean_with_entities(text, entities)
+        entities = [e for e in entities if _is_kept(e)]  # remove_invalid_entities
     end = len(text.rstrip(_TRIMMED))
     if end == 0:
         return ParsedHTML("")
+    entities = _fix_entities(entities)  # deletions can make entities adjacent
+
     text = text[:end]
     total = utf16_length(text)
-    entities = [
-        _moved(e, e.offset, min(e.offset + e.length, total)) for e in entities if e.offset < total
-    ]
+    while entities and entities[-1].offset >= total:
+        entities.pop()
+    clipped = [_moved(e, e.offset, min(_end(e), total)) for e in entities]
+    entities = _sorted(clipped) if clipped != entities else entities
     # Leading blanks are one UTF-16 unit each, so an entity offset is also an index here.
-    first_entity = min((e.offset for e in entities), default=total)
+    first_entity = entities[0].offset if entities else len(text)
     lead = min(len(text) - len(text.lstrip(_TRIMMED)), first_entity)
     if lead:
         text = text[lead:]
-        entities = [_moved(e, e.offset - lead, e.offset + e.length - lead) for e in entities]
+        entities = [_moved(e, e.offset - lead, _end(e) - lead) for e in entities]
     if len(text) * 4 > _SERVER_LIMIT_BYTES and len(text.encode("utf-8")) > _SERVER_LIMIT_BYTES:
         text = _utf8_prefix(text, _SERVER_LIMIT_BYTES)
         total = utf16_length(text)
-        entities = [e for e in entities if e.offset + e.length <= total]
-    return ParsedHTML(text, tuple(_sorted(entities)))
+        entities = [e for e in entities if _end(e) <= total]
+    return ParsedHTML(text, tuple(entities))
 
 
 def is_empty_text(text: str) -> bool:
@@ -579,6 +614,149 @@ def _moved(entity: MessageEntity, start: int, end: int) -> MessageEntity:
     )
 
 
+# --- fix_entities and its helpers (td/telegram/MessageEntity.cpp) ---
+
+
+def _fix_entities(entities: list[MessageEntity]) -> list[MessageEntity]:
+    """tdlib's ``fix_entities``: sorted, properly nested, splittables resplit."""
+    entities = _sorted(entities)
+    if _are_entities_valid(entities):
+        return entities
+    continuous: list[MessageEntity] = []
+    quotes: list[MessageEntity] = []
+    splittable: list[MessageEntity] = []
+    for entity in entities:
+        if _is_splittable(entity):
+            splittable.append(entity)
+        elif entity.type in _BLOCKQUOTES:
+            quotes.append(entity)
+        else:
+            continuous.append(entity)  # pre and code too
+    continuous = _remove_intersecting(continuous)
+    if quotes:
+        quotes = _remove_intersecting(quotes)
+        continuous = _sorted(_outside_or_inside_quotes(continuous, quotes) + quotes)
+    if not splittable:
+        return continuous
+    splittable = _split_entities(splittable, continuous)
+    return _sorted(continuous + splittable) if continuous else splittable
+
+
+def _are_entities_valid(entities: list[MessageEntity]) -> bool:
+    """tdlib's ``are_entities_valid``: the fast path of ``fix_entities``."""
+    last_end = [-1] * len(_SPLITTABLE_INDEX)
+    stack: list[MessageEntity] = []
+    for entity in entities:
+        while stack and entity.offset >= _end(stack[-1]):
+            stack.pop()
+        if stack:
+            parent = stack[-1]
+            kinds = {_kind(e) for e in stack}
+            if (
+                _end(entity) > _end(parent)
+                or _kind(entity) in kinds
+                or parent.type in _CODE_LIKE
+                or (entity.type in _CODE_LIKE and any(e.type not in _BLOCKQUOTES for e in stack))
+                or (
+                    (_is_continuous(entity) or entity.type in _BLOCKQUOTES)
+                    and any(_is_continuous(e) for e in stack)
+                )
+                or (entity.type in _BLOCKQUOTES and any(e.type in _BLOCKQUOTES for e in stack))
+                or any(_is_splittable(e) for e in stack)
+            ):
+                return False
+        if _is_splittable(entity):
+            index = _SPLITTABLE_INDEX[entity.type]
+            if last_end[index] >= entity.offset:
+                return False  # could be merged with the previous one
+            last_end[index] = _end(entity)
+        stack.append(entity)
+    return True
+
+
+def _remove_intersecting(entities: list[MessageEntity]) -> list[MessageEntity]:
+    """Keep each entity that starts after the end of the last one kept."""
+    kept: list[MessageEntity] = []
+    last_end = 0
+    for entity in entities:
+        if entity.offset >= last_end:
+            last_end = _end(entity)
+            kept.append(entity)
+    return kept
+
+
+def _outside_or_inside_quotes(
+    entities: list[MessageEntity], quotes: list[MessageEntity]
+) -> list[MessageEntity]:
+    """tdlib's ``remove_entities_intersecting_blockquote``."""
+    kept: list[MessageEntity] = []
+    index = 0
+    for entity in entities:
+        while index < len(quotes) and _end(quotes[index]) <= entity.offset:
+            index += 1
+        if index < len(quotes):
+            quote = quotes[index]
+            if _end(quote) < _end(entity) or entity.offset < quote.offset < _end(entity):
+                continue
+        kept.append(entity)
+    return kept
+
+
+def _split_entities(
+    splittable: list[MessageEntity], others: list[MessageEntity]
+) -> list[MessageEntity]:
+    """tdlib's ``split_entities``: merge overlapping or adjacent entities of a
+    type, cut them at the bounds of the others and drop their parts in pre/code."""
+    begin = [0] * len(_SPLITTABLE_INDEX)
+    end = [0] * len(_SPLITTABLE_INDEX)
+    result: list[MessageEntity] = []
+    position = 0
+
+    def flush(offset: int) -> None:
+        for index, kind in enumerate(_SPLITTABLE_INDEX):
+            if end[index] != 0 and begin[index] < offset:
+                if end[index] <= offset:
+                    result.append(MessageEntity(kind, begin[index], end[index] - begin[index]))
+                    begin[index] = end[index] = 0
+                else:
+                    result.append(MessageEntity(kind, begin[index], offset - begin[index]))
+                    begin[index] = offset
+
+    def add_entities(end_offset: int) -> None:
+        nonlocal position
+        while position < len(splittable) and splittable[position].offset < end_offset:
+            entity = splittable[position]
+            index = _SPLITTABLE_INDEX[entity.type]
+            if entity.offset <= end[index] and end[index] != 0:
+                end[index] = max(end[index], _end(entity))
+            else:
+                flush(entity.offset)
+                begin[index] = entity.offset
+                end[index] = _end(entity)
+            position += 1
+        flush(end_offset)
+
+    stack: list[MessageEntity] = []
+
+    def add_offset(offset: int) -> None:
+        while stack and offset >= _end(stack[-1]):
+            before = len(result)
+            add_entities(_end(stack[-1]))
+            if stack[-1].type in _CODE_LIKE:
+                del result[before:]
+            stack.pop()
+        add_entities(offset)
+
+    for other in others:
+        add_offset(other.offset)
+        stack.append(other)
+    add_offset(2**31 - 1)
+    return _sorted(result)
+
+
+# --- cleaning (td/telegram/misc.cpp, MessageEntity.cpp) ---
+
+
 def _clean(text: str) -> str:
     """tdlib's character rules of ``clean_input_string`` (no length cap)."""
     return _BIDI_MARK_RUN.sub("\u200c", text.translate(_CLEAN_TABLE))
@@ -587,25 +765,53 @@ def _clean(text: str) -> str:
 def _clean_with_entities(
     text: str, entities: list[MessageEntity]
 ) -> tuple[str, list[MessageEntity]]:
-    """tdlib's ``clean_input_string_with_entities``: clean, move entity bounds."""
-    cleaned = _clean(text)
-    if len(cleaned) == len(text):  # nothing deleted: every offset stays
-        return cleaned, entities
-    # new_at[k]: where UTF-16 position k of the old text lands in the new one
-    new_at: list[int] = []
+    """tdlib's ``clean_input_string_with_entities``: clean, move entity bounds.
+
+    Entities must be sorted and properly nested (`_fix_entities`).
+    """
+    # new_at[k]: where UTF-16 position k of the old text lands in the new one;
+    # None inside a surrogate pair.
+    new_at: list[int | None] = []
+    byte_at: list[int] = []  # UTF-8 offset of each UTF-16 position, for errors
     position = 0
+    size = 0
     for char in text:
-        units = 2 if ord(char) > 0xFFFF else 1
-        new_at.extend([position] * units)
+        new_at.append(position)
+        byte_at.append(size)
+        if ord(char) > 0xFFFF:
+            new_at.append(None)
+            byte_at.append(size + 4)
         if char not in _DELETED:
-            position += units
+            position += 2 if ord(char) > 0xFFFF else 1
+        size += _utf8_width(char)
     new_at.append(position)
-    last = len(new_at) - 1
-    moved = [
-        _moved(e, new_at[min(e.offset, last)], new_at[min(e.offset + e.length, last)])
-        for e in entities
-    ]
-    return cleaned, moved
+    byte_at.append(size)
+    total = len(new_at) - 1
+    moved: list[MessageEntity] = []
+    for entity in entities:
+        if entity.offset > total:
+            raise ValueError(
+                f"Entity begins after the end of the text at UTF-16 offset {entity.offset}"
+            )
+        start = new_at[entity.offset]
+        if start is None:
+            raise ValueError(
+                "Entity begins in a middle of a UTF-16 symbol at byte offset "
+                f"{byte_at[entity.offset]}"
+            )
+        if _end(entity) > total:
+            raise ValueError(
+                f"Entity beginning at UTF-16 offset {entity.offset} ends after the end "
+                f"of the text at UTF-16 offset {_end(entity)}"
+            )
+        stop = new_at[_end(entity)]
+        if stop is None:
+            raise ValueError(
+                f"Entity beginning at UTF-16 offset {entity.offset} ends in a middle of "
+                f"a UTF-16 symbol at byte offset {byte_at[_end(entity)]}"
+            )
+        moved.append(_moved(entity, start, stop))
+    return _clean(text), moved
 
 
 def _cap_cleaned(text: str) -> str:
