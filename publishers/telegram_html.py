@@ -12,14 +12,18 @@ and, in places, more lenient than the Bot API page says (PLATFORMS.md §A.7):
   reject the whole text; errors carry UTF-8 byte offsets into the input;
 - ``</>`` closes the innermost tag, unknown attributes are ignored, attribute
   values may be unquoted (a name token, lowercased) or single-quoted;
-- tags around nothing produce no entity; nothing survives inside ``pre`` or
-  ``code`` and a blockquote inside a blockquote is dropped, as tdlib's entity
-  fixing does;
+- tags around nothing produce no entity; entities come out sorted as tdlib
+  sorts them, nesting kept as written (``<code><b>x</b></code>`` gives both);
 - input of more than 65,536 code points is refused unparsed ("Text is too long").
 
-What happens after parsing, when the text is sent (cleaning, trimming that
-stops at the first entity, the emptiness rule), is `trim_for_send` and
-`is_empty_text`, after tdlib's ``fix_formatted_text``.
+What happens after parsing, when the text is sent (nothing kept inside
+``pre``/``code``, no nested blockquotes, splitting and merging of bold and the
+like, cleaning, trimming that stops at the first entity, the emptiness rule),
+is `trim_for_send` and `is_empty_text`, after tdlib's ``fix_formatted_text``.
+
+Checked against tdlib's own cases (tests/test_tdlib_conformance.py, from
+``test/message_entities.cpp`` of the 2024 sources, the same vintage as the
+``MessageEntity.cpp`` this follows).
 
 Offsets and lengths of entities are in UTF-16 code units, like the Bot API's.
 """

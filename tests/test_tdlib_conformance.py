@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from publishers.limits import telegram_length
 from publishers.telegram_html import (
@@ -583,3 +585,64 @@ def test_the_transcription_is_complete() -> None:
     assert len(PARSE_ERRORS) == 16
     assert len(PARSED) == 63
     assert len(FIX_CASES) == 2230
+
+
+# --- the invariants of tdlib's randomized fix_formatted_text check ---
+
+SPLITTABLE = ("bold", "italic", "underline", "strikethrough", "spoiler")
+CODE_LIKE = ("pre", "code")
+OTHER_KINDS = ("text_link", "custom_emoji", "blockquote", "expandable_blockquote")
+
+
+def _random_entity(kind: str, offset: int, length: int) -> E:
+    if kind == "text_link":
+        return link(offset, length, "t.me")
+    if kind == "custom_emoji":
+        return emoji(offset, length, 1)
+    return E(kind, offset, length)
+
+
+@st.composite
+def texts_with_entities(draw: st.DrawFn) -> ParsedHTML:
+    size = draw(st.integers(1, 20))
+    entities = []
+    for _ in range(draw(st.integers(1, 20))):
+        kind = draw(st.sampled_from(SPLITTABLE + CODE_LIKE + OTHER_KINDS))
+        offset = draw(st.integers(0, size - 1))
+        length = draw(st.integers(0, min(size - offset, 4)))
+        entities.append(_random_entity(kind, offset, length))
+    return ParsedHTML("a" * size, tuple(entities))
+
+
+def _kinds_at(size: int, entities: tuple[E, ...]) -> list[set[str]]:
+    kinds: list[set[str]] = [set() for _ in range(size)]
+    for entity in entities:
+        for position in range(entity.offset, entity.offset + entity.length):
+            kinds[position].add(entity.type)
+    return kinds
+
+
+@given(texts_with_entities())
+def test_fixed_entities_keep_tdlibs_invariants(given_text: ParsedHTML) -> None:
+    sent = trim_for_send(given_text)
+    assert sent.text == given_text.text
+    size = len(sent.text)
+    before = _kinds_at(size, given_text.entities)
+    after = _kinds_at(size, sent.entities)
+    for old, new in zip(before, after, strict=True):
+        if new & set(CODE_LIKE):
+            assert not new & set(SPLITTABLE)  # nothing splittable survives in pre/code
+        else:
+            assert old & set(SPLITTABLE) == new & set(SPLITTABLE)
+    entities = sent.entities
+    for i, outer in enumerate(entities):
+        outer_end = outer.offset + outer.length
+        for inner in entities[i + 1 :]:
+            inner_end = inner.offset + inner.length
+            assert (inner.offset, -inner.length) >= (outer.offset, -outer.length)  # sorted
+            assert inner.offset >= outer_end or inner_end <= outer_end  # nested or apart
+            if inner.offset < outer_end:
+                assert inner.type != outer.type
+                assert outer.type not in CODE_LIKE
+                if outer.type not in SPLITTABLE and "blockquote" not in outer.type:
+                    assert inner.type in SPLITTABLE
