@@ -48,10 +48,10 @@ from publishers.limits import (
     TELEGRAM_ENTITIES_MAX,
     TELEGRAM_TEXT_MAX,
     X_MAX_WEIGHTED,
+    telegram_entity_count,
     telegram_length,
     x_weighted_length,
 )
-from publishers.telegram_html import parse_html
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def validate_digest_text(target: str, text: str) -> str | None:
         if length > TELEGRAM_TEXT_MAX:
             return f"Too long for Telegram: {length}/{TELEGRAM_TEXT_MAX} characters."
         if not within(text, TELEGRAM_TEXT_MAX):
-            count = len(parse_html(text).entities)
+            count = telegram_entity_count(text)
             return f"Too much formatting: {count}/{TELEGRAM_ENTITIES_MAX} entities."
         return None
     weight = x_weighted_length(text)

@@ -1,9 +1,9 @@
 """Format issue items and digests for a Telegram channel (HTML parse mode).
 
 Pure functions: an `Item`/`Issue` in, a `TelegramPost` within the limits out.
-Lengths are measured with `publishers.limits.telegram_length` and entities with
-`publishers.telegram_html.parse_html`, the same model of tdlib the fake server
-validates with, so the measure is the platform's, not a guess.
+Lengths and entity counts are measured with `publishers.limits`
+(`telegram_length`, `telegram_entity_count`), the same model of tdlib the fake
+server validates with, so the measure is the platform's, not a guess.
 
 Choices:
 - Item posts keep the link preview (the first link is the item's, so the
@@ -43,10 +43,10 @@ from publishers.limits import (
     TELEGRAM_CAPTION_MAX,
     TELEGRAM_ENTITIES_MAX,
     TELEGRAM_TEXT_MAX,
+    telegram_entity_count,
     telegram_length,
 )
 from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
-from publishers.telegram_html import parse_html
 
 # Digest lines are an index, not the item: long titles are cut so that a list
 # stays a list (and one line can never outgrow a message).
@@ -71,7 +71,7 @@ def within(html: str, limit: int) -> bool:
     """Whether `html` parses and stays within `limit` code points and the entity cap."""
     if telegram_length(html) > limit:
         return False
-    return len(parse_html(html).entities) <= TELEGRAM_ENTITIES_MAX
+    return telegram_entity_count(html) <= TELEGRAM_ENTITIES_MAX
 
 
 def format_item_telegram(

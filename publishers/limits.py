@@ -89,3 +89,15 @@ def telegram_length(html: str) -> int:
         ValueError: (``HTMLParseError``) for HTML that Telegram would refuse.
     """
     return len(trim_for_send(parse_html(html)).text)
+
+
+def telegram_entity_count(html: str) -> int:
+    """Entities Telegram keeps for an HTML text, to compare with `TELEGRAM_ENTITIES_MAX`.
+
+    Counted after tdlib's fixing (`trim_for_send`), as Telegram applies the cap:
+    split pieces count, entities dropped inside code do not.
+
+    Raises:
+        ValueError: for HTML that Telegram would refuse.
+    """
+    return len(trim_for_send(parse_html(html)).entities)

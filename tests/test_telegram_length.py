@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from telegram.error import BadRequest
 
 from bot.fakes.telegram import FakeTelegram
-from publishers.limits import TELEGRAM_TEXT_MAX, telegram_length
+from publishers.limits import TELEGRAM_TEXT_MAX, telegram_entity_count, telegram_length
 from publishers.telegram_html import (
     HTMLParseError,
     MessageEntity,
@@ -308,3 +308,11 @@ async def test_fake_counts_the_limit_after_cleaning(fake_telegram: FakeTelegram)
         with pytest.raises(BadRequest, match=r"(?i)message is too long"):
             # a control character inside the text becomes a space and counts
             await bot.send_message(READER_ID, "a\x01" + "a" * (TELEGRAM_TEXT_MAX - 1))
+
+
+def test_entity_count_is_taken_after_tdlib_fixing() -> None:
+    # Nested formatting inside code is dropped by Telegram, so it does not count.
+    assert telegram_entity_count("<code><i><b>x</b></i></code>") == 1
+    assert telegram_entity_count("<b>a</b> <i>b</i>") == 2
+    with pytest.raises(ValueError, match="end tag"):
+        telegram_entity_count("<b>open")

@@ -55,7 +55,10 @@ def formatted_text(params: JSON, text_key: str, entities_key: str) -> ParsedHTML
             raise bad_request(f"can't parse entities: {error}") from None
     else:
         raise bad_request(f"unsupported parse_mode {mode!r}: this fake implements HTML only")
-    return trim_for_send(parsed)
+    try:
+        return trim_for_send(parsed)
+    except ValueError as error:  # explicit entities that do not fit the text
+        raise bad_request(f"can't parse entities: {error}") from None
 
 
 def message_text(params: JSON) -> ParsedHTML:
