@@ -73,7 +73,8 @@ class Watcher:
             return None
         async with self._repo_lock:
             result = await poll_repo(self.repo, self.ingester, self._deliver)
-        log.info(
+        log.log(
+            logging.DEBUG if result.status == "idle" else logging.INFO,  # idle: every few minutes
             "repository polled",
             extra={"status": result.status, "events": len(result.events), "error": result.error},
         )
