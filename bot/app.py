@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -47,10 +48,27 @@ async def log_update(update: object, context: Context) -> None:
         log.debug("update received", extra={"update_id": update.update_id})
 
 
+ERROR_NOTICE_SECONDS = 600.0  # at most one error notice to the editors per 10 minutes
+_LAST_ERROR_NOTICE = "weeklybot.last_error_notice"
+
+
 async def error_handler(update: object, context: Context) -> None:
-    """Log first; one bad update must never stop the bot."""
+    """Log first, then tell the editors (throttled); one bad update never stops the bot.
+
+    The notice names only the error's type: its text may carry data that the
+    log scrubs but a chat would not.
+    """
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler failed", exc_info=context.error, extra={"update_id": update_id})
+    now = time.time()
+    if now - float(context.bot_data.get(_LAST_ERROR_NOTICE, 0.0)) < ERROR_NOTICE_SECONDS:
+        return
+    context.bot_data[_LAST_ERROR_NOTICE] = now
+    kind = type(context.error).__name__ if context.error else "error"
+    text = f"⚠️ The bot failed on update {update_id} ({kind}); the details are in its log."
+    for chat_id in services(context).settings.telegram.review_chats():
+        with contextlib.suppress(TelegramError):  # telling editors is best effort
+            await context.bot.send_message(chat_id, text)
 
 
 async def heartbeat_job(context: Context) -> None:

@@ -30,7 +30,7 @@ from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import BotServices
 from publishers.posts import TelegramPost, TelegramText
-from tests.conftest import CHANNEL_ID, TOKEN, settings_for
+from tests.conftest import CHANNEL_ID, EDITOR_ID, READER_ID, TOKEN, settings_for
 from tests.delivery_support import eventually
 
 
@@ -220,3 +220,30 @@ async def test_a_token_telegram_refuses_stops_the_bot_without_printing_it(
     assert "Telegram refused the bot token; check WEEKLYBOT_TELEGRAM__TOKEN" in output
     assert wrong not in output
     assert wrong.split(":", 1)[1] not in output
+
+
+async def test_a_failing_handler_is_logged_and_editors_hear_once(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    async def boom(update: object, context: object) -> None:
+        raise RuntimeError("handler bug")
+
+    async with bot_running(settings_for(fake_telegram, tmp_path)) as runtime:
+        runtime.application.add_handler(CommandHandler("boom", boom))
+        fake_telegram.user_sends(READER_ID, "/boom")
+        fake_telegram.user_sends(READER_ID, "/boom")
+
+        async def told() -> bool:
+            return any("failed on update" in (m.text or "") for m in fake_telegram.sent(EDITOR_ID))
+
+        await eventually(told)
+        fake_telegram.user_sends(READER_ID, "/help")  # the bot keeps answering
+
+        async def answered() -> bool:
+            return any("Commands:" in (m.text or "") for m in fake_telegram.sent(READER_ID))
+
+        await eventually(answered)
+    notices = [m for m in fake_telegram.sent(EDITOR_ID) if "failed on update" in (m.text or "")]
+    assert len(notices) == 1  # throttled: two failures, one notice
+    assert "RuntimeError" in (notices[0].text or "")
+    assert "handler bug" not in (notices[0].text or "")
