@@ -147,10 +147,15 @@ class DeliveryWorker:
             receipt = await self._publisher.publish(
                 row.payload, reply_to=row.parent_remote_id, after_doubt=after_doubt
             )
-        except AlreadyPosted:
-            # The platform holds the post but did not tell us its id again.
-            await self._outbox.mark_sent(row.id, owner=self.owner, remote_id="", now=self._clock())
-            log.info("resend refused as duplicate: the first attempt went out", extra=extra)
+        except AlreadyPosted as exc:
+            # The platform holds the post; its id is known only if the publisher found it.
+            await self._outbox.mark_sent(
+                row.id, owner=self.owner, remote_id=exc.remote_id or "", now=self._clock()
+            )
+            log.info(
+                "resend refused as duplicate: the first attempt went out",
+                extra={**extra, "remote_id": exc.remote_id or ""},
+            )
         except RetryLater as exc:
             await self._retry_later(row, exc, extra)
         except Rejected as exc:

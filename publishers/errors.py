@@ -9,7 +9,7 @@ PublishError
  ├── MaybeSent            a timeout, or the connection was lost after the request
  │                        was written: nobody knows, so never resend blindly
  └── AlreadyPosted        X refused a resend as a duplicate: the earlier, doubtful
-                          attempt did go out
+                          attempt did go out; `remote_id` is its id if it was found
 """
 
 from __future__ import annotations
@@ -38,4 +38,12 @@ class MaybeSent(PublishError):
 
 
 class AlreadyPosted(PublishError):
-    """A resend was refused as a duplicate, which proves the first attempt went out."""
+    """A resend was refused as a duplicate, which proves the first attempt went out.
+
+    The refusal does not name the post; `remote_id` is the id found by looking
+    it up afterwards, None when the lookup failed or found nothing.
+    """
+
+    def __init__(self, message: str, *, remote_id: str | None = None) -> None:
+        super().__init__(message)
+        self.remote_id = remote_id

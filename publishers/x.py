@@ -96,19 +96,37 @@ class XPublisher:
         except ValueError as exc:
             raise Rejected(f"unreadable outbox payload: {exc}") from exc
         if reply_to == "":
-            # The previous part went out, but X refused its resend as a duplicate
-            # without telling us its id: the thread cannot be continued under it.
+            # The previous part went out, X refused its resend as a duplicate and
+            # the lookup of its id failed: the thread cannot be continued under it.
             log.warning("thread parent id unknown; posting this part on its own")
         try:
             created = await self._client.create_post(post.text, in_reply_to=reply_to or None)
         except (TimeoutError, TweepyException, aiohttp.ClientError) as exc:
-            raise classify_x_error(
+            error = classify_x_error(
                 exc,
                 after_doubt=after_doubt,
                 blocked_until=self._client.quota.blocked_until(),
                 now=self._clock(),
-            ) from exc
+            )
+            if isinstance(error, AlreadyPosted):
+                error = AlreadyPosted(str(error), remote_id=await self._find_posted(post.text))
+            raise error from exc
         finally:
             if self._pacer is not None:
                 self._pacer.observe(self._client.quota)
         return Receipt(remote_id=created.id)
+
+    async def _find_posted(self, text: str) -> str | None:
+        """The id of the post X already has; None (logged) rather than an error.
+
+        The duplicate refusal already proves the post went out: a failed lookup
+        must not turn that into a failure, it only leaves the id unknown.
+        """
+        try:
+            found = await self._client.find_recent_post(text)
+        except Exception as exc:  # any failure here only loses the id, never the post
+            log.warning("could not look up the post X already has: %r", exc)
+            return None
+        if found is None:
+            log.warning("the post X already has is not among its recent posts")
+        return found

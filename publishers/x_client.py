@@ -24,6 +24,13 @@ Errors, all raised as they are (nothing is wrapped)::
                                       network trouble; X may or may not have acted
 
 Media upload errors are built exactly the way tweepy builds them for posts.
+
+``find_recent_post`` recognises one of the user's own posts by its text. X
+shows a post's text changed in two ways (its read endpoints): links rewritten
+to ``t.co`` and ``& < >`` as HTML entities; so both sides are compared by
+``comparable_text``: entities undone (X's side only), NFC, every link X would
+make (twitter-text's URL extraction) replaced by one placeholder, runs of
+whitespace collapsed and the ends stripped.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -51,6 +59,7 @@ from tweepy.errors import (
     TwitterServerError,
     Unauthorized,
 )
+from twitter_text import extract_urls_with_indices
 from yarl import URL
 
 API_HOSTS: Final = frozenset({"api.twitter.com", "api.x.com"})
@@ -58,6 +67,10 @@ MEDIA_BASE: Final = "https://api.x.com"  # docs.x.com writes media upload on api
 CREATE_POST_ENDPOINT: Final = "POST /2/tweets"
 DEFAULT_CHUNK_SIZE: Final = 1024 * 1024
 ASYNC_STATES: Final = frozenset({"pending", "in_progress"})
+TIMELINE_RESULTS: Final = range(5, 101)  # max_results X accepts on GET /2/users/:id/tweets
+LINK_PLACEHOLDER: Final = "\x00link\x00"
+_WHITESPACE: Final = re.compile(r"\s+")
+_X_ENTITIES: Final = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # &amp; last
 
 Json = dict[str, Any]
 Sleep = Callable[[float], Awaitable[None]]
@@ -136,6 +149,26 @@ def quota_from_headers(headers: Mapping[str, str], previous: XQuota) -> XQuota:
     return XQuota(**fields)
 
 
+def comparable_text(text: str) -> str:
+    """Reduce a post's text to what survives X's rewriting (see the module docstring)."""
+    normal = unicodedata.normalize("NFC", text)
+    pieces: list[str] = []
+    end = 0
+    for found in extract_urls_with_indices(normal):
+        start, stop = found["indices"]
+        pieces += [normal[end:start], LINK_PLACEHOLDER]
+        end = stop
+    pieces.append(normal[end:])
+    return _WHITESPACE.sub(" ", "".join(pieces)).strip()
+
+
+def unescape_x_text(text: str) -> str:
+    """Undo the only HTML entities X writes into a post's text: ``&amp; &lt; &gt;``."""
+    for entity, char in _X_ENTITIES:
+        text = text.replace(entity, char)
+    return text
+
+
 def endpoint_key(method: str, path: str) -> str:
     """Name an endpoint the way X meters it: ids in the path do not matter."""
     version, _, rest = path.lstrip("/").partition("/")
@@ -196,6 +229,7 @@ class XClient:
         self._session: aiohttp.ClientSession | None = None
         self._tweepy: AsyncClient | None = None
         self._quotas: dict[str, XQuota] = {}
+        self._user_id: str | None = None
         self._user_agent = f"weeklybot tweepy/{tweepy.__version__} aiohttp/{aiohttp.__version__}"
 
     # -- lifecycle ---------------------------------------------------------
@@ -289,6 +323,29 @@ class XClient:
         )
         data = response.data
         return CreatedPost(id=str(data["id"]), text=str(data["text"]))
+
+    async def user_id(self) -> str:
+        """The authenticated user's id (GET /2/users/me), asked once per client."""
+        if self._user_id is None:
+            response = await self._client().get_me(user_auth=True)
+            self._user_id = str(response.data.id)
+        return self._user_id
+
+    async def find_recent_post(self, text: str, *, limit: int = 20) -> str | None:
+        """Return the id of the newest of the user's last ``limit`` posts showing ``text``.
+
+        For a post X has but whose id was lost (a resend refused as a duplicate).
+        ``limit`` is X's ``max_results``, 5 to 100: one request, no paging.
+        """
+        if limit not in TIMELINE_RESULTS:
+            raise ValueError(f"limit must be within 5-100, not {limit}")
+        user_id = await self.user_id()
+        response = await self._client().get_users_tweets(user_id, max_results=limit, user_auth=True)
+        wanted = comparable_text(text)
+        for post in response.data or ():
+            if comparable_text(unescape_x_text(str(post.text))) == wanted:
+                return str(post.id)
+        return None
 
     async def delete_post(self, post_id: str) -> None:
         response = await self._client().delete_tweet(post_id)

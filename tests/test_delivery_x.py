@@ -5,7 +5,8 @@ window, or the 24-hour cap when that is what ran out) and never met twice; a
 window the headers show as spent holds the target before any 429; faults at 20%
 and refused connections still post everything exactly once, because a doubtful
 attempt is resolved by a resend that X refuses as a duplicate when the first
-went out; a duplicate on a first attempt fails at once.
+went out, and the post's id is then looked up on the user's timeline so that a
+thread continues under it; a duplicate on a first attempt fails at once.
 
 FakeX's SLOW fault acts first and answers late, so a client timeout there is
 "X acted, the answer was lost", like DROP_AFTER.
@@ -14,6 +15,7 @@ FakeX's SLOW fault acts first and answers late, so a client timeout there is
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery import RetryPolicy
-from bot.fakes.x import CREATE_POST, FakeX, FaultKind, XLimits
+from bot.fakes.x import CREATE_POST, USER_POSTS, FakeX, FaultKind, XLimits
 from data.store import Store
 from publishers.x_client import XClient
 from tests.conftest import X_CREDENTIALS
@@ -215,10 +217,11 @@ async def test_a_doubtful_attempt_is_settled_by_one_resend(
         ]
         if posted_by == "the first attempt":
             assert create_statuses(fx) == [None, 403]
-            assert row.remote_id == ""  # X does not say which post it already has
+            assert len(fx.calls(USER_POSTS)) == 1  # the 403 names no post: looked up
         else:
             assert create_statuses(fx) == [None, 201]
-            assert row.remote_id == post.id
+            assert fx.calls(USER_POSTS) == []
+        assert row.remote_id == post.id
         assert notices.in_doubt_rows == []  # X settles it; no editor needed
 
 
@@ -242,3 +245,55 @@ async def test_duplicate_content_on_a_first_attempt_fails_without_a_retry(
     assert (row.state, row.attempts) == ("failed", 1)
     assert row.last_error == "X refused the post as duplicate content"
     assert [r.id for r in notices.failed_rows] == [row_id]
+
+
+async def enqueue_thread(store: Store, texts: list[str]) -> list[int]:
+    ids: list[int] = []
+    for seq, text in enumerate(texts):
+        row_id = await store.outbox.enqueue(
+            idempotency_key=f"thread:{seq}",
+            target="x",
+            kind="thread_part",
+            payload=x_payload(text),
+            now=time.time(),
+            group_key="thread",
+            seq=seq,
+        )
+        assert row_id is not None
+        ids.append(row_id)
+    return ids
+
+
+@pytest.mark.parametrize("lookup", ["found", "failed"])
+async def test_a_thread_continues_under_a_part_whose_answer_was_lost(
+    clock: ShiftedClock, store: Store, lookup: str
+) -> None:
+    """Part 2 is recorded by X, then the connection drops; its resend is a duplicate."""
+    texts = [f"{n}/3 Python Trending Weekly: https://example.com/issue/{n}" for n in (1, 2, 3)]
+    async with (
+        FakeX(**X_CREDENTIALS, clock=clock) as fx,
+        XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=5) as client,
+    ):
+        ids = await enqueue_thread(store, texts)
+        worker = x_worker(store, client, clock=clock)
+        assert await worker.step()  # part 1 goes out cleanly
+        fx.inject(FaultKind.DROP_AFTER, endpoint=CREATE_POST)
+        if lookup == "failed":
+            fx.inject(FaultKind.SERVER_ERROR, endpoint=USER_POSTS)
+
+        await run_workers_until([worker], lambda: settled(store.outbox, ids))
+
+        rows = [await store.outbox.get(row_id) for row_id in ids]
+        posts = fx.posts()
+    assert [p.text for p in posts] == texts  # each part exactly once
+    assert create_statuses(fx) == [201, None, 403, 201]
+    first, second, third = posts
+    assert second.reply_to == first.id
+    # part 2's id is known only if the lookup worked; without it part 3 stands alone
+    expected_second_id = second.id if lookup == "found" else ""
+    assert [(r.state, r.remote_id) if r else None for r in rows] == [
+        ("sent", first.id),
+        ("sent", expected_second_id),
+        ("sent", third.id),
+    ]
+    assert third.reply_to == (second.id if lookup == "found" else None)

@@ -20,10 +20,13 @@ from bot.fakes.x import (
     DUPLICATE_DETAIL,
     INVALID_MEDIA_IDS,
     REPLY_TARGET_GONE,
+    USER_POSTS,
+    USERS_ME,
     FakeX,
     FaultKind,
     XLimits,
     serve_fake_x,
+    shown_text,
     sniff_media_type,
 )
 from bot.fakes.x_model import Fault, FaultPlan
@@ -383,3 +386,152 @@ def test_sniff_media_type() -> None:
     assert sniff_media_type(MP4) == "video/mp4"
     assert sniff_media_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
     assert sniff_media_type(b"plain text") is None
+
+
+async def test_users_me_names_the_token_holder_with_rate_headers(
+    fake: FakeX, tweepy_client: AsyncClient
+) -> None:
+    tweepy_client.return_type = aiohttp.ClientResponse
+    response = await tweepy_client.get_me(user_auth=True)
+
+    assert response.status == 200
+    assert await response.json() == {
+        "data": {"id": "4242", "name": "Python Trending Weekly", "username": "weeklybot"}
+    }
+    assert response.headers["x-rate-limit-limit"] == "75"
+    assert response.headers["x-rate-limit-remaining"] == "74"
+    assert response.headers["x-rate-limit-reset"] == str(int(T0 + 900))
+    assert [c.endpoint for c in fake.calls()] == [USERS_ME]
+
+
+async def test_user_timeline_is_live_posts_newest_first_with_xs_shape(
+    fake: FakeX, tweepy_client: AsyncClient
+) -> None:
+    ids = [(await tweepy_client.create_tweet(text=f"post {n}")).data["id"] for n in range(3)]
+    await tweepy_client.delete_tweet(ids[1])
+    tweepy_client.return_type = aiohttp.ClientResponse
+
+    response = await tweepy_client.get_users_tweets("4242", max_results=5, user_auth=True)
+
+    assert response.status == 200
+    assert await response.json() == {
+        "data": [
+            {"id": ids[2], "text": "post 2", "edit_history_tweet_ids": [ids[2]]},
+            {"id": ids[0], "text": "post 0", "edit_history_tweet_ids": [ids[0]]},
+        ],
+        "meta": {"result_count": 2, "newest_id": ids[2], "oldest_id": ids[0]},
+    }
+    assert response.headers["x-rate-limit-limit"] == "900"
+    assert response.headers["x-rate-limit-remaining"] == "899"
+    assert fake.quota(USER_POSTS).window_15m.remaining == 899
+
+
+async def test_user_timeline_pages_and_shows_text_as_x_does(
+    fake: FakeX, clock: ManualClock, tweepy_client: AsyncClient
+) -> None:
+    for n in range(6):
+        clock.now += 300  # the fixture allows 5 posts per 15 minutes
+        await tweepy_client.create_tweet(text=f"post {n} & <more> at https://example.com/{n}")
+
+    first = await tweepy_client.get_users_tweets("4242", max_results=5, user_auth=True)
+    second = await tweepy_client.get_users_tweets(
+        "4242", max_results=5, pagination_token=first.meta["next_token"], user_auth=True
+    )
+    other_user = await tweepy_client.get_users_tweets("77", user_auth=True)
+
+    assert [t.text.split(" &amp;")[0] for t in first.data] == [f"post {n}" for n in (5, 4, 3, 2, 1)]
+    assert [t.text.split(" &amp;")[0] for t in second.data] == ["post 0"]
+    assert "next_token" not in second.meta
+    assert first.data[0].text.startswith("post 5 &amp; &lt;more&gt; at https://t.co/")
+    assert other_user.data is None
+    assert other_user.meta == {"result_count": 0}
+
+
+def test_shown_text_rewrites_links_the_same_way_each_time() -> None:
+    once = shown_text("see example.com/a and https://python.org")
+    assert once == shown_text("see example.com/a and https://python.org")
+    assert once.startswith("see https://t.co/")
+    assert "python.org" not in once
+    assert shown_text("a < b & c") == "a &lt; b &amp; c"
+
+
+@pytest.mark.parametrize("max_results", [4, 101, "ten"])
+async def test_user_timeline_max_results_must_be_5_to_100(
+    fake: FakeX, tweepy_client: AsyncClient, max_results: object
+) -> None:
+    with pytest.raises(BadRequest) as caught:
+        await tweepy_client.get_users_tweets("4242", max_results=max_results, user_auth=True)
+    assert "max_results" in caught.value.api_messages[0]
+    assert fake.calls(USER_POSTS)[-1].status == 400
+
+
+async def test_user_timeline_refuses_unknown_params_and_bad_ids(fake: FakeX) -> None:
+    async with aiohttp.ClientSession() as s:
+        statuses = []
+        for path in ("/2/users/4242/tweets?shoe_size=9", "/2/users/me/tweets"):
+            headers = signed("GET", f"https://api.twitter.com{path}")
+            response = await s.get(
+                f"{fake.base_url}{path}", headers={**headers, "X-Original-Host": "api.twitter.com"}
+            )
+            statuses.append(response.status)
+    assert statuses == [400, 400]
+
+
+@pytest.mark.parametrize("path", ["/2/users/me", "/2/users/4242/tweets?max_results=5"])
+async def test_user_endpoints_need_oauth(fake: FakeX, path: str) -> None:
+    async with aiohttp.ClientSession() as s:
+        unsigned = await s.get(f"{fake.base_url}{path}")
+        wrong_secret = await s.get(
+            f"{fake.base_url}{path}",
+            headers={
+                **signed("GET", f"https://api.twitter.com{path}", secret="not-the-secret"),
+                "X-Original-Host": "api.twitter.com",
+            },
+        )
+        good = await s.get(
+            f"{fake.base_url}{path}",
+            headers={
+                **signed("GET", f"https://api.twitter.com{path}"),
+                "X-Original-Host": "api.twitter.com",
+            },
+        )
+
+    assert (unsigned.status, wrong_secret.status, good.status) == (401, 401, 200)
+    assert [c.auth_error for c in fake.calls()] == [
+        "no OAuth Authorization header",
+        "bad signature",
+        None,
+    ]
+
+
+async def test_user_timeline_quota_runs_out_into_429(
+    clock: ManualClock, tweepy_client: AsyncClient
+) -> None:
+    async with FakeX(**X_CREDENTIALS, clock=clock, limits=XLimits(user_posts_15m=2)) as fx:
+        base = URL(fx.base_url)
+
+        async def retarget(
+            request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+        ) -> aiohttp.ClientResponse:
+            request.url = URL.build(
+                scheme=base.scheme,
+                host=base.raw_host or "",
+                port=base.port,
+                path=request.url.raw_path,
+                query_string=request.url.raw_query_string,
+                encoded=True,
+            )
+            return await handler(request)
+
+        async with aiohttp.ClientSession(middlewares=(retarget,)) as s:
+            client = AsyncClient(**X_CREDENTIALS)
+            client.session = s
+            for _ in range(2):
+                await client.get_users_tweets("4242", user_auth=True)
+            with pytest.raises(TooManyRequests) as caught:
+                await client.get_users_tweets("4242", user_auth=True)
+            clock.now += 900
+            await client.get_users_tweets("4242", user_auth=True)
+
+    assert caught.value.reset_time == int(T0 + 900)
+    assert [c.status for c in fx.calls(USER_POSTS)] == [200, 200, 429, 200]

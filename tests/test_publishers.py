@@ -32,7 +32,7 @@ from telegram.request import HTTPXRequest
 from tweepy.errors import TooManyRequests, TweepyException
 
 from bot.fakes.telegram import FakeTelegram, Fault
-from bot.fakes.x import CREATE_POST, FakeX, FaultKind, XLimits
+from bot.fakes.x import CREATE_POST, USER_POSTS, USERS_ME, FakeX, FaultKind, XLimits
 from publishers.errors import (
     AlreadyPosted,
     MaybeSent,
@@ -384,3 +384,39 @@ async def test_x_publisher_threads_replies_and_feeds_the_pacer(
     with pytest.raises(Rejected):
         await publisher.publish(telegram_payload("wrong platform"))
     assert [p.text for p in fx.posts()] == ["part 1", "part 2"]
+
+
+async def test_x_publisher_names_the_post_a_resend_duplicated(fx: FakeX, client: XClient) -> None:
+    publisher = XPublisher(client)
+    first = await publisher.publish(x_payload("went out once"))
+    with pytest.raises(AlreadyPosted) as info:
+        await publisher.publish(x_payload("went out once"), after_doubt=True)
+    assert info.value.remote_id == first.remote_id
+    assert [c.endpoint for c in fx.calls()] == [CREATE_POST, CREATE_POST, USERS_ME, USER_POSTS]
+
+
+@pytest.mark.parametrize("lookup_fault", [FaultKind.SERVER_ERROR, FaultKind.DROP_BEFORE])
+async def test_x_publisher_keeps_already_posted_when_the_lookup_fails(
+    fx: FakeX, client: XClient, lookup_fault: FaultKind
+) -> None:
+    await client.create_post("went out once")
+    fx.inject(lookup_fault, endpoint=USER_POSTS)
+    with pytest.raises(AlreadyPosted) as info:
+        await XPublisher(client).publish(x_payload("went out once"), after_doubt=True)
+    assert info.value.remote_id is None
+    # aiohttp resends a GET once on a dropped keep-alive connection; the fake
+    # refuses the resend's reused nonce, as X may: still a failed lookup.
+    assert fx.calls(USER_POSTS)[0].fault == lookup_fault
+
+
+@pytest.mark.parametrize("limits", [XLimits(post_15m=30)])
+async def test_x_publisher_keeps_already_posted_when_the_post_is_not_recent(
+    fx: FakeX, client: XClient
+) -> None:
+    await client.create_post("went out once")
+    for n in range(20):  # the lookup reads the 20 newest posts
+        await client.create_post(f"later post {n}")
+    with pytest.raises(AlreadyPosted) as info:
+        await XPublisher(client).publish(x_payload("went out once"), after_doubt=True)
+    assert info.value.remote_id is None
+    assert len(fx.calls(USER_POSTS)) == 1

@@ -8,7 +8,16 @@ import aiohttp
 import pytest
 from tweepy.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 
-from bot.fakes.x import CREATE_POST, DELETE_POST, DUPLICATE_DETAIL, FakeX, FaultKind, XLimits
+from bot.fakes.x import (
+    CREATE_POST,
+    DELETE_POST,
+    DUPLICATE_DETAIL,
+    USER_POSTS,
+    USERS_ME,
+    FakeX,
+    FaultKind,
+    XLimits,
+)
 from bot.fakes.x_model import QuotaView, WindowView
 from publishers.x_client import (
     CreatedPost,
@@ -16,8 +25,10 @@ from publishers.x_client import (
     RateWindow,
     XClient,
     XQuota,
+    comparable_text,
     endpoint_key,
     quota_from_headers,
+    unescape_x_text,
 )
 from tests.conftest import X_CREDENTIALS, ManualClock
 
@@ -263,3 +274,53 @@ def test_endpoint_key_ignores_ids() -> None:
     assert endpoint_key("POST", "/2/media/upload/9/append") == "POST /2/media/upload/{id}/append"
     assert endpoint_key("POST", "/2/tweets") == "POST /2/tweets"
     assert endpoint_key("GET", "/2/users/by/username/x2") == "GET /2/users/by/username/x2"
+
+
+async def test_find_recent_post_finds_the_id_despite_xs_rewriting(
+    fake: FakeX, client: XClient
+) -> None:
+    wanted = await client.create_post("Café & <tools> https://example.com/weekly/42")
+    await client.create_post("another post")
+
+    found = await client.find_recent_post("Cafe\u0301 & <tools>   https://example.com/weekly/42")
+
+    assert found == wanted.id
+    assert [c.endpoint for c in fake.calls()][-2:] == [USERS_ME, USER_POSTS]
+    assert client.quota_for("GET", "/2/users/4242/tweets").window_15m == RateWindow(
+        900, 899, int(T0 + 900)
+    )
+    assert client.quota_for("GET", "/2/users/me").window_15m == RateWindow(75, 74, int(T0 + 900))
+
+
+async def test_find_recent_post_asks_for_the_user_once_and_returns_none_when_absent(
+    fake: FakeX, client: XClient
+) -> None:
+    await client.create_post("the only post")
+    posted = await client.create_post("deleted later")
+    await client.delete_post(posted.id)
+
+    assert await client.find_recent_post("never posted") is None
+    assert await client.find_recent_post("deleted later") is None
+    assert await client.user_id() == "4242"
+    assert len(fake.calls(USERS_ME)) == 1
+    assert [c.path for c in fake.calls(USER_POSTS)] == ["/2/users/4242/tweets?max_results=20"] * 2
+
+
+async def test_find_recent_post_looks_only_as_far_back_as_limit(
+    fake: FakeX, client: XClient
+) -> None:
+    oldest = await client.create_post("old post")
+    for n in range(5):
+        await client.create_post(f"newer post {n}")
+
+    assert await client.find_recent_post("old post", limit=5) is None
+    assert await client.find_recent_post("old post", limit=6) == oldest.id
+    with pytest.raises(ValueError, match="5-100"):
+        await client.find_recent_post("old post", limit=101)
+
+
+def test_comparable_text_rule() -> None:
+    assert comparable_text("a  b\n https://x.com/1 ") == comparable_text("a b https://t.co/Zz9")
+    assert comparable_text("e\u0301") == comparable_text("\u00e9")
+    assert comparable_text("post 1") != comparable_text("post 2")
+    assert unescape_x_text("&amp;lt; &lt;b&gt; &amp;") == "&lt; <b> &"

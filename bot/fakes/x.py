@@ -1,4 +1,4 @@
-"""A strict loopback fake of the X API v2 (posts and v2 media upload).
+"""A strict loopback fake of the X API v2 (posts, the user's timeline, v2 media upload).
 
 Runs an aiohttp server on 127.0.0.1 so that the real tweepy ``AsyncClient`` and
 the project's ``XClient`` talk HTTP to it (PLATFORMS.md B.2). Use it as a
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import html
 import json
 import logging
 import re
@@ -26,6 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+from twitter_text import extract_urls_with_indices
 
 from bot.fakes.x_auth import OAuthCredentials, original_url, verify_oauth1
 from bot.fakes.x_model import (
@@ -37,6 +40,8 @@ from bot.fakes.x_model import (
     MEDIA_INITIALIZE,
     MEDIA_STATUS,
     MEDIA_UPLOAD,
+    USER_POSTS,
+    USERS_ME,
     CallRecord,
     EndpointQuota,
     FakeMedia,
@@ -61,6 +66,8 @@ __all__ = [
     "MEDIA_INITIALIZE",
     "MEDIA_STATUS",
     "MEDIA_UPLOAD",
+    "USERS_ME",
+    "USER_POSTS",
     "CallRecord",
     "FakeMedia",
     "FakePost",
@@ -122,6 +129,26 @@ MEDIA_KEY_PREFIX = {
     "amplify_video": "13",
 }
 DIGITS = re.compile(r"^[0-9]{1,19}$")
+TIMELINE_DEFAULT_RESULTS = 10
+TIMELINE_MIN_RESULTS = 5
+TIMELINE_MAX_RESULTS = 100
+TIMELINE_PARAMS = frozenset(
+    {
+        "max_results",
+        "pagination_token",
+        "since_id",
+        "until_id",
+        "start_time",
+        "end_time",
+        "exclude",
+        "expansions",
+        "tweet.fields",
+        "user.fields",
+        "media.fields",
+        "place.fields",
+        "poll.fields",
+    }
+)
 
 
 def sniff_media_type(data: bytes) -> str | None:
@@ -139,6 +166,22 @@ def sniff_media_type(data: bytes) -> str | None:
     if data[4:8] == b"ftyp":
         return "video/quicktime" if data[8:10] == b"qt" else "video/mp4"
     return None
+
+
+def shown_text(text: str) -> str:
+    """A post's text as X's read endpoints return it: links as t.co, ``& < >`` escaped.
+
+    The t.co code is derived from the URL, so the same link reads the same.
+    """
+    pieces: list[str] = []
+    end = 0
+    for found in extract_urls_with_indices(text):
+        start, stop = found["indices"]
+        digest = hashlib.sha256(str(found["url"]).encode()).hexdigest()[:10]
+        pieces += [text[end:start], f"https://t.co/{digest}"]
+        end = stop
+    pieces.append(text[end:])
+    return html.escape("".join(pieces), quote=False)
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank") -> Json:
@@ -177,6 +220,7 @@ class FakeX:
             the only OAuth 1.0a credentials accepted.
         user_id: the authenticated user's id; defaults to the numeric prefix of
             ``access_token`` as X issues them (``<user id>-<random>``).
+        username, name: what GET /2/users/me shows for that user.
         limits: quotas and media-processing behaviour.
         clock: seconds since the epoch; inject one to move quota windows in tests.
     """
@@ -189,6 +233,8 @@ class FakeX:
         access_token: str,
         access_token_secret: str,
         user_id: str | None = None,
+        username: str = "weeklybot",
+        name: str = "Python Trending Weekly",
         limits: XLimits | None = None,
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
@@ -199,6 +245,8 @@ class FakeX:
         )
         prefix = access_token.partition("-")[0]
         self.user_id = user_id or (prefix if prefix.isdigit() else "1")
+        self.username = username
+        self.name = name
         self.limits = limits or XLimits()
         self._clock = clock
         self._offset = 0.0
@@ -319,6 +367,8 @@ class FakeX:
 
         app.router.add_post("/2/tweets", metered(CREATE_POST, self._create_post))
         app.router.add_delete("/2/tweets/{id}", metered(DELETE_POST, self._delete_post))
+        app.router.add_get("/2/users/me", metered(USERS_ME, self._users_me))
+        app.router.add_get("/2/users/{id}/tweets", metered(USER_POSTS, self._user_posts))
         app.router.add_post(
             "/2/media/upload/initialize", metered(MEDIA_INITIALIZE, self._media_initialize)
         )
@@ -559,6 +609,60 @@ class FakeX:
             )
         self._posts[post_id] = dataclasses.replace(post, deleted=True)
         return 200, {"data": {"deleted": True}}
+
+    # -- users -----------------------------------------------------------------
+
+    async def _users_me(self, request: web.Request, endpoint: str) -> tuple[int, Json]:
+        return 200, {"data": {"id": self.user_id, "name": self.name, "username": self.username}}
+
+    async def _user_posts(self, request: web.Request, endpoint: str) -> tuple[int, Json]:
+        """The user's live posts, newest first, one page of ``max_results``."""
+        user_id = request.match_info["id"]
+        if not DIGITS.match(user_id):
+            raise bad_request(
+                f"The `id` query parameter value [{user_id}] is not valid", "id", user_id
+            )
+        unknown = sorted(set(request.query) - TIMELINE_PARAMS)
+        if unknown:
+            raise bad_request(
+                f"The query parameter [{unknown[0]}] is not one of {sorted(TIMELINE_PARAMS)}",
+                unknown[0],
+                request.query[unknown[0]],
+            )
+        raw_max = request.query.get("max_results", str(TIMELINE_DEFAULT_RESULTS))
+        max_results = int(raw_max) if raw_max.isdigit() else -1
+        if not TIMELINE_MIN_RESULTS <= max_results <= TIMELINE_MAX_RESULTS:
+            raise bad_request(
+                f"The `max_results` query parameter value [{raw_max}] is not between "
+                f"{TIMELINE_MIN_RESULTS} and {TIMELINE_MAX_RESULTS}",
+                "max_results",
+                raw_max,
+            )
+        token = request.query.get("pagination_token")
+        if token is not None and not DIGITS.match(token):
+            raise bad_request(
+                f"The `pagination_token` query parameter value [{token}] is not valid",
+                "pagination_token",
+                token,
+            )
+        timeline = sorted(
+            (p for p in self._posts.values() if p.author_id == user_id and not p.deleted),
+            key=lambda p: int(p.id),
+            reverse=True,
+        )
+        if token is not None:
+            timeline = [p for p in timeline if int(p.id) <= int(token)]
+        page, rest = timeline[:max_results], timeline[max_results:]
+        meta: Json = {"result_count": len(page)}
+        if not page:
+            return 200, {"meta": meta}
+        meta |= {"newest_id": page[0].id, "oldest_id": page[-1].id}
+        if rest:
+            meta["next_token"] = rest[0].id
+        data = [
+            {"id": p.id, "text": shown_text(p.text), "edit_history_tweet_ids": [p.id]} for p in page
+        ]
+        return 200, {"data": data, "meta": meta}
 
     # -- media ---------------------------------------------------------------
 

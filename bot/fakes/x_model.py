@@ -23,6 +23,8 @@ MEDIA_INITIALIZE = "media_initialize"  # POST /2/media/upload/initialize
 MEDIA_APPEND = "media_append"  # POST /2/media/upload/{id}/append
 MEDIA_FINALIZE = "media_finalize"  # POST /2/media/upload/{id}/finalize
 MEDIA_STATUS = "media_status"  # GET /2/media/upload?command=STATUS
+USERS_ME = "users_me"  # GET /2/users/me
+USER_POSTS = "user_posts"  # GET /2/users/{id}/tweets
 ENDPOINTS = (
     CREATE_POST,
     DELETE_POST,
@@ -31,6 +33,8 @@ ENDPOINTS = (
     MEDIA_APPEND,
     MEDIA_FINALIZE,
     MEDIA_STATUS,
+    USERS_ME,
+    USER_POSTS,
 )
 
 
@@ -41,6 +45,9 @@ class XLimits:
     Defaults follow the 2026 per-endpoint table on docs.x.com (POST /2/tweets
     100 per 15 min per user, 10,000 per 24 h per app); X publishes no per-user
     24 h figure for that table, so ``post_user_24h`` defaults to the app one.
+    The same table meters the user post timeline (GET /2/users/:id/tweets) at
+    900 per 15 min per user; GET /2/users/me at 75 per 15 min per user is the
+    users-lookup figure of the earlier v2 tables.
     """
 
     post_15m: int = 100
@@ -48,6 +55,8 @@ class XLimits:
     post_app_24h: int = 10_000
     delete_15m: int = 50
     media_15m: int = 500  # per media endpoint
+    users_me_15m: int = 75
+    user_posts_15m: int = 900
     duplicate_window: float = ONE_DAY  # a repeat of a post this recent is refused
     media_expires_after: int = 86_400
     processing_polls: int = 2  # STATUS polls before video/GIF processing succeeds
@@ -132,6 +141,8 @@ def build_quotas(limits: XLimits) -> dict[str, EndpointQuota]:
             QuotaWindow(limits.post_app_24h, ONE_DAY),
         ),
         DELETE_POST: EndpointQuota(QuotaWindow(limits.delete_15m, FIFTEEN_MINUTES)),
+        USERS_ME: EndpointQuota(QuotaWindow(limits.users_me_15m, FIFTEEN_MINUTES)),
+        USER_POSTS: EndpointQuota(QuotaWindow(limits.user_posts_15m, FIFTEEN_MINUTES)),
     }
     for name in ENDPOINTS:
         quotas.setdefault(name, EndpointQuota(QuotaWindow(limits.media_15m, FIFTEEN_MINUTES)))
