@@ -37,6 +37,7 @@ from handlers.start import help_cmd, start_cmd
 from publishers.base import DryRunPublisher, Publisher
 from publishers.pacing import Pacer, TelegramPacer, XPacer, telegram_rate_limiter
 from publishers.telegram import TelegramPublisher
+from publishers.telegram_probe import TelegramProbe
 from publishers.x import XPublisher
 from publishers.x_client import XClient
 
@@ -134,8 +135,19 @@ def build_workers(
         targets.append((DryRunPublisher("x"), x_pacer))
     elif x_client is not None:
         targets.append((XPublisher(x_client, x_pacer), x_pacer))
+    probe = (
+        None
+        if dry_run or tg.log_chat_id is None
+        else TelegramProbe(application.bot, tg.channel_id, tg.log_chat_id)
+    )
     return [
-        DeliveryWorker(outbox=store.outbox, publisher=publisher, pacer=pacer, notices=notices)
+        DeliveryWorker(
+            outbox=store.outbox,
+            publisher=publisher,
+            pacer=pacer,
+            notices=notices,
+            settler=probe if publisher.target == "telegram" else None,
+        )
         for publisher, pacer in targets
     ]
 

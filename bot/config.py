@@ -78,6 +78,11 @@ class TelegramSettings(_Section):
     editor_chat_id: int | None = Field(
         None, description="Where review cards go; default: each editor's private chat."
     )
+    log_chat_id: int | None = Field(
+        None,
+        description="A private chat where the bot may forward channel posts to check whether"
+        " a doubtful send went out (see publishers/telegram_probe.py); unset: editors decide.",
+    )
     lang: Lang = Field("zh", description="Which language of the issue goes to the channel.")
     posts_per_minute: float = Field(20, gt=0, description="Channel pacing budget.")
     min_spacing_seconds: float = Field(1.0, ge=0, description="Minimum gap between posts.")

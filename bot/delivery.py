@@ -7,7 +7,9 @@ sent. Every failure is sorted by `publishers.errors`:
   when the platform refused it for good, `failed` with the reason for editors;
 - may have been sent: `in_doubt`. Where a resend is safe (X refuses duplicate
   text, so a duplicate answer proves the first post went out) the row is
-  queued again at once; elsewhere (Telegram) the editors get a card.
+  queued again at once; elsewhere (Telegram) a `DoubtSettler`, when there is
+  one, looks on the platform (`publishers.telegram_probe`); what it cannot
+  prove either way goes to the editors as a card.
 
 A lease that ran out (its worker died mid-send) is treated the same way,
 whoever notices; live leases of other workers are never touched.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from data.outbox import OutboxRow, OutboxStore
-from publishers.base import Publisher
+from publishers.base import DoubtSettler, KnownPosts, Publisher, Settlement
 from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
 from publishers.pacing import Pacer
 
@@ -72,6 +74,7 @@ class DeliveryWorker:
         publisher: Publisher,
         pacer: Pacer,
         notices: DeliveryNotices | None = None,
+        settler: DoubtSettler | None = None,
         owner: str | None = None,
         lease_seconds: float = 120.0,
         retry: RetryPolicy = RetryPolicy(),
@@ -85,6 +88,7 @@ class DeliveryWorker:
         self._publisher = publisher
         self._pacer = pacer
         self._notices = notices
+        self.settler = settler
         self._lease = lease_seconds
         self._retry = retry
         self._idle_poll = idle_poll
@@ -199,13 +203,43 @@ class DeliveryWorker:
             await self._notify("failed", row)
 
     async def _doubt(self, row: OutboxRow) -> None:
-        """A row went `in_doubt`: resend where that is safe, else ask the editors."""
+        """A row went `in_doubt`: resend where that is safe, settle it by looking
+        where a settler can, else ask the editors."""
         if self._publisher.resend_is_safe:
             await self._outbox.resolve_in_doubt(
                 row.id, as_sent=False, actor=f"{self.target}:resend-check", now=self._clock()
             )
             return
-        await self._notify("in_doubt", row)
+        settlement = await self._settle(row)
+        extra = {"outbox_id": row.id, "target": self.target, "reason": settlement.reason}
+        if settlement.verdict == "unknown":
+            log.info("doubt not settled: asking the editors", extra=extra)
+            await self._notify("in_doubt", row)
+            return
+        # False: someone settled it meanwhile (a late mark_sent, an editor): nothing to do.
+        if await self._outbox.resolve_in_doubt(
+            row.id,
+            as_sent=settlement.verdict == "sent",
+            actor=f"{self.target}:probe",
+            remote_id=settlement.remote_id,
+            now=self._clock(),
+        ):
+            log.info("doubt settled", extra={**extra, "verdict": settlement.verdict})
+
+    async def _settle(self, row: OutboxRow) -> Settlement:
+        """Ask the settler; any failure of the check itself leaves the doubt to a human."""
+        if self.settler is None:
+            return Settlement("unknown", "no check for this target")
+        claims = [e.at for e in await self._outbox.events(row.id) if e.to_state == "sending"]
+        known = KnownPosts(
+            claimed_at=claims[-1] if claims else row.updated_at,
+            sent=tuple(await self._outbox.sent_remote_ids(self.target)),
+        )
+        try:
+            return await self.settler.settle(row.payload, known)
+        except Exception as exc:  # a broken check must not stop delivery
+            log.exception("doubt check failed", extra={"outbox_id": row.id})
+            return Settlement("unknown", f"check failed: {exc}")
 
     async def _notify(self, kind: Literal["in_doubt", "failed"], row: OutboxRow) -> None:
         """Tell the editors; a card that cannot be sent must not stop delivery.

@@ -617,6 +617,16 @@ class OutboxStore:
             )
         return None if row is None else cast("str | None", row["remote_id"])
 
+    async def sent_remote_ids(self, target: str) -> list[tuple[str, float]]:
+        """(remote id, sent_at) of every sent row of `target` that has an id, oldest first."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT remote_id, sent_at FROM outbox WHERE target = ? AND state = 'sent'"
+                " AND remote_id IS NOT NULL AND remote_id <> '' ORDER BY sent_at, id",
+                (target,),
+            )
+        return [(str(row["remote_id"]), float(row["sent_at"])) for row in rows]
+
     async def events(self, outbox_id: int) -> list[OutboxEvent]:
         """The row's history, oldest first."""
         async with self._db.transaction(write=False) as tx:

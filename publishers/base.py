@@ -6,7 +6,7 @@ import itertools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,37 @@ class Publisher(Protocol):
         reply_to: str | None = None,
         after_doubt: bool = False,
     ) -> Receipt: ...
+
+
+Verdict = Literal["sent", "not_sent", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPosts:
+    """What the outbox knows about a target when one of its rows is in doubt.
+
+    `sent` holds (remote id, sent_at) of every sent row with an id; `claimed_at`
+    is when the doubtful attempt began, so posts recorded before it are older
+    than anything that attempt can have made.
+    """
+
+    claimed_at: float
+    sent: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The answer of a doubt check; `remote_id` is set when the verdict is "sent"."""
+
+    verdict: Verdict
+    reason: str
+    remote_id: str | None = None
+
+
+class DoubtSettler(Protocol):
+    """Looks on the platform whether a doubtful send went out ("unknown": ask a human)."""
+
+    async def settle(self, payload: Mapping[str, Any], known: KnownPosts) -> Settlement: ...
 
 
 class DryRunPublisher:

@@ -24,6 +24,7 @@ from data.migrations import migrate
 from data.outbox import OutboxRow, OutboxState, OutboxStore
 from data.store import Store
 from handlers.outbox import EditorNotices
+from publishers.base import DoubtSettler
 from publishers.pacing import TelegramPacer, XPacer
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram import TelegramPublisher
@@ -102,6 +103,7 @@ def telegram_worker(
     lease: float = 30.0,
     retry: RetryPolicy = FAST_RETRY,
     idle_poll: float = 0.05,
+    settler: DoubtSettler | None = None,
 ) -> DeliveryWorker:
     """A worker posting to the channel, with cards for the editor; seeded, so it repeats."""
     return DeliveryWorker(
@@ -109,6 +111,7 @@ def telegram_worker(
         publisher=TelegramPublisher(bot, CHANNEL_ID),
         pacer=TelegramPacer(posts_per_minute=3000),  # one post every 20 ms
         notices=EditorNotices(bot, [EDITOR_ID]),
+        settler=settler,
         lease_seconds=lease,
         retry=retry,
         idle_poll=idle_poll,

@@ -50,7 +50,7 @@ from publishers.telegram_html import (
     ParsedHTML,
 )
 
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup", "forwardMessage"})
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -101,6 +101,7 @@ class FakeBotAPI:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendMediaGroup": self._send_media_group,
+            "forwardMessage": self._forward_message,
             "editMessageText": self._edit_text,
             "editMessageCaption": self._edit_caption,
             "editMessageReplyMarkup": self._edit_reply_markup,
@@ -353,6 +354,62 @@ class FakeBotAPI:
         ]
         return [self.message_json(m) for m in messages]
 
+    async def _forward_message(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        """Copy a message into a chat with ``forward_origin`` (Bot API 7+).
+
+        The bot must be able to read the source: a channel where it is not an
+        admin, or a group it is not in, answers 403 as a send there would.
+        """
+        chat = self._writable_chat(params)
+        source = self._readable_chat(params.get("from_chat_id"))
+        original = self._messages.get((source.id, required_int(params, "message_id")))
+        if original is None or original.deleted:
+            raise bad_request("message to forward not found")
+        self._check_flood(chat, "forwardMessage", 1)
+        message = self._store(
+            ChatMessage(
+                chat.id,
+                self._next_message_id(chat),
+                "forwardMessage",
+                now(),
+                True,
+                text=original.text,
+                entities=original.entities,
+                caption=original.caption,
+                caption_entities=original.caption_entities,
+                photo=original.photo,
+                forward_origin=original.forward_origin or self._origin_of(original),
+            )
+        )
+        return self.message_json(message)
+
+    def _readable_chat(self, value: object) -> FakeChat:
+        if value is None or value == "":
+            raise bad_request("from_chat_id is empty")
+        chat = self.resolve_chat(value)
+        if chat.type == "channel" and not chat.bot_is_admin:
+            raise forbidden("bot is not a member of the channel chat")
+        if chat.type in ("group", "supergroup") and not chat.bot_is_member:
+            raise forbidden(f"bot is not a member of the {chat.type} chat")
+        return chat
+
+    def _origin_of(self, message: ChatMessage) -> JSON:
+        """The MessageOrigin of a message forwarded for the first time."""
+        source = self.chats[message.chat_id]
+        if source.type == "channel":
+            return {
+                "type": "channel",
+                "date": message.date,
+                "chat": source.to_api(),
+                "message_id": message.message_id,
+            }
+        if message.from_bot:
+            return {"type": "user", "date": message.date, "sender_user": dict(self.bot_user)}
+        if message.user_id is not None:
+            user = self.users[message.user_id].to_api()
+            return {"type": "user", "date": message.date, "sender_user": user}
+        return {"type": "chat", "date": message.date, "sender_chat": source.to_api()}
+
     async def _edit_text(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         old = self._editable(params)
         if old.text is None:
@@ -576,4 +633,6 @@ class FakeBotAPI:
             data["reply_markup"] = message.reply_markup
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
+        if message.forward_origin is not None:
+            data["forward_origin"] = message.forward_origin
         return data

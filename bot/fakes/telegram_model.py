@@ -137,6 +137,7 @@ class ChatMessage:
     reply_markup: JSON | None = None
     media_group_id: str | None = None
     user_id: int | None = None  # the sender, for messages users sent
+    forward_origin: JSON | None = None  # set on copies made by forwardMessage
     edits: int = 0
     edit_date: int | None = None
     edit_methods: tuple[str, ...] = ()
