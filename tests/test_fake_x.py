@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -48,10 +49,10 @@ async def fake(clock: ManualClock) -> AsyncIterator[FakeX]:
         yield fx
 
 
-@pytest.fixture
-async def session(fake: FakeX) -> AsyncIterator[aiohttp.ClientSession]:
+@contextlib.asynccontextmanager
+async def retargeting_session(base_url: str) -> AsyncIterator[aiohttp.ClientSession]:
     """A session that sends api.twitter.com/api.x.com requests to the fake (PLATFORMS.md B.2)."""
-    base = URL(fake.base_url)
+    base = URL(base_url)
 
     async def retarget(
         request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
@@ -67,6 +68,12 @@ async def session(fake: FakeX) -> AsyncIterator[aiohttp.ClientSession]:
         return await handler(request)
 
     async with aiohttp.ClientSession(middlewares=(retarget,)) as s:
+        yield s
+
+
+@pytest.fixture
+async def session(fake: FakeX) -> AsyncIterator[aiohttp.ClientSession]:
+    async with retargeting_session(fake.base_url) as s:
         yield s
 
 
@@ -507,31 +514,18 @@ async def test_user_endpoints_need_oauth(fake: FakeX, path: str) -> None:
 async def test_user_timeline_quota_runs_out_into_429(
     clock: ManualClock, tweepy_client: AsyncClient
 ) -> None:
-    async with FakeX(**X_CREDENTIALS, clock=clock, limits=XLimits(user_posts_15m=2)) as fx:
-        base = URL(fx.base_url)
-
-        async def retarget(
-            request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-        ) -> aiohttp.ClientResponse:
-            request.url = URL.build(
-                scheme=base.scheme,
-                host=base.raw_host or "",
-                port=base.port,
-                path=request.url.raw_path,
-                query_string=request.url.raw_query_string,
-                encoded=True,
-            )
-            return await handler(request)
-
-        async with aiohttp.ClientSession(middlewares=(retarget,)) as s:
-            client = AsyncClient(**X_CREDENTIALS)
-            client.session = s
-            for _ in range(2):
-                await client.get_users_tweets("4242", user_auth=True)
-            with pytest.raises(TooManyRequests) as caught:
-                await client.get_users_tweets("4242", user_auth=True)
-            clock.now += 900
+    async with (
+        FakeX(**X_CREDENTIALS, clock=clock, limits=XLimits(user_posts_15m=2)) as fx,
+        retargeting_session(fx.base_url) as s,
+    ):
+        client = AsyncClient(**X_CREDENTIALS)
+        client.session = s
+        for _ in range(2):
             await client.get_users_tweets("4242", user_auth=True)
+        with pytest.raises(TooManyRequests) as caught:
+            await client.get_users_tweets("4242", user_auth=True)
+        clock.now += 900
+        await client.get_users_tweets("4242", user_auth=True)
 
     assert caught.value.reset_time == int(T0 + 900)
     assert [c.status for c in fx.calls(USER_POSTS)] == [200, 200, 429, 200]
