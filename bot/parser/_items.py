@@ -60,9 +60,15 @@ _PREFIX_CREDIT = re.compile(
     r"^\s*@([^\s:：]+)\s*(?:投稿|contribution|submission)\s*[:：]", re.IGNORECASE | re.MULTILINE
 )
 _CREDITS = (*_TRAILING_CREDITS, _PREFIX_CREDIT)
-# Placeholders of removed entries (A5): `内容删除`, `原推荐文章…已删`, `Content deleted.`
+# Placeholders of removed entries (A5), in each language an issue is written in:
+# zh `内容删除`, `原推荐文章…已删`; en `Content deleted.`, `The original article was removed`;
+# ja `内容削除`, `コンテンツは削除されました`. Only a header without a link is tested.
 _DELETED_WORDS = re.compile(
-    r"内容(?:已)?删除|已删|content (?:has been )?(?:deleted|removed)|^\W*(?:deleted|removed)\b",
+    r"内容(?:已)?删除|已被?删|已被?移除"
+    r"|^\W*(?:deleted|removed)\b"
+    r"|^\W*(?:the\s+)?(?:original(?:ly)?\s+)?(?:recommended\s+)?"
+    r"(?:content|article|entry|item|link|post|project)\b.*\b(?:deleted|removed)\W*$"
+    r"|(?:内容|コンテンツ|記事|項目|エントリー?|リンク).{0,20}削除|^\W*削除",
     re.IGNORECASE,
 )
 _LANG_TAG = re.compile(r"[（(]([^()（）\d@]{1,15})[)）]")
@@ -74,20 +80,33 @@ _BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 # Promotions and tip jars (FORMAT.md §3.7, A12): never part of an item. These name the
 # newsletter's own promos, tip jar and paywall, whatever else the paragraph says.
+# The promo patterns below are matched against the lowercased paragraph: written in lower
+# case and without re.IGNORECASE, which made them three times slower.
 _PROMO_TEXT = re.compile(
     r"^\s*(?:>\s*)?🎁|organi[sz]es its content into seasons|support_pythoncat|wechat_code"
     r"|buymeacoffee\.com/pythoncat|xiaobot\.net/p/python_weekly"
-    r"|pythoncat\.top/posts/\d{4}-\d{2}-\d{2}-[a-z]weekly",
-    re.IGNORECASE,
+    r"|pythoncat\.top/posts/\d{4}-\d{2}-\d{2}-[a-z]weekly"
 )
-# Words of a tip jar or a paywall (also the footer's): a promo only when the paragraph
-# also speaks of the newsletter, since a description may praise (赞赏) or subscribe too.
+# Words of a tip jar or a paywall (also the footer's). A paragraph is a promo only when it
+# also speaks of the newsletter and asks the reader: a promo is a whole paragraph about
+# supporting the newsletter, while a description may mention tipping or a newsletter.
 _PROMO_WORDS = re.compile(
-    r"赞赏|打赏|买杯咖啡|buy me (?:a )?coffee|付费订阅|订阅后|after subscribing|subscribe at\b"
-    r"|微信关注",
-    re.IGNORECASE,
+    r"赞赏|打赏|买杯咖啡|付费订阅|订阅后|微信关注|サポート|投げ銭|patreon|ko-fi"
+    r"|buy me (?:a )?coffee|after subscribing|subscribe at\b"
+    r"|\btip(?:ping| jar)\b|\ba (?:small |little )?tip\b|\b(?:leave|send) (?:us |me )?a tip\b"
 )
-_SELF_REFERENCE = re.compile(r"周刊|猫哥|python\s*猫|pythoncat|newsletter|weekly|本刊", re.I)
+_SELF_REFERENCE = re.compile(r"周刊|猫哥|python\s*猫|pythoncat|newsletter|weekly|本刊|週刊|ネコ")
+_READER_CALL = re.compile(
+    r"如果你|如果您|欢迎|请(?:随意|表达|支持|赞赏|打赏)|吧[~～]*\s*$|もし|気軽に|ください"
+    r"|\bif you\b|\bfeel free\b|\bplease\b|\bconsider\b"
+)
+# Closing lines before the footer: `首发于我的博客：…`, `First published at …`.
+_FIRST_PUBLISHED = re.compile(
+    r"^\W*(?:本文|本期|本周刊|周刊)?(?:原文)?首发于"
+    r"|^\W*(?:this (?:issue|post|article) (?:was )?)?(?:first|originally) (?:published|posted)"
+    r" (?:at|on|in)\b|^\W*(?:この記事は)?.{0,12}(?:初出|で最初に公開)"
+)
+_OWN_PLACE = re.compile(r"博客|公众号|blog|substack|ブログ|https?://")
 _PROMO_IMAGE = re.compile(
     r"img\.pythoncat\.top/(?:support_pythoncat|python_weekly_banner|pythoncat\.|python_cat|wechat_code)"
 )
@@ -109,9 +128,15 @@ def _is_http(url: str) -> bool:
 
 
 def _is_promo(paragraph: str) -> bool:
-    if _PROMO_TEXT.search(paragraph):
+    """Whether a paragraph is the newsletter's own (promo, tip jar, closing line), not an item's."""
+    low = paragraph.lower()
+    if _PROMO_TEXT.search(low):
         return True
-    return bool(_PROMO_WORDS.search(paragraph) and _SELF_REFERENCE.search(paragraph))
+    if _FIRST_PUBLISHED.search(low):
+        return bool(_SELF_REFERENCE.search(low) or _OWN_PLACE.search(low))
+    return bool(
+        _PROMO_WORDS.search(low) and _SELF_REFERENCE.search(low) and _READER_CALL.search(low)
+    )
 
 
 def split_orphan(draft: ItemDraft, next_number: str) -> None:
