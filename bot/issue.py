@@ -109,6 +109,9 @@ class Issue:
     intro: tuple[str, ...] = ()  # preamble paragraphs, plain text
     stated_counts: tuple[tuple[SectionKind, int], ...] = ()  # from the count line
     warnings: tuple[str, ...] = field(default=())  # validation notes, never fatal
+    # Where the whole issue is read while it is a summary: the paid column's post that
+    # the file links as `全文链接` / "read the full text" (FORMAT.md §3.3); None if none.
+    full_text_url: str | None = None
 
     def items(self) -> Iterator[tuple[Section, Item]]:
         for section in self.sections:

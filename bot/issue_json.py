@@ -19,6 +19,7 @@ def issue_to_json(issue: Issue) -> dict[str, Any]:
         "intro": list(issue.intro),
         "stated_counts": {kind: n for kind, n in issue.stated_counts},
         "warnings": list(issue.warnings),
+        "full_text_url": issue.full_text_url,
     }
 
 

@@ -36,6 +36,8 @@ from data.outbox import NewPost
 from publishers.format_common import BRANDS, NotPostable, clean_line, fit, issue_label
 from publishers.format_telegram import (
     DIGEST_TITLE_MAX,
+    ChannelStyle,
+    digest_from_html,
     escape,
     format_digest_telegram,
     format_item_telegram,
@@ -44,7 +46,7 @@ from publishers.format_telegram import (
 )
 from publishers.format_x import fits_x, format_digest_x, format_item_x
 from publishers.limits import TELEGRAM_TEXT_MAX
-from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
 
 TELEGRAM, X = "telegram", "x"
 
@@ -79,6 +81,7 @@ class Plan:
     target: str
     digest: bool = True
     items: bool = True
+    style: ChannelStyle | None = None  # the channel digest's settings (Telegram only)
 
 
 def plan_issue(
@@ -90,20 +93,21 @@ def plan_issue(
     base = issue_key(issue)
     for plan in plans:
         if plan.digest:
-            rows.extend(_digest_rows(issue, plan.target, url, base, not_before))
+            rows.extend(_digest_rows(issue, plan, url, base, not_before))
         if plan.items:
             rows.extend(_item_rows(issue, plan.target, url, base, not_before))
     return rows
 
 
 def _digest_rows(
-    issue: Issue, target: str, url: str | None, base: str, not_before: When | None
+    issue: Issue, plan: Plan, url: str | None, base: str, not_before: When | None
 ) -> list[NewPost]:
     group = f"{base}:digest"
+    target = plan.target
     payloads = [
         post.to_payload()
         for post in (
-            format_digest_telegram(issue, issue_url=url, lang=issue.lang)
+            format_digest_telegram(issue, issue_url=url, lang=issue.lang, style=plan.style)
             if target == TELEGRAM
             else format_digest_x(issue, issue_url=url, lang=issue.lang)
         )
@@ -205,7 +209,7 @@ def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
     base = issue_key(issue)
     planned: list[PlannedPost] = []
     if plan.digest:
-        planned += [PlannedPost(p) for p in _digest_rows(issue, plan.target, url, base, None)]
+        planned += [PlannedPost(p) for p in _digest_rows(issue, plan, url, base, None)]
     if plan.items and issue.form != "summary":
         slot, last_key = -1, None
         for row in _item_rows(issue, plan.target, url, base, None):
@@ -217,22 +221,31 @@ def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
 
 
 def edited_digest(planned: Sequence[PlannedPost], target: str, text: str) -> list[PlannedPost]:
-    """Replace `target`'s digest by one post of an editor's `text` (already validated).
+    """Replace `target`'s digest by an editor's `text` (already validated).
 
-    The edited post keeps the first part's key, so the digest is still queued once.
+    On Telegram the text keeps the digest's photo, under it or after it as the
+    caption rule says (`digest_from_html`). The parts keep the digest's keys
+    (`…:digest:1`, `:2`), so the digest is still queued once.
     """
     digest = [p for p in planned if p.slot is None and p.post.target == target]
     if not digest:
         return list(planned)
     first = digest[0].post
-    payload = (
-        TelegramPost(parts=(TelegramText(html=text, disable_preview=True),)).to_payload()
-        if target == TELEGRAM
-        else XPost(text=text).to_payload()
-    )
-    post = replace(first, payload=payload)
+    if target == TELEGRAM:
+        (opening,) = TelegramPost.from_payload(first.payload).parts[:1]
+        photo = opening.photo_url if isinstance(opening, TelegramPhoto) else None
+        payloads = [post.to_payload() for post in digest_from_html(text, photo)]
+    else:
+        payloads = [XPost(text=text).to_payload()]
+    group = first.group_key or first.idempotency_key.rsplit(":", 1)[0]
+    posts = [
+        replace(first, payload=payload)
+        if seq == 1
+        else replace(first, payload=payload, idempotency_key=f"{group}:{seq}", seq=seq)
+        for seq, payload in enumerate(payloads, start=1)
+    ]
     rest = [p for p in planned if not (p.slot is None and p.post.target == target)]
-    return [PlannedPost(post), *rest]
+    return [*(PlannedPost(post) for post in posts), *rest]
 
 
 def schedule_posts(

@@ -30,7 +30,7 @@ from data.outbox import NewPost
 from data.previews import Preview
 from publishers.format_telegram import within
 from publishers.limits import TELEGRAM_TEXT_MAX
-from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,17 @@ async def send_html(bot: Bot, chat_id: int, text: str, **kwargs: object) -> Mess
         return None
 
 
+async def send_photo(bot: Bot, chat_id: int, url: str, caption: str) -> None:
+    """The channel digest's photo as it will be sent; skipped for an editor who blocked
+    the bot, and for a photo Telegram cannot fetch (the card still goes out)."""
+    try:
+        await bot.send_photo(chat_id, url, caption=caption or None, parse_mode=ParseMode.HTML)
+    except Forbidden:
+        log.warning("editor unreachable", extra={"chat_id": chat_id})
+    except BadRequest as exc:
+        log.warning("digest photo not shown", extra={"chat_id": chat_id, "error": str(exc)})
+
+
 async def send_preview_cards(
     bot: Bot, publication: Publication, preview: Preview, chats: Iterable[int], *, now: dt.datetime
 ) -> list[tuple[int, int]]:
@@ -175,7 +186,9 @@ async def send_preview_cards(
     for chat_id in chats:
         for post in telegram_digest:
             for part in TelegramPost.from_payload(post.payload).parts:
-                if isinstance(part, TelegramText):
+                if isinstance(part, TelegramPhoto):
+                    await send_photo(bot, chat_id, part.photo_url, part.caption_html)
+                elif isinstance(part, TelegramText):
                     await send_html(
                         bot,
                         chat_id,

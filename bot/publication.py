@@ -75,7 +75,12 @@ def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, .
         Route(
             TELEGRAM,
             settings.telegram.lang,
-            Plan(TELEGRAM, digest=publishing.telegram_digest, items=publishing.telegram_items),
+            Plan(
+                TELEGRAM,
+                digest=publishing.telegram_digest,
+                items=publishing.telegram_items,
+                style=publishing.channel_style(),
+            ),
         )
     ]
     if settings.x.enabled:

@@ -8,12 +8,21 @@ importing the workflow. Fields are flat so that each one has its own variable,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
+from bot.issue import Link
 from bot.windows import MAX_SLOTS_PER_DAY, PostingWindow
+from publishers.format_common import is_photo_url
+from publishers.format_telegram import CHANNEL_HANDLE, COVER_URL, ChannelStyle
+
+# `[小报童](https://…)  [爱发电](https://…)`: links as the newsletter writes them.
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]\((https?://[^\s()]+)\)")
+_HANDLE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 
 FullTextAction = Literal["notice", "nothing"]
 
@@ -60,6 +69,54 @@ class PublishingSettings(BaseModel):
         3600, gt=0, description="How often the silence and failure alarms are checked."
     )
 
+    digest_photo_url: str = Field(
+        COVER_URL,
+        description="Photo of the channel digest (the newsletter's cover); empty: text only.",
+    )
+    digest_channel: str = Field(
+        CHANNEL_HANDLE, description="Channel handle on the digest's last line; empty: none."
+    )
+    digest_subscribe_links: Annotated[str | None, NoDecode] = Field(
+        None,
+        description="Digest footer's subscribe links, as `[label](url)  [label](url)`;"
+        " unset: the newsletter's own for the channel's language; empty: no line.",
+    )
+    digest_collection_links: Annotated[str | None, NoDecode] = Field(
+        None,
+        description="Digest footer's collection links, as `[label](url)`; unset: the"
+        " newsletter's own; empty: no line.",
+    )
+
+    @field_validator("digest_photo_url")
+    @classmethod
+    def _photo(cls, value: str) -> str:
+        if value and not is_photo_url(value):
+            raise ValueError("a photo must be an http(s) URL of a .jpg, .jpeg, .png or .webp")
+        return value
+
+    @field_validator("digest_channel")
+    @classmethod
+    def _handle(cls, value: str) -> str:
+        if value and not _HANDLE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a channel handle like @pythontrendingweekly")
+        return value
+
+    @field_validator("digest_subscribe_links", "digest_collection_links")
+    @classmethod
+    def _links(cls, value: str | None) -> str | None:
+        if value and _MD_LINK.sub("", value).strip(" ,\t"):
+            raise ValueError("write links as [label](https://…), separated by spaces or commas")
+        return value
+
+    def channel_style(self) -> ChannelStyle:
+        """The digest's settings as the formatter takes them."""
+        return ChannelStyle(
+            photo_url=self.digest_photo_url or None,
+            channel=self.digest_channel or None,
+            subscribe_links=_parse_links(self.digest_subscribe_links),
+            collection_links=_parse_links(self.digest_collection_links),
+        )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -89,3 +146,9 @@ class PublishingSettings(BaseModel):
             per_day=self.items_per_day,
             zone=self.zone,
         )
+
+
+def _parse_links(value: str | None) -> tuple[Link, ...] | None:
+    if value is None:
+        return None
+    return tuple(Link(title=t, url=u) for t, u in _MD_LINK.findall(value))

@@ -26,7 +26,7 @@ class IssueUpsert:
 
 
 def _issue_fields(issue: Issue) -> dict[str, Any]:
-    return {
+    fields = {
         "number": issue.number,
         "date": issue.date.isoformat() if issue.date else None,
         "lang": issue.lang,
@@ -37,6 +37,11 @@ def _issue_fields(issue: Issue) -> dict[str, Any]:
         "warnings": list(issue.warnings),
         "sections": [{"kind": s.kind, "heading": s.heading} for s in issue.sections],
     }
+    # Only when there is one, so the hash of an issue stored before the field existed
+    # (and without a link) stays what it was.
+    if issue.full_text_url is not None:
+        fields["full_text_url"] = issue.full_text_url
+    return fields
 
 
 def _item_fields(kind: SectionKind, item: Item) -> dict[str, Any]:
@@ -152,6 +157,7 @@ def _issue_from_rows(parsed: dict[str, Any], items: Sequence[Any]) -> Issue:
         intro=tuple(parsed["intro"]),
         stated_counts=tuple((cast(SectionKind, k), int(n)) for k, n in parsed["stated_counts"]),
         warnings=tuple(parsed["warnings"]),
+        full_text_url=parsed.get("full_text_url"),
     )
 
 

@@ -10,7 +10,9 @@ a prompt).
 [Edit] offers [Edit Telegram] [Edit X]; the editor's next text message in that chat
 becomes that platform's digest, if it fits the platform (else they are told why and
 the bot keeps waiting). A text with Telegram formatting (pasted from the preview) is
-taken as the HTML of its entities; plain text is read as Telegram HTML.
+taken as the HTML of its entities; plain text is read as Telegram HTML; Markdown
+`**bold**` and `[text](url)` are taken too (`publishers.format_telegram.editor_html`).
+The Telegram text keeps the digest's photo (`bot.planning.edited_digest`).
 
 Registration (`add_publication_handlers` does all of it):
 
@@ -41,6 +43,7 @@ from bot.planning import TELEGRAM
 from bot.preview_cards import PLATFORM_NAMES, decision_keyboard, edit_keyboard, refresh_cards
 from bot.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
+from publishers.format_telegram import editor_html
 
 __all__ = [
     "CALLBACK_PATTERN",
@@ -145,10 +148,11 @@ async def preview_callback(update: Update, context: Context) -> None:
 
 
 def _source_text(message: Message) -> str:
-    """Formatting from Telegram's editor arrives as entities: take them as HTML."""
+    """Formatting from Telegram's editor arrives as entities: take them as HTML; then
+    Markdown `**bold**` and `[text](url)` (how the editor's script writes) as well."""
     assert message.text is not None
     formatted = [e for e in message.entities if e.type != MessageEntity.BOT_COMMAND]
-    return message.text_html if formatted else message.text
+    return editor_html(message.text_html if formatted else message.text)
 
 
 async def preview_edit_message(update: Update, context: Context) -> None:

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from twitter_text import extract_urls_with_indices
 
-from bot.issue import DELETED, Issue, Item, Lang, SectionKind
+from bot.issue import DELETED, Issue, Item, Lang, Section, SectionKind
+from bot.parser import heading_label
 
 ELLIPSIS = "…"
 
@@ -72,6 +73,38 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 _WORD_BACKOFF_MAX = 24
 
 
+# The newsletter's own count words (its count line `分享了 12 篇文章，12 个开源项目`, and
+# the English "Shared 12 articles, 12 open-source projects" of the editor's script).
+_COUNT_WORDS: dict[Lang, dict[SectionKind, tuple[str, str]]] = {
+    "zh": {
+        "articles": ("{} 篇文章", "{} 篇文章"),
+        "projects": ("{} 个开源项目", "{} 个开源项目"),
+        "podcasts": ("{} 则音视频", "{} 则音视频"),
+        "discussions": ("{} 则热门话题", "{} 则热门话题"),
+    },
+    "en": {
+        "articles": ("{} article", "{} articles"),
+        "projects": ("{} open-source project", "{} open-source projects"),
+        "podcasts": ("{} audio/video", "{} audio/videos"),
+        "discussions": ("{} hot discussion", "{} hot discussions"),
+    },
+    "ja": {
+        "articles": ("記事 {} 本", "記事 {} 本"),
+        "projects": ("プロジェクト {} 件", "プロジェクト {} 件"),
+        "podcasts": ("ポッドキャスト {} 本", "ポッドキャスト {} 本"),
+        "discussions": ("ディスカッション {} 件", "ディスカッション {} 件"),
+    },
+}
+_COUNT_LINES: dict[Lang, tuple[str, str]] = {
+    "zh": ("分享了 ", "，"),
+    "en": ("Shared ", ", "),
+    "ja": ("", "、"),
+}
+_SECTION_LABEL_MAX = 60
+# The issue name before a subtitle: "Python 潮流周刊#159：", "Python Trending Weekly #66: ".
+_NUMBERED_PREFIX = r"^[^：:]*?#?\s*(?<!\d){}\s*[：:]\s*"
+
+
 class NotPostable(ValueError):
     """The item cannot be posted on its own (deleted, a container, no link)."""
 
@@ -87,6 +120,57 @@ def section_name(kind: SectionKind, lang: Lang) -> str:
 def issue_label(issue: Issue, lang: Lang) -> str:
     brand = BRANDS[lang]
     return f"{brand} #{issue.number}" if issue.number is not None else brand
+
+
+def circled(number: int) -> str:
+    """The newsletter's item number: ①…⑳, then ㉑…㊿ (Unicode's circled numbers end at 50).
+
+    Past 50 (no section has come near: the parser refuses more than 40) it is
+    "51." and so on: plain, but still a number a reader can follow.
+    """
+    if 1 <= number <= 20:
+        return chr(0x2460 + number - 1)
+    if 21 <= number <= 35:
+        return chr(0x3251 + number - 21)
+    if 36 <= number <= 50:
+        return chr(0x32B1 + number - 36)
+    return f"{number}."
+
+
+def subtitle(issue: Issue, lang: Lang) -> str:
+    """The issue's own title without the newsletter's name and number ("Python 3.15 预览").
+
+    The digest already says which issue it is; a title with nothing after the number
+    ("Python Trending Weekly #1 (2023-05-13)") is kept whole.
+    """
+    title = clean_line(issue.title)
+    if issue.number is None:
+        return title or issue_label(issue, lang)
+    rest = re.sub(_NUMBERED_PREFIX.format(issue.number), "", title, count=1).strip()
+    return rest or title or issue_label(issue, lang)
+
+
+def section_label(section: Section, lang: Lang) -> str:
+    """The section's name as the issue writes it (`🦄文章&教程`), or ours with its emoji."""
+    label = clean_line(heading_label(section.heading) or "")
+    if not label:
+        return f"{SECTION_EMOJI[section.kind]} {section_name(section.kind, lang)}"
+    return fit(label, lambda t: len(t) <= _SECTION_LABEL_MAX)
+
+
+def listed_items(section: Section) -> list[Item]:
+    """The items a digest lists: all but the deleted placeholders, in order."""
+    return [item for item in section.items if DELETED not in item.flags]
+
+
+def count_line(issue: Issue, lang: Lang) -> str:
+    """ "分享了 12 篇文章，12 个开源项目" / "Shared 12 articles, 12 open-source projects"."""
+    counts = [(s.kind, len(listed_items(s))) for s in issue.sections]
+    words = [_COUNT_WORDS[lang][kind][n != 1].format(n) for kind, n in counts if n > 0]
+    if not words:
+        return ""
+    lead, separator = _COUNT_LINES[lang]
+    return lead + separator.join(words)
 
 
 def credit_text(item: Item, lang: Lang, *, mention: bool = True) -> str:

@@ -18,13 +18,15 @@ Choices:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
+from bot.issue import CONTAINER, Issue, Item, Lang, Link, SectionKind
 from bot.parser import strip_annotations
 from publishers.format_common import (
-    SECTION_EMOJI,
     Block,
+    circled,
     clean_block,
     clean_line,
     credit_text,
@@ -33,16 +35,19 @@ from publishers.format_common import (
     issue_label,
     join_blocks,
     join_nonempty,
+    listed_items,
     pack_numbered,
     photo_url,
     require_postable,
-    section_name,
+    section_label,
     stars_text,
+    subtitle,
 )
 from publishers.limits import (
     TELEGRAM_CAPTION_MAX,
     TELEGRAM_ENTITIES_MAX,
     TELEGRAM_TEXT_MAX,
+    telegram_caption_fits,
     telegram_entity_count,
     telegram_length,
 )
@@ -51,6 +56,62 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
 # Digest lines are an index, not the item: long titles are cut so that a list
 # stays a list (and one line can never outgrow a message).
 DIGEST_TITLE_MAX = 200
+
+# The channel's own digest, as the editor's script (`resources/weekly_workflow.py` in
+# the newsletter's repository, step 7) sends it; links and handle are settings.
+COVER_URL = (
+    "https://raw.githubusercontent.com/chinesehuazhou/python-weekly/main/"
+    "resources/img/python-weekly.png"
+)
+CHANNEL_HANDLE = "@pythontrendingweekly"
+_TAGS: dict[Lang, str] = {
+    "zh": "#Python潮流周刊",
+    "en": "#PythonTrendingWeekly",
+    "ja": "#PythonTrendingWeekly",
+}
+_BANNERS: dict[Lang, str] = {
+    "zh": "🐱🐱🐱🐱  第 {} 期  🐱🐱🐱🐱",
+    "en": "🐱🐱🐱🐱  Issue {}  🐱🐱🐱🐱",
+    "ja": "🐱🐱🐱🐱  第 {} 号  🐱🐱🐱🐱",
+}
+_PITCH: dict[Lang, str] = {
+    "zh": "在信息洪流中为你淘金，助力 Python 技术视野拓展和职业发展。"
+    "现在订阅，每周让自己进步一点点。",
+    "en": "Cut through the noise: hand-picked Python content every week."
+    " Subscribe now and make progress every week.",
+    "ja": "厳選した Python の情報を毎週お届けします。",
+}
+_LINK_LINES: dict[Lang, tuple[str, str]] = {
+    "zh": ("👀 订阅：", "👀 合集："),
+    "en": ("👀 Subscribe: ", "👀 Collections: "),
+    "ja": ("👀 購読：", "👀 合集："),
+}
+_CHANNEL_LINES: dict[Lang, str] = {
+    "zh": "🐱频道 {}",
+    "en": "🐱 Channel {}",
+    "ja": "🐱チャンネル {}",
+}
+_EN_SUBSCRIBE = (Link("Patreon", "https://patreon.com/PythonCat666"),)
+_SUBSCRIBE: dict[Lang, tuple[Link, ...]] = {
+    "zh": (
+        Link("小报童", "https://weekly.pythoncat.top/zh/#subscribe-xiaobot"),
+        Link("爱发电", "https://weekly.pythoncat.top/zh/#subscribe-afdian"),
+    ),
+    "en": _EN_SUBSCRIBE,
+    "ja": _EN_SUBSCRIBE,
+}
+_EN_COLLECTIONS = (
+    Link("Free Collection Download", "https://pythoncat.top/posts/2025-04-20-sweekly"),
+)
+_COLLECTIONS: dict[Lang, tuple[Link, ...]] = {
+    "zh": (
+        Link("1季", "https://pythoncat.top/posts/2023-12-11-weekly"),
+        Link("2季", "https://pythoncat.top/posts/2025-04-20-iweekly"),
+        Link("3季", "https://pythoncat.top/posts/2026-06-07-iweekly"),
+    ),
+    "en": _EN_COLLECTIONS,
+    "ja": _EN_COLLECTIONS,
+}
 
 
 def escape(text: str) -> str:
@@ -65,6 +126,22 @@ def escape_attribute(value: str) -> str:
 
 def link(url: str, text: str) -> str:
     return f'<a href="{escape_attribute(url)}">{escape(text)}</a>'
+
+
+_MD_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\"]+)\)")
+
+
+def editor_html(text: str) -> str:
+    """An editor's digest text as Telegram HTML: `**bold**` becomes <b>, `[t](url)` a link.
+
+    `text` is HTML already (the entities of a formatted message as PTB's `text_html`
+    gives them, or what the editor typed): the editor's script writes its captions in
+    Markdown, so its bold and links are taken too. What comes out is validated like
+    any edit (a tag left open is refused there, with the reason).
+    """
+    text = _MD_BOLD.sub(r"<b>\1</b>", text)
+    return _MD_LINK.sub(r'<a href="\2">\1</a>', text)
 
 
 def within(html: str, limit: int) -> bool:
@@ -103,22 +180,20 @@ def format_item_telegram(
         tail = join_nonempty("\n", [escape(meta), footer])
         return join_nonempty("\n\n", [head, escape(description), tail])
 
-    photo = photo_url(item)
-    if photo is not None:
-        caption = _fit_item(render, title, description, TELEGRAM_CAPTION_MAX)
-        if caption == render(title, description):
-            return TelegramPost(parts=(TelegramPhoto(photo_url=photo, caption_html=caption),))
-        short_title = fit(title, lambda t: within(f"<b>{link(url, t)}</b>", TELEGRAM_CAPTION_MAX))
-        short_caption = f"<b>{link(url, short_title)}</b>" if short_title else ""
-        text = _fit_item(render, title, description, TELEGRAM_TEXT_MAX)
-        return TelegramPost(
-            parts=(
-                TelegramPhoto(photo_url=photo, caption_html=short_caption),
-                TelegramText(html=text, disable_preview=True),
-            )
-        )
     text = _fit_item(render, title, description, TELEGRAM_TEXT_MAX)
-    return TelegramPost(parts=(TelegramText(html=text, disable_preview=False),))
+    photo = photo_url(item)
+    if photo is None:
+        return TelegramPost(parts=(TelegramText(html=text, disable_preview=False),))
+    if telegram_caption_fits(text):
+        return TelegramPost(parts=(TelegramPhoto(photo_url=photo, caption_html=text),))
+    short_title = fit(title, lambda t: within(f"<b>{link(url, t)}</b>", TELEGRAM_CAPTION_MAX))
+    short_caption = f"<b>{link(url, short_title)}</b>" if short_title else ""
+    return TelegramPost(
+        parts=(
+            TelegramPhoto(photo_url=photo, caption_html=short_caption),
+            TelegramText(html=text, disable_preview=True),
+        )
+    )
 
 
 def _fit_item(render: Callable[[str, str], str], title: str, description: str, limit: int) -> str:
@@ -128,29 +203,89 @@ def _fit_item(render: Callable[[str, str], str], title: str, description: str, l
     return render(title, description)
 
 
-def format_digest_telegram(
-    issue: Issue, *, issue_url: str | None, lang: Lang
-) -> tuple[TelegramPost, ...]:
-    """Format the issue as numbered linked titles per section, split between items.
+@dataclass(frozen=True, slots=True)
+class ChannelStyle:
+    """What the channel's digest carries besides the issue: its settings, as values.
 
-    Every message stays within 4,096 code points after parsing and 100 entities
-    (past that Telegram silently drops formatting). When it takes more than one
-    message, each header says `(k/n)`.
+    `None` links mean the newsletter's own for the digest's language (the footer of
+    the editor's script); an empty tuple drops that line. No `photo_url`: text only.
     """
-    title = clean_line(issue.title) or issue_label(issue, lang)
-    title = fit(title, lambda t: len(t) <= DIGEST_TITLE_MAX)
-    blocks = _digest_blocks(issue, lang)
 
-    heading = link(issue_url, title) if issue_url else escape(title)
+    photo_url: str | None = COVER_URL
+    channel: str | None = CHANNEL_HANDLE
+    subscribe_links: tuple[Link, ...] | None = None
+    collection_links: tuple[Link, ...] | None = None
 
+    def subscribe(self, lang: Lang) -> tuple[Link, ...]:
+        return _SUBSCRIBE[lang] if self.subscribe_links is None else self.subscribe_links
+
+    def collections(self, lang: Lang) -> tuple[Link, ...]:
+        return _COLLECTIONS[lang] if self.collection_links is None else self.collection_links
+
+
+def format_digest_telegram(
+    issue: Issue,
+    *,
+    issue_url: str | None,
+    lang: Lang,
+    style: ChannelStyle | None = None,
+) -> tuple[TelegramPost, ...]:
+    """The channel's own weekly post: the cover photo, the issue's items, the footer.
+
+    Shaped as the editor's script sends it (`#Python潮流周刊`, `🐱🐱🐱🐱  第 N 期  🐱🐱🐱🐱`,
+    the title, each section's name in bold, items ①②③…, the subscription footer, the
+    channel), one message per post: the photo with all of it as its caption when that
+    fits (`telegram_caption_fits`), else the photo with the header, then the rest as
+    text, split between items (`(k/n)`) past 4,096 characters or 100 entities. The
+    title links to the issue's full text (`Issue.full_text_url`, the paid column's post
+    a summary names), else to `issue_url`. Items with a link of their own are linked;
+    deleted ones never appear.
+    """
+    style = style or ChannelStyle()
+    url = issue.full_text_url or issue_url
+    title = fit(subtitle(issue, lang), lambda t: len(t) <= DIGEST_TITLE_MAX)
+    banner = (
+        _BANNERS[lang].format(issue.number)
+        if issue.number is not None
+        else issue_label(issue, lang)
+    )
+    heading = f"<b>{link(url, title)}</b>" if url else f"<b>{escape(title)}</b>"
+    header = "\n\n".join([escape(_TAGS[lang]), escape(banner), heading])
+    body = [*_digest_blocks(issue, lang), *_footer_blocks(style, lang)]
+    whole = join_blocks([Block(header), *body])
+    if style.photo_url is not None and telegram_caption_fits(whole):
+        return (
+            TelegramPost(parts=(TelegramPhoto(photo_url=style.photo_url, caption_html=whole),)),
+        )
+    posts: list[TelegramPost] = []
+    if style.photo_url is not None:
+        posts.append(
+            TelegramPost(parts=(TelegramPhoto(photo_url=style.photo_url, caption_html=header),))
+        )
+    else:
+        body = [Block(header), *body]
+    posts.extend(_texts(body))
+    return tuple(posts)
+
+
+def digest_from_html(html: str, photo_url: str | None) -> tuple[TelegramPost, ...]:
+    """An editor's own digest text, sent as the formatted one is: under the photo when it
+    fits a caption, else after it (`telegram_caption_fits`); text only without a photo."""
+    text = TelegramPost(parts=(TelegramText(html=html, disable_preview=True),))
+    if photo_url is None:
+        return (text,)
+    if telegram_caption_fits(html):
+        return (TelegramPost(parts=(TelegramPhoto(photo_url=photo_url, caption_html=html),)),)
+    return (TelegramPost(parts=(TelegramPhoto(photo_url=photo_url),)), text)
+
+
+def _texts(blocks: Sequence[Block]) -> list[TelegramPost]:
     def render(numbering: str, part: Sequence[Block]) -> str:
-        header = f"<b>{heading}</b>" + (f" ({numbering})" if numbering else "")
-        body = join_blocks(part)
-        return header + ("\n\n" + body if body else "")
+        return (f"({numbering})\n\n" if numbering else "") + join_blocks(part)
 
     parts = pack_numbered(blocks, render, lambda html: within(html, TELEGRAM_TEXT_MAX))
     total = len(parts)
-    return tuple(
+    return [
         TelegramPost(
             parts=(
                 TelegramText(
@@ -160,35 +295,50 @@ def format_digest_telegram(
             )
         )
         for number, part in enumerate(parts, start=1)
-    )
+    ]
 
 
 def _digest_blocks(issue: Issue, lang: Lang) -> list[Block]:
+    """Per section: its name in bold, a blank line, one line per item (as the script)."""
     blocks: list[Block] = []
     for section in issue.sections:
         lines: list[str] = []
-        number = 0
-        for item in section.items:
-            if DELETED in item.flags:
-                continue
-            number += 1
+        for number, item in enumerate(listed_items(section), start=1):
             lines.extend(_digest_lines(item, number))
         if not lines:
             continue
-        heading = f"<b>{SECTION_EMOJI[section.kind]} {escape(section_name(section.kind, lang))}</b>"
-        blocks.append(Block(heading + "\n" + lines[0], opens_section=True))
+        heading = f"<b>{escape(section_label(section, lang))}</b>"
+        blocks.append(Block(heading + "\n\n" + lines[0], opens_section=True))
         blocks.extend(Block(line) for line in lines[1:])
     return blocks
 
 
 def _digest_lines(item: Item, number: int) -> list[str]:
     title = fit(clean_line(item.title), lambda t: len(t) <= DIGEST_TITLE_MAX)
-    stars = stars_text(item)
-    suffix = " " + escape(stars) if stars else ""
+    mark = circled(number)
     if item.url is not None and CONTAINER not in item.flags:
-        return [f"{number}. {link(item.url, title or item.url)}{suffix}"]
-    lines = [f"{number}. {escape(title)}{suffix}"]
+        return [f"{mark} {link(item.url, title or item.url)}"]
+    lines = [f"{mark} {escape(title)}"]
     for sub in item.sub_links:
         sub_title = fit(clean_line(sub.title), lambda t: len(t) <= DIGEST_TITLE_MAX)
         lines.append(f"    • {link(sub.url, sub_title or sub.url)}")
     return lines
+
+
+def _footer_blocks(style: ChannelStyle, lang: Lang) -> list[Block]:
+    """The script's footer: why subscribe, where (the paid column, the tip jar), the
+    free collections, and the channel's handle; a line without links is left out."""
+    lines = [
+        _LINK_LINES[lang][0] + "  ".join(link(x.url, x.title) for x in style.subscribe(lang))
+        if style.subscribe(lang)
+        else "",
+        _LINK_LINES[lang][1] + "  ".join(link(x.url, x.title) for x in style.collections(lang))
+        if style.collections(lang)
+        else "",
+    ]
+    lines = [line for line in lines if line]
+    if lines:
+        lines.insert(0, escape(_PITCH[lang]))
+    if style.channel:
+        lines.append(escape(_CHANNEL_LINES[lang].format(style.channel)))
+    return [Block(line, opens_section=True) for line in lines]

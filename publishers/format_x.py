@@ -14,30 +14,29 @@ Choices:
   fragment would remain.
 - Credits are written without the `@`: the handle is the submitter's on GitHub,
   and an automated mention of whoever owns it on X would be unsolicited.
-- A digest is a thread `k/n`; its parts split between items.
+- A digest is one post, or two: the title, counts and link, then the top items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.issue import CONTAINER, DELETED, Issue, Item, Lang, SectionKind
+from bot.issue import Issue, Item, Lang, Section, SectionKind
 from bot.parser import strip_annotations
 from publishers.format_common import (
-    SECTION_EMOJI,
-    Block,
     NotPostable,
+    circled,
     clean_block,
     clean_line,
+    count_line,
     credit_text,
     fit,
     hashtag,
     issue_label,
-    join_blocks,
     join_nonempty,
-    pack_numbered,
+    listed_items,
     require_postable,
-    section_name,
+    section_label,
     stars_text,
 )
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
@@ -115,66 +114,57 @@ def format_item_x(
 
 
 def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple[XPost, ...]:
-    """Format the issue as a thread of numbered titles with links, `k/n` on each part.
+    """Say what the issue holds in one post, or two: a thread of every title is too long.
 
-    Deleted items never appear; items without a link appear as plain text;
-    containers list their sub-links.
+    The first post: the title, the count line ("Shared 12 articles, 12 open-source
+    projects") and the link (the issue's full text first, else `issue_url`). When the
+    titles do not fit beside it, a reply lists the top items, taken in turn from each
+    section (articles ①, projects ①, articles ②, …) while they fit whole. Deleted items
+    never appear; titles are not linked (the link of the first post is the issue's).
     """
-    numbering_room = "999/999\n"
-    title = clean_line(issue.title) or issue_label(issue, lang)
-    title = _fit_x(
-        title, lambda t: fits_x(numbering_room + join_nonempty("\n", [t, issue_url or ""]))
-    )
-    header = join_nonempty("\n", [title, issue_url or ""])
-    blocks = [Block(header), *_digest_blocks(issue, lang)]
+    url = issue.full_text_url or issue_url or ""
+    counts = count_line(issue, lang)
 
-    def render(numbering: str, part: Sequence[Block]) -> str:
-        return (f"{numbering}\n" if numbering else "") + join_blocks(part)
+    def head(title: str) -> str:
+        return join_nonempty("\n\n", [title, counts, url])
 
-    parts = pack_numbered(blocks, render, fits_x)
-    total = len(parts)
-    return tuple(
-        XPost(text=render(f"{number}/{total}" if total > 1 else "", part))
-        for number, part in enumerate(parts, start=1)
-    )
+    title = _fit_x(clean_line(issue.title) or issue_label(issue, lang), lambda t: fits_x(head(t)))
+    first = head(title)
+    sections = [(section, listed_items(section)) for section in issue.sections]
+    everything = _top_items(sections, lang, sum(len(items) for _, items in sections))
+    whole = join_nonempty("\n\n", [title, counts, everything, url])
+    if everything and fits_x(whole):
+        return (XPost(text=whole),)
+    if not fits_x(first):  # a link X does not shorten, and alone too long
+        raise NotPostable(f"issue {issue.number}: its link alone is over {X_MAX_WEIGHTED}")
+    best = ""
+    for taken in range(1, sum(len(items) for _, items in sections) + 1):
+        text = _top_items(sections, lang, taken)
+        if not fits_x(text):
+            break
+        best = text
+    if not best and sections and sections[0][1]:
+        best = _fit_x(_top_items(sections, lang, 1), fits_x)
+    return (XPost(text=first), XPost(text=best)) if best else (XPost(text=first),)
 
 
-def _digest_blocks(issue: Issue, lang: Lang) -> list[Block]:
-    blocks: list[Block] = []
-    for section in issue.sections:
-        heading = f"{SECTION_EMOJI[section.kind]} {section_name(section.kind, lang)}"
-        # Room for the worst numbering and the heading, which rides on the first line.
-        room = "999/999\n" + heading + "\n"
-        lines: list[str] = []
-        number = 0
-        for item in section.items:
-            if DELETED in item.flags:
-                continue
-            number += 1
-            lines.extend(_digest_lines(item, number, room))
-        if not lines:
+def _top_items(sections: Sequence[tuple[Section, list[Item]]], lang: Lang, taken: int) -> str:
+    """The first `taken` items, round robin over the sections, listed per section."""
+    chosen: dict[int, int] = {}
+    rank = 0
+    while taken > 0 and any(rank < len(items) for _, items in sections):
+        for at, (_, items) in enumerate(sections):
+            if taken > 0 and rank < len(items):
+                chosen[at] = rank + 1
+                taken -= 1
+        rank += 1
+    blocks = []
+    for at, (section, items) in enumerate(sections):
+        if at not in chosen:
             continue
-        blocks.append(Block(heading + "\n" + lines[0], opens_section=True))
-        blocks.extend(Block(line) for line in lines[1:])
-    return blocks
-
-
-def _digest_lines(item: Item, number: int, room: str) -> list[str]:
-    """Return the item's line(s), each short enough to fit a post after `room`."""
-    if item.url is not None and CONTAINER not in item.flags:
-        url = item.url
-
-        def line(title: str) -> str:
-            return f"{number}. {title} {url}" if title else f"{number}. {url}"
-
-        title = _fit_x(clean_line(item.title), lambda t: fits_x(room + line(t)))
-        if not fits_x(room + line(title)):
-            raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
-        return [line(title)]
-    title = _fit_x(clean_line(item.title), lambda t: fits_x(f"{room}{number}. {t}"))
-    lines = [f"{number}. {title}"]
-    for sub in item.sub_links:
-        sub_url = sub.url
-        sub_title = _fit_x(clean_line(sub.title), lambda t: fits_x(f"{room}- {t} {sub_url}"))  # noqa: B023
-        lines.append(f"- {sub_title} {sub_url}" if sub_title else f"- {sub_url}")
-    return lines
+        lines = [
+            f"{circled(n)} {clean_line(item.title)}"
+            for n, item in enumerate(items[: chosen[at]], start=1)
+        ]
+        blocks.append(section_label(section, lang) + "\n" + "\n".join(lines))
+    return "\n\n".join(blocks)

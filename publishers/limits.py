@@ -101,3 +101,19 @@ def telegram_entity_count(html: str) -> int:
         ValueError: for HTML that Telegram would refuse.
     """
     return len(trim_for_send(parse_html(html)).entities)
+
+
+def telegram_caption_fits(html: str) -> bool:
+    """The photo-then-text rule: whether `html` can be the caption under a photo.
+
+    A text that fits goes as the photo's caption (one message); one that does not
+    follows the photo as a message of its own (up to `TELEGRAM_TEXT_MAX`), the photo
+    keeping a short caption. Formatters and the editor's edit both ask here.
+
+    Raises:
+        ValueError: for HTML that Telegram would refuse.
+    """
+    return (
+        telegram_length(html) <= TELEGRAM_CAPTION_MAX
+        and telegram_entity_count(html) <= TELEGRAM_ENTITIES_MAX
+    )

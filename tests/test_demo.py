@@ -63,7 +63,11 @@ def test_repository_act_previews_approves_and_announces_the_release(
     assert "(before the decision): [Publish now] [Schedule as planned] [Edit] [Skip]" in editor
     assert "Published now by @cat_edits" in editor
     channel = out.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
-    assert "Python 潮流周刊#902" in channel
+    # The channel's own digest of the summary issue: cover photo, banner, items ①②.
+    assert "#Python潮流周刊" in channel
+    assert "🐱🐱🐱🐱  第 902 期  🐱🐱🐱🐱" in channel
+    assert "① slotplan" in channel
+    assert "🐱频道 @pythontrendingweekly" in channel
     assert "#852 全文现已免费阅读" in channel
     x_part = out.split("=== X (@demo user) ===", 1)[1]
     assert "#852 is now free to read" in x_part

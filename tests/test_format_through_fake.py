@@ -10,6 +10,7 @@ tdlib's behaviour in test_telegram_length; so this proves the whole path
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from importlib import resources
 
 import pytest
 import telegram
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX, XLimits
 from bot.issue import SectionKind
-from publishers.format_telegram import format_item_telegram
+from bot.parser import parse_issue
+from publishers.format_telegram import COVER_URL, format_digest_telegram, format_item_telegram
 from publishers.format_x import format_item_x
 from publishers.limits import (
     TELEGRAM_CAPTION_MAX,
@@ -147,3 +149,28 @@ async def test_any_item_is_accepted_by_x(
     assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
     receipt = await XPublisher(x_client).publish(post.to_payload())
     assert fx.post(receipt.remote_id).text == post.text
+
+
+async def test_the_channel_digest_of_a_summary_goes_out_as_the_channels_own_post(
+    tg: FakeTelegram, bot: telegram.Bot
+) -> None:
+    """The demo's summary issue (#902) through PTB to the fake: one photo with the caption."""
+    issue = parse_issue(
+        (resources.files("bot") / "samples" / "zh" / "2026-11-28-weekly.md").read_text("utf-8"),
+        filename="zh/2026-11-28-weekly.md",
+    )
+    publisher = TelegramPublisher(bot, CHANNEL_ID)
+    for post in format_digest_telegram(issue, issue_url=ISSUE_URL, lang="zh"):
+        await publisher.publish(post.to_payload())
+    (message,) = tg.messages(CHANNEL_ID)
+    assert message.photo is not None
+    assert message.photo.ref == COVER_URL
+    assert message.caption is not None
+    assert message.caption.startswith(
+        "#Python潮流周刊\n\n🐱🐱🐱🐱  第 902 期  🐱🐱🐱🐱\n\n演示用的摘要版样刊\n\n"
+        "🦄文章&教程\n\n① "
+    )
+    assert message.caption.endswith("🐱频道 @pythontrendingweekly")
+    links = [e.url for e in message.caption_entities if e.url]
+    assert links[0] == "https://example.com/paid/902"  # the full text before the GitHub file
+    assert [e.type for e in message.caption_entities].count("bold") == 3

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.issue import CONTAINER, DELETED, Item, Link
+from bot.issue import CONTAINER, DELETED, Item
 from publishers.format_common import NotPostable, fit
 from publishers.format_x import DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
@@ -141,50 +141,44 @@ def test_payload_round_trips() -> None:
 # --- digest thread ------------------------------------------------------------
 
 
-def test_digest_thread_is_numbered_and_every_part_fits() -> None:
+def test_a_long_digest_is_two_posts_title_counts_link_then_top_items() -> None:
     long_title = "A very long article title about asyncio, typing and generics " * 2
     issue = make_issue(
         {
             "articles": [make_item(i, title=f"{i} {long_title}") for i in range(1, 21)],
-            "projects": [make_item(i, title=f"{i} {long_title}") for i in range(1, 21)],
-        }
+            "projects": [make_item(i, title=f"p{i}") for i in range(1, 21)],
+        },
+        lang="en",
     )
-    thread = format_digest_x(issue, issue_url=ISSUE_URL, lang="en")
-    total = len(thread)
-    assert total > 10
-    urls: list[str] = []
-    for number, post in enumerate(thread, start=1):
-        assert post.text.startswith(f"{number}/{total}\n")
-        assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
-        urls.extend(re.findall(r"https://\S+", post.text))
-    assert urls[0] == ISSUE_URL
-    expected = [f"https://github.com/gpustack/gpustack{i}" for i in range(1, 21)] * 2
-    assert urls[1:] == expected  # every item once, whole, in order
-    assert "🦄 Articles\n1. " in thread[0].text
+    first, top = format_digest_x(issue, issue_url=ISSUE_URL, lang="en")
+    assert first.text == (
+        "Python Trending Weekly #106\n\nShared 20 articles, 20 open-source projects\n\n" + ISSUE_URL
+    )
+    assert x_weighted_length(top.text) <= X_MAX_WEIGHTED
+    # Round robin: the first project comes right after the first article.
+    assert "① 1 A very long" in top.text
+    assert "🐿️ Projects\n① p1" in top.text
+    full = replace(issue, full_text_url="https://www.patreon.com/posts/106")
+    assert format_digest_x(full, issue_url=ISSUE_URL, lang="en")[0].text.endswith(
+        "https://www.patreon.com/posts/106"
+    )
 
 
-def test_small_digest_is_one_post_without_numbering() -> None:
+def test_small_digest_is_one_post() -> None:
     issue = make_issue(
         {
             "articles": [
                 make_item(1, title="First"),
                 make_item(2, title="Gone", flags=frozenset({DELETED})),
-                make_item(
-                    3,
-                    title="Reading list",
-                    url=None,
-                    flags=frozenset({CONTAINER}),
-                    sub_links=(Link("One", "https://one.io/a"),),
-                ),
+                make_item(3, title="Second", url=None),
             ]
         },
         lang="zh",
     )
     (post,) = format_digest_x(issue, issue_url=ISSUE_URL, lang="zh")
     assert post.text == (
-        f"Python 潮流周刊#106：GPU 与 AI\n{ISSUE_URL}\n\n"
-        "🦄 文章\n1. First https://github.com/gpustack/gpustack1\n"
-        "2. Reading list\n- One https://one.io/a"
+        "Python 潮流周刊#106：GPU 与 AI\n\n分享了 2 篇文章\n\n"
+        f"🦄 文章\n① First\n② Second\n\n{ISSUE_URL}"
     )
 
 
@@ -212,9 +206,10 @@ def test_item_always_within_280_and_keeps_url(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(titles=st.lists(_any_text, min_size=1, max_size=30), url=_url)
-def test_digest_parts_always_within_280(titles: list[str], url: str) -> None:
+def test_digest_is_one_or_two_posts_within_280(titles: list[str], url: str) -> None:
     issue = make_issue({"articles": [make_item(i, title=t, url=url) for i, t in enumerate(titles)]})
     thread = format_digest_x(issue, issue_url=ISSUE_URL, lang="en")
+    assert 1 <= len(thread) <= 2
     for post in thread:
         assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
-    assert sum(post.text.count(url) for post in thread) >= len(titles)
+    assert ISSUE_URL in thread[0].text

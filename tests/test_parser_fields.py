@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from bot.issue import NotAnIssue
 from bot.parser import pair_summary_full, parse_issue, strip_annotations
-from tests.parser_support import FIXTURES, en_issue, zh_issue
+from tests.parser_support import FIXTURES, corpus_path, en_issue, zh_issue
 
 
 def one_item(body: str, *, en: bool = False):  # type: ignore[no-untyped-def]
@@ -153,3 +154,78 @@ def test_strip_annotations_removes_only_closing_stars_and_credits(
     description: str, expected: str
 ) -> None:
     assert strip_annotations(description) == expected
+
+
+_SUMMARY_BODY = (
+    "以下是本期标题摘要：\n\n**[🦄文章&教程](https://weekly.pythoncat.top)**\n\n① 标题一"
+)
+
+
+@pytest.mark.parametrize(
+    ("preamble", "url"),
+    [
+        ("去专栏阅读全文：[全文链接](https://xiaobot.net/post/a1)", "https://xiaobot.net/post/a1"),
+        (
+            "分享了 12 篇文章，12 个开源项目。去专栏阅读全文：[全文链接](https://www.xiaobot.net/post/b2)",
+            "https://www.xiaobot.net/post/b2",
+        ),
+        (
+            "订阅后，可免费查看 [第 68 期周刊的全文](https://xiaobot.net/post/c3)",
+            "https://xiaobot.net/post/c3",
+        ),
+        (
+            "订阅后，可免费查看 第 9 期周刊的全文：https://xiaobot.net/post/d4。",
+            "https://xiaobot.net/post/d4",
+        ),
+        (
+            "订阅后，可免费查看 第 9 期周刊的全文：\nhttps://xiaobot.net/post/e5",
+            "https://xiaobot.net/post/e5",
+        ),
+        ("Read the full text: [link](https://example.com/paid/9)", "https://example.com/paid/9"),
+        ("After subscribing, you can view the full text of Issue 9 for free: ", None),
+        ("本期分享了 12 篇文章，全文 2100 字。[合集](https://xiaobot.net/post/f6)", None),
+        ("```\n阅读全文：https://in.a/fence\n```", None),
+    ],
+    ids=[
+        "link",
+        "in-count-line",
+        "link-text",
+        "bare",
+        "next-line",
+        "en",
+        "empty",
+        "word-count",
+        "fence",
+    ],
+)
+def test_full_text_link_of_a_summary(preamble: str, url: str | None) -> None:
+    issue = parse_issue(zh_issue(f"{preamble}\n\n{_SUMMARY_BODY}"))
+    assert issue.form == "summary"
+    assert issue.full_text_url == url
+
+
+def test_full_text_links_of_the_corpus() -> None:
+    """Every zh summary links its paid post; no full issue has a full-text link."""
+    zh = [parse_issue(p.read_text(encoding="utf-8"), filename=str(p)) for p in _corpus("zh")]
+    summaries = [i for i in zh if i.form == "summary"]
+    assert len(summaries) >= 5
+    for issue in summaries:
+        assert issue.full_text_url is not None, issue.number
+        assert issue.full_text_url.split("/post/")[0] in (
+            "https://xiaobot.net",
+            "https://www.xiaobot.net",
+        )
+    assert all(i.full_text_url is None for i in zh if i.form == "full")
+    en = {
+        i.number: i
+        for p in _corpus("en")
+        if (i := parse_issue(p.read_text(encoding="utf-8"), filename=str(p)))
+    }
+    assert (en[120].full_text_url or "").startswith(
+        "https://www.patreon.com/posts/python-trending-"
+    )
+    assert en[159].full_text_url is None  # "…for free: " with no link after it
+
+
+def _corpus(lang: str) -> list[Path]:
+    return sorted(corpus_path(lang).glob("*-weekly.md"))

@@ -493,6 +493,7 @@ TOP_KEYS = {
     "intro",
     "stated_counts",
     "warnings",
+    "full_text_url",
 }
 ITEM_KEYS = {
     "index",

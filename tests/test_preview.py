@@ -32,7 +32,7 @@ from data.store import SourceState, Store
 from handlers.context import App, BotServices, attach
 from handlers.preview import add_publication_handlers
 from publishers.limits import x_weighted_length
-from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.posts import TelegramPhoto, TelegramPost, XPost
 from tests.conftest import CHANNEL_ID, EDITOR_ID, READER_ID
 from tests.factories import make_issue, make_item
 
@@ -143,10 +143,12 @@ async def test_the_card_shows_the_digests_and_four_buttons(bot: Bot) -> None:
     assert "New issue #106" in card.text
     assert "Telegram (zh)" in card.text
     assert "X (en)" in card.text
-    # Before the card: the Telegram digest as it will be sent, then the X thread.
-    assert sent[0].text is not None
-    assert sent[0].text.startswith("Python 潮流周刊#106")
-    assert any(e.type == "text_link" for e in sent[0].entities)
+    # Before the card: the Telegram digest as it will be sent (the channel's own post
+    # under its cover photo), then the X thread.
+    assert sent[0].photo is not None
+    assert sent[0].caption is not None
+    assert sent[0].caption.startswith("#Python潮流周刊\n\n🐱🐱🐱🐱  第 106 期  🐱🐱🐱🐱")
+    assert any(e.type == "text_link" for e in sent[0].caption_entities)
     assert sent[1].text is not None
     assert "X thread as it will be posted" in sent[1].text
     assert await bot.queued() == []  # nothing goes out before an editor decides
@@ -268,8 +270,8 @@ async def test_edit_x_rejects_a_too_long_text_then_uses_the_valid_one(bot: Bot) 
     # The other platform keeps the formatted digest.
     (telegram_digest,) = [r for r in digests if r.target == TELEGRAM]
     (part,) = TelegramPost.from_payload(telegram_digest.payload).parts
-    assert isinstance(part, TelegramText)
-    assert "GPU" in part.html
+    assert isinstance(part, TelegramPhoto)
+    assert "GPU" in part.caption_html
 
 
 async def test_an_editor_text_without_a_pending_edit_is_left_alone(bot: Bot) -> None:
@@ -349,3 +351,26 @@ async def test_the_editors_group_hears_of_an_alarm_once(bot: Bot) -> None:
 
     told = [m.text for m in bot.tg.sent(EDITORS_GROUP) if m.text and "git:weekly" in m.text]
     assert told == ["🚨 Source git:weekly failed 99 polls in a row.\nLast error: <boom>"]
+
+
+async def test_edit_telegram_takes_markdown_bold_and_keeps_the_cover(bot: Bot) -> None:
+    await bot.new_issue()
+    bot.press(EDITOR_ID, "pv:edit:1")
+    await bot.answered()
+    await until(lambda: "pv:ed:telegram:1" in bot.card().callback_data())
+    bot.press(EDITOR_ID, "pv:ed:telegram:1")
+    assert await bot.answered() == "Send the new Telegram digest."
+    await until(lambda: "Send the new Telegram" in (bot.tg.sent(EDITORS_GROUP)[-1].text or ""))
+    typed = "#Python潮流周刊\n\n**第 106 期** [全文链接](https://xiaobot.net/post/106)"
+    bot.tg.user_sends(EDITOR_ID, typed, chat_id=EDITORS_GROUP)
+    await until(lambda: "Saved" in (bot.tg.sent(EDITORS_GROUP)[-1].text or ""))
+    card = bot.card()
+    await until(lambda: "edited by" in (bot.tg.message(EDITORS_GROUP, card.message_id).text or ""))
+    bot.press(EDITOR_ID, "pv:now:1")
+    await bot.answered()
+    (row,) = [r for r in await bot.queued() if r.kind == "digest" and r.target == TELEGRAM]
+    (part,) = TelegramPost.from_payload(row.payload).parts
+    assert isinstance(part, TelegramPhoto)
+    assert part.caption_html == (
+        '#Python潮流周刊\n\n<b>第 106 期</b> <a href="https://xiaobot.net/post/106">全文链接</a>'
+    )

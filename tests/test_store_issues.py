@@ -67,6 +67,7 @@ STORED_ISSUE_FIELDS = {
     "intro",
     "stated_counts",
     "warnings",
+    "full_text_url",
 }
 
 
@@ -178,8 +179,9 @@ async def test_a_changed_issue_replaces_its_items(issues: IssueStore) -> None:
         {"date": dt.date(2025, 6, 8)},
         {"warnings": ("new warning",)},
         {"intro": ("changed intro",)},
+        {"full_text_url": "https://xiaobot.net/post/106"},
     ],
-    ids=["title", "date", "warnings", "intro"],
+    ids=["title", "date", "warnings", "intro", "full_text_url"],
 )
 async def test_issue_level_changes_count_as_changes(
     issues: IssueStore, change: dict[str, object]

@@ -6,7 +6,13 @@ import re
 from dataclasses import dataclass, field
 
 from bot.issue import SECTION_KINDS, Form, Issue, NotAnIssue, Section, SectionKind
-from bot.parser._header import issue_date, issue_lang, issue_number, read_header
+from bot.parser._header import (
+    full_text_url,
+    issue_date,
+    issue_lang,
+    issue_number,
+    read_header,
+)
 from bot.parser._headings import detect_heading
 from bot.parser._inline import plain, spans
 from bot.parser._items import GLUED_MARKER, ITEM_MARKER, ItemDraft, build_item, split_orphan
@@ -150,6 +156,7 @@ def parse_issue(text: str, *, filename: str | None = None, lang: str | None = No
         intro=tuple(intro),
         stated_counts=stated,
         warnings=tuple(warnings),
+        full_text_url=full_text_url(lines[header.body_start :]),
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 from bot.issue import Lang
+from bot.parser._inline import spans
 
 _NUMBER_HASH = re.compile(r"#\s*(\d{1,4})(?!\d)")
 _NUMBER_WORD = re.compile(
@@ -26,6 +27,13 @@ _LATIN = re.compile(r"[A-Za-z]")
 # The blog copy adds layout, description and tag lists; a real header is far shorter.
 _MAX_FRONT_MATTER_LINES = 200
 _LANGS: dict[str, Lang] = {"zh": "zh", "en": "en", "ja": "ja"}
+# The words a summary puts before its full-text link (FORMAT.md §3.3 and the closing
+# text): `去专栏阅读全文：[全文链接](…)`, `订阅后，可免费查看 第 N 期周刊的全文：<url>`,
+# `After subscribing, you can view the full text of Issue N for free: <url>`. Not bare
+# `全文`: `全文 2100 字` is the word count and `全文搜索` a full-text search.
+_FULL_TEXT_CUE = re.compile(r"阅读全文|全文链接|周刊的全文|read the full text|full text of", re.I)
+_BARE_URL = re.compile(r"https?://[^\s<>()\[\]\u3000-\u303f\uff00-\uffef]+")
+_FENCE_LINE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,33 @@ def read_header(lines: list[str]) -> Header:
     if first.startswith("# "):
         return Header(_ESCAPED.sub(r"\1", _ATX_CLOSING.sub("", first[2:]).strip()), {}, start + 1)
     return Header(None, {}, start)
+
+
+def full_text_url(lines: list[str]) -> str | None:
+    """Return the link to the issue's full text that a summary file gives, or None.
+
+    The first cue line (outside fences) decides: a link on it, else a bare URL after the
+    cue, else a bare URL alone on the next non-blank line (#159 breaks the line there).
+    A cue with no URL at all (en #144: "…for free: " and nothing) gives None.
+    """
+    in_fence = False
+    for at, line in enumerate(lines):
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+            continue
+        cue = None if in_fence else _FULL_TEXT_CUE.search(line)
+        if cue is None:
+            continue
+        for span in spans(line.strip()):
+            if span.kind == "link" and _BARE_URL.fullmatch(span.url):
+                return span.url
+        bare = _BARE_URL.search(line, cue.end())
+        if bare:
+            return bare.group(0)
+        following = next((n.strip() for n in lines[at + 1 : at + 3] if n.strip()), "")
+        if _BARE_URL.fullmatch(following):
+            return following
+    return None
 
 
 def _unquote(value: str) -> str:

@@ -86,6 +86,13 @@ def detect_heading(line: str) -> Heading | None:
     return None
 
 
+def heading_label(raw: str) -> str | None:
+    """The section name as the issue writes it (`🦄文章&教程`), markup removed; None if
+    `raw` is not a heading line (a test's made-up section)."""
+    heading = detect_heading(raw.strip())
+    return heading.label if heading is not None and heading.label else None
+
+
 def classify(label: str) -> SectionKind | None:
     """Map a heading label to a content kind, or None for sponsor/footer/other sections."""
     if label and is_emoji(label[0]):
