@@ -13,7 +13,12 @@ items in order), `schedule_posts` gives them times from a `PostingWindow`:
   window is open, or when it next opens (with `digest_in_window`);
 - items take the window's free slots strictly after the digest's time, one
   slot each (a photo item's photo and text share one), rolling over to the
-  following days; none is dropped, none is planned after the last.
+  following days; none is dropped, none is planned after the last. An issue gets
+  enough slots a day to finish within `spread_days` (the next issue is expected
+  by then), never more than the day cap (`items_per_day`);
+- an older issue's queued items (a backfill) never delay a newer issue's: the
+  newer one is timed as if they were not there, and they move out of its way
+  (`schedule_issue`'s `moves`), in order and never earlier.
 
 Summary-form issues (the newest 50, FORMAT.md §1.3) carry no links, so no item
 can stand alone: their plan is the digest only, whatever the target's settings.

@@ -177,3 +177,22 @@ async def test_a_backfill_in_the_outbox_never_delays_a_new_issue_s_items(store: 
     assert events[-1].actor == "planner"
     assert max(new_times) < (later + dt.timedelta(days=7)).timestamp()  # done within the week
     assert set(outcome.queued.due) >= {r.next_attempt_at for r in moved}  # wake-ups for them
+
+
+async def test_a_release_notice_takes_no_item_slot_from_a_new_issue(store: Store) -> None:
+    pub = Publication(store, settings(x=False), PublishingSettings(preview=False))
+    release = FullTextReleased(
+        56, MappingProxyType({"zh": make_issue(number=56, lang="zh")}), MappingProxyType({})
+    )
+    assert len((await pub.on_full_text_released(release, now=NOW)).ids) == 1
+    outcome = await pub.on_new_issue(big_issue(120, 26), now=NOW)
+    rows = {r.id: r for r in await store.outbox.list_by_state("queued", limit=1000)}
+    timed = [rows[i] for i in outcome.queued.ids if rows[i].kind == "item"]
+    async with Database.open(MEMORY) as db:
+        await migrate(db, now=0)
+        alone = Publication(Store(db), settings(x=False), PublishingSettings(preview=False))
+        await alone.on_new_issue(big_issue(120, 26), now=NOW)
+        fresh = await Store(db).outbox.list_by_state("queued", limit=1000)
+    assert [r.next_attempt_at for r in timed] == [
+        r.next_attempt_at for r in fresh if r.kind == "item"
+    ]
