@@ -96,14 +96,32 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from bot.watch import backfill_issue
+    from bot.maintenance import backfill_issue
 
     settings = _settings(args)
-    result, queued = asyncio.run(backfill_issue(settings, args.number))
-    if result.error:
-        print(f"backfill #{args.number}: {result.error}", file=sys.stderr)
+    done = asyncio.run(backfill_issue(settings, args.number, preview=not args.no_preview))
+    head = f"backfill #{args.number}"
+    if done.error:
+        print(f"{head}: {done.error}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"backfill #{args.number}: {queued} post(s) queued; the running bot sends them")
+    if done.preview_id is not None:
+        if done.preview_status != "pending":
+            print(
+                f"{head}: 0 posts queued: the editors already decided its preview"
+                f" {done.preview_id} ({done.preview_status}); --no-preview queues it anyway"
+            )
+        elif done.cards:
+            print(f"{head}: preview {done.preview_id} sent to {done.cards} editor chat(s)")
+        elif done.cards_before:
+            print(f"{head}: preview {done.preview_id} was already sent; waiting for the editors")
+        else:
+            print(f"{head}: preview {done.preview_id} is waiting; no editor chat could be reached")
+            return EXIT_FAIL
+        return EXIT_OK
+    if done.queued == 0:
+        print(f"{head}: 0 posts queued: all already queued or sent")
+    else:
+        print(f"{head}: {done.queued} post(s) queued; the running bot sends them")
     return EXIT_OK
 
 
@@ -177,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(func=cmd_db_backup)
     backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")
     backfill.add_argument("number", type=int, help="the issue number, as in its title (#N)")
+    backfill.add_argument(
+        "--no-preview",
+        action="store_true",
+        help="queue the posts at once instead of sending the editors a preview card",
+    )
     add("check-config", cmd_check_config, "print the effective configuration, secrets masked")
     health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
     health.add_argument("--max-age", type=float, help="heartbeat age limit in seconds")

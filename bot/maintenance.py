@@ -1,11 +1,15 @@
-"""Database chores for the CLI: migrate, back up, and the health check Docker runs."""
+"""Chores for the CLI: migrate, back up, the health check Docker runs, and backfill."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import Settings
 from data.db import Database
 from data.migrations import migrate as apply_migrations
 from data.migrations import pending
@@ -47,3 +51,75 @@ async def health(path: Path, *, max_age: float) -> list[str]:
     elif (age := time.time() - beat) > max_age:
         problems.append(f"last heartbeat {age:.0f}s ago (limit {max_age:.0f}s)")
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Backfilled:
+    """What `backfill_issue` did: an error, or what was queued or shown to the editors."""
+
+    error: str | None = None
+    queued: int = 0
+    preview_id: int | None = None
+    preview_status: str | None = None  # "pending", or how the editors decided before
+    cards: int = 0  # preview cards sent now
+    cards_before: int = 0  # cards of the preview sent by an earlier run
+
+
+async def backfill_issue(settings: Settings, number: int, *, preview: bool = True) -> Backfilled:
+    """Ingest issue `number` and give it to the editors (preview) or queue it at once.
+
+    Runs outside the bot process. With `preview`, the issue gets the usual preview
+    card, sent from here through the Bot API, so the editors see it now and the
+    command says whether it got through; the buttons are answered by the running
+    bot, which reads the preview from the database. Re-running resends cards that
+    never went out. Rows that exist already (sent or not) are left alone by their
+    idempotency keys, so a repeat is harmless. Its items never hold up a newer
+    issue's (`bot.planning.schedule_issue`).
+    """
+    from telegram import Bot
+
+    from bot.ingest import Ingester, IssueEvent, NewIssue, backfill
+    from bot.preview_cards import send_preview_cards
+    from bot.publication import Publication
+    from bot.sources.git_repo import GitRepoSource
+    from bot.watch import repo_options
+
+    found: list[Backfilled] = []
+    async with Database.open(settings.database_path) as db:
+        await apply_migrations(db, now=time.time())
+        store = Store(db)
+        source = GitRepoSource(repo_options(settings))
+        publication = Publication(
+            store, settings, settings.publishing.model_copy(update={"preview": preview})
+        )
+
+        async def deliver(events: Sequence[IssueEvent]) -> None:
+            for event in events:
+                if not isinstance(event, NewIssue):
+                    continue
+                now = dt.datetime.now(dt.UTC)
+                outcome = await publication.on_new_issue(event, now=now)
+                cards = 0
+                if outcome.preview is not None and outcome.show_cards:
+                    tg = settings.telegram
+                    bot = Bot(tg.token.get_secret_value(), base_url=tg.api_base_url)
+                    async with bot:
+                        sent = await send_preview_cards(
+                            bot, publication, outcome.preview, tg.review_chats(), now=now
+                        )
+                    cards = len(sent)
+                found.append(
+                    Backfilled(
+                        queued=len(outcome.queued.ids),
+                        preview_id=outcome.preview.id if outcome.preview else None,
+                        preview_status=outcome.preview.status if outcome.preview else None,
+                        cards=cards,
+                        cards_before=len(outcome.preview.cards) if outcome.preview else 0,
+                    )
+                )
+
+        ingester = Ingester(store, source_name=source.name)
+        result = await backfill(source, ingester, number, deliver)
+    if result.error:
+        return Backfilled(error=result.error)
+    return found[0] if found else Backfilled()

@@ -13,7 +13,12 @@ items in order), `schedule_posts` gives them times from a `PostingWindow`:
   window is open, or when it next opens (with `digest_in_window`);
 - items take the window's free slots strictly after the digest's time, one
   slot each (a photo item's photo and text share one), rolling over to the
-  following days; none is dropped, none is planned after the last.
+  following days; none is dropped, none is planned after the last. An issue gets
+  enough slots a day to finish within `spread_days` (the next issue is expected
+  by then), never more than the day cap (`items_per_day`);
+- an older issue's queued items (a backfill) never delay a newer issue's: the
+  newer one is timed as if they were not there, and they move out of its way
+  (`schedule_issue`'s `moves`), in order and never earlier.
 
 Summary-form issues (the newest 50, FORMAT.md §1.3) carry no links, so no item
 can stand alone: their plan is the digest only, whatever the target's settings.
@@ -25,12 +30,13 @@ issue's link, so readers are not sent a second run of items they already saw.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.issue import Issue, Lang
-from bot.windows import PostingWindow, next_free_slots
+from bot.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
 from publishers.format_common import BRANDS, NotPostable, clean_line, fit, issue_label
@@ -248,6 +254,43 @@ def edited_digest(planned: Sequence[PlannedPost], target: str, text: str) -> lis
     return [*(PlannedPost(post) for post in posts), *rest]
 
 
+def items_per_day(count: int, *, least: int, spread_days: int, cap: int) -> int:
+    """How many of an issue's `count` items a target gets a day.
+
+    Enough to finish within `spread_days` (the next issue is expected by then), at
+    least `least`, never more than `cap`; `spread_days` 0 keeps the fixed `least`.
+    26 items, 3 at least, 7 days: 4 a day, done on day 7 rather than day 9.
+    """
+    rate = least if spread_days <= 0 else max(least, -(-count // spread_days))
+    return max(1, min(rate, cap))
+
+
+def issue_number_of(key: str) -> int | None:
+    """The issue number in an item's idempotency key (`issue:106:zh:…`), if it has one."""
+    parts = key.split(":")
+    if len(parts) < 2 or parts[0] != "issue" or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedItem:
+    """An item row already in the outbox, still queued: where it sits now."""
+
+    id: int
+    target: str
+    key: str
+    at: float  # its next_attempt_at, Unix time
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Timed rows for the new posts, and new times for older issues' items that yield."""
+
+    posts: list[NewPost]
+    moves: dict[int, float]  # outbox id -> new next_attempt_at (Unix time)
+
+
 def schedule_posts(
     planned: Sequence[PlannedPost],
     *,
@@ -256,31 +299,136 @@ def schedule_posts(
     publish_now: bool = False,
     digest_in_window: bool = True,
     busy: Mapping[str, Collection[float]] | None = None,
+    spread_days: int = 0,
+    max_per_day: int | None = None,
 ) -> list[NewPost]:
     """Give each planned post its `not_before`, per target; see the module docstring.
 
     `busy` maps a target to the Unix times of slots its queued items already hold.
     """
+    return schedule_issue(
+        planned,
+        now=now,
+        window=window,
+        publish_now=publish_now,
+        digest_in_window=digest_in_window,
+        busy=busy,
+        spread_days=spread_days,
+        max_per_day=max_per_day,
+    ).posts
+
+
+def schedule_issue(
+    planned: Sequence[PlannedPost],
+    *,
+    now: dt.datetime,
+    window: PostingWindow,
+    publish_now: bool = False,
+    digest_in_window: bool = True,
+    busy: Mapping[str, Collection[float]] | None = None,
+    queued: Sequence[QueuedItem] = (),
+    spread_days: int = 0,
+    max_per_day: int | None = None,
+) -> Schedule:
+    """Time the planned posts of one issue, and say which older queued items move.
+
+    `window.per_day` is the least items a day; with `spread_days` an issue's items are
+    spread to finish within that many days, at most `max_per_day` a day (a target's
+    day holds no more than that, all issues together).
+
+    `queued` are the items already queued: those of this issue or a newer one (or of no
+    number) keep their slots; those of an *older* issue (a backfill) never delay this
+    one: this issue takes its slots as if they were not there, and they move, in their
+    own order, into the capacity left (the day cap's grid, between this issue's items),
+    never before `now`. So a backfill shares the days with a new issue, after it.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    cap = max_per_day if max_per_day is not None else max(window.per_day, MAX_SLOTS_PER_DAY)
+    number = next(
+        (n for p in planned if (n := issue_number_of(p.post.idempotency_key)) is not None), None
+    )
     rows: list[NewPost] = []
+    moves: dict[int, float] = {}
     targets = list(dict.fromkeys(p.post.target for p in planned))
     for target in targets:
         mine = [p for p in planned if p.post.target == target]
         has_digest = any(p.slot is None for p in mine)
         start = now if publish_now or not digest_in_window else window.open_at_or_after(now)
         item_count = max((p.slot for p in mine if p.slot is not None), default=-1) + 1
+        older = sorted(
+            (
+                q
+                for q in queued
+                if q.target == target
+                and number is not None
+                and (n := issue_number_of(q.key)) is not None
+                and n < number
+                and q.at > now.timestamp()
+            ),
+            key=lambda q: (q.at, q.id),
+        )
+        moving = {q.id for q in older}
+        fixed = {round(ts) for ts in (busy or {}).get(target, ())}
+        fixed |= {round(q.at) for q in queued if q.target == target and q.id not in moving}
+        fixed -= {round(q.at) for q in older}  # a slot an older item held is free for us
+        rate = items_per_day(item_count, least=window.per_day, spread_days=spread_days, cap=cap)
         slots = next_free_slots(
-            window,
+            replace(window, per_day=min(rate, MAX_SLOTS_PER_DAY)),
             item_count,
             after=start,
             strict=has_digest,  # never together with the digest
-            busy=(busy or {}).get(target, ()),
+            busy=fixed,
+            day_cap=cap,
         )
         for p in mine:
             at = start if p.slot is None else slots[p.slot]
             rows.append(replace(p.post, not_before=at))
-    return rows
+        if older:
+            taken = fixed | {round(s.timestamp()) for s in slots}
+            moves |= _yield(older, taken, replace(window, per_day=min(cap, MAX_SLOTS_PER_DAY)), cap)
+    return Schedule(posts=rows, moves=moves)
+
+
+def _item_of(key: str) -> str:
+    """An item row's key without its part number (`…:projects:1:2` → `…:projects:1`)."""
+    parts = key.split(":")
+    return ":".join(parts[:5]) if len(parts) > 5 else key
+
+
+def _yield(
+    older: Sequence[QueuedItem], taken: set[int], grid: PostingWindow, cap: int
+) -> dict[int, float]:
+    """New times for older issues' items around `taken` slots; unmoved ones are left out.
+
+    In order, an item keeps its time when that slot is free and its day has room;
+    otherwise it takes the next free slot of the cap's `grid` after it. Never earlier,
+    so a backfill only ever waits for the newer issue, and its order is kept.
+    """
+    days: Counter[dt.date] = Counter(
+        dt.datetime.fromtimestamp(ts, grid.zone).date() for ts in taken
+    )
+    moves: dict[int, float] = {}
+    where: dict[str, float] = {}  # the parts of one item (a photo, its text) share a slot
+    last = 0.0
+    for q in older:
+        item = _item_of(q.key)
+        if item not in where:
+            day = dt.datetime.fromtimestamp(q.at, grid.zone).date()
+            if q.at > last and round(q.at) not in taken and days[day] < cap:
+                at = q.at
+            else:
+                after = dt.datetime.fromtimestamp(max(q.at, last), grid.zone)
+                (slot,) = next_free_slots(
+                    grid, 1, after=after, strict=True, busy=taken, day_cap=cap
+                )
+                at = slot.timestamp()
+            taken.add(round(at))
+            days[dt.datetime.fromtimestamp(at, grid.zone).date()] += 1
+            where[item], last = at, at
+        if round(where[item]) != round(q.at):
+            moves[q.id] = where[item]
+    return moves
 
 
 # ---- the full text of an old issue became free ---------------------------------

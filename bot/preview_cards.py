@@ -24,7 +24,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.planning import TELEGRAM, X
+from bot.planning import TELEGRAM, X, items_per_day
 from bot.publication import Publication
 from data.outbox import NewPost
 from data.previews import Preview
@@ -74,6 +74,16 @@ def _when(value: object, publication: Publication) -> str:
     return value.astimezone(publication.publishing.zone).strftime("%a %d %b %H:%M")
 
 
+def _rate(count: int, publication: Publication) -> int:
+    publishing = publication.publishing
+    return items_per_day(
+        count,
+        least=publishing.items_per_day,
+        spread_days=publishing.spread_days,
+        cap=publishing.max_items_per_day,
+    )
+
+
 def schedule_lines(
     posts: Sequence[NewPost], preview: Preview, publication: Publication
 ) -> list[str]:
@@ -94,7 +104,7 @@ def schedule_lines(
         if items:
             first, last = items[0].not_before, items[-1].not_before
             parts.append(
-                f"{len(keys)} items, {publication.publishing.items_per_day} a day,"
+                f"{len(keys)} items, {_rate(len(keys), publication)} a day,"
                 f" {_when(first, publication)} → {_when(last, publication)}"
             )
         summary = "; ".join(parts) or "nothing"

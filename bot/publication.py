@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,11 +33,13 @@ from bot.planning import (
     TELEGRAM,
     Plan,
     PlannedPost,
+    QueuedItem,
+    Schedule,
     X,
     edited_digest,
     plan_posts,
     plan_release,
-    schedule_posts,
+    schedule_issue,
 )
 from bot.publishing_settings import PublishingSettings
 from data.outbox import NewPost
@@ -136,7 +138,12 @@ def validate_digest_text(target: str, text: str) -> str | None:
     return None
 
 
-def _due(posts: Sequence[NewPost], ids: Sequence[int | None], now: dt.datetime) -> Queued:
+def _due(
+    posts: Sequence[NewPost],
+    ids: Sequence[int | None],
+    now: dt.datetime,
+    moves: Mapping[int, float] | None = None,
+) -> Queued:
     new = [(post, i) for post, i in zip(posts, ids, strict=True) if i is not None]
     due = sorted(
         {
@@ -144,6 +151,7 @@ def _due(posts: Sequence[NewPost], ids: Sequence[int | None], now: dt.datetime) 
             for post, _ in new
             if isinstance(post.not_before, dt.datetime) and post.not_before > now
         }
+        | {at for at in (moves or {}).values() if at > now.timestamp()}  # moved rows wake too
     )
     return Queued(ids=tuple(i for _, i in new), due=tuple(due))
 
@@ -192,9 +200,10 @@ class Publication:
         if not planned:
             return NewIssueOutcome()
         if not self.publishing.preview:
-            posts = await self.schedule(planned, now=now, publish_now=False)
-            ids = await self.store.outbox.enqueue_many(posts, now=now)
-            return NewIssueOutcome(queued=_due(posts, ids, now))
+            timed = await self.schedule_with_moves(planned, now=now, publish_now=False)
+            ids = await self.store.outbox.enqueue_many(timed.posts, now=now)
+            await self.store.outbox.retime(timed.moves, now=now)
+            return NewIssueOutcome(queued=_due(timed.posts, ids, now, timed.moves))
         preview, created = await self.previews.create(
             issue_number=event.number,
             langs=langs,
@@ -215,20 +224,36 @@ class Publication:
         self, planned: Sequence[PlannedPost], *, now: dt.datetime, publish_now: bool
     ) -> list[NewPost]:
         """Time the posts, around the slots earlier issues' queued items already hold."""
-        return schedule_posts(
+        return (await self.schedule_with_moves(planned, now=now, publish_now=publish_now)).posts
+
+    async def schedule_with_moves(
+        self, planned: Sequence[PlannedPost], *, now: dt.datetime, publish_now: bool
+    ) -> Schedule:
+        """Time the posts; older issues' queued items that must yield get new times."""
+        publishing = self.publishing
+        return schedule_issue(
             planned,
             now=now,
-            window=self.publishing.window(),
+            window=publishing.window(),
             publish_now=publish_now,
-            digest_in_window=self.publishing.digest_in_window,
-            busy=await self.busy_slots(),
+            digest_in_window=publishing.digest_in_window,
+            queued=await self.queued_items(),
+            spread_days=publishing.spread_days,
+            max_per_day=publishing.max_items_per_day,
         )
+
+    async def queued_items(self) -> list[QueuedItem]:
+        """Every queued item row: the slots they hold, and whose issue they are."""
+        return [
+            QueuedItem(row.id, row.target, row.idempotency_key, row.next_attempt_at)
+            for row in await self.store.outbox.list_by_state("queued", limit=100_000)
+            if row.kind == "item"
+        ]
 
     async def busy_slots(self) -> dict[str, set[float]]:
         busy: dict[str, set[float]] = {}
-        for row in await self.store.outbox.list_by_state("queued", limit=100_000):
-            if row.kind == "item":
-                busy.setdefault(row.target, set()).add(row.next_attempt_at)
+        for item in await self.queued_items():
+            busy.setdefault(item.target, set()).add(item.at)
         return busy
 
     async def decide(
@@ -238,18 +263,21 @@ class Publication:
         preview = await self.previews.get(preview_id)
         if preview is None or preview.status != "pending":
             return None
-        posts: list[NewPost] = []
+        timed = Schedule(posts=[], moves={})
         if decision != "skipped":
-            posts = await self.schedule(
+            timed = await self.schedule_with_moves(
                 self.planned(preview), now=now, publish_now=decision == "published"
             )
+        posts = timed.posts
         decided = await self.previews.decide(
-            preview_id, decision, actor=actor, now=now, posts=posts
+            preview_id, decision, actor=actor, now=now, posts=posts, moves=timed.moves
         )
         if decided is None:
             return None
         settled, ids = decided
-        return DecisionOutcome(preview=settled, queued=_due(posts, ids, now), posts=tuple(posts))
+        return DecisionOutcome(
+            preview=settled, queued=_due(posts, ids, now, timed.moves), posts=tuple(posts)
+        )
 
     # ---- full text released ----------------------------------------------------
 

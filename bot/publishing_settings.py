@@ -37,7 +37,23 @@ class PublishingSettings(BaseModel):
     x_digest: bool = Field(True, description="Post the issue's digest to X as a thread.")
     x_items: bool = Field(True, description="Post the issue's items to X, spread out.")
     items_per_day: int = Field(
-        3, ge=1, le=MAX_SLOTS_PER_DAY, description="Items per target per day."
+        3,
+        ge=1,
+        le=MAX_SLOTS_PER_DAY,
+        description="Least items per target per day (more when an issue must fit spread_days).",
+    )
+    spread_days: int = Field(
+        7,
+        ge=0,
+        le=60,
+        description="An issue's items finish within this many days (the next issue is due);"
+        " 0: always items_per_day.",
+    )
+    max_items_per_day: int = Field(
+        8,
+        ge=1,
+        le=MAX_SLOTS_PER_DAY,
+        description="Never more items per target per day, all issues together.",
     )
     window_start: dt.time = Field(
         dt.time(9, 0), description="Posting window opens (local time, HH:MM)."
@@ -132,6 +148,15 @@ class PublishingSettings(BaseModel):
             raise ValueError(
                 f"window_start {self.window_start} must be before window_end {self.window_end}"
                 " (a window cannot span midnight)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _least_within_cap(self) -> PublishingSettings:
+        if self.items_per_day > self.max_items_per_day:
+            raise ValueError(
+                f"items_per_day {self.items_per_day} is above max_items_per_day"
+                f" {self.max_items_per_day}"
             )
         return self
 

@@ -8,23 +8,17 @@ next scheduled fetch). One repository poll runs at a time.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-import time
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from telegram.ext import JobQueue
 
 from bot.config import Settings
-from bot.ingest import EventSink, Ingester, IssueEvent, NewIssue, RepoPoll, backfill, poll_repo
+from bot.ingest import EventSink, Ingester, RepoPoll, poll_repo
 from bot.jobs import JobContext, job_data
-from bot.publication import Publication
 from bot.sources.feed import FeedOptions, FeedSource
 from bot.sources.git_repo import GitRepoSource, RepoOptions
-from data.db import Database
-from data.migrations import migrate
 from data.store import Store
 
 log = logging.getLogger(__name__)
@@ -118,30 +112,3 @@ async def repo_job(context: JobContext) -> None:
 
 async def feeds_job(context: JobContext) -> None:
     await job_data(context, Watcher).poll_feeds()
-
-
-async def backfill_issue(settings: Settings, number: int) -> tuple[RepoPoll, int]:
-    """Queue the posts of issue `number` that were never queued; the running bot sends them.
-
-    No preview: the editor asked for this issue by number. Rows that exist already
-    (sent or not) are left alone by their idempotency keys, so a repeat is harmless.
-    """
-    queued = 0
-    async with Database.open(settings.database_path) as db:
-        await migrate(db, now=time.time())
-        store = Store(db)
-        source = GitRepoSource(repo_options(settings))
-        publication = Publication(
-            store, settings, settings.publishing.model_copy(update={"preview": False})
-        )
-
-        async def deliver(events: Sequence[IssueEvent]) -> None:
-            nonlocal queued
-            for event in events:
-                if isinstance(event, NewIssue):
-                    outcome = await publication.on_new_issue(event, now=dt.datetime.now(dt.UTC))
-                    queued += len(outcome.queued.ids)
-
-        ingester = Ingester(store, source_name=source.name)
-        result = await backfill(source, ingester, number, deliver)
-    return result, queued

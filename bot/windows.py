@@ -14,6 +14,7 @@ trouble for readers in the channel's zone and is refused.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -94,20 +95,32 @@ def next_free_slots(
     after: dt.datetime,
     strict: bool = False,
     busy: Collection[float] = (),
+    day_cap: int | None = None,
 ) -> list[dt.datetime]:
     """The first `count` slots at or after `after` whose time is not in `busy`.
 
     `busy` holds Unix timestamps of slots already taken (earlier issues' items still
-    queued), so two issues' items never share a slot. Items beyond today's slots roll
-    over to the next days: nothing is dropped, and nothing is planned past the last.
+    queued), so two issues' items never share a slot. With `day_cap`, a local day that
+    already holds that many (busy and chosen together) takes no more. Items beyond a
+    day's slots roll over to the next days: nothing is dropped, and nothing is planned
+    past the last.
     """
     if count <= 0:
         return []
+    if day_cap is not None and day_cap < 1:
+        raise ValueError(f"day_cap must be at least 1, got {day_cap}")
     taken = {round(ts) for ts in busy}
+    per_day: Counter[dt.date] = Counter(
+        dt.datetime.fromtimestamp(ts, window.zone).date() for ts in taken
+    )
     chosen: list[dt.datetime] = []
     for slot in slots_from(window, after, strict=strict):
         if round(slot.timestamp()) in taken:
             continue
+        day = slot.date()
+        if day_cap is not None and per_day[day] >= day_cap:
+            continue
+        per_day[day] += 1
         chosen.append(slot)
         if len(chosen) == count:
             break

@@ -243,6 +243,35 @@ class OutboxStore:
         await _event(tx, outbox_id, at=now, from_state=None, to_state="queued", actor="enqueue")
         return outbox_id
 
+    async def retime(self, moves: Mapping[int, float], *, now: When) -> int:
+        """Move queued rows to new due times (an older issue's items yield to a newer one's).
+
+        Only rows still `queued` move (a claimed row goes as it is); returns how many did.
+        """
+        async with self._db.transaction() as tx:
+            return await self._retime(tx, moves, to_ts(now))
+
+    @staticmethod
+    async def _retime(tx: Tx, moves: Mapping[int, float], now: float) -> int:
+        moved = 0
+        for outbox_id, due in sorted(moves.items()):
+            if await tx.execute(
+                "UPDATE outbox SET next_attempt_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'queued'",
+                (due, now, outbox_id),
+            ):
+                moved += 1
+                await _event(
+                    tx,
+                    outbox_id,
+                    at=now,
+                    from_state="queued",
+                    to_state="queued",
+                    actor="planner",
+                    detail=f"retimed to {due:.0f}: a newer issue's items go first",
+                )
+        return moved
+
     # ---- the worker's side -----------------------------------------------------
 
     async def claim_next(

@@ -130,12 +130,13 @@ class PreviewStore:
         actor: str,
         now: When,
         posts: Sequence[NewPost] = (),
+        moves: Mapping[int, float] | None = None,
     ) -> tuple[Preview, list[int | None]] | None:
         """Settle a pending preview and queue its `posts`, all in one transaction.
 
         Returns the decided preview and the outbox ids as `OutboxStore.enqueue_many`
         gives them, or None when it was already decided (or unknown): then nothing
-        is queued.
+        is queued. `moves` re-times older issues' queued items in the same transaction.
         """
         at = to_ts(now)
         async with self._db.transaction() as tx:
@@ -149,6 +150,7 @@ class PreviewStore:
             await tx.execute("DELETE FROM preview_edits WHERE preview_id = ?", (preview_id,))
             # The outbox's own insert, inside this transaction: decided and queued together.
             ids = [await OutboxStore._insert(tx, post, at) for post in posts]
+            await OutboxStore._retime(tx, moves or {}, at)  # older issues' items yield
             await insert_audit(
                 tx,
                 actor=actor,

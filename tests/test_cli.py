@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
-from bot.maintenance import HEARTBEAT_COMPONENT
+from bot.fakes.telegram import FakeTelegram
+from bot.maintenance import HEARTBEAT_COMPONENT, backfill_issue
 from data.db import Database
 from data.migrations import MIGRATIONS
 from data.store import Store
+from tests.conftest import EDITOR_ID, settings_for
+from tests.test_source_git import Upstream, add_full_201
 
 COMMANDS = [
     "run",
@@ -142,3 +145,63 @@ def test_db_migrate_on_an_unusable_path_says_so(
     err = capsys.readouterr().err
     assert "weeklybot db:" in err
     assert "Traceback" not in err
+
+
+# ---- backfill: a preview card for the editors, or queued at once ------------------
+
+
+def backfill_upstream(tmp_path: Path) -> Upstream:
+    upstream = Upstream(tmp_path / "upstream")
+    add_full_201(upstream)
+    upstream.commit("issue 201")
+    return upstream
+
+
+def test_backfill_no_preview_queues_once_then_says_all_already_queued(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upstream = backfill_upstream(tmp_path)
+    monkeypatch.setenv("WEEKLYBOT_REPO__URL", upstream.root.as_uri())
+    monkeypatch.setenv("WEEKLYBOT_REPO__MIRROR_DIR", str(tmp_path / "mirror.git"))
+    monkeypatch.setenv("WEEKLYBOT_FEEDS__URLS", "")
+
+    assert main(["backfill", "201", "--no-preview"]) == 0
+    first = capsys.readouterr().out
+    assert "post(s) queued" in first
+    assert int(first.split(": ")[1].split()[0]) > 1  # the digest and the items
+
+    assert main(["backfill", "201", "--no-preview"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "backfill #201: 0 posts queued: all already queued or sent"
+    )
+
+
+async def test_backfill_sends_the_editors_the_preview_card_through_the_bot_api(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    upstream = backfill_upstream(tmp_path)
+    settings = settings_for(
+        fake_telegram,
+        tmp_path,
+        repo={"enabled": True, "url": upstream.root.as_uri(), "mirror_dir": tmp_path / "m.git"},
+    )
+
+    done = await backfill_issue(settings, 201)
+
+    assert done.error is None
+    assert done.queued == 0  # nothing until an editor decides
+    assert done.cards == 1
+    card = fake_telegram.sent(EDITOR_ID)[-1]
+    assert card.text is not None
+    assert "New issue #201" in card.text
+    assert card.callback_data() == {
+        f"pv:{a}:{done.preview_id}" for a in ("now", "plan", "edit", "skip")
+    }
+    async with Database.open(settings.database_path) as db:
+        assert await Store(db).outbox.counts() == {}
+    # Again: the preview exists and its card went out, so nothing is sent twice.
+    again = await backfill_issue(settings, 201)
+    assert again.preview_id == done.preview_id
+    assert again.cards == 0
+    assert again.cards_before == 1
+    assert len([m for m in fake_telegram.sent(EDITOR_ID) if m.reply_markup]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -11,16 +12,20 @@ from bot.planning import (
     TELEGRAM,
     Plan,
     PlannedPost,
+    QueuedItem,
     X,
     edited_digest,
     format_release_telegram,
     format_release_x,
+    items_per_day,
     plan_issue,
     plan_posts,
     plan_release,
+    schedule_issue,
     schedule_posts,
 )
 from bot.windows import PostingWindow
+from data.outbox import NewPost
 from publishers.limits import X_MAX_WEIGHTED, telegram_length, x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
@@ -187,3 +192,90 @@ def test_release_rows_are_keyed_by_number_and_language() -> None:
     assert (x.idempotency_key, x.target) == ("release:60:en", X)
     assert TelegramPost.from_payload(telegram.payload).parts
     assert plan_release(dataclasses.replace(issue, date=None), TELEGRAM) is None
+
+
+# ---- spreading an issue's items until the next issue, and older issues yielding ----
+
+
+def many_projects(count: int, number: int = 106) -> Issue:
+    return make_issue({"projects": [make_item(i) for i in range(1, count + 1)]}, number=number)
+
+
+def test_items_per_day_finishes_within_the_spread_within_the_cap() -> None:
+    assert items_per_day(26, least=3, spread_days=7, cap=8) == 4  # 9 days at 3
+    assert items_per_day(10, least=3, spread_days=7, cap=8) == 3  # the least still holds
+    assert items_per_day(80, least=3, spread_days=7, cap=8) == 8  # capped: it runs longer
+    assert items_per_day(26, least=3, spread_days=0, cap=8) == 3  # spreading off
+
+
+def test_twenty_six_items_finish_before_the_next_issue() -> None:
+    planned = plan_posts(many_projects(26), Plan(TELEGRAM))
+    rows = schedule_posts(planned, now=at(7, 10), window=WINDOW, spread_days=7, max_per_day=8)
+    times = item_times(rows)
+    assert len(times) == 26
+    assert max(times) < at(14, 10)  # type: ignore[operator]
+    per_day = collections.Counter(t.date() for t in times)  # type: ignore[attr-defined]
+    assert set(per_day.values()) <= {2, 3, 4}
+    assert max(per_day.values()) == 4
+    assert times == sorted(times)  # type: ignore[type-var]
+    old = schedule_posts(planned, now=at(7, 10), window=WINDOW)
+    assert max(item_times(old)) > at(15, 9)  # type: ignore[operator]  # the old way: 9 days
+
+
+def queued_of(rows: list[NewPost], first_id: int) -> list[QueuedItem]:
+    return [
+        QueuedItem(first_id + n, r.target, r.idempotency_key, r.not_before.timestamp())  # type: ignore[union-attr]
+        for n, r in enumerate(rows)
+        if r.kind == "item"
+    ]
+
+
+def test_a_backfill_queued_first_never_delays_a_new_issue() -> None:
+    # Issue 50 was backfilled on the 7th: 40 items, 6 a day, the whole week taken.
+    backfill = schedule_posts(
+        plan_posts(many_projects(40, number=50), Plan(TELEGRAM)),
+        now=at(7, 10),
+        window=WINDOW,
+        spread_days=7,
+        max_per_day=8,
+    )
+    queued = queued_of(backfill, first_id=1)
+    new_planned = plan_posts(many_projects(26, number=120), Plan(TELEGRAM))
+    now = at(8, 8)
+    alone = schedule_issue(new_planned, now=now, window=WINDOW, spread_days=7, max_per_day=8)
+    with_backfill = schedule_issue(
+        new_planned, now=now, window=WINDOW, queued=queued, spread_days=7, max_per_day=8
+    )
+    # The new issue's times are exactly those it would have with an empty outbox.
+    assert with_backfill.posts == alone.posts
+    new_slots = {round(t.timestamp()) for t in item_times(with_backfill.posts)}  # type: ignore[attr-defined]
+    after = {q.id: with_backfill.moves.get(q.id, q.at) for q in queued}
+    # The backfill moves out of the new issue's way, keeps its order, never goes earlier,
+    # and no day holds more than the cap.
+    assert with_backfill.moves
+    assert not new_slots & {round(t) for t in after.values()}
+    ordered = [after[q.id] for q in queued]
+    assert ordered == sorted(ordered)
+    assert all(after[q.id] >= q.at for q in queued)
+    days = collections.Counter(
+        dt.datetime.fromtimestamp(ts, SHANGHAI).date() for ts in [*new_slots, *after.values()]
+    )
+    assert max(days.values()) <= 8
+
+
+def test_a_newer_issue_queued_first_keeps_its_slots() -> None:
+    newer = schedule_posts(
+        plan_posts(many_projects(5, number=120), Plan(TELEGRAM)), now=at(7, 10), window=WINDOW
+    )
+    queued = queued_of(newer, first_id=1)
+    older = schedule_issue(
+        plan_posts(many_projects(5, number=50), Plan(TELEGRAM)),
+        now=at(7, 11),
+        window=WINDOW,
+        queued=queued,
+        spread_days=7,
+        max_per_day=8,
+    )
+    assert older.moves == {}
+    taken = {round(q.at) for q in queued}
+    assert not taken & {round(t.timestamp()) for t in item_times(older.posts)}  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ import pytest
 from bot.config import Settings, settings_from_values
 from bot.ingest import FullTextReleased, NewIssue
 from bot.parser import pair_summary_full
-from bot.planning import TELEGRAM, X
+from bot.planning import TELEGRAM, X, schedule_posts
 from bot.publication import Publication, routes, validate_digest_text
 from bot.publishing_settings import PublishingSettings
 from data.db import MEMORY, Database
@@ -139,3 +139,60 @@ def test_edited_digest_rules(target: str, text: str, problem: str | None) -> Non
     else:
         assert found is not None
         assert problem in found
+
+
+def big_issue(number: int, count: int) -> NewIssue:
+    items = [make_item(i) for i in range(1, count + 1)]
+    found = {"zh": make_issue({"projects": items}, number=number, lang="zh")}
+    return NewIssue(number, dt.date(2025, 6, 7), MappingProxyType(found))  # type: ignore[arg-type]
+
+
+async def test_a_backfill_in_the_outbox_never_delays_a_new_issue_s_items(store: Store) -> None:
+    quick = Publication(store, settings(x=False), PublishingSettings(preview=False))
+    await quick.on_new_issue(big_issue(50, 40), now=NOW)  # backfilled: a week of items
+    before = {r.id: r.next_attempt_at for r in await store.outbox.list_by_state("queued")}
+    pub = Publication(store, settings(x=False))
+    later = NOW + dt.timedelta(days=1)
+    expected = schedule_posts(
+        pub.planned((await pub.on_new_issue(big_issue(120, 26), now=later)).preview),  # type: ignore[arg-type]
+        now=later,
+        window=pub.publishing.window(),
+        spread_days=7,
+        max_per_day=pub.publishing.max_items_per_day,
+    )
+
+    outcome = await pub.decide(1, "scheduled", actor="editor", now=later)
+
+    assert outcome is not None
+    assert list(outcome.posts) == expected  # exactly as with an empty outbox
+    rows = await store.outbox.list_by_state("queued", limit=1000)
+    new_times = {r.next_attempt_at for r in rows if r.idempotency_key.startswith("issue:120")}
+    old = [r for r in rows if r.kind == "item" and r.idempotency_key.startswith("issue:50")]
+    assert not new_times & {r.next_attempt_at for r in old}
+    assert [r.next_attempt_at for r in old] == sorted(r.next_attempt_at for r in old)
+    moved = [r for r in old if r.next_attempt_at != before[r.id]]
+    assert moved
+    assert all(r.next_attempt_at > before[r.id] for r in moved)
+    events = await store.outbox.events(moved[0].id)
+    assert events[-1].actor == "planner"
+    assert max(new_times) < (later + dt.timedelta(days=7)).timestamp()  # done within the week
+    assert set(outcome.queued.due) >= {r.next_attempt_at for r in moved}  # wake-ups for them
+
+
+async def test_a_release_notice_takes_no_item_slot_from_a_new_issue(store: Store) -> None:
+    pub = Publication(store, settings(x=False), PublishingSettings(preview=False))
+    release = FullTextReleased(
+        56, MappingProxyType({"zh": make_issue(number=56, lang="zh")}), MappingProxyType({})
+    )
+    assert len((await pub.on_full_text_released(release, now=NOW)).ids) == 1
+    outcome = await pub.on_new_issue(big_issue(120, 26), now=NOW)
+    rows = {r.id: r for r in await store.outbox.list_by_state("queued", limit=1000)}
+    timed = [rows[i] for i in outcome.queued.ids if rows[i].kind == "item"]
+    async with Database.open(MEMORY) as db:
+        await migrate(db, now=0)
+        alone = Publication(Store(db), settings(x=False), PublishingSettings(preview=False))
+        await alone.on_new_issue(big_issue(120, 26), now=NOW)
+        fresh = await Store(db).outbox.list_by_state("queued", limit=1000)
+    assert [r.next_attempt_at for r in timed] == [
+        r.next_attempt_at for r in fresh if r.kind == "item"
+    ]

@@ -102,3 +102,18 @@ def test_a_window_across_midnight_or_empty_is_refused(
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         next_free_slots(window(), 1, after=dt.datetime(2025, 6, 7, 10))
+
+
+def test_a_day_cap_counts_busy_slots_and_rolls_the_rest_over() -> None:
+    busy = {at(7, 9).timestamp(), at(7, 15).timestamp()}
+    # The 7th already holds two: with a cap of 3 it takes one more, then the 8th.
+    assert next_free_slots(window(6), 3, after=at(7, 8), busy=busy, day_cap=3) == [
+        at(7, 11, 24),
+        at(8, 9),
+        at(8, 11, 24),
+    ]
+
+
+def test_a_day_cap_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="day_cap"):
+        next_free_slots(window(), 1, after=at(7, 8), day_cap=0)
