@@ -103,6 +103,42 @@ class PreviewStore:
         assert row is not None  # inserted, or there already
         return _preview(row), inserted is not None
 
+    async def by_issue(self, issue_number: int) -> Preview | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT * FROM previews WHERE issue_number = ?", (issue_number,)
+            )
+        return None if row is None else _preview(row)
+
+    async def add_targets(
+        self,
+        preview_id: int,
+        langs: Mapping[str, str],
+        plan: Sequence[Mapping[str, Any]],
+        *,
+        now: When,
+    ) -> Preview | None:
+        """Add the targets of a language that arrived later to a preview still pending.
+
+        A compare-and-set like `decide`: None when the preview was decided meanwhile
+        (the caller then follows the decision), so a late language never edits a
+        decided preview. Targets already there are left as they are.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            current = await _fetch(tx, preview_id)
+            if current is None or current.status != "pending":
+                return None
+            fresh = {t: lang for t, lang in langs.items() if t not in current.langs}
+            merged_plan = [dict(p) for p in current.plan]
+            merged_plan += [dict(p) for p in plan if p.get("target") in fresh]
+            await tx.execute(
+                "UPDATE previews SET langs = ?, plan = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (_dumps({**current.langs, **fresh}), _dumps(merged_plan), at, preview_id),
+            )
+            return await _fetch(tx, preview_id)
+
     async def get(self, preview_id: int) -> Preview | None:
         async with self._db.transaction(write=False) as tx:
             return await _fetch(tx, preview_id)
