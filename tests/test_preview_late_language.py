@@ -46,7 +46,8 @@ async def test_zh_first_the_card_says_x_waits_then_en_joins_the_pending_preview(
     await arrive(bot, "en")  # a week later
     assert any("#106: x (en) arrived; added to preview 1." in t for t in texts(bot))
     card = bot.card().text or ""
-    assert "X (en): digest" in card and "waiting" not in card
+    assert "X (en): digest" in card
+    assert "waiting" not in card
     assert any("X thread as it will be posted" in t for t in texts(bot))
     bot.press(EDITOR_ID, "pv:plan:1")
     assert await bot.answered() == "🗓 Scheduled as planned by you."
@@ -78,7 +79,8 @@ async def test_en_after_publish_now_sends_its_digest_now(bot: Bot) -> None:
     before = dt.datetime.now(dt.UTC).timestamp()
     await arrive(bot, "en")
     digests = [r for r in await bot.queued() if r.target == X and r.kind == "digest"]
-    assert digests and all(r.next_attempt_at <= before + 5 for r in digests)
+    assert digests
+    assert all(r.next_attempt_at <= before + 5 for r in digests)
 
 
 async def test_en_after_a_skip_queues_nothing(bot: Bot) -> None:
@@ -106,7 +108,8 @@ async def test_a_refused_file_is_told_once_and_nothing_is_published(bot: Bot) ->
     await publish_event(notice, bot=bot.app.bot, svc=bot.svc, job_queue=bot.app.job_queue)
     told = [t for t in texts(bot) if "File refused" in t]
     assert len(told) == 1
-    assert "en/docs/2025-06-07-weekly.md" in told[0] and "not valid UTF-8 (byte 7)" in told[0]
+    assert "en/docs/2025-06-07-weekly.md" in told[0]
+    assert "not valid UTF-8 (byte 7)" in told[0]
     assert await bot.queued() == []
 
 
