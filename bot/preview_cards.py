@@ -141,6 +141,13 @@ def schedule_lines(
     for route in publication.routes:
         if route.target not in preview.langs:
             name = PLATFORM_NAMES.get(route.target, route.target)
+            reason = preview.refused.get(route.lang)
+            if reason is not None:
+                lines.append(
+                    f"• {name} ({route.lang}): the {route.lang} file was refused: {reason};"
+                    " a fixed file follows this decision"
+                )
+                continue
             lines.append(
                 f"• {name} ({route.lang}): waiting for the {route.lang} file;"
                 " it follows this decision when it lands"

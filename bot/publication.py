@@ -206,6 +206,7 @@ class Publication:
             langs=langs,
             plan=[p.to_json() for p in planned],
             now=now,
+            refused={str(lang): why for lang, why in event.refused.items()},
         )
         unseen = preview.status == "pending" and not preview.cards
         return NewIssueOutcome(preview=preview, show_cards=created or unseen)

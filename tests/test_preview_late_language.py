@@ -135,3 +135,14 @@ async def test_old_issues_are_listed_once_and_backfill_makes_a_preview(bot: Bot)
     await until(lambda: len(bot.tg.answers) == 3)
     assert bot.tg.answers[-1].text == "#90 has a preview already (pending)."
     assert await bot.queued() == []
+
+
+async def test_a_refused_language_is_shown_on_the_card_with_its_reason(bot: Bot) -> None:
+    await arrive(bot, "zh", refused={"en": "not valid UTF-8 (byte 31)"})
+    card = bot.card().text or ""
+    assert "X (en): the en file was refused: not valid UTF-8 (byte 31)" in card
+    await arrive(bot, "en")  # the fixed file
+    preview = await PreviewStore(bot.store.db).get(1)
+    assert preview is not None
+    assert dict(preview.refused) == {}
+    assert "refused" not in (bot.card().text or "")
