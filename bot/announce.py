@@ -2,8 +2,11 @@
 
 `event_sink` is what the watcher delivers ingest events to. A `NewIssue` becomes a
 preview (cards to the editor chats) or, with previews off, queued rows; a
-`FullTextReleased` becomes the release notices. Whatever is queued wakes the delivery
-workers now and gets a wake-up job for each later due time. The same
+`FullTextReleased` becomes the release notices; a `FileNotice` (a refused or
+suspicious file) becomes one message to the editors; a `BackfillAvailable` (files of
+old issues, stored quietly) one list with a [Backfill] button per issue. Whatever is
+queued wakes the delivery workers now and gets a wake-up job for each later due time.
+The same
 `after_enqueue` follows an editor's decision (`handlers.preview`).
 
 `announce_alarms` runs the alarm check (`bot.alarm`) and tells the editor chats of
@@ -13,6 +16,7 @@ each change.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -22,9 +26,22 @@ from telegram.ext import JobQueue
 from bot.alarm import AlarmChange, check_alarms
 from bot.config import Settings
 from bot.delivery import DeliveryPool
-from bot.ingest import EventSink, FullTextReleased, IssueEvent, NewIssue
+from bot.ingest import (
+    BackfillAvailable,
+    EventSink,
+    FileNotice,
+    FullTextReleased,
+    IssueEvent,
+    NewIssue,
+)
 from bot.jobs import schedule_wakeups
-from bot.preview_cards import send_html, send_preview_cards
+from bot.preview_cards import (
+    backfill_keyboard,
+    backfill_text,
+    file_notice_text,
+    send_html,
+    send_preview_cards,
+)
 from bot.publication import Publication, Queued
 from data.store import Store
 
@@ -53,12 +70,24 @@ async def publish_event(
     """React to one ingest event: preview cards, or rows queued and workers woken."""
     now = now or dt.datetime.now(dt.UTC)
     publication = Publication(svc.store, svc.settings)
+    chats = svc.settings.telegram.review_chats()
+    if isinstance(event, FileNotice):  # told, never published
+        for chat_id in chats:
+            await send_html(bot, chat_id, file_notice_text(event))
+        return Queued()
+    if isinstance(event, BackfillAvailable):  # listed once, never announced as new
+        for chat_id in chats:
+            await send_html(
+                bot, chat_id, backfill_text(event), reply_markup=backfill_keyboard(event)
+            )
+        return Queued()
     if isinstance(event, NewIssue):
         outcome = await publication.on_new_issue(event, now=now)
+        if outcome.notice is not None:
+            for chat_id in chats:
+                await send_html(bot, chat_id, html.escape(outcome.notice))
         if outcome.preview is not None and outcome.show_cards:
-            await send_preview_cards(
-                bot, publication, outcome.preview, svc.settings.telegram.review_chats(), now=now
-            )
+            await send_preview_cards(bot, publication, outcome.preview, chats, now=now)
         queued = outcome.queued
     else:
         assert isinstance(event, FullTextReleased)

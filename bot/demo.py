@@ -9,9 +9,11 @@ outbox. Three acts:
 2. the bundled sample issue (#901, full form) is ingested and published: a
    digest and every item, on the channel (zh) and on X (en);
 3. the newsletter's repository (a local git repository holding #852 in summary
-   form) gets two commits: "add weekly 902", a new issue in summary form, whose
-   preview card the editor approves with [Publish now]; then the full-text
-   release of #852, which gets one "now free to read" post per platform.
+   form) gets three commits: "add weekly 902", a new issue in summary form in
+   Chinese only, whose preview card (X waiting for the English file) the editor
+   approves with [Publish now]; "translate weekly 902", the English file landing
+   later, which reaches X by the same decision; then the full-text release of
+   #852, which gets one "now free to read" post per platform.
 
 At the end it prints what each chat and X received.
 """
@@ -166,16 +168,17 @@ async def _publish_sample(runtime: Runtime) -> None:
 
 
 async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) -> None:
-    """Act 3: two commits land upstream, and the bot follows each.
+    """Act 3: three commits land upstream, and the bot follows each.
 
     The repository already holds #852 in summary form when the bot starts: the
     first poll takes that as the baseline. Then "add weekly 902" brings a new
-    issue (the editor approves its preview card), then #852's full text is
+    issue in Chinese only (the editor approves its preview card; X waits), its
+    English file lands later and goes to X as decided, then #852's full text is
     released (a "now free to read" post, never the items again).
     """
     await _poll(runtime, "baseline")
     cards_before = len(tg.sent(EDITOR_ID))
-    await _git_commit(upstream, "add weekly 902", {NEW_ISSUE: NEW_ISSUE})
+    await _git_commit(upstream, "add weekly 902", {NEW_ISSUE: NEW_ISSUE}, langs=("zh",))
     await _poll(runtime, "ingested")
     await wait_for(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "preview card")
     card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "pv:now:" in str(m.reply_markup))
@@ -185,6 +188,9 @@ async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) ->
         lambda: tg.message(EDITOR_ID, card.message_id).edits > 0, "the card shows the decision"
     )
     await wait_for(partial(_outbox_idle, runtime), "issue #902 is published")
+    await _git_commit(upstream, "translate weekly 902", {NEW_ISSUE: NEW_ISSUE}, langs=("en",))
+    await _poll(runtime, "ingested")
+    await wait_for(partial(_outbox_idle, runtime), "issue #902 reaches X")
     await _git_commit(upstream, "full text of weekly 852", {OLD_ISSUE: OLD_ISSUE})
     await _poll(runtime, "ingested")
 
@@ -215,13 +221,17 @@ async def _git(cwd: Path, *args: str) -> None:
         raise RuntimeError(f"git {args[0]} failed: {err.decode(errors='replace').strip()}")
 
 
-async def _git_commit(repo: Path, message: str, files: dict[str, str]) -> None:
-    """Commit sample files as `docs/<name>` (zh) and `docs/en/<name>` (en)."""
+async def _git_commit(
+    repo: Path, message: str, files: dict[str, str], *, langs: tuple[str, ...] = ("zh", "en")
+) -> None:
+    """Commit sample files as `docs/<name>` (zh) and `docs/en/<name>` (en), in `langs`."""
     if not await asyncio.to_thread((repo / ".git").exists):
         await asyncio.to_thread((repo / "docs" / "en").mkdir, parents=True)
         await _git(repo, "init", "--quiet", "--initial-branch=main")
     for name, sample in files.items():
         for lang, folder in (("zh", repo / "docs"), ("en", repo / "docs" / "en")):
+            if lang not in langs:
+                continue
             text = _sample_text(lang, sample)
             await asyncio.to_thread((folder / name).write_text, text, encoding="utf-8")
     await _git(repo, "add", "docs")

@@ -31,7 +31,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -49,6 +49,29 @@ class NewIssue:
     number: int
     date: dt.date | None
     issues: Mapping[Lang, Issue]
+    # Languages of the same file name whose file the parser refused, with the reason.
+    refused: Mapping[Lang, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class FileNotice:
+    """A refused or suspicious issue file: one card to the editors per file revision."""
+
+    path: str
+    blob: str  # git's object id: the same revision is never told twice in one plan
+    refused: bool  # nothing is stored or published from a refused file
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillAvailable:
+    """Files of old issues (older than the newest two) stored quietly, never announced.
+
+    A batch translation of the archive lands like this; the editors get one list with
+    a [Backfill] button per issue instead of a preview per file.
+    """
+
+    entries: tuple[tuple[int, Lang], ...]  # (number, language), in number order
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +82,8 @@ class FullTextReleased:
     pairings: Mapping[Lang, Pairing]
 
 
-IssueEvent = NewIssue | FullTextReleased
+IssueEvent = NewIssue | FullTextReleased | FileNotice | BackfillAvailable
+OLD_ISSUE_DEPTH = 2  # a new file of an issue older than the newest two is a backfill
 EventSink = Callable[[Sequence[IssueEvent]], Awaitable[None]]
 
 
@@ -80,9 +104,10 @@ class PlannedWrite:
 class IngestPlan:
     """What one batch of files means: events to deliver, issues to store, warnings."""
 
-    events: tuple[IssueEvent, ...] = ()
+    events: tuple[IssueEvent, ...] = ()  # NewIssue and FullTextReleased
     writes: tuple[PlannedWrite, ...] = ()
     warnings: tuple[SourceWarning, ...] = ()
+    notices: tuple[IssueEvent, ...] = ()  # FileNotice and BackfillAvailable, for the editors
 
 
 class Ingester:
@@ -120,23 +145,60 @@ class Ingester:
             events += group_events
             writes += group_writes
             warnings += group_warnings
+        if not announce_stored:
+            events = await self._quiet_old_issues(events)
         for warning in warnings:
             log.warning("source warning", extra={"path": warning.path, "warning": warning.message})
-        return IngestPlan(tuple(events), tuple(writes), tuple(warnings))
+        told = (FileNotice, BackfillAvailable)
+        return IngestPlan(
+            tuple(e for e in events if not isinstance(e, told)),
+            tuple(writes),
+            tuple(warnings),
+            tuple(e for e in events if isinstance(e, told)),
+        )
+
+    async def _quiet_old_issues(self, events: list[IssueEvent]) -> list[IssueEvent]:
+        """Turn `NewIssue`s older than the newest two into one `BackfillAvailable`."""
+        numbers = [e.number for e in events if isinstance(e, NewIssue)]
+        if not numbers:
+            return events
+        stored = [await self.store.issues.latest_number(lang) for lang in ("zh", "en")]
+        newest = max([n for n in stored if n is not None] + numbers)
+        kept: list[IssueEvent] = []
+        old: list[tuple[int, Lang]] = []
+        for event in events:
+            if isinstance(event, NewIssue) and event.number <= newest - OLD_ISSUE_DEPTH:
+                old += [(event.number, lang) for lang in sorted(event.issues)]
+                log.info("file of an old issue; stored quietly", extra={"number": event.number})
+            else:
+                kept.append(event)
+        if old:
+            kept.append(BackfillAvailable(tuple(sorted(old))))
+        return kept
 
     async def _plan_group(
         self, by_lang: Mapping[Lang, ChangedFile], *, announce_stored: bool
     ) -> tuple[list[IssueEvent], list[PlannedWrite], list[SourceWarning]]:
         warnings: list[SourceWarning] = []
         parsed: dict[Lang, Issue] = {}
+        refused: dict[Lang, str] = {}
+        notices: list[IssueEvent] = []
         for lang, changed in by_lang.items():
+            if changed.utf8_error is not None:  # refused as `parse` refuses it
+                refused[lang] = changed.utf8_error
+                continue
             self.parses += 1
             try:
                 parsed[lang] = parse_issue(changed.text, filename=changed.path, lang=lang)
             except NotAnIssue as exc:
-                warnings.append(SourceWarning(changed.path, f"not an issue: {exc}"))
+                refused[lang] = f"not an issue: {exc}"
             except Exception as exc:  # one bad file must not stop the others
-                warnings.append(SourceWarning(changed.path, f"cannot be parsed: {exc!r}"))
+                refused[lang] = f"cannot be parsed: {exc!r}"
+            else:
+                if parsed[lang].warnings:
+                    notices.append(
+                        FileNotice(changed.path, changed.blob, False, parsed[lang].warnings)
+                    )
         # FORMAT.md §3.2: en #94's H1 says #93; the zh file of the same name decides.
         zh = parsed.get("zh")
         reference = zh.number if zh is not None else None
@@ -151,9 +213,13 @@ class Ingester:
                 )
                 issue = dataclasses.replace(issue, number=reference)
             if issue.number is None:
-                warnings.append(SourceWarning(path, "no issue number in the title; not stored"))
+                refused[lang] = "no issue number in the title; not stored"
                 continue
             numbered[lang] = issue
+        for lang, reason in refused.items():
+            changed = by_lang[lang]
+            warnings.append(SourceWarning(changed.path, reason))
+            notices.append(FileNotice(changed.path, changed.blob, True, (reason,)))
 
         new: dict[Lang, Issue] = {}
         released: dict[Lang, Issue] = {}
@@ -197,11 +263,13 @@ class Ingester:
                     "issue changed; nothing to announce",
                     extra={"path": changed.path, "number": number, "form": issue.form},
                 )
-        events: list[IssueEvent] = []
+        events: list[IssueEvent] = list(notices)
         if new:
             first = next(iter(new.values()))
             assert first.number is not None
-            events.append(NewIssue(first.number, first.date, MappingProxyType(new)))
+            events.append(
+                NewIssue(first.number, first.date, MappingProxyType(new), MappingProxyType(refused))
+            )
         if released:
             first = next(iter(released.values()))
             assert first.number is not None
@@ -233,8 +301,8 @@ class Ingester:
     ) -> IngestPlan:
         """Plan, deliver the events, then store: the order the module docstring relies on."""
         plan = await self.plan(files, announce_stored=announce_stored)
-        if plan.events:
-            await deliver(plan.events)
+        if plan.events or plan.notices:
+            await deliver(plan.notices + plan.events)
         await self.apply(plan)
         return plan
 

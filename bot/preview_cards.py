@@ -24,6 +24,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from bot.ingest import BackfillAvailable, FileNotice
 from bot.planning import TELEGRAM, X, items_per_day
 from bot.publication import Publication
 from data.outbox import NewPost
@@ -52,6 +53,44 @@ def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
                 InlineKeyboardButton("Skip", callback_data=f"pv:skip:{preview_id}"),
             ],
         ]
+    )
+
+
+def file_notice_text(notice: FileNotice) -> str:
+    """One message per refused or suspicious file revision: what is wrong, what happens."""
+    head = "⛔ <b>File refused</b>" if notice.refused else "⚠️ <b>File parsed with warnings</b>"
+    then = (
+        "Nothing is stored or published from it; fix the file and push again."
+        if notice.refused
+        else "It is stored; check the preview before deciding."
+    )
+    blob = f" (blob {notice.blob[:10]})" if notice.blob else ""
+    reasons = "\n".join(f"• {html.escape(r)}" for r in notice.reasons[:10])
+    more = len(notice.reasons) - 10
+    if more > 0:
+        reasons += f"\n… and {more} more"
+    return f"{head}: <code>{html.escape(notice.path)}</code>{blob}\n{reasons}\n{then}"
+
+
+def backfill_text(event: BackfillAvailable) -> str:
+    by_number: dict[int, list[str]] = {}
+    for number, lang in event.entries:
+        by_number.setdefault(number, []).append(lang)
+    lines = [f"• #{n}: {', '.join(langs)}" for n, langs in sorted(by_number.items())]
+    return (
+        "🗄 <b>Files of old issues stored quietly</b> (not announced as new):\n"
+        + "\n".join(lines)
+        + "\n[Backfill] makes a preview of that issue with what is stored."
+    )
+
+
+BACKFILL_BUTTONS_MAX = 20  # one row each; a longer batch is listed, and the CLI backfills
+
+
+def backfill_keyboard(event: BackfillAvailable) -> InlineKeyboardMarkup:
+    numbers = sorted({number for number, _ in event.entries})[:BACKFILL_BUTTONS_MAX]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"Backfill #{n}", callback_data=f"pv:bf:{n}")] for n in numbers]
     )
 
 
@@ -109,6 +148,20 @@ def schedule_lines(
             )
         summary = "; ".join(parts) or "nothing"
         lines.append(f"• {PLATFORM_NAMES.get(target, target)} ({lang}): {summary}")
+    for route in publication.routes:
+        if route.target not in preview.langs:
+            name = PLATFORM_NAMES.get(route.target, route.target)
+            reason = preview.refused.get(route.lang)
+            if reason is not None:
+                lines.append(
+                    f"• {name} ({route.lang}): the {route.lang} file was refused: {reason};"
+                    " a fixed file follows this decision"
+                )
+                continue
+            lines.append(
+                f"• {name} ({route.lang}): waiting for the {route.lang} file;"
+                " it follows this decision when it lands"
+            )
     return lines
 
 

@@ -15,7 +15,12 @@ with the store.
   posted again. `"nothing"` queues nothing.
 
 Which language goes where is configuration: the channel gets `telegram.lang`, X gets
-`x.lang`; a target whose language is missing from the event is left out (and logged).
+`x.lang`. Each (issue, language) is its own arrival: the English file often lands days
+after the Chinese one. A target whose language has not arrived waits, and its card says
+so; when the language lands, a preview still pending gains that target (its cards are
+sent again), a preview already published or scheduled queues the new target by the same
+decision (published: its digest now; scheduled: per the plan), and a skipped one queues
+nothing. With previews off each arrival queues its own targets' plan.
 """
 
 from __future__ import annotations
@@ -105,6 +110,7 @@ class NewIssueOutcome:
     preview: Preview | None = None  # editors must decide; show them its cards
     show_cards: bool = False  # a new preview, or one whose cards never went out
     queued: Queued = Queued()
+    notice: str | None = None  # plain text for the editors: what a late language did
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +183,16 @@ class Publication:
         """Keep a preview for the editors, or (preview off) queue the plan at once.
 
         Safe to call again with the same event: the preview, like the rows, is made once.
+        An event that brings a language the preview lacks is a late arrival
+        (`_late_language`).
         """
         planned: list[PlannedPost] = []
         langs: dict[str, str] = {}
         for route in self.routes:
             issue = event.issues.get(route.lang)
             if issue is None:
-                log.warning(
-                    "new issue lacks the language of a target",
+                log.info(
+                    "a target waits for its language",
                     extra={"number": event.number, "target": route.target, "lang": route.lang},
                 )
                 continue
@@ -204,14 +212,58 @@ class Publication:
             ids = await self.store.outbox.enqueue_many(timed.posts, now=now)
             await self.store.outbox.retime(timed.moves, now=now)
             return NewIssueOutcome(queued=_due(timed.posts, ids, now, timed.moves))
+        existing = await self.previews.by_issue(event.number)
+        if existing is not None and set(langs) - set(existing.langs):
+            return await self._late_language(existing, langs, planned, now=now)
         preview, created = await self.previews.create(
             issue_number=event.number,
             langs=langs,
             plan=[p.to_json() for p in planned],
             now=now,
+            refused={str(lang): why for lang, why in event.refused.items()},
         )
         unseen = preview.status == "pending" and not preview.cards
         return NewIssueOutcome(preview=preview, show_cards=created or unseen)
+
+    async def _late_language(
+        self,
+        existing: Preview,
+        langs: dict[str, str],
+        planned: list[PlannedPost],
+        *,
+        now: dt.datetime,
+    ) -> NewIssueOutcome:
+        """A language landed after its issue's preview: add its targets, or follow the decision."""
+        fresh = {t: lang for t, lang in langs.items() if t not in existing.langs}
+        mine = [p for p in planned if p.post.target in fresh]
+        names = ", ".join(f"{t} ({lang})" for t, lang in fresh.items())
+        head = f"#{existing.issue_number}: {names} arrived"
+        merged = await self.previews.add_targets(
+            existing.id, fresh, [p.to_json() for p in mine], now=now
+        )
+        if merged is not None:
+            return NewIssueOutcome(
+                preview=merged, show_cards=True, notice=f"{head}; added to preview {merged.id}."
+            )
+        decided = await self.previews.get(existing.id)
+        assert decided is not None  # previews are never deleted
+        if decided.status == "skipped":
+            return NewIssueOutcome(notice=f"{head}; the issue was skipped, nothing is queued.")
+        posts = await self.schedule(mine, now=now, publish_now=decided.status == "published")
+        ids = await self.store.outbox.enqueue_many(posts, now=now)
+        queued = _due(posts, ids, now)
+        await self.store.append_audit(
+            actor=SYSTEM,
+            action="preview.late_language",
+            subject=f"preview:{decided.id}",
+            details={"targets": fresh, "queued": len(queued.ids), "decision": decided.status},
+            now=now,
+        )
+        return NewIssueOutcome(
+            queued=queued,
+            notice=f"{head}; {len(queued.ids)} post(s) queued as {decided.status}"
+            f" by {decided.decided_by or 'an editor'}.",
+        )
 
     def planned(self, preview: Preview) -> list[PlannedPost]:
         """The preview's posts with the editors' digest texts in place of the formatted ones."""

@@ -189,10 +189,16 @@ CREATE TABLE alarms (
 ) STRICT;
 """
 
+# A language whose file the parser refused: the preview card shows it with the reason.
+_PREVIEW_REFUSED = """
+ALTER TABLE previews ADD COLUMN refused TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(refused));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
     Migration(3, "previews, pending edits and alarms", _PUBLICATION),
+    Migration(4, "previews remember refused languages", _PREVIEW_REFUSED),
 )
 
 _SCHEMA_VERSION = """

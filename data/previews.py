@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from data.audit import insert_audit
@@ -35,6 +35,7 @@ class Preview:
     cards: tuple[tuple[int, int], ...]  # (chat_id, message_id) of each card sent
     created_at: float
     updated_at: float
+    refused: Mapping[str, str] = field(default_factory=dict)  # language -> why its file was refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ def _preview(row: Any) -> Preview:
         cards=tuple((int(c), int(m)) for c, m in json.loads(row["cards"])),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        refused=json.loads(row["refused"]),
     )
 
 
@@ -85,6 +87,7 @@ class PreviewStore:
         langs: Mapping[str, str],
         plan: Sequence[Mapping[str, Any]],
         now: When,
+        refused: Mapping[str, str] | None = None,
     ) -> tuple[Preview, bool]:
         """Make the issue's preview once; return it and whether it is new.
 
@@ -93,15 +96,66 @@ class PreviewStore:
         at = to_ts(now)
         async with self._db.transaction() as tx:
             inserted = await tx.fetchone(
-                "INSERT INTO previews (issue_number, langs, plan, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (issue_number) DO NOTHING RETURNING id",
-                (issue_number, _dumps(dict(langs)), _dumps([dict(p) for p in plan]), at, at),
+                "INSERT INTO previews (issue_number, langs, plan, refused, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (issue_number) DO NOTHING RETURNING id",
+                (
+                    issue_number,
+                    _dumps(dict(langs)),
+                    _dumps([dict(p) for p in plan]),
+                    _dumps(dict(refused or {})),
+                    at,
+                    at,
+                ),
             )
             row = await tx.fetchone(
                 "SELECT * FROM previews WHERE issue_number = ?", (issue_number,)
             )
         assert row is not None  # inserted, or there already
         return _preview(row), inserted is not None
+
+    async def by_issue(self, issue_number: int) -> Preview | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT * FROM previews WHERE issue_number = ?", (issue_number,)
+            )
+        return None if row is None else _preview(row)
+
+    async def add_targets(
+        self,
+        preview_id: int,
+        langs: Mapping[str, str],
+        plan: Sequence[Mapping[str, Any]],
+        *,
+        now: When,
+    ) -> Preview | None:
+        """Add the targets of a language that arrived later to a preview still pending.
+
+        A compare-and-set like `decide`: None when the preview was decided meanwhile
+        (the caller then follows the decision), so a late language never edits a
+        decided preview. Targets already there are left as they are.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            current = await _fetch(tx, preview_id)
+            if current is None or current.status != "pending":
+                return None
+            fresh = {t: lang for t, lang in langs.items() if t not in current.langs}
+            merged_plan = [dict(p) for p in current.plan]
+            merged_plan += [dict(p) for p in plan if p.get("target") in fresh]
+            arrived = set(fresh.values())
+            refused = {k: v for k, v in current.refused.items() if k not in arrived}
+            await tx.execute(
+                "UPDATE previews SET langs = ?, plan = ?, refused = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (
+                    _dumps({**current.langs, **fresh}),
+                    _dumps(merged_plan),
+                    _dumps(refused),
+                    at,
+                    preview_id,
+                ),
+            )
+            return await _fetch(tx, preview_id)
 
     async def get(self, preview_id: int) -> Preview | None:
         async with self._db.transaction(write=False) as tx:

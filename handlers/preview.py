@@ -28,8 +28,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from types import MappingProxyType
 
-from telegram import ForceReply, Message, MessageEntity, Update
+from telegram import CallbackQuery, ForceReply, Message, MessageEntity, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -39,8 +40,16 @@ from telegram.ext import (
 
 from bot.announce import after_enqueue, announce_alarms
 from bot.config import Settings
+from bot.ingest import NewIssue
+from bot.issue import Issue, Lang
 from bot.planning import TELEGRAM
-from bot.preview_cards import PLATFORM_NAMES, decision_keyboard, edit_keyboard, refresh_cards
+from bot.preview_cards import (
+    PLATFORM_NAMES,
+    decision_keyboard,
+    edit_keyboard,
+    refresh_cards,
+    send_preview_cards,
+)
 from bot.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
@@ -55,12 +64,51 @@ __all__ = [
 
 # The data of `bot.preview_cards.decision_keyboard` and `edit_keyboard`.
 CALLBACK_PATTERN = r"^pv:"
-CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x):(\d+)$")
+CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x|bf):(\d+)$")
 EDIT_GROUP = -2  # runs first; it stops the update only when an edit is pending
 EDIT_FILTER = filters.TEXT & ~filters.COMMAND
 
 
 # ---- buttons ------------------------------------------------------------------------
+
+
+async def _backfill(
+    query: CallbackQuery,
+    context: Context,
+    publication: Publication,
+    number: int,
+    *,
+    now: dt.datetime,
+) -> None:
+    """[Backfill #N]: a preview of the stored issue, as if it had just arrived.
+
+    The preview is made once per issue, so a second press (or a second editor) only
+    shows the cards again if they never went out.
+    """
+    svc = services(context)
+    found: dict[Lang, Issue] = {}
+    langs: tuple[Lang, ...] = ("zh", "en")
+    for lang in langs:
+        issue = await svc.store.issues.load(number, lang)
+        if issue is not None:
+            found[lang] = issue
+    if not found:
+        await query.answer(f"#{number} is not stored.", show_alert=True)
+        return
+    first = next(iter(found.values()))
+    event = NewIssue(number, first.date, MappingProxyType(found))
+    outcome = await publication.on_new_issue(event, now=now)
+    if outcome.preview is None:
+        await query.answer(outcome.notice or f"#{number}: nothing for the configured targets.")
+        return
+    if not outcome.show_cards:
+        await query.answer(f"#{number} has a preview already ({outcome.preview.status}).")
+        return
+    await query.answer(f"Preview of #{number} coming.")
+    chats = svc.settings.telegram.review_chats()
+    await send_preview_cards(context.bot, publication, outcome.preview, chats, now=now)
+    after_enqueue(svc, context.job_queue, outcome.queued)
+
 
 _DECIDED = {
     "published": "✅ Published now by {who}.",
@@ -85,6 +133,9 @@ async def preview_callback(update: Update, context: Context) -> None:
     publication = Publication(svc.store, svc.settings)
     now = dt.datetime.now(dt.UTC)
     actor = actor_of(query.from_user)
+    if action == "bf":  # the number is an issue's here, from `backfill_keyboard`
+        await _backfill(query, context, publication, preview_id, now=now)
+        return
     if action in DECISIONS:
         outcome = await publication.decide(
             preview_id,

@@ -62,6 +62,11 @@ def test_repository_act_previews_approves_and_announces_the_release(
     assert "New issue #902" in editor
     assert "(before the decision): [Publish now] [Schedule as planned] [Edit] [Skip]" in editor
     assert "Published now by @cat_edits" in editor
+    # The English file lands after the decision: X follows it, no second card.
+    assert "X (en): waiting for the en file" in editor
+    assert "#902: x (en) arrived;" in editor
+    assert "queued as published by @cat_edits" in editor
+    assert editor.count("New issue #902") == 1
     channel = out.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
     # The channel's own digest of the summary issue: cover photo, banner, items ①②.
     assert "#Python潮流周刊" in channel

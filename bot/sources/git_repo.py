@@ -74,11 +74,20 @@ class ChangedFile:
     change: Change
     text: str
     revision: str = ""
+    blob: str = ""  # git's object id of this file revision: one editor card per blob
+    utf8_error: str | None = None  # why the bytes are not UTF-8; such a file is refused
 
     @property
     def file_name(self) -> str:
         """The name shared by every language of one issue: pairs zh with en."""
         return PurePosixPath(self.path).name
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    sha: str
+    text: str
+    utf8_error: str | None = None
 
 
 def issue_path_lang(path: str) -> Lang | None:
@@ -174,20 +183,28 @@ class GitRepoSource:
                 wanted.append((target, lang, "modified" if renamed_issue else "added"))
             elif kind in ("M", "T"):
                 wanted.append((target, lang, "modified"))
-        texts = await self.read_files(new, [path for path, _, _ in wanted])
+        blobs = await self.read_blobs(new, [path for path, _, _ in wanted])
         return [
-            ChangedFile(path, lang, change, texts[path], new)
+            ChangedFile(path, lang, change, blob.text, new, blob.sha, blob.utf8_error)
             for path, lang, change in wanted
-            if path in texts
+            if (blob := blobs.get(path)) is not None
         ]
 
     async def read_files(self, revision: str, paths: Sequence[str]) -> dict[str, str]:
         """The text of each path at `revision`, read in one `git cat-file --batch`."""
+        return {path: blob.text for path, blob in (await self.read_blobs(revision, paths)).items()}
+
+    async def read_blobs(self, revision: str, paths: Sequence[str]) -> dict[str, Blob]:
+        """Each path at `revision`: object id, text, and whether its bytes were UTF-8.
+
+        Bytes that are not UTF-8 are decoded with replacement characters (so the rest
+        of the batch is unaffected) and carry the reason, as `parse` reports it.
+        """
         if not paths:
             return {}
         request = "".join(f"{revision}:{path}\n" for path in paths).encode()
         out = await self._git("cat-file", "--batch", stdin=request)
-        texts: dict[str, str] = {}
+        texts: dict[str, Blob] = {}
         at = 0
         for path in paths:
             end = out.index(b"\n", at)
@@ -197,7 +214,12 @@ class GitRepoSource:
                 log.warning("not a file at revision", extra={"path": path, "git": header})
                 continue
             size = int(header[2])
-            texts[path] = out[at : at + size].decode("utf-8", "replace")
+            raw = out[at : at + size]
+            try:
+                texts[path] = Blob(header[0], raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                error = f"not valid UTF-8 (byte {exc.start})"
+                texts[path] = Blob(header[0], raw.decode("utf-8", "replace"), error)
             at += size + 1  # the blob is followed by a newline
         return texts
 
