@@ -224,11 +224,17 @@ def _split_port(netloc: str) -> tuple[str, int | None]:
     port_text = after[1:]
     if not after.startswith(":") or not port_text or not set(port_text) <= _DIGITS:
         raise InvalidURLError(
-            "syntax", f"The port must be a number, as in https://example.com:8443/ (got {after!r})"
+            "syntax",
+            f"The port must be a number (got {after!r}), for example {EXAMPLE_URL} or"
+            " https://example.com:8443/article",
         )
     port = int(port_text)
     if not 0 < port < 65536:
-        raise InvalidURLError("syntax", f"The port must be 1 to 65535 (got {port})")
+        raise InvalidURLError(
+            "syntax",
+            f"The port must be 1 to 65535 (got {port}), for example {EXAMPLE_URL} or"
+            " https://example.com:8443/article",
+        )
     return host, port
 
 

@@ -6,8 +6,9 @@ the submission is reviewed all the same (the card shows the reason).
 
 Safety lives in `PinnedTransport`, an httpx transport every request goes through:
 
-1. it runs `bot.urls.check_public_url` on the request's URL (in a thread: it resolves
-   with `getaddrinfo`), so the first URL and every redirect target are checked alike;
+1. every request carries the `PublicURL` that `bot.urls.check_public_url` returned for
+   its URL (the fetch loop checks the first URL and each redirect target, in a thread:
+   it resolves with `getaddrinfo`); a request without one is checked by the transport;
 2. it sends the request to an address that check returned, never to a new lookup of
    the name (DNS rebinding): the request's URL gets the address as its host while
    the `Host` header keeps the name, and for TLS httpcore's `sni_hostname` extension
@@ -32,14 +33,18 @@ import re
 import socket
 import ssl
 import zlib
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import httpx
 
 from bot.urls import PublicURL, Resolver, UnsafeURLError, check_public_url
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# A request extension carrying the `PublicURL` the caller already checked for this URL,
+# so that the transport connects to those addresses without a second lookup.
+CHECKED = "weeklybot.checked_url"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_TITLE = 256
 MAX_DESCRIPTION = 512
@@ -95,12 +100,16 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         self.checked: list[PublicURL] = []  # every URL let through, in order
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        public = await asyncio.to_thread(
-            check_public_url, str(request.url), allow=self._allow, resolver=self._resolver
-        )
+        extensions = dict(request.extensions)
+        public = extensions.pop(CHECKED, None)
+        if not isinstance(public, PublicURL) or public.url != str(request.url):
+            public = await asyncio.to_thread(
+                check_public_url, str(request.url), allow=self._allow, resolver=self._resolver
+            )
         self.checked.append(public)
         if public.is_https:
-            request.extensions = {**request.extensions, "sni_hostname": public.host}
+            extensions["sni_hostname"] = public.host
+        request.extensions = extensions
         error: httpx.ConnectError | None = None
         for address in public.addresses:
             # The Host header was set from the name when the request was built.
@@ -147,16 +156,20 @@ async def fetch_preview(
             "Accept-Encoding": "gzip, deflate",
         },
     )
+
+    async def check(url: str) -> PublicURL:
+        return await asyncio.to_thread(check_public_url, url, allow=allow, resolver=resolver)
+
     try:
         async with client, asyncio.timeout(options.timeout_seconds):
-            return await _fetch(client, state, options)
+            return await _fetch(client, state, options, check)
     except UnsafeURLError as exc:
         return state.failed(str(exc))
     except (TimeoutError, httpx.TimeoutException):
         return state.failed(f"the page did not answer within {options.timeout_seconds:g} s")
     except httpx.ConnectError as exc:
         return state.failed(f"could not connect to the site ({_short(exc)})")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return state.failed(f"the fetch failed ({type(exc).__name__}: {_short(exc)})")
 
 
@@ -178,15 +191,23 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-async def _fetch(client: httpx.AsyncClient, state: _State, options: PreviewOptions) -> Preview:
+async def _fetch(
+    client: httpx.AsyncClient,
+    state: _State,
+    options: PreviewOptions,
+    check: Callable[[str], Awaitable[PublicURL]],
+) -> Preview:
     for hop in range(options.max_redirects + 1):
-        async with client.stream("GET", state.current) as response:
+        public = await check(state.current)
+        request = client.build_request("GET", public.url, extensions={CHECKED: public})
+        response = await client.send(request, stream=True)
+        try:
             state.status = response.status_code
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
                 if hop == options.max_redirects:
                     return state.failed(f"more than {options.max_redirects} redirects")
-                state.current = str(response.url.join(location))
+                state.current = urljoin(public.url, location.strip())
                 continue
             if not 200 <= response.status_code < 300:
                 return state.failed(f"the page answered HTTP {response.status_code}")
@@ -199,6 +220,8 @@ async def _fetch(client: httpx.AsyncClient, state: _State, options: PreviewOptio
                 encoding = response.headers.get("content-encoding", "")
                 return state.failed(f"the page is compressed with {encoding}, not read")
             return _preview_from_html(state, body, response.charset_encoding, truncated)
+        finally:
+            await response.aclose()
     raise AssertionError("unreachable")  # pragma: no cover
 
 

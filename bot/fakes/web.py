@@ -7,11 +7,13 @@ An aiohttp server on 127.0.0.1 with the pages a preview meets in the wild:
 - `/plain`: only `<title>` and `<meta name="description">`;
 - `/redirect?to=URL` (302) and `/chain/{n}` (n redirects in a row, then `/page`);
 - `/big`: an HTML page of `big_bytes` (default 8 MiB) sent in chunks, its head first;
+- `/gzip-big`: the same big page gzip-compressed (a few KiB on the wire);
 - `/pdf`: a non-HTML body; `/status/{code}`: that status with an HTML body;
 - `/slow`: answers only when `release_slow()` is called (or the server closes), so a
   test can prove the fetcher gave up without sleeping.
 
-`requests` records every request's path and query.
+`requests` records every request's path and query, `host_headers` its Host header and,
+when served over TLS (`ssl_context`), `sni_names` the name each handshake asked for.
 
     async with FakeWeb() as web:
         preview = await fetch_preview(web.url("/page"), allow=[web.address])
@@ -20,7 +22,9 @@ An aiohttp server on 127.0.0.1 with the pages a preview meets in the wild:
 from __future__ import annotations
 
 import asyncio
+import gzip
 import html
+import ssl
 
 from aiohttp import web
 
@@ -45,8 +49,19 @@ def _html(title: str, description: str, *, og: bool = True, body: str = "") -> s
 class FakeWeb:
     """The fake web server; `address` is the (host, port) pair to allow in the check."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, big_bytes: int = 8 << 20):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        big_bytes: int = 8 << 20,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._host = host
+        self._ssl = ssl_context
+        self.sni_names: list[str | None] = []
+        if ssl_context is not None:
+            ssl_context.sni_callback = self._sni
         self._port = port
         self.big_bytes = big_bytes
         self._runner: web.AppRunner | None = None
@@ -55,11 +70,17 @@ class FakeWeb:
             "page": ("Fake page: 第 1 篇", "A page with Open Graph tags & entities."),
         }
         self.requests: list[str] = []
+        self.host_headers: list[str] = []
         self.big_aborted = 0  # `/big` responses the client hung up on
         self.address: tuple[str, int] = (host, port)
 
-    def url(self, path: str) -> str:
-        return f"http://{self.address[0]}:{self.address[1]}{path}"
+    def url(self, path: str, *, host: str | None = None) -> str:
+        """A URL of this server, by its address or by a name (`host`) a resolver maps."""
+        scheme = "https" if self._ssl is not None else "http"
+        return f"{scheme}://{host or self.address[0]}:{self.address[1]}{path}"
+
+    def _sni(self, sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        self.sni_names.append(name)
 
     def add_page(self, name: str, title: str, description: str) -> str:
         """Serve an HTML page at `/page/{name}`; return its URL."""
@@ -77,12 +98,13 @@ class FakeWeb:
         app.router.add_get("/redirect", self._redirect)
         app.router.add_get("/chain/{n}", self._chain)
         app.router.add_get("/big", self._big)
+        app.router.add_get("/gzip-big", self._gzip_big)
         app.router.add_get("/pdf", self._pdf)
         app.router.add_get("/status/{code}", self._status)
         app.router.add_get("/slow", self._slow)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
+        site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.address = (host, port)
@@ -103,6 +125,7 @@ class FakeWeb:
 
     def _record(self, request: web.Request) -> None:
         self.requests.append(request.path_qs)
+        self.host_headers.append(request.headers.get("Host", ""))
 
     async def _page(self, request: web.Request) -> web.Response:
         self._record(request)
@@ -145,6 +168,13 @@ class FakeWeb:
         except ConnectionError:  # the client stopped reading: what a capped fetch does
             self.big_aborted += 1
         return response
+
+    async def _gzip_big(self, request: web.Request) -> web.Response:
+        self._record(request)
+        page = _html("Gzip page", "Compressed megabytes.").encode()
+        body = gzip.compress(page + b" " * self.big_bytes)
+        headers = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+        return web.Response(body=body, headers=headers)
 
     async def _pdf(self, request: web.Request) -> web.Response:
         self._record(request)
