@@ -27,6 +27,7 @@ connecting to another is the classic SSRF bypass).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -104,7 +105,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _HEX = frozenset("0123456789abcdef")
 _DIGITS = frozenset("0123456789")
-_PSL = PublicSuffixList(accept_unknown=False)
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    """The shipped list, parsed on first use (about 40 ms: not at every import)."""
+    return PublicSuffixList(accept_unknown=False)
+
 
 Rule = Literal["empty", "syntax", "scheme", "length", "host"]
 
@@ -433,7 +440,7 @@ def is_registrable(host: str) -> bool:
     labels = host.split(".")
     if len(labels) < 2 or labels[-1] in _SPECIAL_USE_SUFFIXES:
         return False
-    return _PSL.privatesuffix(host) is not None
+    return _public_suffixes().privatesuffix(host) is not None
 
 
 # --- the SSRF check --------------------------------------------------------------------

@@ -102,7 +102,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         extensions = dict(request.extensions)
         public = extensions.pop(CHECKED, None)
-        if not isinstance(public, PublicURL) or public.url != str(request.url):
+        if not (isinstance(public, PublicURL) and _same_origin(public, request.url)):
             public = await asyncio.to_thread(
                 check_public_url, str(request.url), allow=self._allow, resolver=self._resolver
             )
@@ -113,12 +113,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         error: httpx.ConnectError | None = None
         for address in public.addresses:
             # The Host header was set from the name when the request was built.
-            request.url = httpx.URL(
-                scheme=public.scheme,
-                host=address,
-                port=public.port,
-                raw_path=public.target.encode("ascii"),
-            )
+            request.url = request.url.copy_with(host=address)
             try:
                 return await self._inner.handle_async_request(request)
             except httpx.ConnectError as exc:  # try the next checked address
@@ -128,6 +123,13 @@ class PinnedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _same_origin(public: PublicURL, url: httpx.URL) -> bool:
+    """Whether a request goes where `public` was checked for (else check it again)."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    host = url.raw_host.decode("ascii").lower()
+    return (url.scheme, host, port) == (public.scheme, public.host, public.port)
 
 
 async def fetch_preview(

@@ -229,6 +229,17 @@ async def test_the_connection_goes_to_the_checked_address_with_the_real_host_nam
     assert listeners.accepted() == []
 
 
+async def test_one_lookup_per_request_even_for_a_non_ascii_path(fake_web: FakeWeb) -> None:
+    fake_web.add_page("路径", "Unicode path", "Found by its encoded path.")
+    resolver = Table({"site.example.com": ["127.0.0.1"]})
+    port = fake_web.address[1]
+    url = fake_web.url("/page/路径?q=日本", host="site.example.com")
+    preview = await fetch_preview(url, allow=[("site.example.com", port)], resolver=resolver)
+    assert preview.title == "Unicode path"
+    assert resolver.lookups == ["site.example.com"]
+    assert fake_web.requests == ["/page/%E8%B7%AF%E5%BE%84?q=%E6%97%A5%E6%9C%AC"]
+
+
 def _self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
     openssl = shutil.which("openssl")
     if openssl is None:
