@@ -38,6 +38,7 @@ from pydantic_settings import (
 )
 
 from bot.publishing_settings import PublishingSettings
+from bot.urls import parse_allow_list
 
 ENV_PREFIX = "WEEKLYBOT_"
 CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"
@@ -242,6 +243,22 @@ class FeedSettings(_Section):
         return value
 
 
+class SubmissionsSettings(_Section):
+    enabled: bool = Field(True, description="Readers may send links with /submit.")
+    preview_allow: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
+        (),
+        description="For testing only: host:port pairs (comma separated) the link preview"
+        " may fetch although they are not public addresses, such as a local fake server.",
+    )
+
+    @field_validator("preview_allow", mode="before")
+    @classmethod
+    def _allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_allow_list(value)
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -257,6 +274,7 @@ class Settings(BaseSettings):
     repo: RepoSettings = RepoSettings()
     feeds: FeedSettings = FeedSettings()
     publishing: PublishingSettings = PublishingSettings()
+    submissions: SubmissionsSettings = SubmissionsSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

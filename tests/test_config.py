@@ -228,3 +228,15 @@ def test_credentials_in_the_repository_url_are_masked_and_scrubbed(
     assert "repo.url = 'https://***@github.com/chinesehuazhou/python-weekly.git'" in out
     assert "ghp_secretsecret" not in out
     assert "ghp_secretsecret" in secret_values(load_settings())
+
+
+def test_preview_allow_is_read_as_host_port_pairs(
+    good_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().submissions.preview_allow == ()
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__PREVIEW_ALLOW", "127.0.0.1:8080, [::1]:9000")
+    assert load_settings().submissions.preview_allow == (("127.0.0.1", 8080), ("::1", 9000))
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__PREVIEW_ALLOW", "127.0.0.1")
+    rendered = load_refused()
+    assert "submissions.preview_allow: '127.0.0.1' is not host:port" in rendered
+    assert "WEEKLYBOT_SUBMISSIONS__PREVIEW_ALLOW" in rendered
