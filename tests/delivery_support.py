@@ -110,7 +110,7 @@ def telegram_worker(
         outbox=store.outbox,
         publisher=TelegramPublisher(bot, CHANNEL_ID),
         pacer=TelegramPacer(posts_per_minute=3000),  # one post every 20 ms
-        notices=EditorNotices(bot, [EDITOR_ID]),
+        notices=EditorNotices(bot, [EDITOR_ID], store.outbox),
         settler=settler,
         lease_seconds=lease,
         retry=retry,
