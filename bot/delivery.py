@@ -155,6 +155,7 @@ class DeliveryWorker:
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._saved_hold = 0.0
+        self.idling = False  # waiting for work (observable, for tests and a status line)
 
     def wake(self) -> None:
         """New rows were queued: stop idling."""
@@ -227,11 +228,13 @@ class DeliveryWorker:
             wake_at = min(wake_at, due)
         wake_at = max(wake_at, self._pacer.ready_at())
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        self.idling = True
         try:
             await asyncio.wait(
                 waiters, timeout=max(0.001, wake_at - now), return_when=asyncio.FIRST_COMPLETED
             )
         finally:
+            self.idling = False
             for waiter in waiters:
                 waiter.cancel()
 
@@ -375,12 +378,15 @@ class DeliveryWorker:
         fresh = await self._outbox.get(row.id)
         if self._notices is None or fresh is None:
             return
-        notice = {
-            "in_doubt": self._notices.in_doubt,
-            "failed": self._notices.failed,
-            "stranded": self._notices.stranded,
-            "posted_without_id": self._notices.posted_without_id,
-        }[kind]
+        notices = self._notices
+        if kind == "in_doubt":
+            notice = notices.in_doubt
+        elif kind == "failed":
+            notice = notices.failed
+        elif kind == "stranded":
+            notice = notices.stranded
+        else:
+            notice = notices.posted_without_id
         try:
             await notice(fresh)
         except _HANDLED as exc:  # a 429 or a 5xx on the card: one line, keep delivering
