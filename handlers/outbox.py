@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 CALLBACK = re.compile(r"^ob:(again|sent|retry|cancel|skip|dropall):(\d+)$")
 PREVIEW_MAX = 300
-CHAT_SPACING = 0.4  # seconds between messages to one chat: under 3 per second
+# Seconds between messages to one chat: Telegram allows a burst of 3 per second, and
+# two a second leave room in it for the bot's other messages to that chat.
+CHAT_SPACING = 0.5
 
 
 def preview(row: OutboxRow) -> str:
