@@ -98,7 +98,7 @@ async def measure(posts: int, scale: float, db_dir: Path) -> Result:
                 pacer=TelegramPacer(
                     posts_per_minute=limit, min_spacing=MIN_SPACING_SECONDS / scale
                 ),
-                notices=EditorNotices(bot, [EDITOR_ID]),
+                notices=EditorNotices(bot, [EDITOR_ID], store.outbox),
                 idle_poll=0.05,
             )
             stop = asyncio.Event()

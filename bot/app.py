@@ -95,7 +95,8 @@ def build_application(settings: Settings, services: BotServices) -> App:
     application.add_handler(TypeHandler(Update, log_update), group=-1)
     application.add_handler(CommandHandler("start", start_cmd))
     application.add_handler(CommandHandler("help", help_cmd))
-    application.add_handler(CommandHandler("outbox", outbox_cmd))
+    # block=False: its replies are spaced out, other updates need not wait for them
+    application.add_handler(CommandHandler("outbox", outbox_cmd, block=False))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application, settings)
     application.add_error_handler(error_handler)
@@ -116,7 +117,7 @@ def build_workers(
 ) -> list[DeliveryWorker]:
     """One delivery worker per configured target, each with its own pacing."""
     tg = settings.telegram
-    notices = EditorNotices(application.bot, settings.telegram.review_chats())
+    notices = EditorNotices(application.bot, settings.telegram.review_chats(), store.outbox)
     telegram_pacer = TelegramPacer(
         posts_per_minute=tg.posts_per_minute, min_spacing=tg.min_spacing_seconds
     )

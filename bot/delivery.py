@@ -12,7 +12,16 @@ sent. Every failure is sorted by `publishers.errors`:
   prove either way goes to the editors as a card.
 
 A lease that ran out (its worker died mid-send) is treated the same way,
-whoever notices; live leases of other workers are never touched.
+whoever notices; live leases of other workers are never touched. A row is
+claimed before the pacer's wait but recorded as started only when the call
+begins, so a crash while waiting requeues it instead of raising a false doubt.
+
+At start (`DeliveryWorker.recover`), a worker ends the leases of its own dead
+predecessors on this host at once, and finds what a crash between two writes
+left unseen: doubtful or failed rows whose card was never sent, and parts of a
+group stranded behind a part dropped without the editors' choice. A platform's
+"wait until" (`retry_after`, a spent X window) is persisted per target, so a
+restarted bot does not post early.
 """
 
 from __future__ import annotations
@@ -29,6 +38,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+import aiohttp
+from telegram.error import TelegramError
+from tweepy.errors import TweepyException
+
 from data.outbox import OutboxRow, OutboxStore
 from publishers.base import DoubtSettler, KnownPosts, Publisher, Settlement
 from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
@@ -42,6 +55,44 @@ Clock = Callable[[], float]
 def worker_owner(target: str) -> str:
     """A lease owner unique to this process run, so a restart never reuses a lease."""
     return f"{target}@{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def predecessor_is_dead(owner: str, *, me: str) -> bool:
+    """Is `owner` an earlier run of this bot on this host whose process is gone?
+
+    Its pid is not running, or it is this process's own pid (a container restarts
+    as pid 1): one bot runs per host and database, and `me` is this run. Owners of
+    other hosts are never judged; their leases run out by themselves.
+    """
+    if owner == me:
+        return False
+    _, at, rest = owner.partition("@")
+    host, _, pid_token = rest.partition(":")
+    pid_text, _, token = pid_token.partition(":")
+    if not at or not token or not pid_text.isdigit() or host != socket.gethostname():
+        return False
+    pid = int(pid_text)
+    return pid == os.getpid() or not _pid_alive(pid)
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+# A platform's answer or a broken connection: expected, worth one WARNING line.
+_HANDLED = (PublishError, TelegramError, TweepyException, aiohttp.ClientError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +115,14 @@ class DeliveryNotices(Protocol):
     async def in_doubt(self, row: OutboxRow) -> None: ...
 
     async def failed(self, row: OutboxRow) -> None: ...
+
+    async def stranded(self, row: OutboxRow) -> None:
+        """`row` was dropped and the later parts of its group wait: send them or not?"""
+        ...
+
+    async def posted_without_id(self, row: OutboxRow) -> None:
+        """`row` is on the platform but its id was not found: a thread cannot go on."""
+        ...
 
 
 class DeliveryWorker:
@@ -95,6 +154,8 @@ class DeliveryWorker:
         self._clock = clock
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
+        self._saved_hold = 0.0
+        self.idling = False  # waiting for work (observable, for tests and a status line)
 
     def wake(self) -> None:
         """New rows were queued: stop idling."""
@@ -103,6 +164,8 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a send in flight is finished and recorded."""
         log.info("delivery worker started", extra={"target": self.target, "owner": self.owner})
+        self._saved_hold = await self._outbox.hold_of(self.target)
+        self._pacer.hold_until(self._saved_hold)
         while not stop.is_set():
             self._wake.clear()
             if not await self.step():
@@ -123,9 +186,39 @@ class DeliveryWorker:
         return True
 
     async def reap(self) -> None:
-        for row in await self._outbox.reap_expired_leases(now=self._clock(), target=self.target):
+        reaped = await self._outbox.reap_expired_leases(
+            now=self._clock(), target=self.target, requeue=self._publisher.resend_is_safe
+        )
+        for row in reaped:
             log.warning("lease expired mid-send", extra={"outbox_id": row.id})
             await self._doubt(row)
+
+    async def recover(self) -> None:
+        """At start: settle what a dead predecessor or a crash left behind.
+
+        Leases of this host's dead runs end now (the reap then requeues or doubts
+        them); rows whose card was lost get it (or, in doubt, their check); parts
+        stranded behind a dropped part go to the editors. Never touches live leases
+        of other hosts.
+        """
+        expired = await self._outbox.expire_leases(
+            self.target,
+            dead=lambda owner: predecessor_is_dead(owner, me=self.owner),
+            now=self._clock(),
+        )
+        if expired:
+            log.warning(
+                "leases of a dead predecessor ended", extra={"target": self.target, "ids": expired}
+            )
+        await self.reap()
+        for row in await self._outbox.unnoticed(self.target):
+            if row.state == "in_doubt":
+                await self._doubt(row)
+            else:
+                await self._notify("failed", row)
+        for row in await self._outbox.stranded(self.target):
+            log.warning("parts stranded behind a dropped part", extra={"outbox_id": row.id})
+            await self._notify("stranded", row)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         now = self._clock()
@@ -135,11 +228,13 @@ class DeliveryWorker:
             wake_at = min(wake_at, due)
         wake_at = max(wake_at, self._pacer.ready_at())
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        self.idling = True
         try:
             await asyncio.wait(
                 waiters, timeout=max(0.001, wake_at - now), return_when=asyncio.FIRST_COMPLETED
             )
         finally:
+            self.idling = False
             for waiter in waiters:
                 waiter.cancel()
 
@@ -147,39 +242,64 @@ class DeliveryWorker:
         extra = {"outbox_id": row.id, "target": self.target, "attempt": row.attempts}
         after_doubt = row.attempts > 1 and await self._was_in_doubt(row)
         await self._pacer.acquire()
+        if not await self._outbox.mark_started(
+            row.id, owner=self.owner, lease_seconds=self._lease, now=self._clock()
+        ):
+            log.warning("lease lost while waiting to send; not sent", extra=extra)
+            return
+        try:
+            await self._attempt(row, after_doubt, extra)
+        finally:
+            await self._save_hold()
+
+    async def _save_hold(self) -> None:
+        """Persist a hold the platform just imposed, so a restart honours it too."""
+        hold = self._pacer.ready_at()
+        if hold > self._saved_hold and hold > self._clock():
+            await self._outbox.set_hold(self.target, hold, now=self._clock())
+            self._saved_hold = hold
+
+    async def _attempt(self, row: OutboxRow, after_doubt: bool, extra: dict[str, object]) -> None:
         try:
             receipt = await self._publisher.publish(
                 row.payload, reply_to=row.parent_remote_id, after_doubt=after_doubt
             )
         except AlreadyPosted as exc:
             # The platform holds the post; its id is known only if the publisher found it.
-            await self._outbox.mark_sent(
+            recorded = await self._outbox.mark_sent(
                 row.id, owner=self.owner, remote_id=exc.remote_id or "", now=self._clock()
             )
             log.info(
                 "resend refused as duplicate: the first attempt went out",
                 extra={**extra, "remote_id": exc.remote_id or ""},
             )
+            if recorded and not exc.remote_id:
+                await self._notify("posted_without_id", row)
         except RetryLater as exc:
             await self._retry_later(row, exc, extra)
         except Rejected as exc:
             await self._fail(row, str(exc), extra)
         except MaybeSent as exc:
             log.warning("may have been sent", extra={**extra, "error": str(exc)})
-            if await self._outbox.mark_in_doubt(
-                row.id, owner=self.owner, error=str(exc), now=self._clock()
-            ):
-                await self._doubt(row)
+            await self._in_doubt(row, str(exc))
         except PublishError as exc:  # an unknown subclass: be safe, ask a human
-            if await self._outbox.mark_in_doubt(
-                row.id, owner=self.owner, error=str(exc), now=self._clock()
-            ):
-                await self._doubt(row)
+            await self._in_doubt(row, str(exc))
         else:
             await self._outbox.mark_sent(
                 row.id, owner=self.owner, remote_id=receipt.remote_id, now=self._clock()
             )
             log.info("sent", extra={**extra, "remote_id": receipt.remote_id})
+
+    async def _in_doubt(self, row: OutboxRow, error: str) -> None:
+        """Record the doubt; where a resend is safe, the requeue is the same write."""
+        safe = self._publisher.resend_is_safe
+        if (
+            await self._outbox.mark_in_doubt(
+                row.id, owner=self.owner, error=error, now=self._clock(), requeue=safe
+            )
+            and not safe
+        ):
+            await self._doubt(row)
 
     async def _retry_later(self, row: OutboxRow, exc: RetryLater, extra: dict[str, object]) -> None:
         now = self._clock()
@@ -192,7 +312,7 @@ class DeliveryWorker:
         delay = exc.retry_after
         if delay is None:
             delay = self._retry.delay(row.attempts, self._rng)
-        log.info("retry later", extra={**extra, "delay": round(delay, 3), "error": str(exc)})
+        log.warning("retry later", extra={**extra, "delay": round(delay, 3), "error": str(exc)})
         await self._outbox.mark_retry(
             row.id, owner=self.owner, error=str(exc), next_attempt_at=now + delay, now=now
         )
@@ -237,11 +357,18 @@ class DeliveryWorker:
         )
         try:
             return await self.settler.settle(row.payload, known)
+        except _HANDLED as exc:  # the platform refused or the line broke: one line
+            log.warning("doubt check failed: %s", _one_line(exc), extra={"outbox_id": row.id})
+            return Settlement("unknown", f"check failed: {exc}")
         except Exception as exc:  # a broken check must not stop delivery
             log.exception("doubt check failed", extra={"outbox_id": row.id})
             return Settlement("unknown", f"check failed: {exc}")
 
-    async def _notify(self, kind: Literal["in_doubt", "failed"], row: OutboxRow) -> None:
+    async def _notify(
+        self,
+        kind: Literal["in_doubt", "failed", "stranded", "posted_without_id"],
+        row: OutboxRow,
+    ) -> None:
         """Tell the editors; a card that cannot be sent must not stop delivery.
 
         The row's state is already recorded, so a lost card costs a reminder, while
@@ -251,11 +378,29 @@ class DeliveryWorker:
         fresh = await self._outbox.get(row.id)
         if self._notices is None or fresh is None:
             return
-        notice = self._notices.in_doubt if kind == "in_doubt" else self._notices.failed
+        notices = self._notices
+        if kind == "in_doubt":
+            notice = notices.in_doubt
+        elif kind == "failed":
+            notice = notices.failed
+        elif kind == "stranded":
+            notice = notices.stranded
+        else:
+            notice = notices.posted_without_id
         try:
             await notice(fresh)
-        except Exception:  # any notifier failure: log it, keep delivering
+        except _HANDLED as exc:  # a 429 or a 5xx on the card: one line, keep delivering
+            log.warning(
+                "editor card not sent: %s",
+                _one_line(exc),
+                extra={"outbox_id": row.id, "state": kind},
+            )
+            return
+        except Exception:  # any other notifier failure: log it, keep delivering
             log.exception("editor card not sent", extra={"outbox_id": row.id, "state": kind})
+            return
+        if kind in ("in_doubt", "failed"):
+            await self._outbox.mark_noticed(row.id, state=kind, now=self._clock())
 
     async def _was_in_doubt(self, row: OutboxRow) -> bool:
         return any(e.to_state == "in_doubt" for e in await self._outbox.events(row.id))
@@ -294,12 +439,22 @@ class DeliveryPool:
     def add(self, worker: DeliveryWorker) -> None:
         self.workers.append(worker)
 
-    def start(self) -> None:
+    def start(self, *, recover: bool = True) -> None:
+        """Start every worker; with `recover` (the bot's start) each first runs
+        `DeliveryWorker.recover`."""
         self._stop.clear()
         self._tasks = [
-            asyncio.create_task(w.run(self._stop), name=f"delivery:{w.target}")
+            asyncio.create_task(self._run(w, recover), name=f"delivery:{w.target}")
             for w in self.workers
         ]
+
+    async def _run(self, worker: DeliveryWorker, recover: bool) -> None:
+        if recover:
+            try:
+                await worker.recover()
+            except Exception:  # recovery is a sweep; delivery must still start
+                log.exception("start-up sweep failed", extra={"target": worker.target})
+        await worker.run(self._stop)
 
     def wake(self) -> None:
         """Rows were queued or requeued: every idle worker looks again now."""

@@ -194,11 +194,29 @@ _PREVIEW_REFUSED = """
 ALTER TABLE previews ADD COLUMN refused TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(refused));
 """
 
+# Delivery state that must survive a restart: a platform's "wait until" per target,
+# whether a claimed send began, whether the editors got a card, a part skipped on purpose.
+_TARGET_HOLDS = """
+CREATE TABLE target_holds (
+    target TEXT PRIMARY KEY,
+    until REAL NOT NULL,            -- wall-clock seconds: no send starts before
+    updated_at REAL NOT NULL
+) STRICT;
+ALTER TABLE outbox ADD COLUMN started_at REAL;   -- the send of the current lease began
+ALTER TABLE outbox ADD COLUMN noticed_at REAL;   -- the editors got a card for this state
+ALTER TABLE outbox ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0 CHECK (skipped IN (0, 1));
+-- A lease taken by older code may have begun its send: count it as begun.
+UPDATE outbox SET started_at = updated_at WHERE state = 'sending';
+-- Cards of older code were sent when the row got its state.
+UPDATE outbox SET noticed_at = updated_at WHERE state IN ('failed', 'in_doubt');
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
     Migration(3, "previews, pending edits and alarms", _PUBLICATION),
     Migration(4, "previews remember refused languages", _PREVIEW_REFUSED),
+    Migration(5, "target holds", _TARGET_HOLDS),
 )
 
 _SCHEMA_VERSION = """

@@ -11,24 +11,37 @@ changes nothing and gets ``False``/``None``::
     sending                  mark_retry                               queued
     sending                  mark_failed                              failed
     sending                  mark_in_doubt, reap_expired_leases       in_doubt
+    sending (never begun)    reap_expired_leases                      queued
+    sending                  mark_in_doubt/reap with requeue=True     in_doubt, then queued
     in_doubt                 resolve_in_doubt(as_sent=True)           sent
     in_doubt                 resolve_in_doubt(as_sent=False)          queued
     in_doubt                 mark_sent by the owner of the lost lease sent
     failed                   requeue                                  queued
-    queued/failed/in_doubt   cancel, cancel_group                     cancelled
+    queued/failed/in_doubt   cancel, cancel_group, skip_part          cancelled
 
 `sent` and `cancelled` are final. Every move is also written to `outbox_events`, and
 the editor's moves (resolve, requeue, cancel) to the audit log.
 
 `sending` means "a worker holds a lease and may be talking to the platform right now".
-If the lease runs out, nobody knows whether the post went out, so `reap_expired_leases`
-moves it to `in_doubt` for an editor to decide ([Mark as sent] or [Post again]) instead
-of retrying and risking a double post. One exception, because the truth beats a guess:
-the worker that held the lease may still report success with `mark_sent` while the row
-is `in_doubt` and no one has resolved it yet.
+A worker claims, waits for its pacer, then records `mark_started` just before the call,
+so a lease that runs out before that (a crash while waiting) puts the row back in the
+queue: that send never began. If a begun send's lease runs out, nobody knows whether the
+post went out, so `reap_expired_leases` moves it to `in_doubt` for an editor to decide
+([Mark as sent] or [Post again]) instead of retrying and risking a double post. Where a
+resend is safe (X refuses duplicates) the caller passes `requeue=True` and the doubt and
+the requeue are one transaction, so a crash between them cannot leave a row nobody
+handles. One exception, because the truth beats a guess: the worker that held the lease
+may still report success with `mark_sent` while the row is `in_doubt` and no one has
+resolved it yet.
+
+`noticed_at` records that the editors got a card for the row's current state
+(`mark_noticed`); `unnoticed` lists the rows whose card a crash lost.
 
 Ordering: rows sharing a `group_key` (the parts of a digest, an X thread) are sent in
-`seq` order; a part is claimable only when every earlier part of its group is `sent`.
+`seq` order; a part is claimable only when every earlier part of its group is `sent` or
+was skipped on purpose (`skip_part`: cancelled, the rest goes out without it). A part
+cancelled without that choice (`cancel`, or older code) strands the later parts;
+`stranded` finds them so the editors can choose.
 `depends_on` makes a row wait for another row (an X reply to an earlier post); the
 claimed `OutboxRow.parent_remote_id` carries the platform id to reply to.
 
@@ -39,7 +52,7 @@ restarted worker cannot mistake its predecessor's lease for its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
@@ -87,6 +100,9 @@ class OutboxRow:
     created_at: float
     updated_at: float
     sent_at: float | None
+    started_at: float | None = None  # the send of the current lease began
+    noticed_at: float | None = None  # the editors got a card for the current state
+    skipped: bool = False  # cancelled on purpose; the rest of its group goes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +122,7 @@ SELECT o.*,
         THEN (SELECT d.remote_id FROM outbox d WHERE d.id = o.depends_on)
         ELSE (SELECT p.remote_id FROM outbox p
               WHERE p.target = o.target AND p.group_key = o.group_key AND p.seq < o.seq
+                AND p.state = 'sent'
               ORDER BY p.seq DESC LIMIT 1)
     END AS parent_remote_id
 FROM outbox o
@@ -115,14 +132,15 @@ FROM outbox o
 _CLAIM = """
 UPDATE outbox
 SET state = 'sending', lease_owner = :owner, lease_expires_at = :expires,
-    attempts = attempts + 1, updated_at = :now
+    attempts = attempts + 1, updated_at = :now, started_at = NULL
 WHERE state = 'queued' AND id = (
     SELECT o.id FROM outbox o
     WHERE o.target = :target AND o.state = 'queued' AND o.next_attempt_at <= :now
       AND (o.group_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM outbox p
             WHERE p.target = o.target AND p.group_key = o.group_key
-              AND p.seq < o.seq AND p.state <> 'sent'))
+              AND p.seq < o.seq AND p.state <> 'sent'
+              AND NOT (p.state = 'cancelled' AND p.skipped = 1)))
       AND (o.depends_on IS NULL OR EXISTS (
             SELECT 1 FROM outbox d WHERE d.id = o.depends_on AND d.state = 'sent'))
     ORDER BY o.id
@@ -152,6 +170,9 @@ def _row(row: Any) -> OutboxRow:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         sent_at=row["sent_at"],
+        started_at=row["started_at"],
+        noticed_at=row["noticed_at"],
+        skipped=bool(row["skipped"]),
     )
 
 
@@ -169,6 +190,22 @@ async def _event(
         "INSERT INTO outbox_events (outbox_id, at, from_state, to_state, actor, detail)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (outbox_id, at, from_state, to_state, actor, detail),
+    )
+
+
+async def _requeue_events(tx: Tx, outbox_id: int, *, at: float, actor: str, detail: str) -> None:
+    """A doubtful send queued again at once: both moves, in the caller's transaction."""
+    await _event(
+        tx, outbox_id, at=at, from_state="sending", to_state="in_doubt", actor=actor, detail=detail
+    )
+    await _event(
+        tx,
+        outbox_id,
+        at=at,
+        from_state="in_doubt",
+        to_state="queued",
+        actor=actor,
+        detail="resend is safe: the platform refuses duplicates",
     )
 
 
@@ -295,6 +332,23 @@ class OutboxStore:
             await _event(tx, outbox_id, at=at, from_state="queued", to_state="sending", actor=owner)
             return await _fetch(tx, outbox_id)
 
+    async def mark_started(
+        self, outbox_id: int, *, owner: str, lease_seconds: float, now: When
+    ) -> bool:
+        """Record that the send begins now (the pacer's wait is over); renew the lease.
+
+        False when the lease is no longer `owner`'s: the row must not be sent then.
+        Until this is recorded, an expired lease means the send never began.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE outbox SET started_at = :now, lease_expires_at = :expires,"
+                " updated_at = :now WHERE id = :id AND state = 'sending' AND lease_owner = :owner",
+                {"now": at, "expires": at + lease_seconds, "id": outbox_id, "owner": owner},
+            )
+            return bool(changed)
+
     async def mark_sent(self, outbox_id: int, *, owner: str, remote_id: str, now: When) -> bool:
         """Record that `owner` posted the row; False if the lease is no longer its own.
 
@@ -351,11 +405,36 @@ class OutboxStore:
             outbox_id, owner=owner, to_state="failed", error=error, now=now
         )
 
-    async def mark_in_doubt(self, outbox_id: int, *, owner: str, error: str, now: When) -> bool:
-        """Hand the row to an editor: the send may or may not have reached the platform."""
-        return await self._from_sending(
-            outbox_id, owner=owner, to_state="in_doubt", error=error, now=now
-        )
+    async def mark_in_doubt(
+        self,
+        outbox_id: int,
+        *,
+        owner: str,
+        error: str,
+        now: When,
+        requeue: bool = False,
+    ) -> bool:
+        """The send may or may not have reached the platform: `in_doubt`.
+
+        With `requeue` (a target where a resend is safe) the row is queued again in
+        the same transaction, to be resent at once.
+        """
+        if not requeue:
+            return await self._from_sending(
+                outbox_id, owner=owner, to_state="in_doubt", error=error, now=now
+            )
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE outbox SET state = 'queued', last_error = :error, updated_at = :now,"
+                " next_attempt_at = :now, lease_owner = NULL, lease_expires_at = NULL"
+                " WHERE id = :id AND state = 'sending' AND lease_owner = :owner",
+                {"error": error, "now": at, "id": outbox_id, "owner": owner},
+            )
+            if not changed:
+                return False
+            await _requeue_events(tx, outbox_id, at=at, actor=owner, detail=error)
+            return True
 
     async def _from_sending(
         self,
@@ -372,7 +451,7 @@ class OutboxStore:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE outbox SET state = :to, last_error = :error, updated_at = :now,"  # noqa: S608 - fixed fragments only
-                f" {extra_sets} lease_expires_at = NULL"
+                f" {extra_sets} lease_expires_at = NULL, noticed_at = NULL"
                 " WHERE id = :id AND state = 'sending' AND lease_owner = :owner",
                 {
                     "to": to_state,
@@ -396,38 +475,165 @@ class OutboxStore:
             )
             return True
 
-    async def reap_expired_leases(self, *, now: When, target: str | None = None) -> list[OutboxRow]:
-        """Move `sending` rows whose lease ran out to `in_doubt` and return them.
+    async def reap_expired_leases(
+        self, *, now: When, target: str | None = None, requeue: bool = False
+    ) -> list[OutboxRow]:
+        """Settle `sending` rows whose lease ran out; return those now `in_doubt`.
 
-        Their worker died or hung mid-send; only an editor can tell whether the post went
-        out. Leases still running are not touched, whoever holds them. Pass `target` so
-        that each target's worker reaps (and reports) only its own rows.
+        Their worker died or hung. A send that never began (no `mark_started`) goes
+        back to the queue; a begun one is `in_doubt`, and with `requeue` (a resend is
+        safe) queued again in the same transaction. Leases still running are not
+        touched, whoever holds them. Pass `target` so that each target's worker reaps
+        (and reports) only its own rows.
         """
         at = to_ts(now)
         async with self._db.transaction() as tx:
-            reaped = await tx.fetchall(
-                "UPDATE outbox SET state = 'in_doubt', updated_at = :now,"
-                " last_error = 'lease of ' || lease_owner || ' expired mid-send',"
-                " lease_expires_at = NULL"
+            expired = await tx.fetchall(
+                "SELECT id, lease_owner, started_at FROM outbox"
                 " WHERE state = 'sending' AND lease_expires_at <= :now"
-                " AND (:target IS NULL OR target = :target) RETURNING id",
+                " AND (:target IS NULL OR target = :target) ORDER BY id",
                 {"now": at, "target": target},
             )
             rows: list[OutboxRow] = []
-            for item in sorted(reaped, key=lambda r: int(r["id"])):
+            for item in expired:
+                outbox_id = int(item["id"])
+                if item["started_at"] is None:
+                    await tx.execute(
+                        "UPDATE outbox SET state = 'queued', lease_owner = NULL,"
+                        " lease_expires_at = NULL, next_attempt_at = :now, updated_at = :now,"
+                        " attempts = max(0, attempts - 1) WHERE id = :id",
+                        {"now": at, "id": outbox_id},
+                    )
+                    await _event(
+                        tx,
+                        outbox_id,
+                        at=at,
+                        from_state="sending",
+                        to_state="queued",
+                        actor=REAPER,
+                        detail="lease expired before the send began",
+                    )
+                    continue
+                error = f"lease of {item['lease_owner']} expired mid-send"
+                if requeue:
+                    await tx.execute(
+                        "UPDATE outbox SET state = 'queued', last_error = :error,"
+                        " lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = :now,"
+                        " updated_at = :now WHERE id = :id",
+                        {"error": error, "now": at, "id": outbox_id},
+                    )
+                    await _requeue_events(
+                        tx, outbox_id, at=at, actor=REAPER, detail="lease expired"
+                    )
+                    continue
+                await tx.execute(
+                    "UPDATE outbox SET state = 'in_doubt', updated_at = :now, last_error = :error,"
+                    " lease_expires_at = NULL, noticed_at = NULL WHERE id = :id",
+                    {"error": error, "now": at, "id": outbox_id},
+                )
                 await _event(
                     tx,
-                    item["id"],
+                    outbox_id,
                     at=at,
                     from_state="sending",
                     to_state="in_doubt",
                     actor=REAPER,
                     detail="lease expired",
                 )
-                row = await _fetch(tx, item["id"])
+                row = await _fetch(tx, outbox_id)
                 if row is not None:
                     rows.append(row)
             return rows
+
+    async def expire_leases(
+        self, target: str, *, dead: Callable[[str], bool], now: When
+    ) -> list[int]:
+        """End at once the leases of `target` whose owner `dead` says is gone.
+
+        For a restarted bot: its dead predecessor's leases would otherwise stall the
+        target (and a whole X thread) until they ran out. The next reap settles them.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT id, lease_owner FROM outbox WHERE state = 'sending' AND target = ?"
+                " AND lease_expires_at > ?",
+                (target, at),
+            )
+            ids = [int(r["id"]) for r in rows if dead(str(r["lease_owner"]))]
+            for outbox_id in ids:
+                await tx.execute(
+                    "UPDATE outbox SET lease_expires_at = ? WHERE id = ?", (at, outbox_id)
+                )
+            return ids
+
+    async def mark_noticed(self, outbox_id: int, *, state: OutboxState, now: When) -> bool:
+        """Record that the editors got a card for the row in `state`."""
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE outbox SET noticed_at = ? WHERE id = ? AND state = ?",
+                (at, outbox_id, state),
+            )
+            return bool(changed)
+
+    async def unnoticed(self, target: str) -> list[OutboxRow]:
+        """`in_doubt` and `failed` rows of `target` whose card was never sent (a crash)."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                _SELECT_ROW + " WHERE o.target = ? AND o.state IN ('in_doubt', 'failed')"
+                " AND o.noticed_at IS NULL ORDER BY o.id",
+                (target,),
+            )
+        return [_row(row) for row in rows]
+
+    async def stranded(self, target: str | None = None) -> list[OutboxRow]:
+        """Parts cancelled without the editors' choice while later parts wait behind them.
+
+        One row per such cancelled part: the later `queued` parts of its group can
+        never be claimed until an editor skips it (`skip_part`) or drops the rest.
+        """
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                _SELECT_ROW  # noqa: S608 - fixed fragments only
+                + " WHERE o.state = 'cancelled' AND o.skipped = 0"
+                " AND o.group_key IS NOT NULL AND (:target IS NULL OR o.target = :target)"
+                " AND EXISTS (SELECT 1 FROM outbox l WHERE l.target = o.target"
+                "   AND l.group_key = o.group_key AND l.seq > o.seq AND l.state = 'queued')"
+                " ORDER BY o.id",
+                {"target": target},
+            )
+        return [_row(row) for row in rows]
+
+    async def later_parts(self, outbox_id: int) -> list[OutboxRow]:
+        """The unsent parts after this one in its group (empty when it has no group)."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                _SELECT_ROW + " JOIN outbox me ON me.id = :id"
+                " WHERE o.target = me.target AND o.group_key = me.group_key AND o.seq > me.seq"
+                " AND o.state IN ('queued', 'failed', 'in_doubt', 'sending') ORDER BY o.seq",
+                {"id": outbox_id},
+            )
+        return [_row(row) for row in rows]
+
+    # ---- holds ---------------------------------------------------------------
+
+    async def hold_of(self, target: str) -> float:
+        """Wall-clock time before which no send of `target` may start (0: none)."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone("SELECT until FROM target_holds WHERE target = ?", (target,))
+        return 0.0 if row is None else float(row["until"])
+
+    async def set_hold(self, target: str, until: float, *, now: When) -> None:
+        """Keep `target` closed until `until`, across restarts (a hold only grows)."""
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO target_holds (target, until, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (target) DO UPDATE SET until = max(until, excluded.until),"
+                " updated_at = excluded.updated_at",
+                (target, until, at),
+            )
 
     async def next_due_at(self, target: str) -> float | None:
         """When the earliest queued row of `target` becomes due (None: nothing queued).
@@ -501,7 +707,8 @@ class OutboxStore:
     ) -> bool:
         """Never send this row. Refused while `sending` (a worker is mid-call) or done.
 
-        Later parts of its group stay blocked; see `cancel_group`.
+        Later parts of its group stay blocked (`stranded` finds them); for a part
+        with later parts use `skip_part` or `cancel_group`.
         """
         return await self._editor_move(
             outbox_id,
@@ -513,6 +720,48 @@ class OutboxStore:
             now=now,
             reason=reason,
         )
+
+    async def skip_part(
+        self, outbox_id: int, *, actor: str, now: When, reason: str | None = None
+    ) -> bool:
+        """Never send this part, but send the rest of its group without it.
+
+        From `queued`/`failed`/`in_doubt`, or for a part already cancelled that
+        stranded the rest. False when already decided or mid-send.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT state FROM outbox WHERE id = ? AND (state IN ('queued', 'failed',"
+                " 'in_doubt') OR (state = 'cancelled' AND skipped = 0))",
+                (outbox_id,),
+            )
+            if row is None:
+                return False
+            await tx.execute(
+                "UPDATE outbox SET state = 'cancelled', skipped = 1, lease_owner = NULL,"
+                " updated_at = ? WHERE id = ?",
+                (at, outbox_id),
+            )
+            if row["state"] != "cancelled":
+                await _event(
+                    tx,
+                    outbox_id,
+                    at=at,
+                    from_state=row["state"],
+                    to_state="cancelled",
+                    actor=actor,
+                    detail=reason,
+                )
+            await insert_audit(
+                tx,
+                actor=actor,
+                action="outbox.skip_part",
+                subject=f"outbox:{outbox_id}",
+                details={"from": row["state"], "reason": reason},
+                now=at,
+            )
+            return True
 
     async def cancel_group(
         self, target: str, group_key: str, *, actor: str, now: When, reason: str | None = None

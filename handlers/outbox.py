@@ -3,10 +3,17 @@
 A row lands here when the bot cannot know whether a post went out (`in_doubt`)
 or the platform refused it for good (`failed`). The decision lives in the
 outbox (a conditional UPDATE), so a double press changes nothing twice.
+
+Dropping one part of an ordered group (a photo before its text, a digest part,
+an X thread part) asks first: send the rest without it, or drop the whole post,
+so no later part is left waiting forever. Parts already stranded that way get
+the same choice (`stranded_card`). Messages to one chat are spaced
+(`CHAT_SPACING`): Telegram allows a burst of about three per chat per second.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -17,15 +24,18 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
-from data.outbox import OutboxRow, OutboxState
+from data.outbox import OutboxRow, OutboxState, OutboxStore
 from handlers.context import Context, actor_of, services
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
 
 log = logging.getLogger(__name__)
 
-CALLBACK = re.compile(r"^ob:(again|sent|retry|cancel):(\d+)$")
+CALLBACK = re.compile(r"^ob:(again|sent|retry|cancel|skip|dropall):(\d+)$")
 PREVIEW_MAX = 300
+# Seconds between messages to one chat: Telegram allows a burst of 3 per second, and
+# two a second leave room in it for the bot's other messages to that chat.
+CHAT_SPACING = 0.5
 
 
 def preview(row: OutboxRow) -> str:
@@ -71,12 +81,59 @@ def failed_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
     return text, InlineKeyboardMarkup([buttons])
 
 
+def drop_choice_buttons(row: OutboxRow) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("Send the rest without it", callback_data=f"ob:skip:{row.id}")],
+            [InlineKeyboardButton("Drop the whole post", callback_data=f"ob:dropall:{row.id}")],
+        ]
+    )
+
+
+def stranded_card(row: OutboxRow, waiting: int) -> tuple[str, InlineKeyboardMarkup]:
+    """A dropped part with later parts waiting behind it: they never go out alone."""
+    text = (
+        f"⏸ <b>Waiting behind a dropped part</b> on {row.target} (outbox #{row.id}).\n"
+        f"This part was dropped; {waiting} later part(s) of the same post wait for it.\n\n"
+        f"{html.escape(preview(row))}\n\n"
+        "Send the rest without it, or drop the whole post?"
+    )
+    return text, drop_choice_buttons(row)
+
+
+def posted_without_id_card(row: OutboxRow) -> str:
+    return (
+        f"ℹ️ <b>Posted, but its id was not found</b> on {row.target} (outbox #{row.id}).\n"
+        "The platform refused a resend as a duplicate, so the post is there, but it is not "
+        "among the account's recent posts. Later parts of its thread go out as posts of "
+        "their own; check the account.\n\n"
+        f"{html.escape(preview(row))}"
+    )
+
+
+class ChatSpacer:
+    """Keeps messages to one chat `CHAT_SPACING` apart (Telegram's per-chat burst)."""
+
+    def __init__(self, spacing: float = CHAT_SPACING) -> None:
+        self._spacing = spacing
+        self._next: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        now = time.monotonic()
+        at = max(now, self._next.get(chat_id, 0.0))
+        self._next[chat_id] = at + self._spacing
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
 class EditorNotices:
     """Sends the cards to the editor chat, or to each editor privately."""
 
-    def __init__(self, bot: Bot, chat_ids: Sequence[int]) -> None:
+    def __init__(self, bot: Bot, chat_ids: Sequence[int], outbox: OutboxStore) -> None:
         self._bot = bot
         self._chat_ids = tuple(chat_ids)
+        self._outbox = outbox
+        self._spacer = ChatSpacer()
 
     async def in_doubt(self, row: OutboxRow) -> None:
         await self._send(*in_doubt_card(row), outbox_id=row.id)
@@ -84,10 +141,20 @@ class EditorNotices:
     async def failed(self, row: OutboxRow) -> None:
         await self._send(*failed_card(row), outbox_id=row.id)
 
-    async def _send(self, text: str, markup: InlineKeyboardMarkup, *, outbox_id: int) -> None:
+    async def stranded(self, row: OutboxRow) -> None:
+        waiting = len(await self._outbox.later_parts(row.id))
+        await self._send(*stranded_card(row, waiting), outbox_id=row.id)
+
+    async def posted_without_id(self, row: OutboxRow) -> None:
+        await self._send(posted_without_id_card(row), None, outbox_id=row.id)
+
+    async def _send(
+        self, text: str, markup: InlineKeyboardMarkup | None, *, outbox_id: int
+    ) -> None:
         if not self._chat_ids:
             log.warning("no editor chat configured for a card", extra={"outbox_id": outbox_id})
         for chat_id in self._chat_ids:
+            await self._spacer.wait(chat_id)
             try:
                 await self._bot.send_message(
                     chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -108,7 +175,10 @@ CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
 
 
 async def outbox_cmd(update: Update, context: Context) -> None:
-    """/outbox: the rows that need an editor, each with its card again (cards get lost)."""
+    """/outbox: the rows that need an editor, each with its card again (cards get lost).
+
+    The replies are spaced (`CHAT_SPACING`) so that they stay under the per-chat limit.
+    """
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -120,17 +190,37 @@ async def outbox_cmd(update: Update, context: Context) -> None:
     rows = [
         *await outbox.list_by_state("in_doubt", limit=CARD_LIMIT + 1),
         *await outbox.list_by_state("failed", limit=CARD_LIMIT + 1),
+        *await outbox.stranded(),
     ]
     summary = describe_counts(await outbox.counts())
+    spacer = ChatSpacer()
+    await spacer.wait(message.chat_id)
     await message.reply_text(
         f"Outbox: {summary or 'empty'}.\n"
         + (f"{len(rows)} post(s) need you." if rows else "Nothing needs you.")
     )
     for row in rows[:CARD_LIMIT]:
-        text, markup = in_doubt_card(row) if row.state == "in_doubt" else failed_card(row)
+        if row.state == "in_doubt":
+            text, markup = in_doubt_card(row)
+        elif row.state == "failed":
+            text, markup = failed_card(row)
+        else:
+            text, markup = stranded_card(row, len(await outbox.later_parts(row.id)))
+        await spacer.wait(message.chat_id)
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     if len(rows) > CARD_LIMIT:
+        await spacer.wait(message.chat_id)
         await message.reply_text("…and more; settle these first, then send /outbox again.")
+
+
+OUTCOMES = {
+    "again": "queued to post again",
+    "sent": "marked as sent",
+    "retry": "queued to try again",
+    "cancel": "dropped",
+    "skip": "dropped; the rest of the post goes out without it",
+    "dropall": "dropped with the whole post",
+}
 
 
 async def outbox_callback(update: Update, context: Context) -> None:
@@ -154,14 +244,27 @@ async def outbox_callback(update: Update, context: Context) -> None:
         )
     elif action == "retry":
         done = await outbox.requeue(outbox_id, actor=actor, now=now)
+    elif action == "skip":
+        done = await outbox.skip_part(
+            outbox_id, actor=actor, now=now, reason="editor: send the rest without it"
+        )
+    elif action == "dropall":
+        done = await _drop_whole_post(outbox, outbox_id, actor=actor, now=now)
     else:
+        row = await outbox.get(outbox_id)
+        if row is not None and row.state == "failed" and await outbox.later_parts(outbox_id):
+            # One part of an ordered post: dropping it alone would strand the rest.
+            await query.answer("This is one part of a post: choose what happens to the rest.")
+            if isinstance(query.message, Message) and query.message.text:
+                await query.edit_message_text(
+                    f"{query.message.text_html}\n\nDrop only this part and send the rest "
+                    "without it, or drop the whole post?",
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=drop_choice_buttons(row),
+                )
+            return
         done = await outbox.cancel(outbox_id, actor=actor, now=now, reason="editor dropped it")
-    outcome = {
-        "again": "queued to post again",
-        "sent": "marked as sent",
-        "retry": "queued to try again",
-        "cancel": "dropped",
-    }[action]
+    outcome = OUTCOMES[action]
     if not done:
         await query.answer("Already decided.")
         return
@@ -172,3 +275,16 @@ async def outbox_callback(update: Update, context: Context) -> None:
             f"{query.message.text_html}\n\n→ {html.escape(outcome)} by {html.escape(actor)}",
             parse_mode=ParseMode.HTML,
         )
+
+
+async def _drop_whole_post(outbox: OutboxStore, outbox_id: int, *, actor: str, now: float) -> bool:
+    """Cancel this row and every unsent part of its group; False when nothing was left."""
+    row = await outbox.get(outbox_id)
+    if row is None:
+        return False
+    if row.group_key is None:
+        return await outbox.cancel(outbox_id, actor=actor, now=now, reason="editor dropped it")
+    cancelled = await outbox.cancel_group(
+        row.target, row.group_key, actor=actor, now=now, reason="editor dropped the whole post"
+    )
+    return bool(cancelled)

@@ -33,8 +33,9 @@ def classify_telegram_error(exc: TelegramError) -> PublishError:
     """Sort a PTB exception into 'surely not sent' or 'may have been sent'.
 
     PTB raises `NetworkError` both when Telegram answered a 5xx with an API error
-    body (no `__cause__`: the platform refused it) and when the connection broke
-    (the httpx error is the `__cause__`: it may have been processed).
+    body (no `__cause__`: the platform refused it) or with a page that is not JSON
+    (its parse error is the `__cause__`: answered, so refused too) and when the
+    connection broke (the httpx error is the `__cause__`: it may have been processed).
     """
     if isinstance(exc, RetryAfter):
         wait = exc.retry_after
@@ -49,6 +50,10 @@ def classify_telegram_error(exc: TelegramError) -> PublishError:
         return MaybeSent(f"Telegram did not answer in time: {exc.message}")
     if isinstance(exc, NetworkError) and cause is None:
         return RetryLater(f"Telegram server error: {exc.message}")
+    if isinstance(exc, NetworkError) and isinstance(cause, TelegramError):
+        # An error page that is not an API answer (a 502 from the gateway): the
+        # request was answered, so the post was not made.
+        return RetryLater(f"Telegram server error: {exc.message.split('.', 1)[0]}")
     return MaybeSent(f"connection to Telegram lost: {exc.message}")
 
 

@@ -11,12 +11,12 @@ exactly once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.delivery import DeliveryWorker
 from bot.fakes.telegram import Fault
 from bot.fakes.x import CREATE_POST, FakeX, FaultKind
-from data.store import Store
 from publishers.x_client import XClient
 from tests.conftest import CHANNEL_ID, EDITOR_ID, X_CREDENTIALS
 from tests.delivery_support import (
@@ -113,7 +113,7 @@ async def test_x_row_is_resent_once_after_the_dead_workers_lease(tmp_path: Path)
             opened_store(db_path) as store,
             XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=10) as client,
         ):
-            in_flight = asyncio.ensure_future(eventually(lambda: claimed(store, row_id)))
+            in_flight = asyncio.ensure_future(eventually(x_acted(fx)))
             await die_mid_send(x_worker(store, client, lease=LEASE), in_flight)
             assert (await states(store.outbox, [row_id]))[row_id] == "sending"
 
@@ -129,9 +129,10 @@ async def test_x_row_is_resent_once_after_the_dead_workers_lease(tmp_path: Path)
         assert events == ["queued", "sending", "in_doubt", "queued", "sending", "sent"]
 
 
-async def claimed(store: Store, row_id: int) -> bool:
-    """The row is leased; the request follows at once (FakeX logs a call only when done)."""
-    if (await states(store.outbox, [row_id]))[row_id] != "sending":
-        return False
-    await asyncio.sleep(0.2)  # let the request be written before the "crash"
-    return True
+def x_acted(fx: FakeX) -> Callable[[], Awaitable[bool]]:
+    """X recorded the post (a slow answer is logged before its delay): the bot waits."""
+
+    async def condition() -> bool:
+        return bool(fx.posts())
+
+    return condition

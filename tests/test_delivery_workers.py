@@ -100,10 +100,14 @@ async def test_a_worker_starting_during_a_live_lease_leaves_it_alone(
         )
         await eventually(lambda: has_message(tg))  # the holder's send is in flight
         newcomer = telegram_worker(second_store, second_bot, lease=0.1)
-        for _ in range(5):
-            assert not await newcomer.step()
-            await asyncio.sleep(0.05)
-        await asyncio.wait_for(holder, timeout=10)
+        steps = 0
+        async with asyncio.timeout(10):
+            while not holder.done():  # every step while the holder's send is in flight
+                assert not await newcomer.step()
+                steps += 1
+                await asyncio.sleep(0.02)
+        await holder
+        assert steps >= 2
 
         events = [e.to_state for e in await second_store.outbox.events(row_id)]
     assert events == ["queued", "sending", "sent"]
@@ -141,6 +145,10 @@ async def test_a_slow_worker_whose_lease_ran_out_still_records_the_truth(
     assert f"ob:again:{row_id}" in card.callback_data()
 
 
+async def idling(worker: DeliveryWorker) -> bool:
+    return worker.idling
+
+
 async def reaped(worker: DeliveryWorker, store: Store, row_id: int) -> bool:
     await worker.reap()
     return (await states(store.outbox, [row_id]))[row_id] in ("in_doubt", "sent")
@@ -170,7 +178,7 @@ async def test_wake_ends_idling_at_once(tg: FakeTelegram, db_path: Path) -> None
         pool.add(telegram_worker(store, bot, idle_poll=30.0))
         pool.start()
         try:
-            await asyncio.sleep(0.1)  # the worker found nothing and idles for 30 s
+            await eventually(lambda: idling(pool.workers[0]))  # it found nothing: 30 s idle
             (row_id,) = await enqueue(store.outbox, "telegram", [telegram_payload("woken")])
             pool.wake()
             await eventually(lambda: sent(store, row_id), within=5)

@@ -136,3 +136,103 @@ async def test_a_reader_pressing_an_editor_button_changes_nothing(
 
 async def _edited(tg: FakeTelegram, card: ChatMessage) -> bool:
     return tg.message(EDITOR_ID, card.message_id).edits > 0
+
+
+async def failed_group(runtime: Runtime, texts: list[str]) -> list[int]:
+    """The parts of one post, not due for an hour; the first was refused for good."""
+    outbox = runtime.services.store.outbox
+    later = time.time() + 3600
+    ids: list[int] = []
+    for seq, text in enumerate(texts):
+        row_id = await outbox.enqueue(
+            idempotency_key=f"g:{text}",
+            target="telegram",
+            kind="item",
+            payload=TelegramPost(parts=(TelegramText(text),)).to_payload(),
+            now=time.time(),
+            not_before=later,
+            group_key="post",
+            seq=seq,
+        )
+        assert row_id is not None
+        ids.append(row_id)
+    claimed = await outbox.claim_next("telegram", owner="test", lease_seconds=60, now=later)
+    assert claimed is not None
+    assert claimed.id == ids[0]
+    assert await outbox.mark_failed(ids[0], owner="test", error="refused", now=time.time())
+    return ids
+
+
+async def next_claimable(runtime: Runtime) -> int | None:
+    row = await runtime.services.store.outbox.claim_next(
+        "telegram", owner="test", lease_seconds=60, now=time.time() + 3600
+    )
+    return None if row is None else row.id
+
+
+async def press_and_wait_edit(tg: FakeTelegram, card: ChatMessage, data: str) -> ChatMessage:
+    edits = tg.message(EDITOR_ID, card.message_id).edits
+    tg.press(EDITOR_ID, EDITOR_ID, card.message_id, data)
+
+    async def edited() -> bool:
+        return tg.message(EDITOR_ID, card.message_id).edits > edits
+
+    await eventually(edited)
+    return tg.message(EDITOR_ID, card.message_id)
+
+
+@pytest.mark.parametrize("choice", ["skip", "dropall"])
+async def test_dropping_a_part_asks_about_the_rest(
+    runtime: Runtime, fake_telegram: FakeTelegram, choice: str
+) -> None:
+    ids = await failed_group(runtime, ["photo", "text", "more"])
+    card = await card_in_outbox(fake_telegram)
+    assert card.callback_data() == {f"ob:retry:{ids[0]}", f"ob:cancel:{ids[0]}"}
+
+    asked = await press_and_wait_edit(fake_telegram, card, f"ob:cancel:{ids[0]}")
+    assert asked.callback_data() == {f"ob:skip:{ids[0]}", f"ob:dropall:{ids[0]}"}
+    assert await state_of(runtime, ids[0]) == "failed"  # nothing dropped yet
+
+    decided = await press_and_wait_edit(fake_telegram, asked, f"ob:{choice}:{ids[0]}")
+    outbox = runtime.services.store.outbox
+    assert await outbox.stranded() == []
+    if choice == "skip":
+        assert "the rest of the post goes out without it" in (decided.text or "")
+        assert [await state_of(runtime, i) for i in ids] == ["cancelled", "queued", "queued"]
+        assert await next_claimable(runtime) == ids[1]
+    else:
+        assert "dropped with the whole post" in (decided.text or "")
+        assert [await state_of(runtime, i) for i in ids] == ["cancelled"] * 3
+        assert await next_claimable(runtime) is None
+
+
+async def test_outbox_offers_the_choice_for_a_stranded_group(
+    runtime: Runtime, fake_telegram: FakeTelegram
+) -> None:
+    ids = await failed_group(runtime, ["digest 1", "digest 2"])
+    outbox = runtime.services.store.outbox
+    assert await outbox.cancel(ids[0], actor="user:1", now=time.time())  # older code's drop
+    assert await next_claimable(runtime) is None
+
+    card = await card_in_outbox(fake_telegram)
+    assert "Waiting behind a dropped part" in (card.text or "")
+    assert card.callback_data() == {f"ob:skip:{ids[0]}", f"ob:dropall:{ids[0]}"}
+    await press_and_wait_edit(fake_telegram, card, f"ob:skip:{ids[0]}")
+    assert await outbox.stranded() == []
+    assert await next_claimable(runtime) == ids[1]
+
+
+async def test_outbox_cards_stay_under_the_per_chat_limit(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Flood limits on (3 messages a second per chat): six cards come back, none refused,
+    though the bot's start-up message to the same chat came just before."""
+    async with bot_running(settings_for(fake_telegram, tmp_path)) as running:
+        ids = [await doubtful_row(running, f"doubt {n}") for n in range(6)]
+        replies = await ask_outbox(fake_telegram, EDITOR_ID, 1 + len(ids))
+
+    assert "6 post(s) need you" in (replies[0].text or "")
+    assert len([m for m in replies if m.reply_markup]) == len(ids)
+    statuses = [c.status for c in fake_telegram.calls_of("sendMessage") if c.chat_id == EDITOR_ID]
+    assert 429 not in statuses
+    assert fake_telegram.violations == []

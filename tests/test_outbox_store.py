@@ -65,10 +65,11 @@ async def _claim(
 async def _sending(
     outbox: OutboxStore, key: str, owner: str = "w1", lease: float = LEASE
 ) -> OutboxRow:
-    """Enqueue a row and claim it: the usual starting point of a worker-side test."""
+    """Enqueue a row, claim it and begin its send: the usual start of a worker-side test."""
     outbox_id = await _enqueue(outbox, key)
     row = await _claim(outbox, owner, lease=lease)
     assert row.id == outbox_id
+    assert await outbox.mark_started(row.id, owner=owner, lease_seconds=lease, now=T0)
     return row
 
 
@@ -266,6 +267,8 @@ async def test_expired_leases_become_in_doubt_and_live_ones_are_untouched(
     alive = await outbox.claim_next("telegram", owner="w-alive", lease_seconds=100, now=T0)
     assert dead is not None
     assert alive is not None
+    assert await outbox.mark_started(dead.id, owner="w-dead", lease_seconds=10, now=T0)
+    assert await outbox.mark_started(alive.id, owner="w-alive", lease_seconds=100, now=T0)
 
     assert await outbox.reap_expired_leases(now=T0 + 9) == []
     reaped = await outbox.reap_expired_leases(now=T0 + 50)
@@ -485,6 +488,7 @@ async def test_reaping_can_be_limited_to_one_target(outbox: OutboxStore) -> None
     await _enqueue(outbox, "b", target="x")
     x_row = await outbox.claim_next("x", owner="wx", lease_seconds=10, now=T0)
     assert x_row is not None
+    assert await outbox.mark_started(x_row.id, owner="wx", lease_seconds=10, now=T0)
     reaped = await outbox.reap_expired_leases(now=T0 + 11, target="x")
     assert [row.id for row in reaped] == [x_row.id]
     still = await outbox.get(tg.id)

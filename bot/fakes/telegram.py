@@ -28,6 +28,7 @@ from aiohttp import web
 from bot.fakes.telegram_api import SEND_METHODS, FakeBotAPI
 from bot.fakes.telegram_flood import Fault, FaultPlan
 from bot.fakes.telegram_http import (
+    GATEWAY_PAGE,
     control_route,
     control_routes,
     decode_request,
@@ -290,6 +291,9 @@ class FakeTelegram:
         if fault is not None and fault.kind == "drop_before":
             self._log(method, chat_id, 0, "connection dropped before processing", fault)
             return drop_connection(request)
+        if fault is not None and fault.kind == "gateway_page":
+            self._log(method, chat_id, fault.status, fault.description, fault)
+            return web.Response(status=fault.status, text=GATEWAY_PAGE, content_type="text/html")
         if fault is not None and fault.kind in ("retry_after", "server_error"):
             injected = fault_error(fault)
             if fault.kind == "retry_after":

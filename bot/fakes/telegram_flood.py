@@ -17,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["retry_after", "server_error", "slow", "drop_before", "drop_after"]
+FaultKind = Literal[
+    "retry_after", "server_error", "gateway_page", "slow", "drop_before", "drop_after"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class Fault:
     - ``retry_after``: 429 with ``parameters.retry_after = seconds``; the wait
       counts as announced for the chat (early sends become violations);
     - ``server_error``: ``status`` (5xx) with an API error body;
+    - ``gateway_page``: ``status`` (502) with an HTML page, as Telegram's front
+      proxy answers when the API behind it is down (nothing was processed);
     - ``slow``: the call is processed, then answered after ``seconds`` (a
       "timeout" is a slow reply longer than the client's read timeout);
     - ``drop_before``: the connection closes before anything is recorded;
@@ -46,6 +50,10 @@ class Fault:
     @classmethod
     def server_error(cls, status: int = 500, description: str = "Internal Server Error") -> Fault:
         return cls("server_error", status=status, description=description)
+
+    @classmethod
+    def gateway_page(cls, status: int = 502) -> Fault:
+        return cls("gateway_page", status=status, description="Bad Gateway")
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:

@@ -82,6 +82,7 @@ def _control_faults(fake: FakeTelegram, body: JSON) -> JSON:
         "server_error": lambda: Fault.server_error(
             int(body.get("status", 500)), body.get("description", "Internal Server Error")
         ),
+        "gateway_page": lambda: Fault.gateway_page(int(body.get("status", 502))),
         "slow": lambda: Fault.slow(float(body.get("seconds", 1))),
         "timeout": lambda: Fault.timeout(float(body.get("seconds", 30))),
         "drop_before": Fault.drop_before,
@@ -121,6 +122,14 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list | tuple | frozenset | set):
         return [to_plain(v) for v in value]
     return value
+
+
+# What nginx in front of the Bot API shows when the API behind it is down.
+GATEWAY_PAGE = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 def json_answer(status: int, body: JSON) -> web.Response:
