@@ -90,7 +90,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     from bot.maintenance import backup
 
     settings = _settings(args)
-    asyncio.run(backup(settings.database_path, args.dest))
+    asyncio.run(backup(settings.database_path, args.dest, force=args.force))
     print(f"backed up {settings.database_path} to {args.dest}")
     return EXIT_OK
 
@@ -114,11 +114,18 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """Exit 1 for every unhealthy state, bad configuration included: Docker reserves 2."""
     from bot.maintenance import health
 
-    settings = _settings(args)
-    max_age = args.max_age or 3 * settings.heartbeat_seconds
-    problems = asyncio.run(health(settings.database_path, max_age=max_age))
+    try:
+        settings = _settings(args)
+        # The bot beats every heartbeat_seconds: two periods without one is stale.
+        max_age = args.max_age or 2 * settings.heartbeat_seconds
+        problems = asyncio.run(health(settings.database_path, max_age=max_age))
+    except ConfigError as exc:
+        problems = [f"bad configuration: {p}" for p in exc.problems]
+    except Exception as exc:  # anything else that stops the check is unhealthy too
+        problems = [explain(exc)[0]]
     for problem in problems:
         print(f"unhealthy: {problem}", file=sys.stderr)
     if not problems:
@@ -174,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy the live database to PATH with SQLite's online backup API.",
     )
     backup.add_argument("dest", type=Path, metavar="PATH")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     backup.set_defaults(func=cmd_db_backup)
     backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")
     backfill.add_argument("number", type=int, help="the issue number, as in its title (#N)")
@@ -187,8 +195,11 @@ def explain(exc: BaseException) -> tuple[str, int]:
     """One line a user can act on, and the exit status, for a command that failed."""
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.start_checks import StartCheckFailed
     from data.db import StorageError
 
+    if isinstance(exc, StartCheckFailed):
+        return str(exc), EXIT_USAGE
     if isinstance(exc, InvalidToken):
         return "Telegram refused the bot token; check WEEKLYBOT_TELEGRAM__TOKEN", EXIT_USAGE
     if isinstance(exc, NetworkError):
