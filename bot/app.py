@@ -7,24 +7,28 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import cast
 
 import httpx
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 
 from bot.announce import event_sink
 from bot.config import Settings
 from bot.delivery import DeliveryPool, DeliveryWorker
+from bot.dry_run import DryRunBot, rehearsal
 from bot.jobs import rebuild_wakeups
 from bot.maintenance import HEARTBEAT_COMPONENT
+from bot.start_checks import run_start_checks
 from bot.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
@@ -76,21 +80,36 @@ async def heartbeat_job(context: Context) -> None:
     await services(context).store.beat(HEARTBEAT_COMPONENT, now=time.time())
 
 
-def build_application(settings: Settings, services: BotServices) -> App:
-    """Register every handler on a fresh Application; tests call this with fakes."""
+def _new_application(settings: Settings, *, dry_run: bool) -> App:
+    """A fresh Application; a dry run's bot marks every message it sends (`bot.dry_run`)."""
     tg = settings.telegram
-    application: App = (
+    limiter = telegram_rate_limiter(
+        global_per_second=tg.global_per_second, posts_per_minute=tg.posts_per_minute
+    )
+    file_url = tg.api_base_url.removesuffix("/bot") + "/file/bot"
+    if dry_run:
+        dry_bot = DryRunBot(
+            tg.token.get_secret_value(),
+            base_url=tg.api_base_url,
+            base_file_url=file_url,
+            rate_limiter=limiter,
+            request=HTTPXRequest(connection_pool_size=256),
+            get_updates_request=HTTPXRequest(connection_pool_size=1),
+        )
+        return cast(App, ApplicationBuilder().bot(dry_bot).build())
+    return (
         ApplicationBuilder()
         .token(tg.token.get_secret_value())
         .base_url(tg.api_base_url)
-        .base_file_url(tg.api_base_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(
-            telegram_rate_limiter(
-                global_per_second=tg.global_per_second, posts_per_minute=tg.posts_per_minute
-            )
-        )
+        .base_file_url(file_url)
+        .rate_limiter(limiter)
         .build()
     )
+
+
+def build_application(settings: Settings, services: BotServices, *, dry_run: bool = False) -> App:
+    """Register every handler on a fresh Application; tests call this with fakes."""
+    application = _new_application(settings, dry_run=dry_run)
     attach(application, services)
     application.add_handler(TypeHandler(Update, log_update), group=-1)
     application.add_handler(CommandHandler("start", start_cmd))
@@ -166,6 +185,55 @@ def x_client_for(settings: Settings) -> XClient | None:
     )
 
 
+class Halt:
+    """Why the running bot must stop on its own; `serve` waits for it beside SIGTERM."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.reason: str | None = None
+
+    def __call__(self, reason: str) -> None:
+        if self.reason is None:
+            log.critical("weeklybot run: %s", reason)
+            self.reason = reason
+            self.event.set()
+
+
+# A Conflict this soon after polling began means this instance is the newcomer:
+# the one already running re-polls within a second of being cut off.
+CONFLICT_GRACE_SECONDS = 30.0
+ANOTHER_INSTANCE = (
+    "another weeklybot is polling with this token; stop it (or give this one its own bot "
+    "token), then start again"
+)
+
+
+def polling_errors(
+    halt: Halt, *, clock: Callable[[], float] = time.monotonic
+) -> Callable[[TelegramError], None]:
+    """PTB's polling error callback: one line per error, never a traceback.
+
+    Telegram ends a long poll with 409 "terminated by other getUpdates request"
+    when another client polls with the same token. The newer instance stops; the
+    one that ran first keeps going and warns (at most once a minute).
+    """
+    started = clock()
+    last_warning = -60.0
+
+    def on_error(exc: TelegramError) -> None:
+        nonlocal last_warning
+        if isinstance(exc, Conflict) and "other getUpdates" in exc.message:
+            if clock() - started < CONFLICT_GRACE_SECONDS:
+                halt(ANOTHER_INSTANCE)
+                return
+            if clock() - last_warning < 60.0:
+                return
+            last_warning = clock()
+        log.warning("polling failed, retrying", extra={"error": f"{type(exc).__name__}: {exc}"})
+
+    return on_error
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """A running bot: what the demo and end-to-end tests drive."""
@@ -173,6 +241,7 @@ class Runtime:
     application: App
     services: BotServices
     watcher: Watcher
+    halt: Halt = field(default_factory=Halt)
 
 
 @contextlib.asynccontextmanager
@@ -183,6 +252,8 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
     then polling, then the X session and the database.
     """
     async with contextlib.AsyncExitStack() as stack:
+        if dry_run:
+            settings = await stack.enter_async_context(rehearsal(settings))
         db = await stack.enter_async_context(Database.open(settings.database_path))
         applied = await migrate(db, now=time.time())
         if applied:
@@ -190,17 +261,21 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
         store = Store(db)
         pool = DeliveryPool()
         svc = BotServices(settings=settings, store=store, delivery=pool)
-        application = build_application(settings, svc)
+        application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
-        x_client = None if dry_run else x_client_for(settings)
+        x_client = x_client_for(settings)  # a dry run checks the keys, never posts
         if x_client is not None:
             await stack.enter_async_context(x_client)
         await stack.enter_async_context(application)
+        await run_start_checks(application.bot, settings, x_client)
         await set_commands(application)
         await application.start()
         stack.push_async_callback(application.stop)
         assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=10)
+        halt = Halt()
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=10, error_callback=polling_errors(halt)
+        )
         stack.push_async_callback(application.updater.stop)
         assert application.job_queue is not None
         rebuilt = await rebuild_wakeups(application.job_queue, store, pool)
@@ -220,7 +295,7 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
                 "wakeups_rebuilt": rebuilt,
             },
         )
-        yield Runtime(application=application, services=svc, watcher=watcher)
+        yield Runtime(application=application, services=svc, watcher=watcher, halt=halt)
 
 
 async def set_commands(application: App) -> None:
@@ -228,17 +303,20 @@ async def set_commands(application: App) -> None:
     await application.bot.set_my_commands(public)
 
 
-async def serve(settings: Settings, *, dry_run: bool = False) -> None:
-    """Run until SIGINT or SIGTERM, then shut down gracefully."""
+async def serve(settings: Settings, *, dry_run: bool = False) -> int:
+    """Run until SIGINT or SIGTERM (exit 0) or a halt (exit 2), then shut down gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with bot_running(settings, dry_run=dry_run):
-        await stop.wait()
+    async with bot_running(settings, dry_run=dry_run) as runtime:
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(runtime.halt.event.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
         log.info("stopping")
+    return 2 if runtime.halt.reason else 0
 
 
 def run_bot(settings: Settings, *, dry_run: bool = False) -> int:
-    asyncio.run(serve(settings, dry_run=dry_run))
-    return 0
+    return asyncio.run(serve(settings, dry_run=dry_run))

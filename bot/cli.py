@@ -48,7 +48,14 @@ def cmd_fake_telegram(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level or "INFO")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_fake_telegram(args.host, args.port, args.token))
+        asyncio.run(
+            serve_fake_telegram(
+                args.host,
+                args.port,
+                args.token,
+                announce=lambda line: print(line, flush=True),
+            )
+        )
     return EXIT_OK
 
 
@@ -65,10 +72,37 @@ def cmd_fake_x(args: argparse.Namespace) -> int:
                 consumer_secret=args.consumer_secret,
                 access_token=args.access_token,
                 access_token_secret=args.access_token_secret,
-                on_ready=lambda url: print(f"fake X API at {url}", flush=True),
+                on_ready=lambda url: print(fake_x_env(url, args), flush=True),
             )
         )
     return EXIT_OK
+
+
+FAKE_TELEGRAM_TOKEN = "123456789:AAFakeTokenForTheLocalFakeTelegram1"  # noqa: S105 - the fake's
+FAKE_TELEGRAM_HELP = """\
+It prints, and the bot reads, these settings (HOST:PORT as bound):
+  WEEKLYBOT_TELEGRAM__TOKEN=<--token>
+  WEEKLYBOT_TELEGRAM__API_BASE_URL=http://HOST:PORT/bot
+  WEEKLYBOT_TELEGRAM__CHANNEL_ID=-1001000000001
+  WEEKLYBOT_TELEGRAM__EDITOR_IDS=1001
+Users 1001 (Editor) and 1002 (Reader) have started the bot. Act as them through
+http://HOST:PORT/_control/ (send, press, messages...; see README "Trying the bot by hand").
+"""
+FAKE_X_HELP = """\
+It prints, and the bot reads, these settings (HOST:PORT as bound):
+  WEEKLYBOT_X__API_BASE_URL=http://HOST:PORT
+  WEEKLYBOT_X__CONSUMER_KEY, WEEKLYBOT_X__CONSUMER_SECRET,
+  WEEKLYBOT_X__ACCESS_TOKEN, WEEKLYBOT_X__ACCESS_TOKEN_SECRET = the four keys below
+See what was posted at http://HOST:PORT/_control/posts (README "Trying the bot by hand").
+"""
+
+
+def fake_x_env(url: str, args: argparse.Namespace) -> str:
+    """The lines to paste into the bot's environment to point it at the fake X."""
+    lines = [f"fake X API at {url}; point the bot at it with:", f"WEEKLYBOT_X__API_BASE_URL={url}"]
+    for key in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
+        lines.append(f"WEEKLYBOT_X__{key.upper()}={getattr(args, key)}")
+    return "\n".join(lines)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -90,7 +124,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     from bot.maintenance import backup
 
     settings = _settings(args)
-    asyncio.run(backup(settings.database_path, args.dest))
+    asyncio.run(backup(settings.database_path, args.dest, force=args.force))
     print(f"backed up {settings.database_path} to {args.dest}")
     return EXIT_OK
 
@@ -132,11 +166,18 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """Exit 1 for every unhealthy state, bad configuration included: Docker reserves 2."""
     from bot.maintenance import health
 
-    settings = _settings(args)
-    max_age = args.max_age or 3 * settings.heartbeat_seconds
-    problems = asyncio.run(health(settings.database_path, max_age=max_age))
+    try:
+        settings = _settings(args)
+        # The bot beats every heartbeat_seconds: two periods without one is stale.
+        max_age = args.max_age or 2 * settings.heartbeat_seconds
+        problems = asyncio.run(health(settings.database_path, max_age=max_age))
+    except ConfigError as exc:
+        problems = [f"bad configuration: {p}" for p in exc.problems]
+    except Exception as exc:  # anything else that stops the check is unhealthy too
+        problems = [explain(exc)[0]]
     for problem in problems:
         print(f"unhealthy: {problem}", file=sys.stderr)
     if not problems:
@@ -160,23 +201,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+    def add(
+        name: str, func: Command, help_text: str, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         cmd.set_defaults(func=func)
         return cmd
 
     run = add("run", cmd_run, "run the bot (long polling)")
     run.add_argument("--dry-run", action="store_true", help="log posts instead of sending them")
     add("demo", cmd_demo, "run the whole bot offline against the bundled fakes")
-    fake_tg = add("fake-telegram", cmd_fake_telegram, "serve the fake Telegram Bot API")
+    fake_tg = add(
+        "fake-telegram", cmd_fake_telegram, "serve the fake Telegram Bot API", FAKE_TELEGRAM_HELP
+    )
     fake_tg.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     fake_tg.add_argument("--port", type=int, default=0, help="port (0: any free port)")
-    fake_tg.add_argument("--token", default="123456:fake-token", help="the bot token to accept")
-    fake_x = add("fake-x", cmd_fake_x, "serve the fake X API")
+    fake_tg.add_argument(
+        "--token",
+        default=FAKE_TELEGRAM_TOKEN,
+        help="the bot token to accept (default: %(default)s)",
+    )
+    fake_x = add("fake-x", cmd_fake_x, "serve the fake X API", FAKE_X_HELP)
     fake_x.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     fake_x.add_argument("--port", type=int, default=0, help="port (0: any free port)")
     for key in ("consumer-key", "consumer-secret", "access-token", "access-token-secret"):
-        fake_x.add_argument(f"--{key}", default=f"fake-{key}", help=f"the OAuth 1.0a {key}")
+        fake_x.add_argument(
+            f"--{key}", default=f"fake-{key}", help=f"the OAuth 1.0a {key} (default: %(default)s)"
+        )
     parse = add("parse", cmd_parse, "parse an issue file and print its sections and items")
     parse.add_argument("path", help="the issue's Markdown file")
     parse.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -192,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy the live database to PATH with SQLite's online backup API.",
     )
     backup.add_argument("dest", type=Path, metavar="PATH")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     backup.set_defaults(func=cmd_db_backup)
     backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")
     backfill.add_argument("number", type=int, help="the issue number, as in its title (#N)")
@@ -210,8 +268,11 @@ def explain(exc: BaseException) -> tuple[str, int]:
     """One line a user can act on, and the exit status, for a command that failed."""
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.start_checks import StartCheckFailed
     from data.db import StorageError
 
+    if isinstance(exc, StartCheckFailed):
+        return str(exc), EXIT_USAGE
     if isinstance(exc, InvalidToken):
         return "Telegram refused the bot token; check WEEKLYBOT_TELEGRAM__TOKEN", EXIT_USAGE
     if isinstance(exc, NetworkError):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from data.db import Database
+from data.db import Database, StorageError
 from data.migrations import migrate as apply_migrations
 from data.migrations import pending
 from data.store import Store
@@ -23,11 +23,9 @@ async def migrate(path: Path) -> list[int]:
         return await apply_migrations(db, now=time.time())
 
 
-async def backup(path: Path, dest: Path) -> None:
-    if not await asyncio.to_thread(path.exists):
-        raise FileNotFoundError(f"no database at {path}")
-    async with Database.open(path) as db:
-        await Store(db).backup(dest)
+async def backup(path: Path, dest: Path, *, force: bool = False) -> None:
+    async with Database.open(path, create=False) as db:
+        await Store(db).backup(dest, force=force)
 
 
 async def health(path: Path, *, max_age: float) -> list[str]:
@@ -35,17 +33,13 @@ async def health(path: Path, *, max_age: float) -> list[str]:
 
     Healthy means: the database opens, its schema is current, a write
     transaction can be taken, and the bot's heartbeat is younger than `max_age`.
+    A database that cannot be opened or written is one problem, in one line.
     """
-    if not await asyncio.to_thread(path.exists):
-        return [f"no database at {path}"]
     problems: list[str] = []
-    async with Database.open(path) as db:
-        missing = await pending(db)
-        if missing:
-            problems.append(f"{len(missing)} migration(s) not applied")
-        store = Store(db)
-        await store.beat("healthcheck", now=time.time())  # a real write proves writable
-        beat = await store.last_beat(HEARTBEAT_COMPONENT)
+    try:
+        beat = await _check_store(path, problems)
+    except (StorageError, sqlite3.Error, OSError) as exc:
+        return [str(exc)]
     if beat is None:
         problems.append("the bot has never recorded a heartbeat")
     elif (age := time.time() - beat) > max_age:
@@ -123,3 +117,13 @@ async def backfill_issue(settings: Settings, number: int, *, preview: bool = Tru
     if result.error:
         return Backfilled(error=result.error)
     return found[0] if found else Backfilled()
+
+
+async def _check_store(path: Path, problems: list[str]) -> float | None:
+    async with Database.open(path, create=False) as db:
+        missing = await pending(db)
+        if missing:
+            problems.append(f"{len(missing)} migration(s) not applied")
+        store = Store(db)
+        await store.beat("healthcheck", now=time.time())  # a real write proves writable
+        return await store.last_beat(HEARTBEAT_COMPONENT)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Generator, Sequence
 from contextlib import asynccontextmanager
@@ -110,6 +111,7 @@ class Database:
         *,
         busy_timeout_ms: int = 5000,
         synchronous: Synchronous = "FULL",
+        create: bool = True,
     ) -> _Opening:
         """Open (creating it and its parent directories) the database at `path`.
 
@@ -125,18 +127,29 @@ class Database:
                 before a power cut may be lost (never corrupted), and a post whose
                 "sent" mark was lost would be sent twice. The bot commits a few times
                 per post, so one fsync each costs nothing that matters.
+            create: False for commands that only inspect an existing database
+                (healthcheck, backup): a missing file is then an error, not a new one.
+
+        Raises:
+            StorageError: with one line naming the path and the fix, when the folder
+                or the file cannot be written (or the file is missing and not `create`).
         """
-        return _Opening(str(path), busy_timeout_ms, synchronous)
+        return _Opening(str(path), busy_timeout_ms, synchronous, create)
 
     @classmethod
-    async def _connect(cls, path: str, busy_timeout_ms: int, synchronous: Synchronous) -> Database:
+    async def _connect(
+        cls, path: str, busy_timeout_ms: int, synchronous: Synchronous, create: bool
+    ) -> Database:
         if sqlite3.sqlite_version_info < MIN_SQLITE_VERSION:
             raise StorageError(f"SQLite {sqlite3.sqlite_version} is too old; 3.37+ is required")
         if path != MEMORY:
-            await asyncio.to_thread(Path(path).parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(check_usable, Path(path), create=create)
         # isolation_level=None: the sqlite3 module must not open transactions behind our
         # back; `transaction()` issues BEGIN/COMMIT itself.
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"{path}: cannot open the database ({exc})") from exc
         try:
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -147,6 +160,14 @@ class Database:
             if path != MEMORY and mode != "wal":
                 raise StorageError(f"{path}: journal_mode is {mode!r}, WAL is required")
             await conn.execute(f"PRAGMA synchronous = {synchronous}")
+        except sqlite3.OperationalError as exc:
+            await conn.close()
+            if "readonly" in str(exc) or "unable to open" in str(exc):
+                raise StorageError(
+                    f"{path}: SQLite cannot write it ({exc}); make the file and its folder "
+                    "writable by the bot's user"
+                ) from exc
+            raise
         except BaseException:
             await conn.close()
             raise
@@ -209,14 +230,15 @@ class Database:
             row = await tx.fetchone("SELECT total_changes() AS n")
         return int(row["n"]) if row else 0
 
-    async def backup(self, dest: str | Path) -> None:
+    async def backup(self, dest: str | Path, *, force: bool = False) -> None:
         """Copy the whole database to `dest` with SQLite's online backup API.
 
         The copy is written next to `dest` and renamed over it, so a reader never sees
-        a half-written backup. The copy is a standalone single-file database.
+        a half-written backup. The copy is a standalone single-file database. An
+        existing `dest` is refused unless `force`: an older backup may be the only one.
         """
         dest_path = Path(dest)
-        tmp_path = await asyncio.to_thread(_prepare_backup_target, dest_path, self.path)
+        tmp_path = await asyncio.to_thread(_prepare_backup_target, dest_path, self.path, force)
         # check_same_thread=False: the copy runs on aiosqlite's worker thread.
         target = sqlite3.connect(tmp_path, check_same_thread=False)
         try:
@@ -232,11 +254,63 @@ class Database:
             raise
 
 
-def _prepare_backup_target(dest: Path, source: str) -> Path:
+def check_usable(path: Path, *, create: bool = True) -> None:
+    """Refuse, in one line that names the path and the fix, a database the bot cannot write.
+
+    SQLite in WAL mode writes the file and its `-wal`/`-shm` companions beside it,
+    so the folder must be writable too; a probe file proves it (permission bits
+    do not tell the whole story: read-only mounts, root). Without `create` a
+    missing file is an error.
+    """
+    folder = path.parent
+    if not create and not path.exists():
+        raise StorageError(
+            f"no database at {path}; start the bot or run `weeklybot db migrate` to create it, "
+            "or fix WEEKLYBOT_DATABASE_PATH"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise StorageError(
+            f"{path}: {folder} is not a folder; point WEEKLYBOT_DATABASE_PATH into a folder"
+        )
+    if not folder.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"{path}: cannot create the folder {folder} ({exc.strerror or exc}); create it "
+                "writable by the bot's user or point WEEKLYBOT_DATABASE_PATH elsewhere"
+            ) from exc
+    if path.exists() and not path.is_file():
+        raise StorageError(f"{path} is not a file; point WEEKLYBOT_DATABASE_PATH at a file")
+    probe = folder / f".weeklybot-write-probe-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise StorageError(
+            f"{path}: the folder {folder} is not writable ({exc.strerror or exc}); SQLite "
+            "writes its journal beside the database: make the folder writable by the bot's user"
+        ) from exc
+    if path.exists():
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as exc:
+            raise StorageError(
+                f"{path}: the database file is not writable ({exc.strerror or exc}); "
+                "make it writable by the bot's user (chmod u+w, or chown)"
+            ) from exc
+
+
+def _prepare_backup_target(dest: Path, source: str, force: bool) -> Path:
     if source != MEMORY and dest.resolve() == Path(source).resolve():
         raise ValueError("backup destination is the database itself")
     if dest.is_dir():
         raise IsADirectoryError(f"backup destination {dest} is a directory; name a file in it")
+    if dest.exists() and not force:
+        raise FileExistsError(
+            f"backup destination {dest} exists; name a new file, or pass --force to replace it"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = dest.with_name(dest.name + ".partial")
     tmp_path.unlink(missing_ok=True)
@@ -246,8 +320,10 @@ def _prepare_backup_target(dest: Path, source: str) -> Path:
 class _Opening:
     """What `Database.open` returns: awaitable, or an async context manager that closes."""
 
-    def __init__(self, path: str, busy_timeout_ms: int, synchronous: Synchronous) -> None:
-        self._args = (path, busy_timeout_ms, synchronous)
+    def __init__(
+        self, path: str, busy_timeout_ms: int, synchronous: Synchronous, create: bool
+    ) -> None:
+        self._args = (path, busy_timeout_ms, synchronous, create)
         self._db: Database | None = None
 
     def __await__(self) -> Generator[Any, None, Database]:

@@ -227,6 +227,6 @@ class Store:
 
     # ---- backup ----------------------------------------------------------------
 
-    async def backup(self, dest_path: str | Path) -> None:
+    async def backup(self, dest_path: str | Path, *, force: bool = False) -> None:
         """Write a consistent copy of the live database to `dest_path` (see `Database.backup`)."""
-        await self.db.backup(dest_path)
+        await self.db.backup(dest_path, force=force)

@@ -68,8 +68,25 @@ class DoubtSettler(Protocol):
     async def settle(self, payload: Mapping[str, Any], known: KnownPosts) -> Settlement: ...
 
 
+def payload_texts(payload: Mapping[str, Any]) -> list[str]:
+    """Every text of a payload in sending order: an X post's text, each Telegram part's."""
+    if isinstance(payload.get("text"), str):
+        return [payload["text"]]
+    texts = []
+    for part in payload.get("parts") or ():
+        if isinstance(part, Mapping):
+            text = part.get("html", part.get("caption_html"))
+            photo = f"[photo {part['photo_url']}] " if part.get("photo_url") else ""
+            texts.append(f"{photo}{text or ''}")
+    return texts
+
+
 class DryRunPublisher:
-    """Logs what it would send; `weeklybot run --dry-run` uses it for every target."""
+    """Logs each post's full text instead of sending it; `weeklybot run --dry-run` uses it.
+
+    The dry run works on a copy of the database (`bot.dry_run`), so the "sent"
+    rows it records with made-up ids never reach the real one.
+    """
 
     resend_is_safe = False
 
@@ -85,8 +102,16 @@ class DryRunPublisher:
         after_doubt: bool = False,
     ) -> Receipt:
         remote_id = f"dry-run-{next(self._ids)}"
-        log.info(
-            "dry run: would publish",
-            extra={"target": self.target, "remote_id": remote_id, "reply_to": reply_to},
-        )
+        texts = payload_texts(payload)
+        for number, text in enumerate(texts, start=1):
+            log.info(
+                "dry run: would publish",
+                extra={
+                    "target": self.target,
+                    "remote_id": remote_id,
+                    "reply_to": reply_to,
+                    "part": f"{number}/{len(texts)}",
+                    "text": text,
+                },
+            )
         return Receipt(remote_id=remote_id)

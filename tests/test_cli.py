@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import time
@@ -205,3 +206,133 @@ async def test_backfill_sends_the_editors_the_preview_card_through_the_bot_api(
     assert again.cards == 0
     assert again.cards_before == 1
     assert len([m for m in fake_telegram.sent(EDITOR_ID) if m.reply_markup]) == 1
+
+
+def test_db_backup_refuses_to_overwrite_unless_forced(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "migrate"]) == 0
+    dest = tmp_path / "old-backup.db"
+    dest.write_bytes(b"the only backup")
+    capsys.readouterr()
+    assert main(["db", "backup", str(dest)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert dest.read_bytes() == b"the only backup"
+    assert main(["db", "backup", "--force", str(dest)]) == 0
+    with sqlite3.connect(dest) as copy:
+        assert copy.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+
+
+@pytest.mark.parametrize("command", [["db", "migrate"], ["backfill", "1"], ["run"]])
+def test_a_database_in_a_folder_that_cannot_exist_is_one_line_and_exit_2(
+    command: list[str],
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    database = blocker / "weeklybot.db"
+    monkeypatch.setenv("WEEKLYBOT_DATABASE_PATH", str(database))
+    monkeypatch.setenv("WEEKLYBOT_REPO__URL", str(tmp_path / "no-repo"))
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert str(database) in err
+    assert "WEEKLYBOT_DATABASE_PATH" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="running as root: file modes do not bind root")
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_read_only_database_is_one_line_and_exit_2(
+    what: str, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "migrate"]) == 0
+    target = env if what == "file" else env.parent
+    target.chmod(0o500 if what == "folder" else 0o400)
+    try:
+        capsys.readouterr()
+        assert main(["db", "migrate"]) == 2
+        err = capsys.readouterr().err
+        assert str(env) in err
+        assert "writable" in err
+        assert main(["healthcheck"]) == 1
+        assert "writable" in capsys.readouterr().err
+    finally:
+        target.chmod(0o700)
+
+
+def test_healthcheck_exits_1_for_bad_configuration_and_a_missing_folder(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEEKLYBOT_NO_SUCH_SETTING", "1")
+    assert main(["healthcheck"]) == 1
+    assert "bad configuration" in capsys.readouterr().err
+    monkeypatch.delenv("WEEKLYBOT_NO_SUCH_SETTING")
+    monkeypatch.setenv("WEEKLYBOT_DATABASE_PATH", str(tmp_path / "missing" / "weeklybot.db"))
+    assert main(["healthcheck"]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # the check creates nothing
+
+
+def test_healthcheck_calls_the_bot_stale_within_two_heartbeats(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEEKLYBOT_HEARTBEAT_SECONDS", "30")
+    assert main(["db", "migrate"]) == 0
+    beat(env, time.time() - 50)  # within two heartbeats: healthy
+    assert main(["healthcheck"]) == 0
+    beat(env, time.time() - 61)  # two heartbeats missed
+    assert main(["healthcheck"]) == 1
+    assert "last heartbeat" in capsys.readouterr().err
+
+
+def test_parse_json_on_a_file_that_is_not_an_issue_prints_one_json_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# shopping list\n\n- eggs\n", encoding="utf-8")
+    assert main(["parse", "--json", str(notes)]) == 1
+    out = capsys.readouterr().out
+    obj = json.loads(out)
+    assert obj["error"] == "not an issue"
+    assert obj["path"] == str(notes)
+    assert out.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "names"),
+    [
+        ("fake-telegram", ["WEEKLYBOT_TELEGRAM__TOKEN", "WEEKLYBOT_TELEGRAM__API_BASE_URL"]),
+        (
+            "fake-x",
+            [
+                "WEEKLYBOT_X__API_BASE_URL",
+                "WEEKLYBOT_X__CONSUMER_KEY",
+                "WEEKLYBOT_X__ACCESS_TOKEN_SECRET",
+            ],
+        ),
+    ],
+)
+def test_fake_help_shows_how_to_point_the_bot_at_it(
+    command: str, names: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    for name in names:
+        assert name in out
+    assert "/_control/" in out
+
+
+def test_the_fake_telegram_default_token_is_one_the_bot_accepts(env: Path) -> None:
+    from bot.cli import FAKE_TELEGRAM_TOKEN
+    from bot.config import settings_from_values
+
+    settings = settings_from_values(
+        {"telegram": {"token": FAKE_TELEGRAM_TOKEN, "channel_id": "@pythonweekly"}}
+    )
+    assert settings.telegram.token.get_secret_value() == FAKE_TELEGRAM_TOKEN
+    out = build_parser().parse_args(["fake-telegram"])
+    assert out.token == FAKE_TELEGRAM_TOKEN

@@ -567,11 +567,16 @@ async def test_serve_fake_telegram_announces_its_urls() -> None:
         serve_fake_telegram("127.0.0.1", 0, "777:cli-token", announce=lines.append)
     )
     try:
-        await until(lambda: len(lines) == 2)
+        await until(
+            lambda: any(line.startswith("WEEKLYBOT_TELEGRAM__EDITOR_IDS=") for line in lines)
+        )
         base_url = lines[0].split()[4]
         async with telegram.Bot("777:cli-token", base_url=base_url) as cli_bot:
             assert (await cli_bot.send_message("@weeklybot_demo", "demo")).chat.type == "channel"
         assert "/_control" in lines[1]
+        # What points the bot at the fake, printed ready to paste.
+        assert "WEEKLYBOT_TELEGRAM__TOKEN=777:cli-token" in lines
+        assert f"WEEKLYBOT_TELEGRAM__API_BASE_URL={base_url}" in lines
     finally:
         server.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -520,6 +520,18 @@ def run(path: Path | str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def assert_refusal_output(code: int, out: str) -> dict[str, str]:
+    """`--json` on a refused file: one JSON object naming the error when it is not an
+    issue (exit 1), nothing on stdout when the file cannot be read at all."""
+    if code != EXIT_NOT_AN_ISSUE:
+        assert out == ""
+        return {}
+    assert out.count("\n") == 1
+    data: dict[str, str] = json.loads(out)
+    assert data["error"] == "not an issue"
+    return data
+
+
 def run_on(tmp_path: Path, content: bytes) -> tuple[int, str, str]:
     """Run the CLI on `content` saved under an issue's file name."""
     path = tmp_path / "2031-05-03-weekly.md"
@@ -558,7 +570,8 @@ def test_cli_prints_exactly_one_json_object(name: str) -> None:
 )
 def test_cli_exit_codes_on_junk(tmp_path: Path, content: bytes, code: int) -> None:
     got, out, err = run_on(tmp_path, content)
-    assert (got, out) == (code, "")
+    assert got == code
+    assert_refusal_output(got, out)
     assert err.count("\n") == 1
     assert "Traceback" not in err
 
@@ -575,7 +588,8 @@ def test_cli_huge_file_is_refused_as_a_collection(tmp_path: Path) -> None:
     body = "".join(entry.format(n=n % 30 + 1) for n in range(20_000))
     text = f"# Python 潮流周刊#1：x\n\n## 🦄文章&教程\n\n{body}"
     code, out, err = run_on(tmp_path, text.encode())
-    assert (code, out) == (EXIT_NOT_AN_ISSUE, "")
+    assert code == EXIT_NOT_AN_ISSUE
+    assert "too many" in assert_refusal_output(code, out)["reason"]
     assert "too many" in err
     assert err.count("\n") == 1
 

@@ -395,4 +395,9 @@ async def serve_fake_telegram(
     async with fake:
         announce(f"fake Telegram Bot API: {fake.base_url}  (bot id {fake.api.bot_user['id']})")
         announce(f"control API: {fake.control_url}  (channel @{channel} = {channel_id})")
+        announce("point the bot at it with:")
+        announce(f"WEEKLYBOT_TELEGRAM__TOKEN={token}")
+        announce(f"WEEKLYBOT_TELEGRAM__API_BASE_URL={fake.base_url}")
+        announce(f"WEEKLYBOT_TELEGRAM__CHANNEL_ID={channel_id}")
+        announce(f"WEEKLYBOT_TELEGRAM__EDITOR_IDS={users[0][0]}")
         await asyncio.Event().wait()

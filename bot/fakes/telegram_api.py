@@ -50,6 +50,22 @@ from publishers.telegram_html import (
     ParsedHTML,
 )
 
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup", "forwardMessage"})
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -115,6 +131,7 @@ class FakeBotAPI:
             "getWebhookInfo": self._get_webhook_info,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
+            "sendChatAction": self._send_chat_action,
             "close": self._true,
             "logOut": self._true,
         }
@@ -276,6 +293,13 @@ class FakeBotAPI:
 
     async def _get_updates(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
         return await self.updates.get_updates(params)
+
+    async def _send_chat_action(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        """As Telegram: refused like a send (403 for a user who never started the bot)."""
+        self._writable_chat(params)
+        if params.get("action") not in CHAT_ACTIONS:
+            raise bad_request("wrong parameter action in request")
+        return True
 
     async def _send_message(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self._writable_chat(params)

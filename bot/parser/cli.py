@@ -35,6 +35,9 @@ def run_parse(path: str, *, as_json: bool, stdout: TextIO, stderr: TextIO) -> in
         issue = parse_issue(text, filename=path)
     except NotAnIssue as exc:
         reason = " ".join(str(exc).split())
+        if as_json:  # still exactly one JSON object on stdout, for scripts
+            error = {"error": "not an issue", "path": path, "reason": reason}
+            stdout.write(json.dumps(error, ensure_ascii=False) + "\n")
         print(f"not an issue: {path}: {reason}", file=stderr)
         return EXIT_NOT_AN_ISSUE
     if as_json:

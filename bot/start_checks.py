@@ -1,0 +1,166 @@
+"""What `weeklybot run` checks before it polls: each problem one line with its fix.
+
+Fatal problems (the channel is missing or the bot may not post there, X refuses
+the credentials) stop the bot with exit 2; the others are logged as warnings and
+told to the editors who can be reached. The database folder is checked when the
+database opens (`data.db.check_usable`), before any of these.
+
+A bot cannot ask whether a user has started it; it can only try. The check sends
+the `typing` chat action to each review chat: it is refused exactly as a message
+would be (403 "bot can't initiate conversation with a user", "bot was blocked by
+the user", 400 "chat not found") and leaves nothing in the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberOwner
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from tweepy.errors import Forbidden as XForbidden
+from tweepy.errors import TweepyException, Unauthorized
+
+from bot.config import Settings
+from publishers.x_client import XClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong at start, said so an operator can fix it."""
+
+    text: str
+    fatal: bool
+
+
+class StartCheckFailed(Exception):
+    """Fatal start problems; the CLI prints the message and exits 2."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        super().__init__(f"{count} start check{'s' * (count != 1)} failed (each logged above)")
+
+
+async def check_channel(bot: Bot, settings: Settings) -> list[Problem]:
+    """The channel exists, the bot is in it, and it may post there."""
+    channel = settings.telegram.channel_id
+    try:
+        chat = await bot.get_chat(channel)
+        member = await bot.get_chat_member(channel, bot.id)
+    except BadRequest as exc:
+        return [
+            Problem(
+                f"channel {channel}: Telegram says {exc.message!r}; check "
+                "WEEKLYBOT_TELEGRAM__CHANNEL_ID (@username or the -100… id) and add the bot to it",
+                fatal=True,
+            )
+        ]
+    except Forbidden as exc:
+        return [
+            Problem(
+                f"channel {channel}: the bot is not in it ({exc.message}); add the bot as an "
+                "administrator allowed to post messages",
+                fatal=True,
+            )
+        ]
+    if not _may_post(member, chat.type):
+        return [
+            Problem(
+                f"channel {channel}: the bot may not post there (status {member.status}); make it "
+                "an administrator with the right to post messages",
+                fatal=True,
+            )
+        ]
+    return []
+
+
+def _may_post(member: ChatMember, chat_type: str) -> bool:
+    if isinstance(member, ChatMemberOwner):
+        return True
+    if chat_type == ChatType.CHANNEL:
+        return isinstance(member, ChatMemberAdministrator) and bool(member.can_post_messages)
+    return member.status in (ChatMember.ADMINISTRATOR, ChatMember.MEMBER)
+
+
+async def check_review_chats(bot: Bot, settings: Settings) -> tuple[list[Problem], list[int]]:
+    """Problems with the chats the cards go to, and the chats that work."""
+    tg = settings.telegram
+    if not tg.review_chats():
+        return [
+            Problem(
+                "no editors: nobody gets preview cards; set WEEKLYBOT_TELEGRAM__EDITOR_IDS "
+                "(or WEEKLYBOT_TELEGRAM__EDITOR_CHAT_ID)",
+                fatal=False,
+            )
+        ], []
+    problems: list[Problem] = []
+    working: list[int] = []
+    for chat_id in tg.review_chats():
+        is_group = tg.editor_chat_id is not None
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except (Forbidden, BadRequest) as exc:
+            if is_group:
+                fix = "add the bot to that group (WEEKLYBOT_TELEGRAM__EDITOR_CHAT_ID)"
+            elif "blocked" in exc.message:
+                fix = "they blocked the bot: they should unblock it and press Start"
+            else:
+                fix = "they should open a private chat with the bot and press Start"
+            who = "the editor chat" if is_group else "editor"
+            problems.append(
+                Problem(f"{who} {chat_id} gets no cards ({exc.message}); {fix}", fatal=False)
+            )
+        else:
+            working.append(chat_id)
+    return problems, working
+
+
+async def check_x(x_client: XClient | None) -> list[Problem]:
+    """The X credentials work: GET /2/users/me with the user's OAuth 1.0a keys."""
+    if x_client is None:
+        return []
+    try:
+        await x_client.user_id()
+    except (Unauthorized, XForbidden) as exc:
+        return [
+            Problem(
+                f"X refused the credentials ({' '.join(str(exc).split())}); check the four "
+                "WEEKLYBOT_X__… keys (read and write app, the posting account's access token)",
+                fatal=True,
+            )
+        ]
+    except (TweepyException, aiohttp.ClientError, TimeoutError) as exc:
+        return [
+            Problem(
+                f"cannot reach X to check the credentials ({type(exc).__name__}); "
+                "X posts wait until it answers",
+                fatal=False,
+            )
+        ]
+    return []
+
+
+async def run_start_checks(bot: Bot, settings: Settings, x_client: XClient | None) -> None:
+    """Log every problem on its own line; raise on fatal ones, tell editors the rest."""
+    problems = await check_channel(bot, settings)
+    review, working = await check_review_chats(bot, settings)
+    problems += review + await check_x(x_client)
+    for problem in problems:
+        log.log(
+            logging.CRITICAL if problem.fatal else logging.WARNING, "start check: %s", problem.text
+        )
+    fatal = [p for p in problems if p.fatal]
+    if fatal:
+        raise StartCheckFailed(fatal)
+    if problems:
+        text = "⚠️ The bot started with problems:\n" + "\n".join(f"• {p.text}" for p in problems)
+        for chat_id in working:
+            try:
+                await bot.send_message(chat_id, text)
+            except TelegramError:  # telling editors is best effort
+                log.warning("could not tell an editor chat about the start problems")
