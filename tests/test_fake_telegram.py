@@ -567,8 +567,10 @@ async def test_serve_fake_telegram_announces_its_urls() -> None:
         serve_fake_telegram("127.0.0.1", 0, "777:cli-token", announce=lines.append)
     )
     try:
-        await until(lambda: len(lines) == 2)
+        await until(lambda: len(lines) >= 7)
         base_url = lines[0].split()[4]
+        assert f"WEEKLYBOT_TELEGRAM__API_BASE_URL={base_url}" in lines
+        assert "WEEKLYBOT_TELEGRAM__TOKEN=777:cli-token" in lines
         async with telegram.Bot("777:cli-token", base_url=base_url) as cli_bot:
             assert (await cli_bot.send_message("@weeklybot_demo", "demo")).chat.type == "channel"
         assert "/_control" in lines[1]

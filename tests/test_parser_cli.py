@@ -91,7 +91,9 @@ def test_table_lists_sections_counts_and_titles() -> None:
 def test_not_an_issue_exits_1_with_one_line(tmp_path: Path) -> None:
     path = copy_fixture(tmp_path, "2031-02-01-sweekly.md", "2031-02-01-weekly.md")
     code, out, err = run(path, as_json=True)
-    assert (code, out) == (1, "")
+    assert code == 1
+    assert out.count("\n") == 1
+    assert "collection" in json.loads(out)["reason"]
     assert err.count("\n") == 1
     assert "collection" in err
 
