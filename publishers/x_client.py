@@ -331,20 +331,33 @@ class XClient:
             self._user_id = str(response.data.id)
         return self._user_id
 
-    async def find_recent_post(self, text: str, *, limit: int = 20) -> str | None:
-        """Return the id of the newest of the user's last ``limit`` posts showing ``text``.
+    async def find_recent_post(
+        self, text: str, *, per_page: int = 100, pages: int = 3
+    ) -> str | None:
+        """Return the id of the newest of the user's recent posts showing ``text``.
 
-        For a post X has but whose id was lost (a resend refused as a duplicate).
-        ``limit`` is X's ``max_results``, 5 to 100: one request, no paging.
+        For a post X has but whose id was lost (a resend refused as a duplicate). The
+        timeline is read newest first, ``per_page`` posts a request (X's
+        ``max_results``, 5 to 100), following ``next_token`` for at most ``pages``
+        requests: a busy account may have posted many times since.
         """
-        if limit not in TIMELINE_RESULTS:
-            raise ValueError(f"limit must be within 5-100, not {limit}")
+        if per_page not in TIMELINE_RESULTS:
+            raise ValueError(f"per_page must be within 5-100, not {per_page}")
+        if pages < 1:
+            raise ValueError(f"pages must be at least 1, not {pages}")
         user_id = await self.user_id()
-        response = await self._client().get_users_tweets(user_id, max_results=limit, user_auth=True)
         wanted = comparable_text(text)
-        for post in response.data or ():
-            if comparable_text(unescape_x_text(str(post.text))) == wanted:
-                return str(post.id)
+        token: str | None = None
+        for _ in range(pages):
+            response = await self._client().get_users_tweets(
+                user_id, max_results=per_page, pagination_token=token, user_auth=True
+            )
+            for post in response.data or ():
+                if comparable_text(unescape_x_text(str(post.text))) == wanted:
+                    return str(post.id)
+            token = (response.meta or {}).get("next_token")
+            if token is None:
+                break
         return None
 
     async def delete_post(self, post_id: str) -> None:

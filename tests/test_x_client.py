@@ -303,20 +303,28 @@ async def test_find_recent_post_asks_for_the_user_once_and_returns_none_when_abs
     assert await client.find_recent_post("deleted later") is None
     assert await client.user_id() == "4242"
     assert len(fake.calls(USERS_ME)) == 1
-    assert [c.path for c in fake.calls(USER_POSTS)] == ["/2/users/4242/tweets?max_results=20"] * 2
+    assert [c.path for c in fake.calls(USER_POSTS)] == ["/2/users/4242/tweets?max_results=100"] * 2
 
 
-async def test_find_recent_post_looks_only_as_far_back_as_limit(
+async def test_find_recent_post_follows_next_token_as_far_as_pages(
     fake: FakeX, client: XClient
 ) -> None:
     oldest = await client.create_post("old post")
-    for n in range(5):
+    for n in range(7):
         await client.create_post(f"newer post {n}")
 
-    assert await client.find_recent_post("old post", limit=5) is None
-    assert await client.find_recent_post("old post", limit=6) == oldest.id
+    # Eight posts, five a page: the oldest is on the second page.
+    assert await client.find_recent_post("old post", per_page=5, pages=1) is None
+    assert await client.find_recent_post("old post", per_page=5, pages=2) == oldest.id
+    paths = [c.path for c in fake.calls(USER_POSTS)]
+    assert paths[-1].startswith("/2/users/4242/tweets?max_results=5&pagination_token=")
+    # The end of the timeline stops the search before the page budget is spent.
+    assert await client.find_recent_post("never posted", per_page=5, pages=10) is None
+    assert len(fake.calls(USER_POSTS)) == len(paths) + 2
     with pytest.raises(ValueError, match="5-100"):
-        await client.find_recent_post("old post", limit=101)
+        await client.find_recent_post("old post", per_page=101)
+    with pytest.raises(ValueError, match="at least 1"):
+        await client.find_recent_post("old post", pages=0)
 
 
 def test_comparable_text_rule() -> None:
