@@ -10,7 +10,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +18,7 @@ import pytest
 
 from bot.fakes.web import FakeWeb
 from bot.urls_fetch import PreviewOptions, fetch_preview
-
-
-class Table:
-    """getaddrinfo answering from a table of name -> addresses; counts lookups."""
-
-    def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
-        self.table = table
-        self.lookups: list[str] = []
-
-    def __call__(
-        self, host: str, port: int, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
-    ) -> list[tuple[Any, ...]]:
-        self.lookups.append(host)
-        if host not in self.table:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [
-            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-            for a in self.table[host]
-        ]
+from tests.url_support import Table
 
 
 class Listeners:
