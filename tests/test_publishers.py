@@ -409,14 +409,14 @@ async def test_x_publisher_keeps_already_posted_when_the_lookup_fails(
     assert fx.calls(USER_POSTS)[0].fault == lookup_fault
 
 
-@pytest.mark.parametrize("limits", [XLimits(post_15m=30)])
+@pytest.mark.parametrize("limits", [XLimits(post_15m=400)])
 async def test_x_publisher_keeps_already_posted_when_the_post_is_not_recent(
     fx: FakeX, client: XClient
 ) -> None:
     await client.create_post("went out once")
-    for n in range(20):  # the lookup reads the 20 newest posts
+    for n in range(300):  # the lookup reads the 300 newest posts: 3 pages of 100
         await client.create_post(f"later post {n}")
     with pytest.raises(AlreadyPosted) as info:
         await XPublisher(client).publish(x_payload("went out once"), after_doubt=True)
     assert info.value.remote_id is None
-    assert len(fx.calls(USER_POSTS)) == 1
+    assert len(fx.calls(USER_POSTS)) == 3
