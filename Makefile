@@ -1,10 +1,11 @@
 # Two commands: `make demo` and `make test`. Both create the venv when needed.
+# `make quick` is the local loop: the tests without the `slow` ones (pyproject).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean
+.PHONY: demo test quick lint types unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,9 @@ types: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+quick: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
 
 bench: $(STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings, settings_from_values
 from bot.fakes.telegram import FAKE_TOKEN, FakeTelegram
+from tests import network_guard
 
 # Ids the Telegram fixture registers (private chat id = user id).
 EDITOR_ID = 1001
@@ -24,6 +25,41 @@ X_CREDENTIALS = {
     "access_token": "4242-fake-access-token",
     "access_token_secret": "fake-access-token-secret",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Guard the sockets from the start: collection imports code too."""
+    del config
+    network_guard.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    del config
+    network_guard.uninstall()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every hypothesis property is `slow`: `make quick` leaves them to `make test`."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def network_guard_for_each_test() -> Iterator[network_guard.NetworkGuard]:
+    """Fail a test that reached past loopback, even if the code under test swallowed it."""
+    with network_guard.per_test() as guard:
+        yield guard
+
+
+@pytest.fixture
+def fake_dns(network_guard_for_each_test: network_guard.NetworkGuard) -> network_guard.FakeDNS:
+    """Opt in to resolving names: `fake_dns.add("feed.test", "10.0.0.7")`, offline.
+
+    Connecting to what a name resolves to is still refused unless it is loopback.
+    """
+    del network_guard_for_each_test
+    return network_guard.FakeDNS()
 
 
 class ManualClock:

@@ -60,15 +60,18 @@ def make_issue(
     )
 
 
-def any_text(*, max_size: int, max_repeats: int) -> st.SearchStrategy[str]:
+def any_text(
+    *, max_size: int, max_repeats: int, max_length: int | None = None
+) -> st.SearchStrategy[str]:
     """Any text, often long.
 
     Plain st.text() rarely grows long; repeating a short sample up to `max_repeats`
-    times reaches the cutting paths.
+    times reaches the cutting paths. `max_length` cuts the repeated text: past a
+    formatter's cutting window a longer text takes the same path, only slower.
     """
     chars = st.characters(exclude_categories=["Cs"])
     return st.text(chars, max_size=max_size) | st.builds(
-        lambda sample, times: sample * times,
+        lambda sample, times: (sample * times)[:max_length],
         st.text(chars, min_size=1, max_size=20),
         st.integers(1, max_repeats),
     )

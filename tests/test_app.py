@@ -71,6 +71,7 @@ async def test_dry_run_records_posts_without_sending_them(
     assert fake_telegram.sent(CHANNEL_ID) == []
 
 
+@pytest.mark.slow  # a whole bot process
 async def test_sigterm_stops_the_running_bot_cleanly_with_exit_0(
     fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -207,6 +208,7 @@ async def test_a_new_feed_entry_makes_the_repository_poll_now(
     assert state.cursor is not None  # the repository was fetched because of the entry
 
 
+@pytest.mark.slow  # a whole bot process
 async def test_a_token_telegram_refuses_stops_the_bot_without_printing_it(
     fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:

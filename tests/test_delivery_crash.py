@@ -14,6 +14,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from bot.delivery import DeliveryWorker
 from bot.fakes.telegram import Fault
 from bot.fakes.x import CREATE_POST, FakeX, FaultKind
@@ -37,6 +39,8 @@ from tests.delivery_support import (
     x_payload,
     x_worker,
 )
+
+pytestmark = pytest.mark.slow  # each test waits out a dead worker's lease
 
 LEASE = 1.5  # long enough to see it respected, short enough to wait out
 

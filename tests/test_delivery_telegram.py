@@ -75,6 +75,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
 
 
+@pytest.mark.slow  # waits out real time
 async def test_retry_after_is_waited_out_and_never_met_twice(
     tg: FakeTelegram, bot: telegram.Bot, store: Store
 ) -> None:
@@ -94,6 +95,7 @@ async def test_retry_after_is_waited_out_and_never_met_twice(
     assert set((await states(store.outbox, ids)).values()) == {"sent"}
 
 
+@pytest.mark.slow  # waits out real time
 async def test_errors_and_refused_connections_still_deliver_every_post_once(
     tmp_path: Path, store: Store
 ) -> None:
@@ -139,6 +141,7 @@ async def test_errors_and_refused_connections_still_deliver_every_post_once(
     assert unreachable, "no attempt met the refused connection"
 
 
+@pytest.mark.slow  # waits out real time
 async def test_timeouts_and_drops_leave_rows_in_doubt_and_never_resend(store: Store) -> None:
     """20% of calls time out or lose the connection, before or after Telegram acted.
 
@@ -225,6 +228,7 @@ def _outbox_id(callback_data: frozenset[str]) -> int:
     return row_id
 
 
+@pytest.mark.slow  # waits out real time
 async def test_repeated_flood_limits_are_bounded_too(
     tg: FakeTelegram, bot: telegram.Bot, store: Store
 ) -> None:

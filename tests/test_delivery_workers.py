@@ -81,6 +81,7 @@ async def test_two_workers_on_one_database_never_send_the_same_row(
     assert set(senders) == {first.owner, second.owner}, "both workers should have sent rows"
 
 
+@pytest.mark.slow  # waits out real time
 async def test_a_worker_starting_during_a_live_lease_leaves_it_alone(
     tg: FakeTelegram, db_path: Path
 ) -> None:
@@ -115,6 +116,7 @@ async def test_a_worker_starting_during_a_live_lease_leaves_it_alone(
     assert cards(tg, EDITOR_ID) == []
 
 
+@pytest.mark.slow  # waits out real time
 async def test_a_slow_worker_whose_lease_ran_out_still_records_the_truth(
     tg: FakeTelegram, db_path: Path
 ) -> None:
@@ -155,6 +157,7 @@ async def reaped(worker: DeliveryWorker, store: Store, row_id: int) -> bool:
 
 
 @pytest.mark.parametrize(("grace", "final"), [(5.0, "sent"), (0.1, "sending")])
+@pytest.mark.slow  # waits out real time
 async def test_pool_stop_lets_a_send_finish_within_the_grace_only(
     tg: FakeTelegram, db_path: Path, grace: float, final: str
 ) -> None:

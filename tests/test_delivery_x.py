@@ -69,6 +69,7 @@ async def post_elsewhere(fx: FakeX, texts: list[str]) -> float:
     return fx.posts()[0].created_at
 
 
+@pytest.mark.slow  # waits out real time
 async def test_429_waits_for_the_15_minute_reset_and_is_not_met_twice(
     clock: ShiftedClock, store: Store
 ) -> None:
@@ -88,6 +89,7 @@ async def test_429_waits_for_the_15_minute_reset_and_is_not_met_twice(
     assert set((await states(store.outbox, ids)).values()) == {"sent"}
 
 
+@pytest.mark.slow  # waits out real time
 async def test_a_window_spent_per_the_headers_holds_before_any_429(
     clock: ShiftedClock, store: Store
 ) -> None:
@@ -109,6 +111,7 @@ async def test_a_window_spent_per_the_headers_holds_before_any_429(
         assert fx.posts()[2].text == "the third"
 
 
+@pytest.mark.slow  # waits out real time
 async def test_a_spent_24_hour_cap_is_waited_out_until_its_own_reset(
     clock: ShiftedClock, store: Store
 ) -> None:
@@ -128,6 +131,7 @@ async def test_a_spent_24_hour_cap_is_waited_out_until_its_own_reset(
     assert (await states(store.outbox, [row_id]))[row_id] == "sent"
 
 
+@pytest.mark.slow  # waits out real time
 async def test_faults_at_20_percent_and_refused_connections_post_everything_once(
     clock: ShiftedClock, store: Store
 ) -> None:

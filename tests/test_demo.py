@@ -25,6 +25,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow  # the whole demo, in a subprocess
 def test_demo_exits_0(demo_run: subprocess.CompletedProcess[str]) -> None:
     assert demo_run.returncode == 0, demo_run.stderr[-3000:]
 

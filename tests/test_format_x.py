@@ -6,12 +6,12 @@ import json
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.issue import CONTAINER, DELETED, Item
 from publishers.format_common import NotPostable, fit
-from publishers.format_x import DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
+from publishers.format_x import _CUT_WINDOW, DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
 from publishers.posts import XPost
 from tests.factories import ISSUE_URL, any_text, any_url, make_issue, make_item
@@ -184,17 +184,47 @@ def test_small_digest_is_one_post() -> None:
 
 # --- properties ---------------------------------------------------------------
 
-_any_text = any_text(max_size=2000, max_repeats=600)
+# Random texts stop at 700 code points: over the limit whatever their script,
+# so every cutting path runs, and twitter-text (~9 µs a code point, several
+# measures an example) stays cheap. Past the formatter's cutting window a text
+# takes the same path as its first _CUT_WINDOW code points; the explicit
+# examples go past it, and cover what random text rarely is: dense URLs,
+# emoji sequences, decomposed marks, blank text.
+_LONG = _CUT_WINDOW * 3 // 2
+_any_text = any_text(max_size=700, max_repeats=600, max_length=700)
 _url = any_url(path_chars="abcXYZ019-_/=&%~", max_path=300)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     title=_any_text,
     description=_any_text,
     url=_url,
     credit=st.none() | _any_text,
     lang=st.sampled_from(["zh", "en", "ja"]),
+)
+@example(  # "a.co" weighs 23 as a URL, "a.c" 3: fits is not monotone, no cut inside one
+    title="t", description="a.co " * 300, url="https://a.com/x", credit=None, lang="en"
+)
+@example(  # a CJK title too long alone, all extras
+    title="长" * 300, description="", url="https://a.com/", credit="@c" * 20, lang="zh"
+)
+@example(  # 7-code-point ZWJ families past the window
+    title="🧑‍🧑‍🧒‍🧒 x", description="👨‍👩‍👧‍👦" * 150, url="https://a.com/y", credit="c", lang="ja"
+)
+@example(  # NFC halves it: measured after normalising, cut between whole letters
+    title="e\u0301" * 400,
+    description="e\u0301 " * 400,
+    url="https://a.com/",
+    credit=None,
+    lang="en",
+)
+@example(  # blank after cleaning, and a description of one long word
+    title=" \n\t" * 300,
+    description="x" * _LONG,
+    url="https://a.com/" + "a" * 300,
+    credit="",
+    lang="en",
 )
 def test_item_always_within_280_and_keeps_url(
     title: str, description: str, url: str, credit: str | None, lang: str

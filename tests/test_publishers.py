@@ -155,6 +155,7 @@ async def test_a_refused_connection_is_retry_later() -> None:
     assert type(classify_telegram_error(exc)) is RetryLater
 
 
+@pytest.mark.slow  # waits out real time
 async def test_a_pool_timeout_is_retry_later(tg: FakeTelegram) -> None:
     """No connection was free, so nothing was written."""
     tg.inject(Fault.slow(1.0), method="sendMessage")

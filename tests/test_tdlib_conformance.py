@@ -43,6 +43,8 @@ from publishers.telegram_html import (
     utf16_length,
 )
 
+pytestmark = pytest.mark.slow  # a conformance table: `make quick` leaves it to `make test`
+
 E = MessageEntity
 ARROWS = "\u27a1\ufe0f \u27a1\ufe0f"  # "➡️ ➡️": 5 UTF-16 units
 STADIUMS = "🏟 🏟"  # 5 UTF-16 units, 9 UTF-8 bytes

@@ -227,6 +227,7 @@ async def test_the_same_text_twice_is_ambiguous_and_goes_to_the_editors(
     assert leftovers(tg) == []
 
 
+@pytest.mark.slow  # waits out real time
 async def test_after_a_crash_the_next_worker_settles_the_row(tmp_path: Path) -> None:
     db_path = tmp_path / "weeklybot.db"
     async with channel_fake() as tg:

@@ -24,6 +24,8 @@ from tests.twitter_text_conformance import (
     ConformanceCase,
 )
 
+pytestmark = pytest.mark.slow  # a conformance table: `make quick` leaves it to `make test`
+
 V3_CASES = (*WEIGHTED_V3_EMOJI, *DIRECTIONAL_V3)
 _V3_DESCRIPTIONS = {case.description for case in V3_CASES}
 # Cases without emoji that the v3 section drops: v3 must count them as v2 does.
