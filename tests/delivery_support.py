@@ -172,16 +172,25 @@ def x_payload(text: str) -> dict[str, object]:
 
 
 async def enqueue(
-    outbox: OutboxStore, target: str, payloads: Iterable[dict[str, object]], *, prefix: str = "t"
+    outbox: OutboxStore,
+    target: str,
+    payloads: Iterable[dict[str, object]],
+    *,
+    prefix: str = "t",
+    kind: str = "item",
+    group: str | None = None,
 ) -> list[int]:
+    """Queue one row per payload; with `group`, as that ordered group's parts in order."""
     ids: list[int] = []
     for n, payload in enumerate(payloads):
         row_id = await outbox.enqueue(
             idempotency_key=f"{prefix}:{n}",
             target=target,
-            kind="item",
+            kind=kind,
             payload=payload,
             now=time.time(),
+            group_key=group,
+            seq=n if group is not None else None,
         )
         assert row_id is not None
         ids.append(row_id)

@@ -204,19 +204,10 @@ async def all_sent(store: Store, ids: list[int]) -> bool:
 
 async def test_a_dead_predecessors_leases_end_at_once(store: Store) -> None:
     """A thread's first part was mid-send when the bot died; 120 s leases do not stall it."""
-    thread: list[int] = []
-    for seq, text in enumerate(["1/2 thread", "2/2 thread"]):
-        row_id = await store.outbox.enqueue(
-            idempotency_key=f"thread:{seq}",
-            target="x",
-            kind="thread_part",
-            payload=x_payload(text),
-            now=time.time(),
-            group_key="thread",
-            seq=seq,
-        )
-        assert row_id is not None
-        thread.append(row_id)
+    parts = [x_payload("1/2 thread"), x_payload("2/2 thread")]
+    thread = await enqueue(
+        store.outbox, "x", parts, prefix="thread", kind="thread_part", group="thread"
+    )
     (other_id,) = await enqueue(store.outbox, "x", [x_payload("another host's")], prefix="o")
     dead_owner = f"x@{socket.gethostname()}:{dead_pid()}:abc123"
     assert await begun(store, "x", dead_owner) == thread[0]
@@ -244,19 +235,8 @@ async def test_a_dead_predecessors_leases_end_at_once(store: Store) -> None:
 
 
 async def test_the_start_sweep_cards_a_stranded_group(tg: FakeTelegram, store: Store) -> None:
-    ids = []
-    for seq, text in enumerate(["photo", "text", "more"]):
-        row_id = await store.outbox.enqueue(
-            idempotency_key=f"item:{seq}",
-            target="telegram",
-            kind="item",
-            payload=telegram_payload(text),
-            now=time.time(),
-            group_key="item",
-            seq=seq,
-        )
-        assert row_id is not None
-        ids.append(row_id)
+    parts = [telegram_payload(text) for text in ["photo", "text", "more"]]
+    ids = await enqueue(store.outbox, "telegram", parts, prefix="item", group="item")
     # Older code dropped the first part alone: the rest can never be claimed.
     assert await store.outbox.cancel(ids[0], actor="user:1", now=time.time())
     assert [r.id for r in await store.outbox.stranded("telegram")] == [ids[0]]

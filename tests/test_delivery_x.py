@@ -15,7 +15,6 @@ FakeX's SLOW fault acts first and answers late, so a client timeout there is
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -252,20 +251,10 @@ async def test_duplicate_content_on_a_first_attempt_fails_without_a_retry(
 
 
 async def enqueue_thread(store: Store, texts: list[str]) -> list[int]:
-    ids: list[int] = []
-    for seq, text in enumerate(texts):
-        row_id = await store.outbox.enqueue(
-            idempotency_key=f"thread:{seq}",
-            target="x",
-            kind="thread_part",
-            payload=x_payload(text),
-            now=time.time(),
-            group_key="thread",
-            seq=seq,
-        )
-        assert row_id is not None
-        ids.append(row_id)
-    return ids
+    payloads = [x_payload(text) for text in texts]
+    return await enqueue(
+        store.outbox, "x", payloads, prefix="thread", kind="thread_part", group="thread"
+    )
 
 
 @pytest.mark.parametrize("lookup", ["found", "failed"])
