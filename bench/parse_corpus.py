@@ -14,7 +14,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from bot.parser import NotAnIssue, parse_issue
+from bot.domain.parser import NotAnIssue, parse_issue
 
 ROUNDS = 7
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

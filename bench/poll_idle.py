@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 from aiohttp import web
 
-from bot.ingest import Ingester, IssueEvent, poll_repo
-from bot.sources.feed import FeedOptions, FeedSource
-from bot.sources.git_repo import GitRepoSource, RepoOptions
+from bot.weekly.ingest import Ingester, IssueEvent, poll_repo
+from bot.weekly.sources.feed import FeedOptions, FeedSource
+from bot.weekly.sources.git_repo import GitRepoSource, RepoOptions
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store

@@ -26,13 +26,13 @@ from pathlib import Path
 
 from telegram.ext import ExtBot
 
-from bot.delivery import DeliveryWorker, stop_workers
+from bot.delivery.workers import DeliveryWorker, stop_workers
+from bot.editors.outbox_cards import EditorNotices
 from bot.fakes.telegram import FakeTelegram
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import NewPost
 from data.store import Store
-from handlers.outbox import EditorNotices
 from publishers.pacing import TelegramPacer, telegram_rate_limiter
 from publishers.posts import TelegramPost, TelegramText
 from publishers.telegram import TelegramPublisher

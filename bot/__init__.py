@@ -1,1 +1,1 @@
-"""weeklybot core: config, domain types, parser, sources, scheduling, wiring, CLI."""
+"""weeklybot: wiring, CLI and settings at the top; one subpackage per capability."""

@@ -22,20 +22,21 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.announce import event_sink
 from bot.config import Settings
-from bot.delivery import DeliveryPool, DeliveryWorker
-from bot.dry_run import DryRunBot, rehearsal
-from bot.jobs import rebuild_wakeups
-from bot.maintenance import HEARTBEAT_COMPONENT
-from bot.start_checks import run_start_checks
-from bot.watch import Watcher
+from bot.delivery.jobs import rebuild_wakeups
+from bot.delivery.workers import DeliveryPool, DeliveryWorker
+from bot.editors.outbox_cards import EditorNotices
+from bot.ops.dry_run import DryRunBot, rehearsal
+from bot.ops.maintenance import HEARTBEAT_COMPONENT
+from bot.ops.start_checks import run_start_checks
+from bot.weekly.announce import event_sink
+from bot.weekly.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import App, BotServices, Context, attach, services
-from handlers.outbox import EditorNotices, outbox_callback, outbox_cmd
+from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
 from publishers.base import DryRunPublisher, Publisher
@@ -81,7 +82,7 @@ async def heartbeat_job(context: Context) -> None:
 
 
 def _new_application(settings: Settings, *, dry_run: bool) -> App:
-    """A fresh Application; a dry run's bot marks every message it sends (`bot.dry_run`)."""
+    """A fresh Application; a dry run's bot marks every message it sends (`bot.ops.dry_run`)."""
     tg = settings.telegram
     limiter = telegram_rate_limiter(
         global_per_second=tg.global_per_second, posts_per_minute=tg.posts_per_minute

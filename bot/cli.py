@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.ops.demo import run_demo
 
     code: int = asyncio.run(run_demo(log_level=args.log_level or "WARNING", out=sys.stdout))
     return code
@@ -106,13 +106,13 @@ def fake_x_env(url: str, args: argparse.Namespace) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from bot.parser.cli import run_parse
+    from bot.domain.parser.cli import run_parse
 
     return run_parse(args.path, as_json=args.json, stdout=sys.stdout, stderr=sys.stderr)
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
-    from bot.maintenance import migrate
+    from bot.ops.maintenance import migrate
 
     settings = _settings(args)
     applied = asyncio.run(migrate(settings.database_path))
@@ -121,7 +121,7 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    from bot.maintenance import backup
+    from bot.ops.maintenance import backup
 
     settings = _settings(args)
     asyncio.run(backup(settings.database_path, args.dest, force=args.force))
@@ -130,7 +130,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from bot.maintenance import backfill_issue
+    from bot.ops.maintenance import backfill_issue
 
     settings = _settings(args)
     done = asyncio.run(backfill_issue(settings, args.number, preview=not args.no_preview))
@@ -167,7 +167,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     """Exit 1 for every unhealthy state, bad configuration included: Docker reserves 2."""
-    from bot.maintenance import health
+    from bot.ops.maintenance import health
 
     try:
         settings = _settings(args)
@@ -268,7 +268,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     """One line a user can act on, and the exit status, for a command that failed."""
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.start_checks import StartCheckFailed
+    from bot.ops.start_checks import StartCheckFailed
     from data.db import StorageError
 
     if isinstance(exc, StartCheckFailed):

@@ -37,8 +37,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.publishing_settings import PublishingSettings
-from bot.urls import parse_allow_list
+from bot.domain.urls import parse_allow_list
+from bot.weekly.settings import PublishingSettings
 
 ENV_PREFIX = "WEEKLYBOT_"
 CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"

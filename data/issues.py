@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bot.issue import Form, Image, Issue, Item, Lang, Link, Section, SectionKind
+from bot.domain.issue import Form, Image, Issue, Item, Lang, Link, Section, SectionKind
 from data.db import Database, When, to_ts
 
 

@@ -26,7 +26,7 @@ class Preview:
     id: int
     issue_number: int
     langs: Mapping[str, str]  # target -> language of the issue it gets
-    plan: tuple[Mapping[str, Any], ...]  # JSON of the untimed posts (see bot.publication)
+    plan: tuple[Mapping[str, Any], ...]  # JSON of the untimed posts (see bot.weekly.publication)
     status: PreviewStatus
     edited: Mapping[str, str]  # target -> the digest text an editor wrote
     edited_by: Mapping[str, str]  # target -> who wrote it

@@ -13,7 +13,7 @@ from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
-from bot.delivery import DeliveryPool
+from bot.delivery.workers import DeliveryPool
 from data.store import Store
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with

@@ -1,18 +1,18 @@
 """The preview card's buttons and the editor's edit: parse the update, call the core, reply.
 
-The cards themselves are drawn by `bot.preview_cards` and first sent by `bot.announce`
-when a new issue arrives. The decision lives in the database (`data.previews`): a
-double press, or two editors at once, decides once. Every press is answered, on every
-path: after the quick database decision, so the answer can say what happened ("Already
-decided." or the outcome), and before any other Telegram call (re-rendering the cards,
-a prompt).
+The cards themselves are drawn by `bot.editors.preview_cards` and first sent by
+`bot.weekly.announce` when a new issue arrives. The decision lives in the database
+(`data.previews`): a double press, or two editors at once, decides once. Every press is
+answered, on every path: after the quick database decision, so the answer can say what
+happened ("Already decided." or the outcome), and before any other Telegram call
+(re-rendering the cards, a prompt).
 
 [Edit] offers [Edit Telegram] [Edit X]; the editor's next text message in that chat
 becomes that platform's digest, if it fits the platform (else they are told why and
 the bot keeps waiting). A text with Telegram formatting (pasted from the preview) is
 taken as the HTML of its entities; plain text is read as Telegram HTML; Markdown
 `**bold**` and `[text](url)` are taken too (`publishers.format_telegram.editor_html`).
-The Telegram text keeps the digest's photo (`bot.planning.edited_digest`).
+The Telegram text keeps the digest's photo (`bot.weekly.planning.edited_digest`).
 
 Registration (`add_publication_handlers` does all of it):
 
@@ -38,19 +38,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.announce import after_enqueue, announce_alarms
 from bot.config import Settings
-from bot.ingest import NewIssue
-from bot.issue import Issue, Lang
-from bot.planning import TELEGRAM
-from bot.preview_cards import (
+from bot.domain.issue import Issue, Lang
+from bot.editors.preview_cards import (
     PLATFORM_NAMES,
     decision_keyboard,
     edit_keyboard,
     refresh_cards,
     send_preview_cards,
 )
-from bot.publication import DECISIONS, Publication, validate_digest_text
+from bot.weekly.announce import after_enqueue, announce_alarms
+from bot.weekly.ingest import NewIssue
+from bot.weekly.planning import TELEGRAM
+from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
 
@@ -62,7 +62,7 @@ __all__ = [
     "preview_edit_message",
 ]
 
-# The data of `bot.preview_cards.decision_keyboard` and `edit_keyboard`.
+# The data of `bot.editors.preview_cards.decision_keyboard` and `edit_keyboard`.
 CALLBACK_PATTERN = r"^pv:"
 CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x|bf):(\d+)$")
 EDIT_GROUP = -2  # runs first; it stops the update only when an edit is pending

@@ -26,7 +26,7 @@ class Publisher(Protocol):
     """
 
     target: str
-    resend_is_safe: bool  # True when the platform refuses duplicates (X): see bot.delivery
+    resend_is_safe: bool  # True when the platform refuses duplicates (X): see bot.delivery.workers
 
     async def publish(
         self,
@@ -84,7 +84,7 @@ def payload_texts(payload: Mapping[str, Any]) -> list[str]:
 class DryRunPublisher:
     """Logs each post's full text instead of sending it; `weeklybot run --dry-run` uses it.
 
-    The dry run works on a copy of the database (`bot.dry_run`), so the "sent"
+    The dry run works on a copy of the database (`bot.ops.dry_run`), so the "sent"
     rows it records with made-up ids never reach the real one.
     """
 

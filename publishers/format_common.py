@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from twitter_text import extract_urls_with_indices
 
-from bot.issue import DELETED, Issue, Item, Lang, Section, SectionKind
-from bot.parser import heading_label
+from bot.domain.issue import DELETED, Issue, Item, Lang, Section, SectionKind
+from bot.domain.parser import heading_label
 
 ELLIPSIS = "…"
 

@@ -22,8 +22,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.issue import CONTAINER, Issue, Item, Lang, Link, SectionKind
-from bot.parser import strip_annotations
+from bot.domain.issue import CONTAINER, Issue, Item, Lang, Link, SectionKind
+from bot.domain.parser import strip_annotations
 from publishers.format_common import (
     Block,
     circled,

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.issue import Issue, Item, Lang, Section, SectionKind
-from bot.parser import strip_annotations
+from bot.domain.issue import Issue, Item, Lang, Section, SectionKind
+from bot.domain.parser import strip_annotations
 from publishers.format_common import (
     NotPostable,
     circled,

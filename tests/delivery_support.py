@@ -17,13 +17,13 @@ from pathlib import Path
 import telegram
 from telegram.request import HTTPXRequest
 
-from bot.delivery import Clock, DeliveryNotices, DeliveryWorker, RetryPolicy, stop_workers
+from bot.delivery.workers import Clock, DeliveryNotices, DeliveryWorker, RetryPolicy, stop_workers
+from bot.editors.outbox_cards import EditorNotices
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow, OutboxState, OutboxStore
 from data.store import Store
-from handlers.outbox import EditorNotices
 from publishers.base import DoubtSettler
 from publishers.pacing import TelegramPacer, XPacer
 from publishers.posts import TelegramPost, TelegramText, XPost

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.issue import Image, Issue, Item, Lang, Section, SectionKind
+from bot.domain.issue import Image, Issue, Item, Lang, Section, SectionKind
 
 ISSUE_URL = "https://pythoncat.top/posts/2025-06-07-weekly"
 

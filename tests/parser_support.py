@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.issue import Issue
+from bot.domain.issue import Issue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The corpus is CC BY-NC-SA test data: read in place, never copied into the project.

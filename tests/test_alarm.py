@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.alarm import SILENCE, AlarmInputs, check_alarms, decide_alarms
-from bot.publishing_settings import PublishingSettings
+from bot.weekly.alarm import SILENCE, AlarmInputs, check_alarms, decide_alarms
+from bot.weekly.settings import PublishingSettings
 from data.db import MEMORY, Database
 from data.migrations import migrate
 from data.store import SourceState, Store

@@ -19,10 +19,10 @@ from aiohttp import web
 from telegram.ext import CommandHandler
 
 from bot.app import bot_running, build_application
-from bot.delivery import DeliveryPool
+from bot.delivery.workers import DeliveryPool
 from bot.fakes.telegram import FakeTelegram
-from bot.maintenance import HEARTBEAT_COMPONENT
-from bot.watch import Watcher
+from bot.ops.maintenance import HEARTBEAT_COMPONENT
+from bot.weekly.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxStore

@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli import build_parser, main
 from bot.fakes.telegram import FakeTelegram
-from bot.maintenance import HEARTBEAT_COMPONENT, backfill_issue
+from bot.ops.maintenance import HEARTBEAT_COMPONENT, backfill_issue
 from data.db import Database
 from data.migrations import MIGRATIONS
 from data.store import Store

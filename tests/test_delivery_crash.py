@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import DeliveryWorker
+from bot.delivery.workers import DeliveryWorker
 from bot.fakes.telegram import Fault
 from bot.fakes.x import CREATE_POST, FakeX, FaultKind
 from publishers.x_client import XClient

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import DeliveryWorker
+from bot.delivery.workers import DeliveryWorker
+from bot.editors.outbox_cards import EditorNotices
 from bot.fakes.telegram import FakeTelegram, Fault
 from bot.fakes.x import CREATE_POST, FakeX
 from data.store import Store
-from handlers.outbox import EditorNotices
 from publishers.pacing import TelegramPacer
 from publishers.telegram import TelegramPublisher
 from publishers.x_client import XClient
@@ -279,6 +279,6 @@ async def test_a_handled_429_logs_one_warning_line(
 
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [(r.name, r.levelname, r.getMessage()) for r in loud] == [
-        ("bot.delivery", "WARNING", "retry later")
+        ("bot.delivery.workers", "WARNING", "retry later")
     ]
     assert loud[0].exc_info is None

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import telegram
 
-from bot.delivery import RetryPolicy
+from bot.delivery.workers import RetryPolicy
 from bot.fakes.telegram import FakeTelegram, Fault
 from data.outbox import OutboxStore
 from data.store import Store

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import DeliveryPool, DeliveryWorker, RetryPolicy
+from bot.delivery.workers import DeliveryPool, DeliveryWorker, RetryPolicy
 from bot.fakes.telegram import FakeTelegram, Fault
 from bot.fakes.x import FakeX
 from data.store import Store

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import RetryPolicy
+from bot.delivery.workers import RetryPolicy
 from bot.fakes.x import CREATE_POST, USER_POSTS, FakeX, FaultKind, XLimits
 from data.store import Store
 from publishers.x_client import XClient

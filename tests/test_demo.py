@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.demo import CHANNEL_NAME, DEMO_TOKEN, X_KEYS, sample_issue
+from bot.ops.demo import CHANNEL_NAME, DEMO_TOKEN, X_KEYS, sample_issue
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ import telegram
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.issue import SectionKind
+from bot.domain.parser import parse_issue
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX, XLimits
-from bot.issue import SectionKind
-from bot.parser import parse_issue
 from publishers.format_telegram import COVER_URL, format_digest_telegram, format_item_telegram
 from publishers.format_x import format_item_x
 from publishers.limits import (

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.issue import CONTAINER, DELETED, Item
+from bot.domain.issue import CONTAINER, DELETED, Item
 from publishers.format_common import NotPostable, fit
 from publishers.format_x import _CUT_WINDOW, DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import FullTextReleased, Ingester, IssueEvent, NewIssue
-from bot.issue import Lang
-from bot.sources.git_repo import Change, ChangedFile
+from bot.domain.issue import Lang
+from bot.weekly.ingest import FullTextReleased, Ingester, IssueEvent, NewIssue
+from bot.weekly.sources.git_repo import Change, ChangedFile
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.ingest import BackfillAvailable, FileNotice, NewIssue, poll_repo
-from bot.sources.git_repo import issue_path
+from bot.weekly.ingest import BackfillAvailable, FileNotice, NewIssue, poll_repo
+from bot.weekly.sources.git_repo import issue_path
 from data.store import Store
 from tests.test_source_git import (
     SUMMARY_201,

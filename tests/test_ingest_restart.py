@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, settings_from_values
-from bot.ingest import Ingester, IssueEvent, NewIssue, poll_repo
-from bot.publication import Publication
+from bot.weekly.ingest import Ingester, IssueEvent, NewIssue, poll_repo
+from bot.weekly.publication import Publication
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store

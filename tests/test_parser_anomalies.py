@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.issue import Image, Item, NotAnIssue
-from bot.parser import parse_issue
+from bot.domain.issue import Image, Item, NotAnIssue
+from bot.domain.parser import parse_issue
 from tests.parser_support import FIXTURES, counts, en_issue, zh_issue
 
 

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from bot.parser.cli import run_parse
+from bot.domain.parser.cli import run_parse
 from tests.parser_support import FIXTURES
 
 

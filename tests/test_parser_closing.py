@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.issue import Issue, Item
-from bot.parser import parse_issue
+from bot.domain.issue import Issue, Item
+from bot.domain.parser import parse_issue
 from tests.parser_support import en_issue, zh_issue
 
 ZH_ARTICLES = "## 🦄文章&教程"

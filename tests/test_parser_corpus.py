@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.issue import NotAnIssue
-from bot.parser import pair_summary_full, parse_issue
+from bot.domain.issue import NotAnIssue
+from bot.domain.parser import pair_summary_full, parse_issue
 from tests.parser_support import corpus_path, counts
 
 # README.md of the corpus: file date -> (zh counts, en counts); None = special issue (#55).

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.issue import Issue, Item
-from bot.parser import parse_issue, strip_annotations
+from bot.domain.issue import Issue, Item
+from bot.domain.parser import parse_issue, strip_annotations
 from tests.parser_support import WEEKLY, en_issue, zh_issue
 
 _ISSUE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-weekly\.md$")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.issue import NotAnIssue
-from bot.parser import pair_summary_full, parse_issue, strip_annotations
+from bot.domain.issue import NotAnIssue
+from bot.domain.parser import pair_summary_full, parse_issue, strip_annotations
 from tests.parser_support import FIXTURES, corpus_path, en_issue, zh_issue
 
 

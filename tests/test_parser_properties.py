@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.issue import Issue, NotAnIssue
-from bot.parser import parse_issue
+from bot.domain.issue import Issue, NotAnIssue
+from bot.domain.parser import parse_issue
 
 # Pieces of the newsletter's grammar, so that generated texts often reach the item code.
 FRAGMENTS = [

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.issue import Issue, Item, NotAnIssue, SectionKind
-from bot.parser import parse_issue
-from bot.parser.cli import EXIT_NOT_AN_ISSUE, EXIT_OK, EXIT_UNREADABLE, run_parse
+from bot.domain.issue import Issue, Item, NotAnIssue, SectionKind
+from bot.domain.parser import parse_issue
+from bot.domain.parser.cli import EXIT_NOT_AN_ISSUE, EXIT_OK, EXIT_UNREADABLE, run_parse
 from tests.parser_support import counts, en_issue, zh_issue
 
 UNSEEN = Path(__file__).resolve().parent / "fixtures" / "unseen"

@@ -7,8 +7,8 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.issue import CONTAINER, DELETED, NO_LINK, Issue
-from bot.planning import (
+from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Issue
+from bot.weekly.planning import (
     TELEGRAM,
     Plan,
     PlannedPost,
@@ -24,7 +24,7 @@ from bot.planning import (
     schedule_issue,
     schedule_posts,
 )
-from bot.windows import PostingWindow
+from bot.weekly.windows import PostingWindow
 from data.outbox import NewPost
 from publishers.limits import X_MAX_WEIGHTED, telegram_length, x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost

@@ -16,14 +16,14 @@ from types import MappingProxyType
 import pytest
 from telegram.ext import ApplicationBuilder
 
-from bot.announce import announce_alarms, publish_event
 from bot.config import Settings, settings_from_values
-from bot.delivery import DeliveryPool
+from bot.delivery.jobs import rebuild_wakeups
+from bot.delivery.workers import DeliveryPool
+from bot.domain.issue import Issue
 from bot.fakes.telegram import ChatMessage, FakeTelegram
-from bot.ingest import FullTextReleased, NewIssue
-from bot.issue import Issue
-from bot.jobs import rebuild_wakeups
-from bot.planning import TELEGRAM, X
+from bot.weekly.announce import announce_alarms, publish_event
+from bot.weekly.ingest import FullTextReleased, NewIssue
+from bot.weekly.planning import TELEGRAM, X
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings, settings_from_values
-from bot.ingest import FullTextReleased, NewIssue
-from bot.parser import pair_summary_full
-from bot.planning import TELEGRAM, X, schedule_posts
-from bot.publication import Publication, routes, validate_digest_text
-from bot.publishing_settings import PublishingSettings
+from bot.domain.parser import pair_summary_full
+from bot.weekly.ingest import FullTextReleased, NewIssue
+from bot.weekly.planning import TELEGRAM, X, schedule_posts
+from bot.weekly.publication import Publication, routes, validate_digest_text
+from bot.weekly.settings import PublishingSettings
 from data.db import MEMORY, Database
 from data.migrations import migrate
 from data.store import Store

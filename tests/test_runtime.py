@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import bot_running
-from bot.dry_run import DRY_RUN_MARK
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
-from bot.start_checks import StartCheckFailed
+from bot.ops.dry_run import DRY_RUN_MARK
+from bot.ops.start_checks import StartCheckFailed
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.sources.feed import FeedOptions, FeedSource
+from bot.weekly.sources.feed import FeedOptions, FeedSource
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import FullTextReleased, Ingester, IssueEvent, NewIssue, backfill, poll_repo
-from bot.sources.git_repo import GitRepoSource, RepoOptions, _parse_name_status
+from bot.weekly.ingest import FullTextReleased, Ingester, IssueEvent, NewIssue, backfill, poll_repo
+from bot.weekly.sources.git_repo import GitRepoSource, RepoOptions, _parse_name_status
 from data.db import Database
 from data.migrations import migrate
 from data.store import Store

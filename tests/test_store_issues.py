@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.issue import CONTAINER, DELETED, GLUED, Image, Issue, Item, Link, Section
-from bot.parser import parse_issue
+from bot.domain.issue import CONTAINER, DELETED, GLUED, Image, Issue, Item, Link, Section
+from bot.domain.parser import parse_issue
 from data.db import Database
 from data.issues import IssueStore, issue_content_hash
 from data.migrations import migrate

@@ -21,7 +21,7 @@ import telegram
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.app import build_application, build_workers
-from bot.delivery import DeliveryPool
+from bot.delivery.workers import DeliveryPool
 from bot.fakes.telegram import FakeTelegram, Fault
 from data.db import Database
 from data.store import Store

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.issue import Issue, Item, Section
-from bot.urls import (
+from bot.domain.issue import Issue, Item, Section
+from bot.domain.urls import (
     MAX_URL_LENGTH,
     TRACKING_PARAMS,
     InvalidURLError,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.fakes.web import FakeWeb
-from bot.urls_fetch import PreviewOptions, fetch_preview
+from bot.submissions.link_preview import PreviewOptions, fetch_preview
 from tests.url_support import Table
 
 

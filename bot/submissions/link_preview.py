@@ -6,7 +6,7 @@ the submission is reviewed all the same (the card shows the reason).
 
 Safety lives in `PinnedTransport`, an httpx transport every request goes through:
 
-1. every request carries the `PublicURL` that `bot.urls.check_public_url` returned for
+1. every request carries the `PublicURL` that `bot.domain.urls.check_public_url` returned for
    its URL (the fetch loop checks the first URL and each redirect target, in a thread:
    it resolves with `getaddrinfo`); a request without one is checked by the transport;
 2. it sends the request to an address that check returned, never to a new lookup of
@@ -19,7 +19,7 @@ Safety lives in `PinnedTransport`, an httpx transport every request goes through
 The fetch itself: redirects followed by hand (at most `max_redirects`), one deadline
 for the whole fetch, HTML only (by Content-Type, before any body is read), the body
 read up to `max_bytes` (gzip and deflate decompressed within the same cap), proxies
-from the environment ignored. This module sits beside `bot.urls` rather than in the
+from the environment ignored. This module sits beside `bot.domain.urls` rather than in the
 submissions package so that it stays a leaf the submission code imports, with nothing
 of the store or handlers in it.
 """
@@ -39,7 +39,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from bot.urls import PublicURL, Resolver, UnsafeURLError, check_public_url
+from bot.domain.urls import PublicURL, Resolver, UnsafeURLError, check_public_url
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # A request extension carrying the `PublicURL` the caller already checked for this URL,

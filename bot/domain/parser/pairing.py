@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from bot.issue import Issue, Item, SectionKind
-from bot.parser._text import title_key
+from bot.domain.issue import Issue, Item, SectionKind
+from bot.domain.parser._text import title_key
 
 # Close enough to be the same title after an editor's touch-up (a typo, a dropped word).
 FUZZY_RATIO = 0.85

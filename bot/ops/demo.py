@@ -33,13 +33,13 @@ from typing import Any, TextIO
 
 from bot.app import Runtime, bot_running
 from bot.config import Settings, settings_from_values
+from bot.domain.issue import Issue
+from bot.domain.parser import parse_issue
+from bot.editors.outbox_cards import describe_counts
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
-from bot.issue import Issue
 from bot.log import configure_logging
-from bot.parser import parse_issue
-from bot.planning import TELEGRAM, Plan, X, plan_issue
-from handlers.outbox import describe_counts
+from bot.weekly.planning import TELEGRAM, Plan, X, plan_issue
 
 log = logging.getLogger(__name__)
 

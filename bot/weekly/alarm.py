@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.publication import NEW_ISSUE_ACTION
-from bot.publishing_settings import PublishingSettings
+from bot.weekly.publication import NEW_ISSUE_ACTION
+from bot.weekly.settings import PublishingSettings
 from data.alarms import AlarmStore
 from data.store import SourceState, Store
 

@@ -68,15 +68,15 @@ async def backfill_issue(settings: Settings, number: int, *, preview: bool = Tru
     bot, which reads the preview from the database. Re-running resends cards that
     never went out. Rows that exist already (sent or not) are left alone by their
     idempotency keys, so a repeat is harmless. Its items never hold up a newer
-    issue's (`bot.planning.schedule_issue`).
+    issue's (`bot.weekly.planning.schedule_issue`).
     """
     from telegram import Bot
 
-    from bot.ingest import Ingester, IssueEvent, NewIssue, backfill
-    from bot.preview_cards import send_preview_cards
-    from bot.publication import Publication
-    from bot.sources.git_repo import GitRepoSource
-    from bot.watch import repo_options
+    from bot.editors.preview_cards import send_preview_cards
+    from bot.weekly.ingest import Ingester, IssueEvent, NewIssue, backfill
+    from bot.weekly.publication import Publication
+    from bot.weekly.sources.git_repo import GitRepoSource
+    from bot.weekly.watch import repo_options
 
     found: list[Backfilled] = []
     async with Database.open(settings.database_path) as db:

@@ -3,7 +3,7 @@
 On a new issue each editor chat gets the Telegram digest exactly as it will be sent,
 the X thread as text, then a card with [Publish now] [Schedule as planned] [Edit]
 [Skip] and each target's schedule in the channel's time zone. The core sends the
-first cards (`bot.announce`); the handlers (`handlers.preview`) re-render them after
+first cards (`bot.weekly.announce`); the handlers (`handlers.preview`) re-render them after
 an edit or a decision. An editor who blocked the bot is skipped, not an error.
 """
 
@@ -24,9 +24,9 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.ingest import BackfillAvailable, FileNotice
-from bot.planning import TELEGRAM, X, items_per_day
-from bot.publication import Publication
+from bot.weekly.ingest import BackfillAvailable, FileNotice
+from bot.weekly.planning import TELEGRAM, X, items_per_day
+from bot.weekly.publication import Publication
 from data.outbox import NewPost
 from data.previews import Preview
 from publishers.format_telegram import within

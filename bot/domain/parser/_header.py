@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
-from bot.issue import Lang
-from bot.parser._inline import spans
+from bot.domain.issue import Lang
+from bot.domain.parser._inline import spans
 
 _NUMBER_HASH = re.compile(r"#\s*(\d{1,4})(?!\d)")
 _NUMBER_WORD = re.compile(

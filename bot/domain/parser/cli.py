@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from bot.issue import Issue, NotAnIssue
-from bot.issue_json import issue_to_json
-from bot.parser._core import parse_issue
+from bot.domain.issue import Issue, NotAnIssue
+from bot.domain.issue_json import issue_to_json
+from bot.domain.parser._core import parse_issue
 
 EXIT_OK = 0
 EXIT_NOT_AN_ISSUE = 1

@@ -16,7 +16,7 @@ Three layers, each usable alone:
   the host as a browser would (IPv4 in decimal, octal, hex and short forms; Unicode
   digits and dots through UTS-46), resolves it, and refuses unless every address is
   public. It returns the addresses it checked so the fetcher connects to exactly those
-  (`bot.urls_fetch`). It is synchronous (`socket.getaddrinfo`); async callers use
+  (`bot.submissions.link_preview`). It is synchronous (`socket.getaddrinfo`); async callers use
   `asyncio.to_thread`.
 
 A URL is parsed once, strictly, by `_parse`: backslashes, whitespace, control
@@ -40,7 +40,7 @@ import idna
 from publicsuffixlist import PublicSuffixList
 from url_normalize import url_normalize
 
-from bot.issue import Issue
+from bot.domain.issue import Issue
 
 MAX_URL_LENGTH = 2048
 EXAMPLE_URL = "https://example.com/article"

@@ -1,6 +1,6 @@
 """The publication workflow: what happens to a new issue and to a released full text.
 
-No Telegram here: `bot.announce` sends the cards (`bot.preview_cards`) and
+No Telegram here: `bot.weekly.announce` sends the cards (`bot.editors.preview_cards`) and
 `handlers.preview` reads the buttons; this module decides what is queued and when,
 with the store.
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import Settings
-from bot.ingest import FullTextReleased, NewIssue
-from bot.issue import Lang
-from bot.planning import (
+from bot.domain.issue import Lang
+from bot.weekly.ingest import FullTextReleased, NewIssue
+from bot.weekly.planning import (
     TELEGRAM,
     Plan,
     PlannedPost,
@@ -46,7 +46,7 @@ from bot.planning import (
     plan_release,
     schedule_issue,
 )
-from bot.publishing_settings import PublishingSettings
+from bot.weekly.settings import PublishingSettings
 from data.outbox import NewPost
 from data.previews import Decision, Preview, PreviewStore
 from data.store import Store

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.issue import SectionKind
-from bot.parser._inline import spans
-from bot.parser._text import is_emoji
+from bot.domain.issue import SectionKind
+from bot.domain.parser._inline import spans
+from bot.domain.parser._text import is_emoji
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 # `##🦄文章&教程`: a missing space is a typo a renderer forgives for nobody, but the intent

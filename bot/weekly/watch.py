@@ -15,10 +15,10 @@ import httpx
 from telegram.ext import JobQueue
 
 from bot.config import Settings
-from bot.ingest import EventSink, Ingester, RepoPoll, poll_repo
-from bot.jobs import JobContext, job_data
-from bot.sources.feed import FeedOptions, FeedSource
-from bot.sources.git_repo import GitRepoSource, RepoOptions
+from bot.delivery.jobs import JobContext, job_data
+from bot.weekly.ingest import EventSink, Ingester, RepoPoll, poll_repo
+from bot.weekly.sources.feed import FeedOptions, FeedSource
+from bot.weekly.sources.git_repo import GitRepoSource, RepoOptions
 from data.store import Store
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ queued wakes the delivery workers now and gets a wake-up job for each later due 
 The same
 `after_enqueue` follows an editor's decision (`handlers.preview`).
 
-`announce_alarms` runs the alarm check (`bot.alarm`) and tells the editor chats of
+`announce_alarms` runs the alarm check (`bot.weekly.alarm`) and tells the editor chats of
 each change.
 """
 
@@ -23,10 +23,18 @@ from typing import Any, Protocol
 from telegram import Bot
 from telegram.ext import JobQueue
 
-from bot.alarm import AlarmChange, check_alarms
 from bot.config import Settings
-from bot.delivery import DeliveryPool
-from bot.ingest import (
+from bot.delivery.jobs import schedule_wakeups
+from bot.delivery.workers import DeliveryPool
+from bot.editors.preview_cards import (
+    backfill_keyboard,
+    backfill_text,
+    file_notice_text,
+    send_html,
+    send_preview_cards,
+)
+from bot.weekly.alarm import AlarmChange, check_alarms
+from bot.weekly.ingest import (
     BackfillAvailable,
     EventSink,
     FileNotice,
@@ -34,15 +42,7 @@ from bot.ingest import (
     IssueEvent,
     NewIssue,
 )
-from bot.jobs import schedule_wakeups
-from bot.preview_cards import (
-    backfill_keyboard,
-    backfill_text,
-    file_notice_text,
-    send_html,
-    send_preview_cards,
-)
-from bot.publication import Publication, Queued
+from bot.weekly.publication import Publication, Queued
 from data.store import Store
 
 
@@ -97,7 +97,7 @@ async def publish_event(
 
 
 def event_sink(bot: Bot, svc: Services, job_queue: JobQueue[Any] | None) -> EventSink:
-    """What `bot.ingest` delivers its events to."""
+    """What `bot.weekly.ingest` delivers its events to."""
 
     async def deliver(events: Sequence[IssueEvent]) -> None:
         for event in events:

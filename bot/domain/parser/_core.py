@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.issue import SECTION_KINDS, Form, Issue, NotAnIssue, Section, SectionKind
-from bot.parser._header import (
+from bot.domain.issue import SECTION_KINDS, Form, Issue, NotAnIssue, Section, SectionKind
+from bot.domain.parser._header import (
     full_text_url,
     issue_date,
     issue_lang,
     issue_number,
     read_header,
 )
-from bot.parser._headings import detect_heading
-from bot.parser._inline import plain, spans
-from bot.parser._items import GLUED_MARKER, ITEM_MARKER, ItemDraft, build_item, split_orphan
-from bot.parser._text import normalise
+from bot.domain.parser._headings import detect_heading
+from bot.domain.parser._inline import plain, spans
+from bot.domain.parser._items import GLUED_MARKER, ITEM_MARKER, ItemDraft, build_item, split_orphan
+from bot.domain.parser._text import normalise
 
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _COLLECTION_TITLE = re.compile(r"第\s*\d+\s*季|season\s*\d|合集|精华|纯链接|collection", re.I)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.issue import (
+from bot.domain.issue import (
     CONTAINER,
     DELETED,
     GLUED,
@@ -16,8 +16,8 @@ from bot.issue import (
     Item,
     Link,
 )
-from bot.parser._inline import Span, plain, spans
-from bot.parser._text import squash_spaces
+from bot.domain.parser._inline import Span, plain, spans
+from bot.domain.parser._text import squash_spaces
 
 # `N、` (spaces may follow) or `N.` + space (A10: `3.12 …` is no marker), or a circled number.
 CIRCLED = (

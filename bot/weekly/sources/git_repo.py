@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from bot.issue import Lang, NotAnIssue
-from bot.parser import parse_issue
+from bot.domain.issue import Lang, NotAnIssue
+from bot.domain.parser import parse_issue
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from telegram.ext import CallbackContext, JobQueue
 
-from bot.delivery import DeliveryPool
+from bot.delivery.workers import DeliveryPool
 from data.store import Store
 
 # Whatever bot and data types the Application was built with: core jobs read none of them.

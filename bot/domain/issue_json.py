@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.issue import Issue, Item, Section
+from bot.domain.issue import Issue, Item, Section
 
 
 def issue_to_json(issue: Issue) -> dict[str, Any]:

@@ -35,8 +35,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.issue import Issue, Lang
-from bot.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
+from bot.domain.issue import Issue, Lang
+from bot.weekly.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
 from publishers.format_common import BRANDS, NotPostable, clean_line, fit, issue_label

@@ -1,0 +1,1 @@
+"""What the editors see: the cards that ask for a decision, and the notices."""

@@ -1,0 +1,1 @@
+"""Running it: start checks, the dry run, database upkeep, the offline demo."""

@@ -1,0 +1,1 @@
+"""Links sent by readers: the safe link preview (validation lives in `bot.domain.urls`)."""

@@ -1,0 +1,1 @@
+"""Watching the weekly: sources, ingest, previews and decisions, planning, the alarm."""
