@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings, settings_from_values
 from bot.fakes.telegram import FAKE_TOKEN, FakeTelegram
@@ -25,6 +27,13 @@ X_CREDENTIALS = {
     "access_token": "4242-fake-access-token",
     "access_token_secret": "fake-access-token-secret",
 }
+
+
+# Locally every run draws new examples; CI (`.ci/run`) derandomises, so a landing
+# never hangs on a lucky draw, and a failure found locally prints its reproduction.
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
