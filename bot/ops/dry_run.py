@@ -66,7 +66,8 @@ class DryRunBot(ExtBot[int]):
     The channel never sees it (the dry-run publisher sends nothing); what the
     editors and readers see is marked as a rehearsal. A text the mark would push
     over its limit, or one with explicit entities (their offsets would shift),
-    goes as it is, marked by a note of its own.
+    goes as it is, marked by a note of its own. (A call with positional extras,
+    which no caller makes, is marked in place as before.)
     """
 
     def _fits(self, text: str, kwargs: dict[str, Any], limit: int, entities: str) -> bool:
