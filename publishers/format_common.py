@@ -256,6 +256,11 @@ def clean_block(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+# A text this many cut windows long, with no whitespace past the window's edge,
+# is searched for URLs whole; a longer one is not cut inside that run.
+_FULL_SCAN = 16
+
+
 def fit(text: str, fits: Callable[[str], bool], *, work_limit: int = 4200) -> str:
     """Return `text`, or its longest cut with "…" that `fits`, or "" if none does.
 
@@ -266,9 +271,7 @@ def fit(text: str, fits: Callable[[str], bool], *, work_limit: int = 4200) -> st
     """
     if fits(text):
         return text
-    # Neither platform takes more than ~4,100 units; don't scan megabytes.
-    work = text[:work_limit]
-    cuts = [c for c in cut_points(work) if c > 0]
+    work, cuts = _cut_window(text, work_limit)
 
     def candidate(cut: int) -> str:
         return _trim_end(work[:cut]) + ELLIPSIS
@@ -293,15 +296,44 @@ def fit(text: str, fits: Callable[[str], bool], *, work_limit: int = 4200) -> st
     return candidate(cut)
 
 
-def cut_points(text: str) -> list[int]:
-    """Return the indices where `text` may be cut: grapheme boundaries outside URLs."""
+def _cut_window(text: str, limit: int) -> tuple[str, list[int]]:
+    """The text a cut is taken from, and its cut points, all within `limit`.
+
+    Neither platform takes more than ~4,100 units, so megabytes are not scanned;
+    but the window's edge may fall inside a URL, which the first `limit` code
+    points alone would show as ending there (or, cut in its host, not as a URL
+    at all). URLs hold no whitespace, so the URLs are found in the text up to
+    the first whitespace past the edge: exact. When there is none within another
+    `limit` (CJK text, one giant token), in the whole text while it is short
+    (`_FULL_SCAN` windows), else no cut falls after the start of that run.
+    """
+    if len(text) <= limit:
+        return text, [c for c in cut_points(text) if c > 0]
+    stop = next((i for i in range(limit, min(len(text), 2 * limit)) if text[i].isspace()), None)
+    run_start = limit
+    if stop is not None:
+        wider = text[:stop]
+    elif len(text) <= _FULL_SCAN * limit:
+        wider = text
+    else:
+        wider = text[: 2 * limit]
+        while run_start > 0 and not text[run_start - 1].isspace():
+            run_start -= 1
+    cuts = [c for c in cut_points(wider, upto=limit) if c > 0]
+    if len(wider) < len(text) and stop is None:
+        cuts = [c for c in cuts if c <= run_start]
+    return wider, cuts
+
+
+def cut_points(text: str, *, upto: int | None = None) -> list[int]:
+    """Return the indices (up to `upto`) where `text` may be cut: grapheme
+    boundaries outside URLs."""
     inside_url: set[int] = set()
     for url in extract_urls_with_indices(text):
         start, end = url["indices"]
         inside_url.update(range(start + 1, end))
-    return [
-        i for i in range(len(text) + 1) if i not in inside_url and is_grapheme_boundary(text, i)
-    ]
+    last = len(text) if upto is None else min(len(text), upto)
+    return [i for i in range(last + 1) if i not in inside_url and is_grapheme_boundary(text, i)]
 
 
 def is_grapheme_boundary(text: str, i: int) -> bool:

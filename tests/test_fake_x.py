@@ -324,6 +324,41 @@ async def test_scripted_faults(fake: FakeX, tweepy_client: AsyncClient) -> None:
     assert fake.quota().window_15m.remaining == 4  # injected failures cost no quota
 
 
+async def test_a_fault_after_passing_calls_and_posts_from_elsewhere(
+    fake: FakeX, tweepy_client: AsyncClient
+) -> None:
+    """`after` lets calls through first; `elsewhere` lands the user's other posts after it."""
+    fake.inject(FaultKind.DROP_AFTER, endpoint=CREATE_POST, after=1, elsewhere=3)
+    await tweepy_client.create_tweet(text="first")
+    await tweepy_client.get_users_tweets(fake.user_id, user_auth=True)  # not a CREATE_POST
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await tweepy_client.create_tweet(text="second")
+    await tweepy_client.create_tweet(text="third")
+
+    assert [c.fault for c in fake.calls(CREATE_POST)] == [None, FaultKind.DROP_AFTER, None]
+    assert [p.text for p in fake.posts()] == [
+        "first",
+        "second",
+        "posted elsewhere 1/3",
+        "posted elsewhere 2/3",
+        "posted elsewhere 3/3",
+        "third",
+    ]
+    assert fake.quota().window_15m.remaining == 5 - 3  # the posts from elsewhere cost none
+    with pytest.raises(ValueError, match="negative"):
+        fake.inject(FaultKind.SLOW, after=-1)
+
+
+async def test_http_control_scripts_after_and_elsewhere(fake: FakeX) -> None:
+    async with aiohttp.ClientSession(base_url=fake.base_url) as control:
+        good = await control.post(
+            "/_control/faults", json={"kind": "drop_after", "after": 2, "elsewhere": 5}
+        )
+        bad = await control.post("/_control/faults", json={"kind": "slow", "after": -1})
+    assert (good.status, bad.status) == (200, 400)
+    assert list(fake._faults.scripted) == [Fault(FaultKind.DROP_AFTER, after=2, elsewhere=5)]
+
+
 async def test_fault_rate_targets_one_endpoint(fake: FakeX, tweepy_client: AsyncClient) -> None:
     fake.set_fault_rate(1.0, [FaultKind.RATE_LIMIT], endpoint=DELETE_POST, seed=7)
     post = await tweepy_client.create_tweet(text="kept")

@@ -8,10 +8,17 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from twitter_text import extract_urls_with_indices
 
 from bot.domain.issue import CONTAINER, DELETED, Item
 from publishers.format_common import NotPostable, fit
-from publishers.format_x import _CUT_WINDOW, DESCRIPTION_MIN_WEIGHT, format_digest_x, format_item_x
+from publishers.format_x import (
+    _CUT_WINDOW,
+    DESCRIPTION_MIN_WEIGHT,
+    fits_x,
+    format_digest_x,
+    format_item_x,
+)
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
 from publishers.posts import XPost
 from tests.factories import ISSUE_URL, any_text, any_url, make_issue, make_item
@@ -243,3 +250,51 @@ def test_digest_is_one_or_two_posts_within_280(titles: list[str], url: str) -> N
     for post in thread:
         assert x_weighted_length(post.text) <= X_MAX_WEIGHTED
     assert ISSUE_URL in thread[0].text
+
+
+def _links(text: str) -> list[tuple[int, int]]:
+    return [tuple(found["indices"]) for found in extract_urls_with_indices(text)]  # type: ignore[misc]
+
+
+def _splits_a_link(original: str, cut: str) -> bool:
+    """Whether `cut` (a prefix of `original` with "…") ends inside one of its links."""
+    kept = len(cut.removesuffix("…"))
+    return any(start < kept < end for start, end in _links(original))
+
+
+def test_a_url_across_the_cut_window_is_never_split() -> None:
+    """Links weigh 23 each, so a description of long links keeps ~1,000 code points."""
+    links = [f"https://example.com/{n:02d}/" + "p" * 80 for n in range(12)]
+    description = " ".join(links)  # the 10th link straddles code point 1,000
+    start, end = _links(description)[9]
+    assert start < _CUT_WINDOW < end
+    cut = fit(description, fits_x, work_limit=_CUT_WINDOW)
+    assert cut == " ".join(links[:9]) + "…"
+    text = _post(
+        make_item(title="Links", description=description, url="https://github.com/o/r")
+    ).text
+    assert x_weighted_length(text) <= X_MAX_WEIGHTED
+    assert not _splits_a_link(description, text.split("\n\n")[1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(
+        st.one_of(_url, st.text("ab 长", min_size=1, max_size=8)), min_size=1, max_size=30
+    ),
+    window=st.integers(10, 120),
+    budget=st.integers(5, 280),
+)
+def test_a_cut_never_ends_inside_a_link(words: list[str], window: int, budget: int) -> None:
+    text = " ".join(words)
+    cut = fit(text, lambda t: x_weighted_length(t) <= budget, work_limit=window)
+    assert x_weighted_length(cut) <= budget
+    assert cut == text or not _splits_a_link(text, cut)
+
+
+@pytest.mark.parametrize("length", [300, 3000])  # within 16 windows: scanned whole; past: not
+def test_a_link_in_a_run_with_no_space_past_the_window_is_cut_before(length: int) -> None:
+    head = "word https://example.com/" + "p" * 20
+    text = head + "中文" * ((length - len(head)) // 2)
+    cut = fit(text, lambda t: len(t) <= 60, work_limit=20)
+    assert cut == "word…"

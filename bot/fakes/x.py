@@ -226,11 +226,23 @@ class FakeX:
         endpoint: str | None = None,
         delay: float = 0.0,
         status: int = 503,
+        after: int = 0,
+        elsewhere: int = 0,
     ) -> None:
-        """Script the next ``times`` matching calls to fail with ``kind``."""
+        """Script the next ``times`` matching calls to fail with ``kind``.
+
+        ``after`` lets that many matching calls through first; ``elsewhere`` posts
+        that many filler posts by the user after the faulty call (see
+        ``Fault``), e.g. a busy account whose post sinks below the lookup's pages.
+        """
         if endpoint is not None and endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}")
-        self._faults.script(Fault(kind, endpoint, delay, status) for _ in range(times))
+        if after < 0 or elsewhere < 0:
+            raise ValueError("after and elsewhere must not be negative")
+        self._faults.script(
+            Fault(kind, endpoint, delay, status, after=after, elsewhere=elsewhere)
+            for _ in range(times)
+        )
 
     def set_fault_rate(
         self,
@@ -335,6 +347,7 @@ class FakeX:
         if fault is not None:
             early = await self._apply_fault_before(request, endpoint, fault, quota)
             if early is not None:
+                self._post_elsewhere(fault.elsewhere)
                 return early
 
         if not quota.try_consume(self.now()):
@@ -344,6 +357,8 @@ class FakeX:
             status, body = await work(request, endpoint)
         except RequestError as error:
             status, body = error.status, error.body
+        if fault is not None:
+            self._post_elsewhere(fault.elsewhere)
         headers = rate_limit_headers(quota.view(self.now()))
         if fault is not None and fault.kind is FaultKind.DROP_AFTER:
             self._record(request, endpoint, None, fault=fault.kind)
@@ -353,6 +368,11 @@ class FakeX:
             # X acted; only the answer is late (a client timeout cannot tell).
             await asyncio.sleep(fault.delay)
         return web.json_response(body, status=status, headers=headers)
+
+    def _post_elsewhere(self, count: int) -> None:
+        """The user posts ``count`` times outside this app: no quota of it is spent."""
+        for n in range(count):
+            self.api.add_post(f"posted elsewhere {n + 1}/{count}")
 
     async def _apply_fault_before(
         self, request: web.Request, endpoint: str, fault: Fault, quota: EndpointQuota
@@ -399,6 +419,8 @@ class FakeX:
                 endpoint=body.get("endpoint"),
                 delay=float(body.get("delay", 0.0)),
                 status=int(body.get("status", 503)),
+                after=int(body.get("after", 0)),
+                elsewhere=int(body.get("elsewhere", 0)),
             )
         except (KeyError, ValueError) as error:
             return control_json({"error": str(error)}, status=400)

@@ -189,17 +189,24 @@ class FakeXAPI:
             for post in self.posts.values()
         ):
             raise RequestError(403, problem(403, "Forbidden", DUPLICATE_DETAIL))
+        post_id = self.add_post(text, reply_to=reply_to, media_ids=media_ids)
+        return 201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}}
+
+    def add_post(
+        self, text: str, *, reply_to: str | None = None, media_ids: tuple[str, ...] = ()
+    ) -> str:
+        """Record a post by the user now, with the next (time-ordered) id; return the id."""
         post_id = str(self._next_post_id)
         self._next_post_id += 1
         self.posts[post_id] = FakePost(
             id=post_id,
             text=text,
             author_id=self.user_id,
-            created_at=now,
+            created_at=self.now(),
             reply_to=reply_to,
             media_ids=media_ids,
         )
-        return 201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}}
+        return post_id
 
     def _check_reply(self, reply: object) -> str | None:
         if reply is None:

@@ -9,7 +9,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 FIFTEEN_MINUTES = 15 * 60.0
@@ -250,12 +250,20 @@ class FaultKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One injected failure; ``endpoint`` None matches every endpoint."""
+    """One injected failure; ``endpoint`` None matches every endpoint.
+
+    ``after``: that many matching calls pass untouched first (a fault on the
+    second part of a thread). ``elsewhere``: once the call is served (or failed),
+    that many posts by the same user land from elsewhere (X's own app, another tool),
+    so the call's post sinks that far down the user's timeline.
+    """
 
     kind: FaultKind
     endpoint: str | None = None
     delay: float = 0.0
     status: int = 503
+    after: int = 0
+    elsewhere: int = 0
 
 
 @dataclass(slots=True)
@@ -298,8 +306,11 @@ class FaultPlan:
 
     def take(self, endpoint: str) -> Fault | None:
         """Return the fault to apply to this call, if any."""
-        for fault in self.scripted:
+        for index, fault in enumerate(self.scripted):
             if fault.endpoint in (None, endpoint):
+                if fault.after > 0:  # this call passes; the fault waits for a later one
+                    self.scripted[index] = replace(fault, after=fault.after - 1)
+                    return None
                 self.scripted.remove(fault)
                 return fault
         if self.rate and self.rate_endpoint in (None, endpoint) and self.rng.random() < self.rate:

@@ -8,7 +8,10 @@ lands in the copy, so a real run afterwards finds every post still to send.
 
 Every message the rehearsing bot sends (preview cards, outbox cards, notices,
 replies) starts with `DRY_RUN_MARK`: `DryRunBot` adds it in the one place all of
-them pass through, the bot's send and edit methods.
+them pass through, the bot's send and edit methods. The mark never pushes a text
+past Telegram's limit (4,096, a caption 1,024, measured by `publishers.limits`),
+nor shifts explicit entities: such a message goes unmarked, with a short marked
+note of its own just before it (or, for an edit, as a reply under it).
 """
 
 from __future__ import annotations
@@ -22,14 +25,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from telegram import Message
+from telegram import Message, ReplyParameters
+from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
 from bot.config import Settings
+from publishers.limits import TELEGRAM_CAPTION_MAX, TELEGRAM_TEXT_MAX, telegram_length
 
 log = logging.getLogger(__name__)
 
 DRY_RUN_MARK = "🧪 DRY RUN (nothing is posted)\n"
+NOTE_BEFORE = DRY_RUN_MARK.strip() + ": the next message belongs to the rehearsal."
+NOTE_EDITED = DRY_RUN_MARK.strip() + ": the message this replies to was edited in the rehearsal."
 
 
 def mark(text: str) -> str:
@@ -37,29 +44,81 @@ def mark(text: str) -> str:
     return text if text.startswith(DRY_RUN_MARK) else DRY_RUN_MARK + text
 
 
+def fits_marked(text: str, parse_mode: object, limit: int) -> bool:
+    """Whether `mark(text)` stays within `limit`, as Telegram counts it.
+
+    HTML is measured exactly (`telegram_length`); any other text by its raw
+    length, an upper bound of what Telegram counts (markup and trimmed spaces
+    only ever add). HTML Telegram would refuse is left to Telegram to refuse.
+    """
+    marked = mark(text)
+    if parse_mode == ParseMode.HTML:
+        try:
+            return telegram_length(marked) <= limit
+        except ValueError:
+            return True
+    return len(marked) <= limit
+
+
 class DryRunBot(ExtBot[int]):
     """The bot of a dry run: every text and caption it sends or edits is marked.
 
     The channel never sees it (the dry-run publisher sends nothing); what the
-    editors and readers see is marked as a rehearsal.
+    editors and readers see is marked as a rehearsal. A text the mark would push
+    over its limit, or one with explicit entities (their offsets would shift),
+    goes as it is, marked by a note of its own. (A call with positional extras,
+    which no caller makes, is marked in place as before.)
     """
+
+    def _fits(self, text: str, kwargs: dict[str, Any], limit: int, entities: str) -> bool:
+        if kwargs.get(entities):
+            return False
+        parse_mode = kwargs.get("parse_mode", self.defaults.parse_mode if self.defaults else None)
+        return fits_marked(text, parse_mode, limit)
+
+    async def _note(self, chat_id: int | str | None, text: str, reply_to: int | None) -> None:
+        if chat_id is None:  # an inline message: there is no chat to write to
+            log.info("dry run: an edited inline message goes unmarked")
+            return
+        replying = (
+            None
+            if reply_to is None
+            else ReplyParameters(reply_to, allow_sending_without_reply=True)
+        )
+        await super().send_message(chat_id, text, reply_parameters=replying)
 
     async def send_message(
         self, chat_id: int | str, text: str, *args: Any, **kwargs: Any
     ) -> Message:
-        return await super().send_message(chat_id, mark(text), *args, **kwargs)
+        if args or self._fits(text, kwargs, TELEGRAM_TEXT_MAX, "entities"):
+            return await super().send_message(chat_id, mark(text), *args, **kwargs)
+        await self._note(chat_id, NOTE_BEFORE, None)
+        return await super().send_message(chat_id, text, **kwargs)
 
     async def edit_message_text(self, text: str, *args: Any, **kwargs: Any) -> Message | bool:
-        return await super().edit_message_text(mark(text), *args, **kwargs)
+        if args or self._fits(text, kwargs, TELEGRAM_TEXT_MAX, "entities"):
+            return await super().edit_message_text(mark(text), *args, **kwargs)
+        edited = await super().edit_message_text(text, **kwargs)
+        await self._note(kwargs.get("chat_id"), NOTE_EDITED, kwargs.get("message_id"))
+        return edited
 
     async def send_photo(
         self, chat_id: int | str, photo: Any, caption: str | None = None, *args: Any, **kwargs: Any
     ) -> Message:
-        return await super().send_photo(chat_id, photo, mark(caption or ""), *args, **kwargs)
+        caption = caption or ""
+        if args or self._fits(caption, kwargs, TELEGRAM_CAPTION_MAX, "caption_entities"):
+            return await super().send_photo(chat_id, photo, mark(caption), *args, **kwargs)
+        await self._note(chat_id, NOTE_BEFORE, None)
+        return await super().send_photo(chat_id, photo, caption, **kwargs)
 
     async def edit_message_caption(self, *args: Any, **kwargs: Any) -> Message | bool:
-        kwargs["caption"] = mark(kwargs.get("caption") or "")
-        return await super().edit_message_caption(*args, **kwargs)
+        caption = kwargs.get("caption") or ""
+        if args or self._fits(caption, kwargs, TELEGRAM_CAPTION_MAX, "caption_entities"):
+            kwargs["caption"] = mark(caption)
+            return await super().edit_message_caption(*args, **kwargs)
+        edited = await super().edit_message_caption(**kwargs)
+        await self._note(kwargs.get("chat_id"), NOTE_EDITED, kwargs.get("message_id"))
+        return edited
 
 
 def copy_database(source: Path, dest: Path) -> None:
