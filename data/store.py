@@ -1,7 +1,8 @@
 """The `Store` facade: every typed read and write the rest of weeklybot needs.
 
-`Store(db).outbox` and `Store(db).issues` hold the two larger repositories; source
-state, users, the audit log, the heartbeat and backups live here. Nothing returned
+`Store(db)` is built once per open database (`bot.app.bot_running`); its `outbox`,
+`issues`, `previews` and `alarms` are the larger repositories, each built here once;
+source state, users, the audit log, the heartbeat and backups live here. Nothing returned
 is a cursor or a row object: only frozen dataclasses and plain values.
 """
 
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from data.alarms import AlarmStore
 from data.audit import AuditEntry, insert_audit, select_audit
 from data.db import Database, When, to_ts
 from data.issues import IssueStore
 from data.outbox import OutboxStore
+from data.previews import PreviewStore
 
 Role = Literal["reader", "editor"]
 
@@ -32,6 +35,19 @@ class SourceState:
     last_error: str | None = None
     consecutive_failures: int = 0
     updated_at: float = 0.0
+
+
+def _source_state(row: Any) -> SourceState:
+    return SourceState(
+        name=row["name"],
+        cursor=row["cursor"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_success_at=row["last_success_at"],
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"],
+        updated_at=row["updated_at"],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,24 +80,21 @@ class Store:
         self.db = db
         self.outbox = OutboxStore(db)
         self.issues = IssueStore(db)
+        self.previews = PreviewStore(db)
+        self.alarms = AlarmStore(db)
 
     # ---- sources ---------------------------------------------------------------
 
     async def get_source_state(self, name: str) -> SourceState | None:
         async with self.db.transaction(write=False) as tx:
             row = await tx.fetchone("SELECT * FROM source_state WHERE name = ?", (name,))
-        if row is None:
-            return None
-        return SourceState(
-            name=row["name"],
-            cursor=row["cursor"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            last_success_at=row["last_success_at"],
-            last_error=row["last_error"],
-            consecutive_failures=row["consecutive_failures"],
-            updated_at=row["updated_at"],
-        )
+        return None if row is None else _source_state(row)
+
+    async def source_states(self) -> list[SourceState]:
+        """Every watched source's state, by name (what the failing-source alarm reads)."""
+        async with self.db.transaction(write=False) as tx:
+            rows = await tx.fetchall("SELECT * FROM source_state ORDER BY name")
+        return [_source_state(row) for row in rows]
 
     async def put_source_state(self, state: SourceState, *, now: When) -> None:
         """Save the whole state of a source (`updated_at` is set to `now`)."""

@@ -122,7 +122,7 @@ async def bot(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]
             ApplicationBuilder().token(fake_telegram.token).base_url(fake_telegram.base_url).build()  # type: ignore[assignment]
         )
         attach(app, svc)
-        add_publication_handlers(app, settings)
+        add_publication_handlers(app)
         async with app:
             await app.start()
             assert app.updater is not None

@@ -48,7 +48,7 @@ from bot.weekly.planning import (
 )
 from bot.weekly.settings import PublishingSettings
 from data.outbox import NewPost
-from data.previews import Decision, Preview, PreviewStore
+from data.previews import Decision, Preview
 from data.store import Store
 from publishers.format_telegram import within
 from publishers.limits import (
@@ -171,7 +171,7 @@ class Publication:
         self.store = store
         self.settings = settings
         self.publishing = publishing or settings.publishing
-        self.previews = PreviewStore(store.db)
+        self.previews = store.previews
 
     @property
     def routes(self) -> tuple[Route, ...]:
