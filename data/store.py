@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 from data.alarms import AlarmStore
 from data.audit import AuditEntry, insert_audit, select_audit
@@ -19,8 +19,6 @@ from data.db import Database, When, to_ts
 from data.issues import IssueStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
-
-Role = Literal["reader", "editor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +53,6 @@ class User:
     user_id: int
     username: str | None
     first_name: str | None
-    role: Role
     blocked: bool
     first_seen_at: float
     last_seen_at: float
@@ -66,7 +63,6 @@ def _user(row: Any) -> User:
         user_id=row["user_id"],
         username=row["username"],
         first_name=row["first_name"],
-        role=cast(Role, row["role"]),
         blocked=bool(row["blocked"]),
         first_seen_at=row["first_seen_at"],
         last_seen_at=row["last_seen_at"],
@@ -124,7 +120,7 @@ class Store:
     async def upsert_user(
         self, user_id: int, *, username: str | None, first_name: str | None, now: When
     ) -> User:
-        """Record that a Telegram user was seen; role and blocked flag are kept."""
+        """Record that a Telegram user was seen; the blocked flag is kept."""
         at = to_ts(now)
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
@@ -144,50 +140,17 @@ class Store:
 
     async def set_blocked(self, user_id: int, blocked: bool, *, actor: str, now: When) -> bool:
         """Block or unblock a known user (audited); False if unknown or already so."""
-        return await self._set_user_field(
-            user_id,
-            "blocked",
-            int(blocked),
-            action="user.block" if blocked else "user.unblock",
-            actor=actor,
-            now=now,
-        )
-
-    async def set_role(self, user_id: int, role: Role, *, actor: str, now: When) -> bool:
-        """Make a known user an editor or a reader (audited); False if unknown or already so."""
-        return await self._set_user_field(
-            user_id, "role", role, action=f"user.role.{role}", actor=actor, now=now
-        )
-
-    async def _set_user_field(
-        self,
-        user_id: int,
-        column: Literal["blocked", "role"],
-        value: int | str,
-        *,
-        action: str,
-        actor: str,
-        now: When,
-    ) -> bool:
-        at = to_ts(now)
+        action = "user.block" if blocked else "user.unblock"
         async with self.db.transaction() as tx:
             changed = await tx.execute(
-                f"UPDATE users SET {column} = ? WHERE user_id = ? AND {column} <> ?",  # noqa: S608 - column is a Literal
-                (value, user_id, value),
+                "UPDATE users SET blocked = ? WHERE user_id = ? AND blocked <> ?",
+                (int(blocked), user_id, int(blocked)),
             )
             if changed:
                 await insert_audit(
-                    tx, actor=actor, action=action, subject=f"user:{user_id}", now=at
+                    tx, actor=actor, action=action, subject=f"user:{user_id}", now=to_ts(now)
                 )
         return bool(changed)
-
-    async def list_editors(self) -> list[User]:
-        """Editors who are not blocked, by user id."""
-        async with self.db.transaction(write=False) as tx:
-            rows = await tx.fetchall(
-                "SELECT * FROM users WHERE role = 'editor' AND blocked = 0 ORDER BY user_id"
-            )
-        return [_user(row) for row in rows]
 
     # ---- audit log -------------------------------------------------------------
 

@@ -241,3 +241,21 @@ async def test_an_error_inside_a_transaction_rolls_it_back(db: Database) -> None
         await insert_then_fail()
     async with db.transaction(write=False) as tx:
         assert await tx.fetchall("SELECT * FROM heartbeat") == []
+
+
+async def test_the_unused_user_role_is_dropped_and_the_users_kept(db: Database) -> None:
+    before_role = [m for m in MIGRATIONS if m.version < 6]
+    await migrate(db, before_role, now=T0)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO users (user_id, username, role, blocked, first_seen_at, last_seen_at)"
+            " VALUES (7, 'ann', 'editor', 1, 1, 2)"
+        )
+    assert 6 in await migrate(db, now=T0)
+    async with db.transaction(write=False) as tx:
+        columns = [row["name"] for row in await tx.fetchall("PRAGMA table_info(users)")]
+        rows = await tx.fetchall("SELECT user_id, username, blocked, last_seen_at FROM users")
+        indexes = await tx.fetchall("SELECT name FROM sqlite_master WHERE name = 'users_by_role'")
+    assert "role" not in columns
+    assert [tuple(row) for row in rows] == [(7, "ann", 1, 2.0)]
+    assert indexes == []
