@@ -37,6 +37,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.domain.issue import Lang
 from bot.domain.urls import parse_allow_list
 from bot.weekly.settings import PublishingSettings
 
@@ -44,8 +45,6 @@ ENV_PREFIX = "WEEKLYBOT_"
 CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"
 _USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,}")
-
-Lang = Literal["zh", "en"]
 
 
 def default_database_path() -> Path:

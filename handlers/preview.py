@@ -37,7 +37,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.issue import Issue, Lang
+from bot.domain.issue import LANGS, Issue, Lang
 from bot.editors.preview_cards import (
     PLATFORM_NAMES,
     decision_keyboard,
@@ -84,8 +84,7 @@ async def _backfill(
     """
     svc = services(context)
     found: dict[Lang, Issue] = {}
-    langs: tuple[Lang, ...] = ("zh", "en")
-    for lang in langs:
+    for lang in LANGS:
         issue = await svc.store.issues.load(number, lang)
         if issue is not None:
             found[lang] = issue

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 SectionKind = Literal["articles", "projects", "podcasts", "discussions"]
 SECTION_KINDS: tuple[SectionKind, ...] = ("articles", "projects", "podcasts", "discussions")
 Form = Literal["full", "summary", "special"]
-Lang = Literal["zh", "en", "ja"]
+Lang = Literal["zh", "en", "ja"]  # the one list of languages; settings and parser read it
+LANGS: tuple[Lang, ...] = get_args(Lang)
 
 # Item flags (FORMAT.md §7.2). Kept as plain strings so JSON output is stable.
 DELETED = "deleted"  # a removed-entry placeholder: never post
@@ -32,7 +34,25 @@ class NotAnIssue(ValueError):
 
 # sendPhoto takes JPEG/PNG/WebP; svg, avif, gif and extension-less URLs (`…!post`) may be
 # rejected, so formatters fall back to a link for them (anomaly A26).
-PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+PHOTO_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp"})
+
+
+def is_photo_url(url: str) -> bool:
+    """Whether Telegram's sendPhoto can be trusted to fetch `url`: an http(s) URL whose
+    last path segment names a format it accepts (the one photo rule: formatters and the
+    digest photo setting read it)."""
+    if "!" in url or any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    last = parts.path.rsplit("/", 1)[-1]
+    if "." not in last:
+        return False
+    return last.rsplit(".", 1)[1].lower() in PHOTO_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +63,7 @@ class Image:
     @property
     def photo_safe(self) -> bool:
         """Whether the URL names a format Telegram's sendPhoto is known to accept."""
-        path = self.url.split("?", 1)[0].split("#", 1)[0].lower()
-        return path.endswith(PHOTO_EXTENSIONS)
+        return is_photo_url(self.url)
 
 
 @dataclass(frozen=True, slots=True)
