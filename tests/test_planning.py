@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Issue
+from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Issue, IssuePages, Lang
 from bot.weekly.planning import (
     TELEGRAM,
     Plan,
@@ -17,6 +17,7 @@ from bot.weekly.planning import (
     edited_digest,
     format_release_telegram,
     format_release_x,
+    issue_url,
     items_per_day,
     plan_issue,
     plan_posts,
@@ -183,15 +184,33 @@ def test_release_notice_for_x_fits_and_ends_with_the_link() -> None:
     assert "#60: " not in post.text  # the title's own label is not repeated
 
 
+PAGES = IssuePages("https://github.com/chinesehuazhou/python-weekly")
+
+
 def test_release_rows_are_keyed_by_number_and_language() -> None:
     issue = make_issue(number=60, lang="en")
-    telegram, x = plan_release(issue, TELEGRAM), plan_release(issue, X)
+    telegram, x = plan_release(issue, TELEGRAM, pages=PAGES), plan_release(issue, X, pages=PAGES)
     assert telegram is not None
     assert x is not None
     assert (telegram.idempotency_key, telegram.kind) == ("release:60:en", "notice")
     assert (x.idempotency_key, x.target) == ("release:60:en", X)
     assert TelegramPost.from_payload(telegram.payload).parts
-    assert plan_release(dataclasses.replace(issue, date=None), TELEGRAM) is None
+    assert plan_release(dataclasses.replace(issue, date=None), TELEGRAM, pages=PAGES) is None
+    assert plan_release(issue, TELEGRAM, pages=None) is None  # nowhere to link
+
+
+def test_an_issue_links_its_file_on_the_configured_repository_page() -> None:
+    def make(lang: Lang) -> Issue:
+        return dataclasses.replace(make_issue(lang=lang), date=dt.date(2025, 12, 13))
+
+    blob = "https://github.com/chinesehuazhou/python-weekly/blob/main/docs"
+    assert issue_url(make("zh"), PAGES) == f"{blob}/2025-12-13-weekly.md"
+    assert issue_url(make("en"), PAGES) == f"{blob}/en/2025-12-13-weekly.md"
+    fork = IssuePages("https://git.example.org/me/weekly/", branch="trunk")
+    assert issue_url(make("ja"), fork) == (
+        "https://git.example.org/me/weekly/blob/trunk/docs/ja/2025-12-13-weekly.md"
+    )
+    assert issue_url(make("zh"), None) is None
 
 
 # ---- spreading an issue's items until the next issue, and older issues yielding ----

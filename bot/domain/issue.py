@@ -28,6 +28,35 @@ PROMO_STRIPPED = "promo_stripped"  # a promo/tip-jar block was cut from the item
 UNPOSTABLE_FLAGS = frozenset({DELETED, CONTAINER, NO_LINK})
 
 
+def issue_path(file_name: str, lang: Lang) -> str:
+    """Where an issue's file sits in the newsletter's repository (FORMAT.md §6.1)."""
+    return f"docs/{file_name}" if lang == "zh" else f"docs/{lang}/{file_name}"
+
+
+def issue_file_name(date: dt.date) -> str:
+    """The file name every language of a dated issue shares (`2025-12-13-weekly.md`)."""
+    return f"{date.isoformat()}-weekly.md"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePages:
+    """Where readers see an issue's file: the repository's web page and the branch.
+
+    Built from the settings (`RepoSettings.pages`), so following a fork or a mirror
+    links to it, not to a hard-coded repository.
+    """
+
+    web_url: str  # "https://github.com/chinesehuazhou/python-weekly"
+    branch: str = "main"
+
+    def url(self, lang: Lang, date: dt.date | None) -> str | None:
+        """The file's page (GitHub's `/blob/<branch>/<path>`); None for an undated issue."""
+        if date is None:
+            return None
+        path = issue_path(issue_file_name(date), lang)
+        return f"{self.web_url.rstrip('/')}/blob/{self.branch}/{path}"
+
+
 class NotAnIssue(ValueError):
     """The text is not a weekly issue (a season collection, a README, noise)."""
 

@@ -35,7 +35,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain.issue import Issue, Lang
+from bot.domain.issue import Issue, IssuePages, Lang
 from bot.weekly.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
@@ -56,18 +56,10 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
 
 TELEGRAM, X = "telegram", "x"
 
-SOURCE_URLS: dict[Lang, str] = {
-    "zh": "https://github.com/chinesehuazhou/python-weekly/blob/main/docs/{date}-weekly.md",
-    "en": "https://github.com/chinesehuazhou/python-weekly/blob/main/docs/en/{date}-weekly.md",
-    "ja": "https://github.com/chinesehuazhou/python-weekly/blob/main/docs/ja/{date}-weekly.md",
-}
 
-
-def issue_url(issue: Issue) -> str | None:
-    """Where a reader finds the whole issue: its file in the newsletter's repository."""
-    if issue.date is None:
-        return None
-    return SOURCE_URLS[issue.lang].format(date=issue.date.isoformat())
+def issue_url(issue: Issue, pages: IssuePages | None) -> str | None:
+    """Where a reader finds the whole issue: its file on the repository's web page."""
+    return None if pages is None else pages.url(issue.lang, issue.date)
 
 
 def issue_key(issue: Issue) -> str:
@@ -88,6 +80,7 @@ class Plan:
     digest: bool = True
     items: bool = True
     style: ChannelStyle | None = None  # the channel digest's settings (Telegram only)
+    pages: IssuePages | None = None  # where the issue's file is read; None: no such link
 
 
 def plan_issue(
@@ -95,9 +88,9 @@ def plan_issue(
 ) -> list[NewPost]:
     """Outbox rows for `issue` on each planned target, in posting order."""
     rows: list[NewPost] = []
-    url = issue_url(issue)
     base = issue_key(issue)
     for plan in plans:
+        url = issue_url(issue, plan.pages)
         if plan.digest:
             rows.extend(_digest_rows(issue, plan, url, base, not_before))
         if plan.items:
@@ -211,7 +204,7 @@ class PlannedPost:
 
 def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
     """Format what `plan` gives its target of `issue`: the digest first, then the items."""
-    url = issue_url(issue)
+    url = issue_url(issue, plan.pages)
     base = issue_key(issue)
     planned: list[PlannedPost] = []
     if plan.digest:
@@ -472,9 +465,9 @@ def format_release_x(issue: Issue, *, url: str) -> XPost:
     return XPost(text=render(title))
 
 
-def plan_release(issue: Issue, target: str) -> NewPost | None:
+def plan_release(issue: Issue, target: str, *, pages: IssuePages | None) -> NewPost | None:
     """The "now free to read" notice of a released full issue; None without a link."""
-    url = issue_url(issue)
+    url = issue_url(issue, pages)
     if url is None or issue.number is None:
         return None
     post = (

@@ -78,6 +78,7 @@ class Route:
 
 def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, ...]:
     """The channel always; X when it is configured."""
+    pages = settings.repo.pages
     found = [
         Route(
             TELEGRAM,
@@ -87,12 +88,17 @@ def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, .
                 digest=publishing.telegram_digest,
                 items=publishing.telegram_items,
                 style=publishing.channel_style(),
+                pages=pages,
             ),
         )
     ]
     if settings.x.enabled:
         found.append(
-            Route(X, settings.x.lang, Plan(X, digest=publishing.x_digest, items=publishing.x_items))
+            Route(
+                X,
+                settings.x.lang,
+                Plan(X, digest=publishing.x_digest, items=publishing.x_items, pages=pages),
+            )
         )
     return tuple(found)
 
@@ -359,7 +365,9 @@ class Publication:
         posts: list[NewPost] = []
         for route in self.routes:
             issue = event.issues.get(route.lang)
-            notice = None if issue is None else plan_release(issue, route.target)
+            notice = (
+                None if issue is None else plan_release(issue, route.target, pages=route.plan.pages)
+            )
             if notice is None:
                 log.warning(
                     "no release notice for a target",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from bot.domain.issue import Lang, NotAnIssue
+from bot.domain.issue import Lang, NotAnIssue, issue_path
 from bot.domain.parser import parse_issue
 
 log = logging.getLogger(__name__)
@@ -97,10 +97,6 @@ def issue_path_lang(path: str) -> Lang | None:
         return None
     folder = match.group(1)
     return "zh" if folder is None else "en" if folder == "en" else "ja"
-
-
-def issue_path(file_name: str, lang: Lang) -> str:
-    return f"docs/{file_name}" if lang == "zh" else f"docs/{lang}/{file_name}"
 
 
 @dataclass(slots=True)
