@@ -31,8 +31,6 @@ from bot.domain.parser import parse_issue
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REPO_URL = "https://github.com/chinesehuazhou/python-weekly.git"
-
 # Only dated issue files; season collections (-sweekly, -iweekly, -lweekly) never match.
 _ISSUE_PATH = re.compile(r"^docs/(?:(en|ja)/)?(\d{4}-\d{2}-\d{2})-weekly\.md$")
 _SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})\b")
@@ -49,7 +47,7 @@ class RepoOptions:
     """What the repository source needs; the lead maps a settings section onto it."""
 
     mirror_dir: Path  # the bare mirror, kept with the bot's state (not in the source tree)
-    url: str = DEFAULT_REPO_URL
+    url: str  # `repo.url` of the settings: the one default lives there
     branch: str = "main"
     langs: tuple[Lang, ...] = ("zh", "en")
     git_timeout_seconds: float = 120.0
