@@ -69,19 +69,25 @@ async def test_rerunning_migrations_is_a_no_op(db: Database) -> None:
     assert rows[0]["name"] == "foundation"
 
 
+async def _pragma(db: Database, name: str) -> object:
+    async with db.transaction(write=False) as tx:
+        row = await tx.fetchone(f"PRAGMA {name}")
+    return None if row is None else row[0]
+
+
 async def test_file_database_uses_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "weekly.db"
     async with Database.open(path, busy_timeout_ms=1234) as db:
         assert path.exists()  # parent directories were created
-        assert await db.pragma("journal_mode") == "wal"
-        assert await db.pragma("foreign_keys") == 1
-        assert await db.pragma("busy_timeout") == 1234
-        assert await db.pragma("synchronous") == 2  # FULL
+        assert await _pragma(db, "journal_mode") == "wal"
+        assert await _pragma(db, "foreign_keys") == 1
+        assert await _pragma(db, "busy_timeout") == 1234
+        assert await _pragma(db, "synchronous") == 2  # FULL
 
 
 async def test_synchronous_normal_can_be_chosen(tmp_path: Path) -> None:
     async with Database.open(tmp_path / "n.db", synchronous="NORMAL") as db:
-        assert await db.pragma("synchronous") == 1
+        assert await _pragma(db, "synchronous") == 1
 
 
 async def test_foreign_keys_are_enforced(db: Database) -> None:

@@ -7,7 +7,7 @@ after a restart or a re-parse, queues nothing new.
 
 Two steps, so that a preview can hold the formatted posts while an editor
 decides: `plan_posts` formats (untimed `PlannedPost`s: the digest, then the
-items in order), `schedule_posts` gives them times from a `PostingWindow`:
+items in order), `schedule_issue` gives them times from a `PostingWindow`:
 
 - the digest goes at `now` when published now, else at `now` if the posting
   window is open, or when it next opens (with `digest_in_window`);
@@ -65,11 +65,6 @@ def issue_url(issue: Issue, pages: IssuePages | None) -> str | None:
 def issue_key(issue: Issue) -> str:
     number = issue.number if issue.number is not None else issue.date
     return f"issue:{number}:{issue.lang}"
-
-
-def digest_group(issue: Issue) -> str:
-    """The group key of the issue's digest rows (the same on every target)."""
-    return f"{issue_key(issue)}:digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,33 +279,6 @@ class Schedule:
     moves: dict[int, float]  # outbox id -> new next_attempt_at (Unix time)
 
 
-def schedule_posts(
-    planned: Sequence[PlannedPost],
-    *,
-    now: dt.datetime,
-    window: PostingWindow,
-    publish_now: bool = False,
-    digest_in_window: bool = True,
-    busy: Mapping[str, Collection[float]] | None = None,
-    spread_days: int = 0,
-    max_per_day: int | None = None,
-) -> list[NewPost]:
-    """Give each planned post its `not_before`, per target; see the module docstring.
-
-    `busy` maps a target to the Unix times of slots its queued items already hold.
-    """
-    return schedule_issue(
-        planned,
-        now=now,
-        window=window,
-        publish_now=publish_now,
-        digest_in_window=digest_in_window,
-        busy=busy,
-        spread_days=spread_days,
-        max_per_day=max_per_day,
-    ).posts
-
-
 def schedule_issue(
     planned: Sequence[PlannedPost],
     *,
@@ -324,6 +292,9 @@ def schedule_issue(
     max_per_day: int | None = None,
 ) -> Schedule:
     """Time the planned posts of one issue, and say which older queued items move.
+
+    Each post gets its `not_before`, per target (see the module docstring); `busy` maps
+    a target to the Unix times of slots other rows already hold.
 
     `window.per_day` is the least items a day; with `spread_days` an issue's items are
     spread to finish within that many days, at most `max_per_day` a day (a target's

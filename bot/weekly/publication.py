@@ -308,12 +308,6 @@ class Publication:
             if row.kind == "item"
         ]
 
-    async def busy_slots(self) -> dict[str, set[float]]:
-        busy: dict[str, set[float]] = {}
-        for item in await self.queued_items():
-            busy.setdefault(item.target, set()).add(item.at)
-        return busy
-
     async def decide(
         self, preview_id: int, decision: Decision, *, actor: str, now: dt.datetime
     ) -> DecisionOutcome | None:
