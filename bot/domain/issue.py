@@ -7,9 +7,10 @@ formatters and the tests without anyone changing it underneath the others.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 from urllib.parse import urlsplit
 
 SectionKind = Literal["articles", "projects", "podcasts", "discussions"]
@@ -31,6 +32,21 @@ UNPOSTABLE_FLAGS = frozenset({DELETED, CONTAINER, NO_LINK})
 def issue_path(file_name: str, lang: Lang) -> str:
     """Where an issue's file sits in the newsletter's repository (FORMAT.md §6.1)."""
     return f"docs/{file_name}" if lang == "zh" else f"docs/{lang}/{file_name}"
+
+
+# Only dated issue files; season collections (-sweekly, -iweekly, -lweekly) never match.
+_ISSUE_PATH = re.compile(
+    r"^docs/(?:(" + "|".join(lang for lang in LANGS if lang != "zh") + r")/)?"
+    r"(\d{4}-\d{2}-\d{2})-weekly\.md$"
+)
+
+
+def issue_path_lang(path: str) -> Lang | None:
+    """The language of an issue file path (`issue_path`'s inverse), or None if not one."""
+    match = _ISSUE_PATH.match(path)
+    if match is None:
+        return None
+    return cast(Lang, match.group(1) or "zh")
 
 
 def issue_file_name(date: dt.date) -> str:

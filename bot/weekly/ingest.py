@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from bot.domain.issue import LANGS, Issue, Lang, NotAnIssue
+from bot.domain.issue import LANGS, Issue, Lang, NotAnIssue, issue_path_lang
 from bot.domain.parser import Pairing, pair_summary_full, parse_issue
-from bot.weekly.sources.git_repo import ChangedFile, GitError, GitRepoSource, issue_path_lang
+from bot.weekly.sources.git_repo import ChangedFile, GitError, GitRepoSource
 from data.issues import issue_content_hash
 from data.store import SourceState, Store
 

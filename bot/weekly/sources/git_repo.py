@@ -26,13 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from bot.domain.issue import Lang, NotAnIssue, issue_path
+from bot.domain.issue import Lang, NotAnIssue, issue_path, issue_path_lang
 from bot.domain.parser import parse_issue
 
 log = logging.getLogger(__name__)
 
-# Only dated issue files; season collections (-sweekly, -iweekly, -lweekly) never match.
-_ISSUE_PATH = re.compile(r"^docs/(?:(en|ja)/)?(\d{4}-\d{2}-\d{2})-weekly\.md$")
 _SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})\b")
 # Transports a configured URL may use; `ext::` and friends would run commands.
 _ALLOWED_PROTOCOLS = "https:http:ssh:git:file"
@@ -86,15 +84,6 @@ class Blob:
     sha: str
     text: str
     utf8_error: str | None = None
-
-
-def issue_path_lang(path: str) -> Lang | None:
-    """The language of an issue file path, or None when the path is not an issue."""
-    match = _ISSUE_PATH.match(path)
-    if match is None:
-        return None
-    folder = match.group(1)
-    return "zh" if folder is None else "en" if folder == "en" else "ja"
 
 
 @dataclass(slots=True)
