@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import time
@@ -29,7 +30,7 @@ from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.start_checks import run_start_checks
-from bot.weekly.announce import event_sink
+from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
@@ -81,6 +82,11 @@ async def heartbeat_job(context: Context) -> None:
     await services(context).store.beat(HEARTBEAT_COMPONENT, now=time.time())
 
 
+async def alarm_job(context: Context) -> None:
+    """Periodic: the core checks the alarms and tells the editors of any change."""
+    await announce_alarms(context.bot, services(context), now=dt.datetime.now(dt.UTC))
+
+
 def _new_application(settings: Settings, *, dry_run: bool) -> App:
     """A fresh Application; a dry run's bot marks every message it sends (`bot.ops.dry_run`)."""
     tg = settings.telegram
@@ -109,7 +115,9 @@ def _new_application(settings: Settings, *, dry_run: bool) -> App:
 
 
 def build_application(settings: Settings, services: BotServices, *, dry_run: bool = False) -> App:
-    """Register every handler on a fresh Application; tests call this with fakes."""
+    """Register every handler and periodic job on a fresh Application; tests call this
+    with fakes. The one-shot wake-ups and the watcher's polls are scheduled by
+    `bot_running`, which owns what they need (the rebuilt due times, the HTTP client)."""
     application = _new_application(settings, dry_run=dry_run)
     attach(application, services)
     application.add_handler(TypeHandler(Update, log_update), group=-1)
@@ -118,11 +126,17 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     # block=False: its replies are spaced out, other updates need not wait for them
     application.add_handler(CommandHandler("outbox", outbox_cmd, block=False))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
-    add_publication_handlers(application, settings)
+    add_publication_handlers(application)
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             heartbeat_job, interval=settings.heartbeat_seconds, first=0, name="heartbeat"
+        )
+        application.job_queue.run_repeating(
+            alarm_job,
+            interval=settings.publishing.alarm_check_seconds,
+            first=60,
+            name="alarms",
         )
     return application
 

@@ -37,15 +37,16 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.domain.issue import IssuePages, Lang
 from bot.domain.urls import parse_allow_list
 from bot.weekly.settings import PublishingSettings
 
 ENV_PREFIX = "WEEKLYBOT_"
 CONFIG_FILE_VAR = "WEEKLYBOT_CONFIG"
 _USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+# The newsletter's repository: what the bot follows unless told otherwise.
+NEWSLETTER_WEB_URL = "https://github.com/chinesehuazhou/python-weekly"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,}")
-
-Lang = Literal["zh", "en"]
 
 
 def default_database_path() -> Path:
@@ -191,10 +192,16 @@ _X_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secr
 class RepoSettings(_Section):
     enabled: bool = Field(True, description="Watch the newsletter's git repository.")
     url: str = Field(
-        "https://github.com/chinesehuazhou/python-weekly.git",
+        NEWSLETTER_WEB_URL + ".git",
         description="Repository to follow; a local path or file:// URL works the same.",
     )
     branch: str = Field("main", description="Branch to follow.")
+    web_url: str | None = Field(
+        None,
+        description="The repository's web page, where posts link an issue's file"
+        " (`<web_url>/blob/<branch>/docs/…`); unset: `url` without `.git` and credentials"
+        " when it is an http(s) URL, else (a local path) no such link.",
+    )
     mirror_dir: Path | None = Field(
         None, description="Local bare mirror; default: beside the database."
     )
@@ -208,6 +215,25 @@ class RepoSettings(_Section):
     @classmethod
     def _langs(cls, value: object) -> object:
         return _split_ids(value)
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
+
+    @property
+    def pages(self) -> IssuePages | None:
+        """Where readers see the issues' files, from `web_url` or else `url`."""
+        if self.web_url is not None:
+            return IssuePages(self.web_url, self.branch)
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        path = parts.path.rstrip("/").removesuffix(".git")
+        return IssuePages(urlunsplit((parts.scheme, host, path, "", "")), self.branch)
 
 
 class FeedSettings(_Section):

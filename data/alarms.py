@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.db import Database, When, to_ts
-from data.store import SourceState
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +20,7 @@ class AlarmState:
 
 
 class AlarmStore:
-    """Which editor alarms are raised, and the source states the failing-source alarm reads."""
+    """Which editor alarms are raised (built once, as `Store.alarms`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -59,21 +58,3 @@ class AlarmStore:
                 (to_ts(now), detail, name),
             )
         return bool(changed)
-
-    async def source_states(self) -> list[SourceState]:
-        """Every watched source's state, by name (what the failing-source alarm reads)."""
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetchall("SELECT * FROM source_state ORDER BY name")
-        return [
-            SourceState(
-                name=row["name"],
-                cursor=row["cursor"],
-                etag=row["etag"],
-                last_modified=row["last_modified"],
-                last_success_at=row["last_success_at"],
-                last_error=row["last_error"],
-                consecutive_failures=row["consecutive_failures"],
-                updated_at=row["updated_at"],
-            )
-            for row in rows
-        ]

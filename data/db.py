@@ -214,16 +214,6 @@ class Database:
                 await self._conn.rollback()
                 raise
 
-    async def pragma(self, name: str) -> Any:
-        """Read one pragma's value (for checks and tests)."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"not a pragma name: {name!r}")
-        async with self._lock:
-            self._check_open()
-            async with self._conn.execute(f"PRAGMA {name}") as cursor:
-                row = await cursor.fetchone()
-        return row[0] if row else None
-
     async def total_changes(self) -> int:
         """Rows written through this connection since it opened (idle-cost checks)."""
         async with self.transaction(write=False) as tx:

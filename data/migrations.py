@@ -211,12 +211,21 @@ UPDATE outbox SET started_at = updated_at WHERE state = 'sending';
 UPDATE outbox SET noticed_at = updated_at WHERE state IN ('failed', 'in_doubt');
 """
 
+# Who is an editor is a setting (`telegram.editor_ids`), read on every press; the
+# role column was never read, so it goes rather than become a second truth. SQLite
+# drops a column since 3.35 (Debian 12 ships 3.40), once no index names it.
+_NO_USER_ROLE = """
+DROP INDEX users_by_role;
+ALTER TABLE users DROP COLUMN role;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
     Migration(3, "previews, pending edits and alarms", _PUBLICATION),
     Migration(4, "previews remember refused languages", _PREVIEW_REFUSED),
     Migration(5, "target holds", _TARGET_HOLDS),
+    Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
 )
 
 _SCHEMA_VERSION = """

@@ -853,15 +853,6 @@ class OutboxStore:
         async with self._db.transaction(write=False) as tx:
             return await _fetch(tx, outbox_id)
 
-    async def get_by_key(self, target: str, idempotency_key: str) -> OutboxRow | None:
-        """Find a row by what it is rather than by id (after an enqueue returned None)."""
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(
-                _SELECT_ROW + " WHERE o.target = ? AND o.idempotency_key = ?",
-                (target, idempotency_key),
-            )
-        return _row(row) if row is not None else None
-
     async def list_by_state(
         self, state: OutboxState, target: str | None = None, *, limit: int = 100
     ) -> list[OutboxRow]:
@@ -884,16 +875,6 @@ class OutboxStore:
         for row in rows:
             result.setdefault(row["target"], {})[cast(OutboxState, row["state"])] = row["n"]
         return result
-
-    async def remote_id_of(self, target: str, group_key: str, seq: int) -> str | None:
-        """The platform id of one sent part of a group (what the next X part replies to)."""
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(
-                "SELECT remote_id FROM outbox WHERE target = ? AND group_key = ? AND seq = ?"
-                " AND state = 'sent'",
-                (target, group_key, seq),
-            )
-        return None if row is None else cast("str | None", row["remote_id"])
 
     async def sent_remote_ids(self, target: str) -> list[tuple[str, float]]:
         """(remote id, sent_at) of every sent row of `target` that has an id, oldest first."""

@@ -1,7 +1,8 @@
 """The `Store` facade: every typed read and write the rest of weeklybot needs.
 
-`Store(db).outbox` and `Store(db).issues` hold the two larger repositories; source
-state, users, the audit log, the heartbeat and backups live here. Nothing returned
+`Store(db)` is built once per open database (`bot.app.bot_running`); its `outbox`,
+`issues`, `previews` and `alarms` are the larger repositories, each built here once;
+source state, users, the audit log, the heartbeat and backups live here. Nothing returned
 is a cursor or a row object: only frozen dataclasses and plain values.
 """
 
@@ -10,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
+from data.alarms import AlarmStore
 from data.audit import AuditEntry, insert_audit, select_audit
 from data.db import Database, When, to_ts
 from data.issues import IssueStore
 from data.outbox import OutboxStore
-
-Role = Literal["reader", "editor"]
+from data.previews import PreviewStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +35,24 @@ class SourceState:
     updated_at: float = 0.0
 
 
+def _source_state(row: Any) -> SourceState:
+    return SourceState(
+        name=row["name"],
+        cursor=row["cursor"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_success_at=row["last_success_at"],
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"],
+        updated_at=row["updated_at"],
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     user_id: int
     username: str | None
     first_name: str | None
-    role: Role
     blocked: bool
     first_seen_at: float
     last_seen_at: float
@@ -50,7 +63,6 @@ def _user(row: Any) -> User:
         user_id=row["user_id"],
         username=row["username"],
         first_name=row["first_name"],
-        role=cast(Role, row["role"]),
         blocked=bool(row["blocked"]),
         first_seen_at=row["first_seen_at"],
         last_seen_at=row["last_seen_at"],
@@ -64,24 +76,21 @@ class Store:
         self.db = db
         self.outbox = OutboxStore(db)
         self.issues = IssueStore(db)
+        self.previews = PreviewStore(db)
+        self.alarms = AlarmStore(db)
 
     # ---- sources ---------------------------------------------------------------
 
     async def get_source_state(self, name: str) -> SourceState | None:
         async with self.db.transaction(write=False) as tx:
             row = await tx.fetchone("SELECT * FROM source_state WHERE name = ?", (name,))
-        if row is None:
-            return None
-        return SourceState(
-            name=row["name"],
-            cursor=row["cursor"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            last_success_at=row["last_success_at"],
-            last_error=row["last_error"],
-            consecutive_failures=row["consecutive_failures"],
-            updated_at=row["updated_at"],
-        )
+        return None if row is None else _source_state(row)
+
+    async def source_states(self) -> list[SourceState]:
+        """Every watched source's state, by name (what the failing-source alarm reads)."""
+        async with self.db.transaction(write=False) as tx:
+            rows = await tx.fetchall("SELECT * FROM source_state ORDER BY name")
+        return [_source_state(row) for row in rows]
 
     async def put_source_state(self, state: SourceState, *, now: When) -> None:
         """Save the whole state of a source (`updated_at` is set to `now`)."""
@@ -111,7 +120,7 @@ class Store:
     async def upsert_user(
         self, user_id: int, *, username: str | None, first_name: str | None, now: When
     ) -> User:
-        """Record that a Telegram user was seen; role and blocked flag are kept."""
+        """Record that a Telegram user was seen; the blocked flag is kept."""
         at = to_ts(now)
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
@@ -131,50 +140,17 @@ class Store:
 
     async def set_blocked(self, user_id: int, blocked: bool, *, actor: str, now: When) -> bool:
         """Block or unblock a known user (audited); False if unknown or already so."""
-        return await self._set_user_field(
-            user_id,
-            "blocked",
-            int(blocked),
-            action="user.block" if blocked else "user.unblock",
-            actor=actor,
-            now=now,
-        )
-
-    async def set_role(self, user_id: int, role: Role, *, actor: str, now: When) -> bool:
-        """Make a known user an editor or a reader (audited); False if unknown or already so."""
-        return await self._set_user_field(
-            user_id, "role", role, action=f"user.role.{role}", actor=actor, now=now
-        )
-
-    async def _set_user_field(
-        self,
-        user_id: int,
-        column: Literal["blocked", "role"],
-        value: int | str,
-        *,
-        action: str,
-        actor: str,
-        now: When,
-    ) -> bool:
-        at = to_ts(now)
+        action = "user.block" if blocked else "user.unblock"
         async with self.db.transaction() as tx:
             changed = await tx.execute(
-                f"UPDATE users SET {column} = ? WHERE user_id = ? AND {column} <> ?",  # noqa: S608 - column is a Literal
-                (value, user_id, value),
+                "UPDATE users SET blocked = ? WHERE user_id = ? AND blocked <> ?",
+                (int(blocked), user_id, int(blocked)),
             )
             if changed:
                 await insert_audit(
-                    tx, actor=actor, action=action, subject=f"user:{user_id}", now=at
+                    tx, actor=actor, action=action, subject=f"user:{user_id}", now=to_ts(now)
                 )
         return bool(changed)
-
-    async def list_editors(self) -> list[User]:
-        """Editors who are not blocked, by user id."""
-        async with self.db.transaction(write=False) as tx:
-            rows = await tx.fetchall(
-                "SELECT * FROM users WHERE role = 'editor' AND blocked = 0 ORDER BY user_id"
-            )
-        return [_user(row) for row in rows]
 
     # ---- audit log -------------------------------------------------------------
 

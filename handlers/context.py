@@ -1,12 +1,15 @@
-"""Typed access to the services the handlers need.
+"""Typed access to the services the handlers and jobs need.
 
-PTB builds `bot_data` itself, so the services live under one key and are read
-through `services()` alone; handlers never index `bot_data` directly.
+`bot.app.bot_running` builds one `BotServices` per run: the settings, the store (with
+its repositories), the delivery pool and the publication workflow over them; nothing
+else builds a store or a `Publication` for a handler. PTB builds `bot_data` itself, so
+the services live under one key and are read through `services()` alone; handlers
+never index `bot_data` directly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from telegram import User
@@ -14,6 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
+from bot.weekly.publication import Publication
 from data.store import Store
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
@@ -31,6 +35,11 @@ class BotServices:
     settings: Settings
     store: Store
     delivery: DeliveryPool
+    # Built from the two above, once: the workflow the preview buttons and events drive.
+    publication: Publication = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "publication", Publication(self.store, self.settings))
 
     def is_editor(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.telegram.editor_ids

@@ -14,13 +14,12 @@ taken as the HTML of its entities; plain text is read as Telegram HTML; Markdown
 `**bold**` and `[text](url)` are taken too (`publishers.format_telegram.editor_html`).
 The Telegram text keeps the digest's photo (`bot.weekly.planning.edited_digest`).
 
-Registration (`add_publication_handlers` does all of it):
+Registration (`add_publication_handlers`, called by `bot.app.build_application`):
 
 - ``CallbackQueryHandler(preview_callback, pattern=CALLBACK_PATTERN)``
 - ``MessageHandler(EDIT_FILTER, preview_edit_message)`` in group ``EDIT_GROUP``: a
   group of its own, before the default one, so the editor's text is consumed
-  (``ApplicationHandlerStop``) only when an edit is pending and left alone otherwise;
-- ``run_repeating(alarm_job, interval=publishing.alarm_check_seconds)``.
+  (``ApplicationHandlerStop``) only when an edit is pending and left alone otherwise.
 """
 
 from __future__ import annotations
@@ -38,8 +37,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Settings
-from bot.domain.issue import Issue, Lang
+from bot.domain.issue import LANGS, Issue, Lang
 from bot.editors.preview_cards import (
     PLATFORM_NAMES,
     decision_keyboard,
@@ -47,7 +45,7 @@ from bot.editors.preview_cards import (
     refresh_cards,
     send_preview_cards,
 )
-from bot.weekly.announce import after_enqueue, announce_alarms
+from bot.weekly.announce import after_enqueue
 from bot.weekly.ingest import NewIssue
 from bot.weekly.planning import TELEGRAM
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
@@ -57,7 +55,6 @@ from publishers.format_telegram import editor_html
 __all__ = [
     "CALLBACK_PATTERN",
     "add_publication_handlers",
-    "alarm_job",
     "preview_callback",
     "preview_edit_message",
 ]
@@ -87,8 +84,7 @@ async def _backfill(
     """
     svc = services(context)
     found: dict[Lang, Issue] = {}
-    langs: tuple[Lang, ...] = ("zh", "en")
-    for lang in langs:
+    for lang in LANGS:
         issue = await svc.store.issues.load(number, lang)
         if issue is not None:
             found[lang] = issue
@@ -130,7 +126,7 @@ async def preview_callback(update: Update, context: Context) -> None:
         await query.answer("Unknown button.")
         return
     action, preview_id = match.group(1), int(match.group(2))
-    publication = Publication(svc.store, svc.settings)
+    publication = svc.publication
     now = dt.datetime.now(dt.UTC)
     actor = actor_of(query.from_user)
     if action == "bf":  # the number is an issue's here, from `backfill_keyboard`
@@ -214,7 +210,7 @@ async def preview_edit_message(update: Update, context: Context) -> None:
     svc = services(context)
     if not svc.is_editor(user.id):
         return
-    publication = Publication(svc.store, svc.settings)
+    publication = svc.publication
     edit = await publication.previews.pending_edit(chat_id=message.chat_id, user_id=user.id)
     if edit is None:
         return  # not waiting for this editor: other handlers may want the text
@@ -244,22 +240,7 @@ async def preview_edit_message(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-# ---- jobs ---------------------------------------------------------------------------
-
-
-async def alarm_job(context: Context) -> None:
-    """Periodic: the core checks the alarms and tells the editors of any change."""
-    await announce_alarms(context.bot, services(context), now=dt.datetime.now(dt.UTC))
-
-
-def add_publication_handlers(application: App, settings: Settings) -> None:
-    """Register the preview buttons, the edit reader and the periodic alarm check."""
+def add_publication_handlers(application: App) -> None:
+    """Register the preview buttons and the edit reader."""
     application.add_handler(CallbackQueryHandler(preview_callback, pattern=CALLBACK_PATTERN))
     application.add_handler(MessageHandler(EDIT_FILTER, preview_edit_message), group=EDIT_GROUP)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            alarm_job,
-            interval=settings.publishing.alarm_check_seconds,
-            first=60,
-            name="alarms",
-        )

@@ -13,7 +13,6 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from urllib.parse import urlsplit
 
 from twitter_text import extract_urls_with_indices
 
@@ -62,7 +61,6 @@ _STAR_TEXT_MAX = 16
 # A26: Telegram fetches photos by URL and rejects what it cannot decode as a
 # photo; svg, avif, gif (an animation), extension-less and `!post` (an image
 # host's style suffix) URLs go out as text only.
-_PHOTO_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
@@ -221,24 +219,9 @@ def require_postable(item: Item) -> str:
 def photo_url(item: Item) -> str | None:
     """Return the first image Telegram can be trusted to fetch as a photo (A26)."""
     for image in item.images:
-        if is_photo_url(image.url):
+        if image.photo_safe:
             return image.url
     return None
-
-
-def is_photo_url(url: str) -> bool:
-    if "!" in url or any(ch.isspace() for ch in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return False
-    last = parts.path.rsplit("/", 1)[-1]
-    if "." not in last:
-        return False
-    return last.rsplit(".", 1)[1].lower() in _PHOTO_EXTENSIONS
 
 
 def clean_line(text: str) -> str:

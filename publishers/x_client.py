@@ -64,7 +64,6 @@ from yarl import URL
 
 API_HOSTS: Final = frozenset({"api.twitter.com", "api.x.com"})
 MEDIA_BASE: Final = "https://api.x.com"  # docs.x.com writes media upload on api.x.com
-CREATE_POST_ENDPOINT: Final = "POST /2/tweets"
 DEFAULT_CHUNK_SIZE: Final = 1024 * 1024
 ASYNC_STATES: Final = frozenset({"pending", "in_progress"})
 TIMELINE_RESULTS: Final = range(5, 101)  # max_results X accepts on GET /2/users/:id/tweets

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.cli import main
 from bot.config import (
@@ -16,7 +17,9 @@ from bot.config import (
     load_settings,
     render_settings,
     secret_values,
+    settings_from_values,
 )
+from bot.domain.issue import IssuePages
 
 TOKEN = "123456:AAHsecretsecretsecretsecretsecret12"
 
@@ -240,3 +243,21 @@ def test_preview_allow_is_read_as_host_port_pairs(
     rendered = load_refused()
     assert "submissions.preview_allow: '127.0.0.1' is not host:port" in rendered
     assert "WEEKLYBOT_SUBMISSIONS__PREVIEW_ALLOW" in rendered
+
+
+def test_issue_links_follow_the_repository_setting() -> None:
+    def pages(**repo: str) -> IssuePages | None:
+        return settings_from_values(
+            {"telegram": {"token": TOKEN, "channel_id": -100123}, "repo": repo}
+        ).repo.pages
+
+    newsletter = IssuePages("https://github.com/chinesehuazhou/python-weekly", "main")
+    assert pages() == newsletter
+    fork = pages(url="https://bot:ghp_secret@github.com/me/weekly.git/", branch="dev")
+    assert fork == IssuePages("https://github.com/me/weekly", "dev")  # no credentials
+    assert pages(url="/srv/weekly") is None  # a local path has no public page
+    assert pages(url="/srv/weekly", web_url="https://github.com/me/weekly") == IssuePages(
+        "https://github.com/me/weekly", "main"
+    )
+    with pytest.raises(ValidationError, match="must start with http"):
+        pages(web_url="github.com/me/weekly")

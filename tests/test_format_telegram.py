@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Link, Section
-from publishers.format_common import NotPostable, circled, is_photo_url
+from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Link, Section, is_photo_url
+from publishers.format_common import NotPostable, circled
 from publishers.format_telegram import (
     COVER_URL,
     ChannelStyle,

@@ -69,19 +69,25 @@ async def test_rerunning_migrations_is_a_no_op(db: Database) -> None:
     assert rows[0]["name"] == "foundation"
 
 
+async def _pragma(db: Database, name: str) -> object:
+    async with db.transaction(write=False) as tx:
+        row = await tx.fetchone(f"PRAGMA {name}")
+    return None if row is None else row[0]
+
+
 async def test_file_database_uses_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "weekly.db"
     async with Database.open(path, busy_timeout_ms=1234) as db:
         assert path.exists()  # parent directories were created
-        assert await db.pragma("journal_mode") == "wal"
-        assert await db.pragma("foreign_keys") == 1
-        assert await db.pragma("busy_timeout") == 1234
-        assert await db.pragma("synchronous") == 2  # FULL
+        assert await _pragma(db, "journal_mode") == "wal"
+        assert await _pragma(db, "foreign_keys") == 1
+        assert await _pragma(db, "busy_timeout") == 1234
+        assert await _pragma(db, "synchronous") == 2  # FULL
 
 
 async def test_synchronous_normal_can_be_chosen(tmp_path: Path) -> None:
     async with Database.open(tmp_path / "n.db", synchronous="NORMAL") as db:
-        assert await db.pragma("synchronous") == 1
+        assert await _pragma(db, "synchronous") == 1
 
 
 async def test_foreign_keys_are_enforced(db: Database) -> None:
@@ -241,3 +247,21 @@ async def test_an_error_inside_a_transaction_rolls_it_back(db: Database) -> None
         await insert_then_fail()
     async with db.transaction(write=False) as tx:
         assert await tx.fetchall("SELECT * FROM heartbeat") == []
+
+
+async def test_the_unused_user_role_is_dropped_and_the_users_kept(db: Database) -> None:
+    before_role = [m for m in MIGRATIONS if m.version < 6]
+    await migrate(db, before_role, now=T0)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO users (user_id, username, role, blocked, first_seen_at, last_seen_at)"
+            " VALUES (7, 'ann', 'editor', 1, 1, 2)"
+        )
+    assert 6 in await migrate(db, now=T0)
+    async with db.transaction(write=False) as tx:
+        columns = [row["name"] for row in await tx.fetchall("PRAGMA table_info(users)")]
+        rows = await tx.fetchall("SELECT user_id, username, blocked, last_seen_at FROM users")
+        indexes = await tx.fetchall("SELECT name FROM sqlite_master WHERE name = 'users_by_role'")
+    assert "role" not in columns
+    assert [tuple(row) for row in rows] == [(7, "ann", 1, 2.0)]
+    assert indexes == []

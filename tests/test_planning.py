@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Issue
+from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Issue, IssuePages, Lang
 from bot.weekly.planning import (
     TELEGRAM,
     Plan,
@@ -17,12 +17,12 @@ from bot.weekly.planning import (
     edited_digest,
     format_release_telegram,
     format_release_x,
+    issue_url,
     items_per_day,
     plan_issue,
     plan_posts,
     plan_release,
     schedule_issue,
-    schedule_posts,
 )
 from bot.weekly.windows import PostingWindow
 from data.outbox import NewPost
@@ -82,7 +82,7 @@ def test_a_photo_item_sends_two_rows_in_one_slot() -> None:
         ("issue:106:zh:projects:1:2", 0),
         ("issue:106:zh:projects:2", 1),
     ]
-    rows = schedule_posts(planned, now=at(7, 10), window=WINDOW)
+    rows = schedule_issue(planned, now=at(7, 10), window=WINDOW).posts
     assert [r.not_before for r in rows] == [at(7, 15), at(7, 15), at(7, 21)]
 
 
@@ -93,39 +93,43 @@ def test_a_summary_issue_is_planned_as_its_digest_only() -> None:
 
 
 def test_digest_now_inside_the_window_and_items_in_the_next_slots() -> None:
-    rows = schedule_posts(plan_posts(five_projects(), Plan(TELEGRAM)), now=at(7, 10), window=WINDOW)
+    rows = schedule_issue(
+        plan_posts(five_projects(), Plan(TELEGRAM)), now=at(7, 10), window=WINDOW
+    ).posts
     assert rows[0].kind == "digest"
     assert rows[0].not_before == at(7, 10)
     assert item_times(rows) == [at(7, 15), at(7, 21), at(8, 9), at(8, 15), at(8, 21)]
 
 
 def test_outside_the_window_the_planned_digest_waits_and_items_follow_it() -> None:
-    rows = schedule_posts(plan_posts(five_projects(), Plan(TELEGRAM)), now=at(7, 3), window=WINDOW)
+    rows = schedule_issue(
+        plan_posts(five_projects(), Plan(TELEGRAM)), now=at(7, 3), window=WINDOW
+    ).posts
     assert rows[0].not_before == at(7, 9)
     # Never in the digest's own slot: the first item takes the next one.
     assert item_times(rows)[:2] == [at(7, 15), at(7, 21)]
 
 
 def test_publish_now_sends_the_digest_at_once_even_at_night() -> None:
-    rows = schedule_posts(
+    rows = schedule_issue(
         plan_posts(five_projects(), Plan(TELEGRAM)), now=at(7, 3), window=WINDOW, publish_now=True
-    )
+    ).posts
     assert rows[0].not_before == at(7, 3)
     assert item_times(rows)[0] == at(7, 9)
 
 
 def test_items_only_start_at_the_next_free_slot() -> None:
     planned = plan_posts(five_projects(), Plan(TELEGRAM, digest=False))
-    rows = schedule_posts(
+    rows = schedule_issue(
         planned, now=at(7, 10), window=WINDOW, busy={TELEGRAM: {at(7, 15).timestamp()}}
-    )
+    ).posts
     assert item_times(rows) == [at(7, 21), at(8, 9), at(8, 15), at(8, 21), at(9, 9)]
 
 
 def test_each_target_has_its_own_slots() -> None:
     issue = five_projects()
     planned = plan_posts(issue, Plan(TELEGRAM)) + plan_posts(issue, Plan(X, digest=False))
-    rows = schedule_posts(planned, now=at(7, 10), window=WINDOW)
+    rows = schedule_issue(planned, now=at(7, 10), window=WINDOW).posts
     x_times = [r.not_before for r in rows if r.target == X]
     assert x_times == [at(7, 15), at(7, 21), at(8, 9), at(8, 15), at(8, 21)]
     assert len([r for r in rows if r.target == TELEGRAM]) == 6
@@ -134,9 +138,9 @@ def test_each_target_has_its_own_slots() -> None:
 def test_keys_are_those_of_plan_issue_so_either_path_queues_once() -> None:
     issue = five_projects()
     legacy = {(r.idempotency_key, r.target) for r in plan_issue(issue, [Plan(TELEGRAM), Plan(X)])}
-    timed = schedule_posts(
+    timed = schedule_issue(
         plan_posts(issue, Plan(TELEGRAM)) + plan_posts(issue, Plan(X)), now=at(7, 10), window=WINDOW
-    )
+    ).posts
     assert {(r.idempotency_key, r.target) for r in timed} == legacy
 
 
@@ -183,15 +187,33 @@ def test_release_notice_for_x_fits_and_ends_with_the_link() -> None:
     assert "#60: " not in post.text  # the title's own label is not repeated
 
 
+PAGES = IssuePages("https://github.com/chinesehuazhou/python-weekly")
+
+
 def test_release_rows_are_keyed_by_number_and_language() -> None:
     issue = make_issue(number=60, lang="en")
-    telegram, x = plan_release(issue, TELEGRAM), plan_release(issue, X)
+    telegram, x = plan_release(issue, TELEGRAM, pages=PAGES), plan_release(issue, X, pages=PAGES)
     assert telegram is not None
     assert x is not None
     assert (telegram.idempotency_key, telegram.kind) == ("release:60:en", "notice")
     assert (x.idempotency_key, x.target) == ("release:60:en", X)
     assert TelegramPost.from_payload(telegram.payload).parts
-    assert plan_release(dataclasses.replace(issue, date=None), TELEGRAM) is None
+    assert plan_release(dataclasses.replace(issue, date=None), TELEGRAM, pages=PAGES) is None
+    assert plan_release(issue, TELEGRAM, pages=None) is None  # nowhere to link
+
+
+def test_an_issue_links_its_file_on_the_configured_repository_page() -> None:
+    def make(lang: Lang) -> Issue:
+        return dataclasses.replace(make_issue(lang=lang), date=dt.date(2025, 12, 13))
+
+    blob = "https://github.com/chinesehuazhou/python-weekly/blob/main/docs"
+    assert issue_url(make("zh"), PAGES) == f"{blob}/2025-12-13-weekly.md"
+    assert issue_url(make("en"), PAGES) == f"{blob}/en/2025-12-13-weekly.md"
+    fork = IssuePages("https://git.example.org/me/weekly/", branch="trunk")
+    assert issue_url(make("ja"), fork) == (
+        "https://git.example.org/me/weekly/blob/trunk/docs/ja/2025-12-13-weekly.md"
+    )
+    assert issue_url(make("zh"), None) is None
 
 
 # ---- spreading an issue's items until the next issue, and older issues yielding ----
@@ -210,7 +232,7 @@ def test_items_per_day_finishes_within_the_spread_within_the_cap() -> None:
 
 def test_twenty_six_items_finish_before_the_next_issue() -> None:
     planned = plan_posts(many_projects(26), Plan(TELEGRAM))
-    rows = schedule_posts(planned, now=at(7, 10), window=WINDOW, spread_days=7, max_per_day=8)
+    rows = schedule_issue(planned, now=at(7, 10), window=WINDOW, spread_days=7, max_per_day=8).posts
     times = item_times(rows)
     assert len(times) == 26
     assert max(times) < at(14, 10)  # type: ignore[operator]
@@ -218,7 +240,7 @@ def test_twenty_six_items_finish_before_the_next_issue() -> None:
     assert set(per_day.values()) <= {2, 3, 4}
     assert max(per_day.values()) == 4
     assert times == sorted(times)  # type: ignore[type-var]
-    old = schedule_posts(planned, now=at(7, 10), window=WINDOW)
+    old = schedule_issue(planned, now=at(7, 10), window=WINDOW).posts
     assert max(item_times(old)) > at(15, 9)  # type: ignore[operator]  # the old way: 9 days
 
 
@@ -232,13 +254,13 @@ def queued_of(rows: list[NewPost], first_id: int) -> list[QueuedItem]:
 
 def test_a_backfill_queued_first_never_delays_a_new_issue() -> None:
     # Issue 50 was backfilled on the 7th: 40 items, 6 a day, the whole week taken.
-    backfill = schedule_posts(
+    backfill = schedule_issue(
         plan_posts(many_projects(40, number=50), Plan(TELEGRAM)),
         now=at(7, 10),
         window=WINDOW,
         spread_days=7,
         max_per_day=8,
-    )
+    ).posts
     queued = queued_of(backfill, first_id=1)
     new_planned = plan_posts(many_projects(26, number=120), Plan(TELEGRAM))
     now = at(8, 8)
@@ -264,9 +286,9 @@ def test_a_backfill_queued_first_never_delays_a_new_issue() -> None:
 
 
 def test_a_newer_issue_queued_first_keeps_its_slots() -> None:
-    newer = schedule_posts(
+    newer = schedule_issue(
         plan_posts(many_projects(5, number=120), Plan(TELEGRAM)), now=at(7, 10), window=WINDOW
-    )
+    ).posts
     queued = queued_of(newer, first_id=1)
     older = schedule_issue(
         plan_posts(many_projects(5, number=50), Plan(TELEGRAM)),

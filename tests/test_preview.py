@@ -27,7 +27,6 @@ from bot.weekly.planning import TELEGRAM, X
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow
-from data.previews import PreviewStore
 from data.store import SourceState, Store
 from handlers.context import App, BotServices, attach
 from handlers.preview import add_publication_handlers
@@ -122,7 +121,7 @@ async def bot(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]
             ApplicationBuilder().token(fake_telegram.token).base_url(fake_telegram.base_url).build()  # type: ignore[assignment]
         )
         attach(app, svc)
-        add_publication_handlers(app, settings)
+        add_publication_handlers(app)
         async with app:
             await app.start()
             assert app.updater is not None
@@ -168,7 +167,7 @@ async def test_a_reader_pressing_is_told_only_editors_and_nothing_changes(bot: B
     assert await bot.answered() == "Only editors can decide this."
     assert bot.tg.answers[-1].show_alert
     assert await bot.queued() == []
-    preview = await PreviewStore(bot.store.db).get(1)
+    preview = await bot.store.previews.get(1)
     assert preview is not None
     assert preview.status == "pending"
     assert bot.tg.message(EDITORS_GROUP, before.message_id).edits == 0
@@ -216,7 +215,7 @@ async def test_skip_queues_nothing(bot: Bot) -> None:
     bot.press(EDITOR_ID, "pv:skip:1")
     assert await bot.answered() == "⏭ Skipped by you: nothing was queued."
     assert await bot.queued() == []
-    preview = await PreviewStore(bot.store.db).get(1)
+    preview = await bot.store.previews.get(1)
     assert preview is not None
     assert preview.status == "skipped"
     assert preview.decided_by == "@editor [1001]"

@@ -13,7 +13,6 @@ from types import MappingProxyType
 from bot.weekly.announce import publish_event
 from bot.weekly.ingest import BackfillAvailable, FileNotice, NewIssue
 from bot.weekly.planning import TELEGRAM, X
-from data.previews import PreviewStore
 from tests.conftest import EDITOR_ID, READER_ID
 from tests.test_preview import EDITORS_GROUP, Bot, bot, issues, until
 
@@ -96,7 +95,7 @@ async def test_en_first_then_zh(bot: Bot) -> None:
     await arrive(bot, "en")
     assert "Telegram (zh): waiting for the zh file" in (bot.card().text or "")
     await arrive(bot, "zh")
-    preview = await PreviewStore(bot.store.db).get(1)
+    preview = await bot.store.previews.get(1)
     assert preview is not None
     assert dict(preview.langs) == {X: "en", TELEGRAM: "zh"}
 
@@ -142,7 +141,7 @@ async def test_a_refused_language_is_shown_on_the_card_with_its_reason(bot: Bot)
     card = bot.card().text or ""
     assert "X (en): the en file was refused: not valid UTF-8 (byte 31)" in card
     await arrive(bot, "en")  # the fixed file
-    preview = await PreviewStore(bot.store.db).get(1)
+    preview = await bot.store.previews.get(1)
     assert preview is not None
     assert dict(preview.refused) == {}
     assert "refused" not in (bot.card().text or "")

@@ -13,7 +13,7 @@ import pytest
 from bot.config import Settings, settings_from_values
 from bot.domain.parser import pair_summary_full
 from bot.weekly.ingest import FullTextReleased, NewIssue
-from bot.weekly.planning import TELEGRAM, X, schedule_posts
+from bot.weekly.planning import TELEGRAM, X, schedule_issue
 from bot.weekly.publication import Publication, routes, validate_digest_text
 from bot.weekly.settings import PublishingSettings
 from data.db import MEMORY, Database
@@ -153,13 +153,13 @@ async def test_a_backfill_in_the_outbox_never_delays_a_new_issue_s_items(store: 
     before = {r.id: r.next_attempt_at for r in await store.outbox.list_by_state("queued")}
     pub = Publication(store, settings(x=False))
     later = NOW + dt.timedelta(days=1)
-    expected = schedule_posts(
+    expected = schedule_issue(
         pub.planned((await pub.on_new_issue(big_issue(120, 26), now=later)).preview),  # type: ignore[arg-type]
         now=later,
         window=pub.publishing.window(),
         spread_days=7,
         max_per_day=pub.publishing.max_items_per_day,
-    )
+    ).posts
 
     outcome = await pub.decide(1, "scheduled", actor="editor", now=later)
 

@@ -41,25 +41,14 @@ async def test_source_state_round_trips_and_is_overwritten(store: Store) -> None
     assert await store.get_source_state("github") is None
 
 
-async def test_users_are_upserted_keeping_role_and_block(store: Store) -> None:
+async def test_users_are_upserted_keeping_the_block(store: Store) -> None:
     first = await store.upsert_user(7, username="ann", first_name="Ann", now=T0)
-    assert (first.role, first.blocked, first.first_seen_at, first.last_seen_at) == (
-        "reader",
-        False,
-        T0,
-        T0,
-    )
-    assert await store.set_role(7, "editor", actor="system", now=T0 + 1)
+    assert (first.blocked, first.first_seen_at, first.last_seen_at) == (False, T0, T0)
     assert await store.set_blocked(7, True, actor="user:1", now=T0 + 2)
     again = await store.upsert_user(7, username="ann_new", first_name=None, now=T0 + 3)
     assert again.username == "ann_new"
     assert again.first_name is None
-    assert (again.role, again.blocked, again.first_seen_at, again.last_seen_at) == (
-        "editor",
-        True,
-        T0,
-        T0 + 3,
-    )
+    assert (again.blocked, again.first_seen_at, again.last_seen_at) == (True, T0, T0 + 3)
     assert await store.get_user(7) == again
     assert await store.get_user(8) is None
 
@@ -69,30 +58,18 @@ async def test_setting_a_value_it_already_has_or_an_unknown_user_changes_nothing
 ) -> None:
     await store.upsert_user(7, username=None, first_name="Ann", now=T0)
     assert not await store.set_blocked(7, False, actor="user:1", now=T0)
-    assert not await store.set_role(7, "reader", actor="user:1", now=T0)
     assert not await store.set_blocked(99, True, actor="user:1", now=T0)
     assert await store.list_audit() == []
 
 
-async def test_list_editors_leaves_out_readers_and_blocked_editors(store: Store) -> None:
-    for user_id in (3, 1, 2, 4):
-        await store.upsert_user(user_id, username=f"u{user_id}", first_name=None, now=T0)
-    for user_id in (3, 1, 4):
-        assert await store.set_role(user_id, "editor", actor="system", now=T0)
-    assert await store.set_blocked(4, True, actor="user:1", now=T0)
-    assert [user.user_id for user in await store.list_editors()] == [1, 3]
-
-
 async def test_user_changes_are_audited(store: Store) -> None:
     await store.upsert_user(7, username="ann", first_name=None, now=T0)
-    await store.set_role(7, "editor", actor="system", now=T0 + 1)
     await store.set_blocked(7, True, actor="user:1", now=T0 + 2)
     await store.set_blocked(7, False, actor="user:1", now=T0 + 3)
     audit = await store.list_audit(subject="user:7")
     assert [(e.actor, e.action, e.at) for e in audit] == [
         ("user:1", "user.unblock", T0 + 3),
         ("user:1", "user.block", T0 + 2),
-        ("system", "user.role.editor", T0 + 1),
     ]
 
 

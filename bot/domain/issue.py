@@ -7,14 +7,17 @@ formatters and the tests without anyone changing it underneath the others.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast, get_args
+from urllib.parse import urlsplit
 
 SectionKind = Literal["articles", "projects", "podcasts", "discussions"]
 SECTION_KINDS: tuple[SectionKind, ...] = ("articles", "projects", "podcasts", "discussions")
 Form = Literal["full", "summary", "special"]
-Lang = Literal["zh", "en", "ja"]
+Lang = Literal["zh", "en", "ja"]  # the one list of languages; settings and parser read it
+LANGS: tuple[Lang, ...] = get_args(Lang)
 
 # Item flags (FORMAT.md §7.2). Kept as plain strings so JSON output is stable.
 DELETED = "deleted"  # a removed-entry placeholder: never post
@@ -26,13 +29,75 @@ PROMO_STRIPPED = "promo_stripped"  # a promo/tip-jar block was cut from the item
 UNPOSTABLE_FLAGS = frozenset({DELETED, CONTAINER, NO_LINK})
 
 
+def issue_path(file_name: str, lang: Lang) -> str:
+    """Where an issue's file sits in the newsletter's repository (FORMAT.md §6.1)."""
+    return f"docs/{file_name}" if lang == "zh" else f"docs/{lang}/{file_name}"
+
+
+# Only dated issue files; season collections (-sweekly, -iweekly, -lweekly) never match.
+_ISSUE_PATH = re.compile(
+    r"^docs/(?:(" + "|".join(lang for lang in LANGS if lang != "zh") + r")/)?"
+    r"(\d{4}-\d{2}-\d{2})-weekly\.md$"
+)
+
+
+def issue_path_lang(path: str) -> Lang | None:
+    """The language of an issue file path (`issue_path`'s inverse), or None if not one."""
+    match = _ISSUE_PATH.match(path)
+    if match is None:
+        return None
+    return cast(Lang, match.group(1) or "zh")
+
+
+def issue_file_name(date: dt.date) -> str:
+    """The file name every language of a dated issue shares (`2025-12-13-weekly.md`)."""
+    return f"{date.isoformat()}-weekly.md"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePages:
+    """Where readers see an issue's file: the repository's web page and the branch.
+
+    Built from the settings (`RepoSettings.pages`), so following a fork or a mirror
+    links to it, not to a hard-coded repository.
+    """
+
+    web_url: str  # "https://github.com/chinesehuazhou/python-weekly"
+    branch: str = "main"
+
+    def url(self, lang: Lang, date: dt.date | None) -> str | None:
+        """The file's page (GitHub's `/blob/<branch>/<path>`); None for an undated issue."""
+        if date is None:
+            return None
+        path = issue_path(issue_file_name(date), lang)
+        return f"{self.web_url.rstrip('/')}/blob/{self.branch}/{path}"
+
+
 class NotAnIssue(ValueError):
     """The text is not a weekly issue (a season collection, a README, noise)."""
 
 
 # sendPhoto takes JPEG/PNG/WebP; svg, avif, gif and extension-less URLs (`…!post`) may be
 # rejected, so formatters fall back to a link for them (anomaly A26).
-PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+PHOTO_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp"})
+
+
+def is_photo_url(url: str) -> bool:
+    """Whether Telegram's sendPhoto can be trusted to fetch `url`: an http(s) URL whose
+    last path segment names a format it accepts (the one photo rule: formatters and the
+    digest photo setting read it)."""
+    if "!" in url or any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    last = parts.path.rsplit("/", 1)[-1]
+    if "." not in last:
+        return False
+    return last.rsplit(".", 1)[1].lower() in PHOTO_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +108,7 @@ class Image:
     @property
     def photo_safe(self) -> bool:
         """Whether the URL names a format Telegram's sendPhoto is known to accept."""
-        path = self.url.split("?", 1)[0].split("#", 1)[0].lower()
-        return path.endswith(PHOTO_EXTENSIONS)
+        return is_photo_url(self.url)
 
 
 @dataclass(frozen=True, slots=True)

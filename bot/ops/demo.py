@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import Runtime, bot_running
-from bot.config import Settings, settings_from_values
+from bot.config import NEWSLETTER_WEB_URL, Settings, settings_from_values
 from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
@@ -85,7 +85,8 @@ def demo_settings(
             },
             "x": {"api_base_url": fx.base_url, **X_KEYS},
             # The demo polls the repository itself, once per act; no feeds offline.
-            "repo": {"url": str(upstream), "poll_seconds": 3600},
+            # The local repository stands in for the newsletter's: posts link to its page.
+            "repo": {"url": str(upstream), "web_url": NEWSLETTER_WEB_URL, "poll_seconds": 3600},
             "feeds": {"urls": ()},
             "database_path": state / "weeklybot.db",
             "log_level": log_level,
@@ -162,7 +163,7 @@ async def _publish_sample(runtime: Runtime) -> None:
     for lang, target in ((settings.telegram.lang, TELEGRAM), (settings.x.lang, X)):
         issue = sample_issue(lang)
         await store.issues.upsert(issue, now=now, source_path=f"docs/{lang}/{SAMPLE}")
-        rows.extend(plan_issue(issue, [Plan(target)]))
+        rows.extend(plan_issue(issue, [Plan(target, pages=settings.repo.pages)]))
     await store.outbox.enqueue_many(rows, now=now)
     runtime.services.delivery.wake()
 

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from bot.weekly.publication import NEW_ISSUE_ACTION
 from bot.weekly.settings import PublishingSettings
-from data.alarms import AlarmStore
 from data.store import SourceState, Store
 
 SILENCE = "silence"
@@ -117,7 +116,7 @@ async def check_alarms(
     now: dt.datetime,
 ) -> list[AlarmChange]:
     """Read, decide, persist, then tell the editors; returns the changes told."""
-    alarms = AlarmStore(store.db)
+    alarms = store.alarms
     states = await alarms.states()
     newest = await store.issues.newest_dated()
     events = await store.list_audit(action=NEW_ISSUE_ACTION, limit=1)
@@ -125,7 +124,7 @@ async def check_alarms(
         now=now.timestamp(),
         last_issue_at=last_issue_at(newest, events[0].at if events else None, publishing.zone),
         newest_issue=newest,
-        sources=tuple(await alarms.source_states()),
+        sources=tuple(await store.source_states()),
         raised=frozenset(name for name, state in states.items() if state.raised),
     )
     told: list[AlarmChange] = []

@@ -58,6 +58,9 @@ class Services(Protocol):
     @property
     def delivery(self) -> DeliveryPool: ...
 
+    @property
+    def publication(self) -> Publication: ...
+
 
 async def publish_event(
     event: IssueEvent,
@@ -69,7 +72,7 @@ async def publish_event(
 ) -> Queued:
     """React to one ingest event: preview cards, or rows queued and workers woken."""
     now = now or dt.datetime.now(dt.UTC)
-    publication = Publication(svc.store, svc.settings)
+    publication = svc.publication
     chats = svc.settings.telegram.review_chats()
     if isinstance(event, FileNotice):  # told, never published
         for chat_id in chats:

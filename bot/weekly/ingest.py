@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from bot.domain.issue import Issue, Lang, NotAnIssue
+from bot.domain.issue import LANGS, Issue, Lang, NotAnIssue, issue_path_lang
 from bot.domain.parser import Pairing, pair_summary_full, parse_issue
-from bot.weekly.sources.git_repo import ChangedFile, GitError, GitRepoSource, issue_path_lang
+from bot.weekly.sources.git_repo import ChangedFile, GitError, GitRepoSource
 from data.issues import issue_content_hash
 from data.store import SourceState, Store
 
@@ -162,7 +162,7 @@ class Ingester:
         numbers = [e.number for e in events if isinstance(e, NewIssue)]
         if not numbers:
             return events
-        stored = [await self.store.issues.latest_number(lang) for lang in ("zh", "en")]
+        stored = [await self.store.issues.latest_number(lang) for lang in LANGS]
         newest = max([n for n in stored if n is not None] + numbers)
         kept: list[IssueEvent] = []
         old: list[tuple[int, Lang]] = []

@@ -7,7 +7,7 @@ after a restart or a re-parse, queues nothing new.
 
 Two steps, so that a preview can hold the formatted posts while an editor
 decides: `plan_posts` formats (untimed `PlannedPost`s: the digest, then the
-items in order), `schedule_posts` gives them times from a `PostingWindow`:
+items in order), `schedule_issue` gives them times from a `PostingWindow`:
 
 - the digest goes at `now` when published now, else at `now` if the posting
   window is open, or when it next opens (with `digest_in_window`);
@@ -35,7 +35,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain.issue import Issue, Lang
+from bot.domain.issue import Issue, IssuePages, Lang
 from bot.weekly.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
@@ -56,28 +56,15 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
 
 TELEGRAM, X = "telegram", "x"
 
-SOURCE_URLS: dict[Lang, str] = {
-    "zh": "https://github.com/chinesehuazhou/python-weekly/blob/main/docs/{date}-weekly.md",
-    "en": "https://github.com/chinesehuazhou/python-weekly/blob/main/docs/en/{date}-weekly.md",
-    "ja": "https://github.com/chinesehuazhou/python-weekly/blob/main/docs/ja/{date}-weekly.md",
-}
 
-
-def issue_url(issue: Issue) -> str | None:
-    """Where a reader finds the whole issue: its file in the newsletter's repository."""
-    if issue.date is None:
-        return None
-    return SOURCE_URLS[issue.lang].format(date=issue.date.isoformat())
+def issue_url(issue: Issue, pages: IssuePages | None) -> str | None:
+    """Where a reader finds the whole issue: its file on the repository's web page."""
+    return None if pages is None else pages.url(issue.lang, issue.date)
 
 
 def issue_key(issue: Issue) -> str:
     number = issue.number if issue.number is not None else issue.date
     return f"issue:{number}:{issue.lang}"
-
-
-def digest_group(issue: Issue) -> str:
-    """The group key of the issue's digest rows (the same on every target)."""
-    return f"{issue_key(issue)}:digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +75,7 @@ class Plan:
     digest: bool = True
     items: bool = True
     style: ChannelStyle | None = None  # the channel digest's settings (Telegram only)
+    pages: IssuePages | None = None  # where the issue's file is read; None: no such link
 
 
 def plan_issue(
@@ -95,9 +83,9 @@ def plan_issue(
 ) -> list[NewPost]:
     """Outbox rows for `issue` on each planned target, in posting order."""
     rows: list[NewPost] = []
-    url = issue_url(issue)
     base = issue_key(issue)
     for plan in plans:
+        url = issue_url(issue, plan.pages)
         if plan.digest:
             rows.extend(_digest_rows(issue, plan, url, base, not_before))
         if plan.items:
@@ -211,7 +199,7 @@ class PlannedPost:
 
 def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
     """Format what `plan` gives its target of `issue`: the digest first, then the items."""
-    url = issue_url(issue)
+    url = issue_url(issue, plan.pages)
     base = issue_key(issue)
     planned: list[PlannedPost] = []
     if plan.digest:
@@ -291,33 +279,6 @@ class Schedule:
     moves: dict[int, float]  # outbox id -> new next_attempt_at (Unix time)
 
 
-def schedule_posts(
-    planned: Sequence[PlannedPost],
-    *,
-    now: dt.datetime,
-    window: PostingWindow,
-    publish_now: bool = False,
-    digest_in_window: bool = True,
-    busy: Mapping[str, Collection[float]] | None = None,
-    spread_days: int = 0,
-    max_per_day: int | None = None,
-) -> list[NewPost]:
-    """Give each planned post its `not_before`, per target; see the module docstring.
-
-    `busy` maps a target to the Unix times of slots its queued items already hold.
-    """
-    return schedule_issue(
-        planned,
-        now=now,
-        window=window,
-        publish_now=publish_now,
-        digest_in_window=digest_in_window,
-        busy=busy,
-        spread_days=spread_days,
-        max_per_day=max_per_day,
-    ).posts
-
-
 def schedule_issue(
     planned: Sequence[PlannedPost],
     *,
@@ -331,6 +292,9 @@ def schedule_issue(
     max_per_day: int | None = None,
 ) -> Schedule:
     """Time the planned posts of one issue, and say which older queued items move.
+
+    Each post gets its `not_before`, per target (see the module docstring); `busy` maps
+    a target to the Unix times of slots other rows already hold.
 
     `window.per_day` is the least items a day; with `spread_days` an issue's items are
     spread to finish within that many days, at most `max_per_day` a day (a target's
@@ -472,9 +436,9 @@ def format_release_x(issue: Issue, *, url: str) -> XPost:
     return XPost(text=render(title))
 
 
-def plan_release(issue: Issue, target: str) -> NewPost | None:
+def plan_release(issue: Issue, target: str, *, pages: IssuePages | None) -> NewPost | None:
     """The "now free to read" notice of a released full issue; None without a link."""
-    url = issue_url(issue)
+    url = issue_url(issue, pages)
     if url is None or issue.number is None:
         return None
     post = (

@@ -48,7 +48,7 @@ from bot.weekly.planning import (
 )
 from bot.weekly.settings import PublishingSettings
 from data.outbox import NewPost
-from data.previews import Decision, Preview, PreviewStore
+from data.previews import Decision, Preview
 from data.store import Store
 from publishers.format_telegram import within
 from publishers.limits import (
@@ -78,6 +78,7 @@ class Route:
 
 def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, ...]:
     """The channel always; X when it is configured."""
+    pages = settings.repo.pages
     found = [
         Route(
             TELEGRAM,
@@ -87,12 +88,17 @@ def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, .
                 digest=publishing.telegram_digest,
                 items=publishing.telegram_items,
                 style=publishing.channel_style(),
+                pages=pages,
             ),
         )
     ]
     if settings.x.enabled:
         found.append(
-            Route(X, settings.x.lang, Plan(X, digest=publishing.x_digest, items=publishing.x_items))
+            Route(
+                X,
+                settings.x.lang,
+                Plan(X, digest=publishing.x_digest, items=publishing.x_items, pages=pages),
+            )
         )
     return tuple(found)
 
@@ -171,7 +177,7 @@ class Publication:
         self.store = store
         self.settings = settings
         self.publishing = publishing or settings.publishing
-        self.previews = PreviewStore(store.db)
+        self.previews = store.previews
 
     @property
     def routes(self) -> tuple[Route, ...]:
@@ -302,12 +308,6 @@ class Publication:
             if row.kind == "item"
         ]
 
-    async def busy_slots(self) -> dict[str, set[float]]:
-        busy: dict[str, set[float]] = {}
-        for item in await self.queued_items():
-            busy.setdefault(item.target, set()).add(item.at)
-        return busy
-
     async def decide(
         self, preview_id: int, decision: Decision, *, actor: str, now: dt.datetime
     ) -> DecisionOutcome | None:
@@ -359,7 +359,9 @@ class Publication:
         posts: list[NewPost] = []
         for route in self.routes:
             issue = event.issues.get(route.lang)
-            notice = None if issue is None else plan_release(issue, route.target)
+            notice = (
+                None if issue is None else plan_release(issue, route.target, pages=route.plan.pages)
+            )
             if notice is None:
                 log.warning(
                     "no release notice for a target",

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from bot.domain.issue import Link
+from bot.domain.issue import Link, is_photo_url
 from bot.weekly.windows import MAX_SLOTS_PER_DAY, PostingWindow
-from publishers.format_common import is_photo_url
 from publishers.format_telegram import CHANNEL_HANDLE, COVER_URL, ChannelStyle
 
 # `[小报童](https://…)  [爱发电](https://…)`: links as the newsletter writes them.

@@ -55,10 +55,6 @@ class PostingWindow:
         step = (last - first) / (self.per_day - 1)
         return [(first + step * k).astimezone(self.zone) for k in range(self.per_day)]
 
-    def contains(self, when: dt.datetime) -> bool:
-        opens, closes = self.day_bounds(_aware(when).astimezone(self.zone).date())
-        return opens <= when <= closes
-
     def open_at_or_after(self, now: dt.datetime) -> dt.datetime:
         """`now` if the window is open, else the moment it next opens."""
         local = _aware(now).astimezone(self.zone)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
-from bot.domain.issue import Lang
+from bot.domain.issue import LANGS, Lang
 from bot.domain.parser._inline import spans
 
 _NUMBER_HASH = re.compile(r"#\s*(\d{1,4})(?!\d)")
@@ -26,7 +26,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 # The blog copy adds layout, description and tag lists; a real header is far shorter.
 _MAX_FRONT_MATTER_LINES = 200
-_LANGS: dict[str, Lang] = {"zh": "zh", "en": "en", "ja": "ja"}
+_LANGS: dict[str, Lang] = {lang: lang for lang in LANGS}
 # The words a summary puts before its full-text link (FORMAT.md §3.3 and the closing
 # text): `去专栏阅读全文：[全文链接](…)`, `订阅后，可免费查看 第 N 期周刊的全文：<url>`,
 # `After subscribing, you can view the full text of Issue N for free: <url>`. Not bare

@@ -26,15 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from bot.domain.issue import Lang, NotAnIssue
+from bot.domain.issue import Lang, NotAnIssue, issue_path, issue_path_lang
 from bot.domain.parser import parse_issue
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REPO_URL = "https://github.com/chinesehuazhou/python-weekly.git"
-
-# Only dated issue files; season collections (-sweekly, -iweekly, -lweekly) never match.
-_ISSUE_PATH = re.compile(r"^docs/(?:(en|ja)/)?(\d{4}-\d{2}-\d{2})-weekly\.md$")
 _SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})\b")
 # Transports a configured URL may use; `ext::` and friends would run commands.
 _ALLOWED_PROTOCOLS = "https:http:ssh:git:file"
@@ -49,7 +45,7 @@ class RepoOptions:
     """What the repository source needs; the lead maps a settings section onto it."""
 
     mirror_dir: Path  # the bare mirror, kept with the bot's state (not in the source tree)
-    url: str = DEFAULT_REPO_URL
+    url: str  # `repo.url` of the settings: the one default lives there
     branch: str = "main"
     langs: tuple[Lang, ...] = ("zh", "en")
     git_timeout_seconds: float = 120.0
@@ -88,19 +84,6 @@ class Blob:
     sha: str
     text: str
     utf8_error: str | None = None
-
-
-def issue_path_lang(path: str) -> Lang | None:
-    """The language of an issue file path, or None when the path is not an issue."""
-    match = _ISSUE_PATH.match(path)
-    if match is None:
-        return None
-    folder = match.group(1)
-    return "zh" if folder is None else "en" if folder == "en" else "ja"
-
-
-def issue_path(file_name: str, lang: Lang) -> str:
-    return f"docs/{file_name}" if lang == "zh" else f"docs/{lang}/{file_name}"
 
 
 @dataclass(slots=True)
