@@ -524,6 +524,42 @@ class SubmissionStore:
             )
             return await _fetch(tx, submission_id)
 
+    async def set_reader_choices(
+        self,
+        submission_id: int,
+        *,
+        user_id: int,
+        fields: Fields | None = None,
+        credit: bool | None = None,
+        now: When,
+    ) -> Submission | None:
+        """The submitter's own changes while it waits (fields by buttons, credit or not).
+
+        None unless it is theirs and still pending. `fields` replaces all three.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            params: dict[str, Any] = {
+                "id": submission_id,
+                "user": user_id,
+                "at": at,
+                "set_fields": fields is not None,
+                "for_whom": fields.for_whom if fields else None,
+                "solves": fields.solves if fields else None,
+                "level": fields.level if fields else None,
+                "credit": None if credit is None else int(credit),
+            }
+            changed = await tx.execute(
+                "UPDATE submissions SET updated_at = :at,"
+                " for_whom = CASE WHEN :set_fields THEN :for_whom ELSE for_whom END,"
+                " solves = CASE WHEN :set_fields THEN :solves ELSE solves END,"
+                " level = CASE WHEN :set_fields THEN :level ELSE level END,"
+                " credit = coalesce(:credit, credit)"
+                " WHERE id = :id AND user_id = :user AND state = 'pending'",
+                params,
+            )
+            return await _fetch(tx, submission_id) if changed else None
+
     # ---- deciding --------------------------------------------------------------
 
     async def _move(

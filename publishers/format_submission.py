@@ -23,7 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from publishers.format_common import NotPostable, clean_block, clean_line, fit, join_nonempty
+from publishers.format_common import (
+    ELLIPSIS,
+    NotPostable,
+    clean_block,
+    clean_line,
+    fit,
+    join_nonempty,
+)
 from publishers.format_telegram import escape, link, within
 from publishers.format_x import fits_x
 from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED, telegram_length, x_weighted_length
@@ -32,6 +39,9 @@ from publishers.posts import TelegramPost, TelegramText, XPost
 CREDIT_NAME_MAX = 64
 # Below this an X comment is a fragment ("An…"): dropped rather than cut further.
 COMMENT_MIN_WEIGHT = 40
+# Longest text worth measuring for X: only a text full of 23-weight URLs keeps more
+# than ~280 code points, and twitter-text is slow on long text.
+_X_WINDOW = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +120,16 @@ def format_submission_x(
     if not fits_x(render_submission_x(post, "", "")):
         raise NotPostable(f"{post.url}: the link alone is over {X_MAX_WEIGHTED} on X")
     chosen_title = fit(
-        _title(post, title), lambda t: fits_x(render_submission_x(post, t, "")), work_limit=1000
+        _title(post, title)[:_X_WINDOW],
+        lambda t: fits_x(render_submission_x(post, t, "")),
+        work_limit=_X_WINDOW,
     )
     whole = _comment(post, comment)
-    cut = fit(whole, lambda c: fits_x(render_submission_x(post, chosen_title, c)), work_limit=1000)
+    if len(whole) > _X_WINDOW:  # measuring a long text is slow; no more than this fits
+        whole = whole[: _X_WINDOW - 1] + ELLIPSIS
+    cut = fit(
+        whole, lambda c: fits_x(render_submission_x(post, chosen_title, c)), work_limit=_X_WINDOW
+    )
     if cut != whole and x_weighted_length(cut) < COMMENT_MIN_WEIGHT:
         cut = ""
     return XPost(text=render_submission_x(post, chosen_title, cut))
