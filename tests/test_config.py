@@ -240,3 +240,17 @@ def test_preview_allow_is_read_as_host_port_pairs(
     rendered = load_refused()
     assert "submissions.preview_allow: '127.0.0.1' is not host:port" in rendered
     assert "WEEKLYBOT_SUBMISSIONS__PREVIEW_ALLOW" in rendered
+
+
+def test_submission_limits_have_defaults_and_refuse_nonsense(
+    good_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits = load_settings().submissions
+    assert (limits.daily_cap, limits.cooldown_seconds) == (5, 60)
+    assert (limits.max_pending_per_user, limits.max_pending_total) == (3, 200)
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__DAILY_CAP", "12")
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__COOLDOWN_SECONDS", "0")
+    assert load_settings().submissions.daily_cap == 12
+    assert load_settings().submissions.cooldown_seconds == 0
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__MAX_PENDING_TOTAL", "0")
+    assert "WEEKLYBOT_SUBMISSIONS__MAX_PENDING_TOTAL" in load_refused()
