@@ -14,14 +14,17 @@ Choices:
   fragment would remain), then the title; the credit is short and promised, so it
   stays. An editor's text that would be cut is reported by `edit_problem` before it
   is saved, so the posted text is the one the editor saw.
-- The name is plain text on both (no `@`, no `tg://` link): a display name is what
-  the reader chose to show, and a mention on X would reach whoever owns that handle.
+- The name is plain text on both (no `tg://` link, its `@` removed): a display name
+  is what the reader chose to show, and a mention would reach whoever owns that handle;
+  a name holding a link is not credited (`credit_line`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from twitter_text import extract_urls
 
 from publishers.format_common import (
     ELLIPSIS,
@@ -55,10 +58,18 @@ class SubmittedLinkPost:
 
 
 def credit_line(name: str | None) -> str:
-    """`via <name>`, the name on one line and at most `CREDIT_NAME_MAX` characters."""
+    """`via <name>`, the name on one line and at most `CREDIT_NAME_MAX` characters.
+
+    The name is the reader's to choose, so it must not make the post do something:
+    `@` (and the full-width `＠` X also reads) go, so it mentions nobody; a name that
+    holds a link gets no credit line at all (a display name is no place for an ad).
+    """
     if name is None:
         return ""
-    cleaned = fit(clean_line(name), lambda n: len(n) <= CREDIT_NAME_MAX)
+    plain = clean_line(name.replace("@", "").replace("\uff20", ""))
+    if extract_urls(plain):
+        return ""
+    cleaned = fit(plain, lambda n: len(n) <= CREDIT_NAME_MAX)
     return f"via {cleaned}" if cleaned else ""
 
 

@@ -10,6 +10,7 @@ from publishers.format_common import NotPostable
 from publishers.format_submission import (
     CREDIT_NAME_MAX,
     SubmittedLinkPost,
+    credit_line,
     edit_problem,
     format_submission_telegram,
     format_submission_x,
@@ -81,6 +82,24 @@ def test_a_long_name_is_cut_in_the_credit() -> None:
     line = format_submission_x(post).text.split("\n")[-2]
     assert line.startswith("via N")
     assert len(line) <= len("via ") + CREDIT_NAME_MAX
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("@elonmusk", "via elonmusk"),
+        ("Ada ＠lovelace", "via Ada lovelace"),
+        ("Buy at cheap-pills.com", ""),
+        ("  Grace\n Hopper ", "via Grace Hopper"),
+        ("@", ""),
+    ],
+)
+def test_a_name_mentions_nobody_and_advertises_nothing(name: str, line: str) -> None:
+    assert credit_line(name) == line
+    text = format_submission_x(SubmittedLinkPost(url=URL, title="t", credit=name)).text
+    assert "@" not in text
+    assert "＠" not in text
+    assert (line in text) if line else ("via" not in text)
 
 
 def test_a_long_comment_is_cut_first_and_the_link_and_credit_stay() -> None:

@@ -32,7 +32,7 @@ from data.db import Database
 from data.issues import IssueStore
 from data.migrations import migrate
 from data.outbox import OutboxStore
-from data.submissions import Fields, Submission, SubmissionStore, submission_key
+from data.submissions import Edit, Fields, Submission, SubmissionStore, submission_key
 from publishers.limits import x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
 from tests.conftest import ManualClock
@@ -357,6 +357,14 @@ async def test_the_posted_texts_are_the_edited_ones_on_both(
 ) -> None:
     svc = service(db, clock)
     sub = await submitted_with_preview(svc)
+    shown = post_texts(sub, proposed=("x", Edit(title="Faster CSV (X)", comment="Short.")))
+    assert (
+        shown.x_text
+        == "Faster CSV (X)\n\nShort.\n\nvia Ada Lovelace\nhttps://blog.example.org/fast-csv"
+    )
+    assert shown.x_weight == x_weighted_length(shown.x_text)
+    assert "Fast CSV</a>" in shown.telegram_html  # the channel's text is not this edit's
+    assert (await svc.store.get(sub.id)).edits == {}  # type: ignore[union-attr]
     too_long = await svc.save_edit(sub.id, "x", title="T", comment="长" * 300, editor=EDITOR)
     assert isinstance(too_long, str)
     assert "280" in too_long

@@ -42,6 +42,7 @@ from data.outbox import NewPost
 from data.submissions import (
     SUBMISSION_KIND,
     Decided,
+    Edit,
     FeaturedIn,
     Gate,
     NewSubmission,
@@ -149,10 +150,17 @@ def plan_submission_posts(submission: Submission, targets: Sequence[str]) -> lis
     return rows
 
 
-def post_texts(submission: Submission) -> PostTexts:
-    """The texts as they would go out now, with the X weight."""
+def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = None) -> PostTexts:
+    """The texts as they would go out now, with the X weight.
+
+    `proposed` is an edit not saved yet, (target, Edit): the [Edit] screen shows what
+    it would post before the editor saves it.
+    """
     post = link_post(submission)
-    edit_tg, edit_x = submission.edits.get(TELEGRAM), submission.edits.get(X)
+    edits = dict(submission.edits)
+    if proposed is not None:
+        edits[proposed[0]] = proposed[1]
+    edit_tg, edit_x = edits.get(TELEGRAM), edits.get(X)
     telegram = format_submission_telegram(
         post,
         title=edit_tg.title if edit_tg else None,
