@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import SubmissionsSettings
 from bot.fakes.web import FakeWeb
+from bot.fakes.x import FakeX, XLimits
 from bot.submissions.intake import (
     SubmissionService,
     Submitter,
@@ -35,7 +36,16 @@ from data.outbox import OutboxStore
 from data.submissions import Edit, Fields, Submission, SubmissionStore, submission_key
 from publishers.limits import x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
-from tests.conftest import ManualClock
+from publishers.x_client import XClient
+from tests.conftest import CHANNEL_ID, X_CREDENTIALS, ManualClock
+from tests.delivery_support import (
+    channel_fake,
+    opened_store,
+    step_until_idle,
+    telegram_bot,
+    telegram_worker,
+    x_worker,
+)
 from tests.factories import make_issue, make_item
 from tests.url_support import Table
 
@@ -425,3 +435,39 @@ async def test_no_credit_when_the_reader_declined(db: Database, clock: ManualClo
     assert row.fields == Fields(level="advanced")
     assert row.note == sub.note
     assert all("via" not in str(p.payload) for p in plan_submission_posts(row, svc.targets))
+
+
+# ---- through the real workers and the fakes -------------------------------------------
+
+
+async def test_an_approved_link_is_posted_once_on_both_and_then_published(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The rows approve queues pass the fakes' rules, and the sweep sees them sent."""
+    limits = XLimits(post_15m=100, post_user_24h=100, post_app_24h=100)
+    async with (
+        opened_store(tmp_path / "e2e.db") as store,
+        channel_fake() as tg,
+        telegram_bot(tg) as bot,
+        FakeX(**X_CREDENTIALS, limits=limits) as fx,
+        XClient(**X_CREDENTIALS, api_base_url=fx.base_url, timeout=5) as client,
+    ):
+        svc = service(store.db, clock)
+        sub = await submitted_with_preview(svc)
+        decided = await svc.approve(sub.id, editor=EDITOR)
+        assert decided is not None
+        again = await svc.approve(sub.id, editor="user:1003")
+        assert again is not None
+        assert not again.won
+        assert await step_until_idle(telegram_worker(store, bot)) == 1
+        assert await step_until_idle(x_worker(store, client)) == 1
+        (message,) = tg.messages(CHANNEL_ID)
+        assert message.text == "Fast CSV\n\nParsing CSV quickly.\n\nvia Ada Lovelace"
+        (posted,) = fx.posts()
+        assert posted.text.endswith("via Ada Lovelace\nhttps://blog.example.org/fast-csv")
+        (published,) = await svc.published()
+        assert published.id == sub.id
+        assert published.state == "published"
+        tg_row = await store.outbox.get_by_key("telegram", submission_key(sub.id))
+        assert tg_row is not None
+        assert tg_row.remote_id == str(message.message_id)  # the submitter's link to the post
