@@ -271,6 +271,16 @@ class FeedSettings(_Section):
 
 class SubmissionsSettings(_Section):
     enabled: bool = Field(True, description="Readers may send links with /submit.")
+    daily_cap: int = Field(5, ge=1, description="Links one reader may send in any 24 hours.")
+    cooldown_seconds: float = Field(
+        60, ge=0, description="Seconds a reader waits between two links."
+    )
+    max_pending_per_user: int = Field(
+        3, ge=1, description="Links of one reader waiting for review at once."
+    )
+    max_pending_total: int = Field(
+        200, ge=1, description="Links of all readers waiting for review at once."
+    )
     preview_allow: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
         (),
         description="For testing only: host:port pairs (comma separated) the link preview"

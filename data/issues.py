@@ -3,6 +3,8 @@
 An issue is stored as one `issues` row (issue-level fields and the section list as
 JSON) plus one `items` row per item. `content_hash` covers everything parsed, so a
 re-fetch that parses to the same issue is recognised as unchanged and writes nothing.
+Each item row also keeps its link's `item_dedupe_key`, so a reader's submission is
+matched against every item ever stored by one indexed lookup (`data.submissions`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from bot.domain.issue import Form, Image, Issue, Item, Lang, Link, Section, SectionKind
+from bot.domain.urls import item_dedupe_key
 from data.db import Database, When, to_ts
 
 
@@ -220,13 +223,15 @@ class IssueStore:
                     (*values, issue_id),
                 )
                 await tx.execute("DELETE FROM items WHERE issue_id = ?", (issue_id,))
-            placeholders = ", ".join("?" for _ in range(len(_ITEM_COLUMNS) + 1))
+            placeholders = ", ".join("?" for _ in range(len(_ITEM_COLUMNS) + 2))
             for item_fields in _canonical_items(issue):
+                # The dedupe key is derived, not parsed: outside the content hash.
                 await tx.execute(
-                    f"INSERT INTO items (issue_id, {', '.join(_ITEM_COLUMNS)})"  # noqa: S608
+                    f"INSERT INTO items (issue_id, dedupe_key, {', '.join(_ITEM_COLUMNS)})"  # noqa: S608
                     f" VALUES ({placeholders})",
                     (
                         issue_id,
+                        item_dedupe_key(item_fields["url"]),
                         *(
                             _dumps(item_fields[c]) if c in _JSON_ITEM_COLUMNS else item_fields[c]
                             for c in _ITEM_COLUMNS

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from bot.domain.urls import item_dedupe_key
 from data.db import Database, StorageError, Tx, When, to_ts
 
 MigrationStep = str | Callable[[Tx], Awaitable[None]]
@@ -219,6 +220,68 @@ DROP INDEX users_by_role;
 ALTER TABLE users DROP COLUMN role;
 """
 
+# Readers' links (/submit): one row each, its review state a compare-and-set; banned
+# readers; and the dedupe key of every stored item, so "already featured in issue #N"
+# is one indexed lookup. `IssueStore.upsert` writes the key of each new item; the step
+# below computes it for the items already stored (SQL cannot: it is `item_dedupe_key`).
+_SUBMISSIONS_DDL = """
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,           -- the submitter's Telegram user id
+    display_name TEXT NOT NULL,
+    username TEXT,                      -- without the @
+    chat_id INTEGER NOT NULL,           -- where the submitter is told the outcome
+    original_url TEXT NOT NULL,         -- as the reader wrote it
+    canonical_url TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    for_whom TEXT,                      -- `for: …`
+    solves TEXT,                        -- `solves: …`
+    level TEXT,                         -- `level: …`
+    credit INTEGER NOT NULL DEFAULT 1 CHECK (credit IN (0, 1)),  -- "via <name>" in posts
+    preview_title TEXT,
+    preview_description TEXT,
+    preview_error TEXT,
+    previewed_at REAL,
+    edits TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(edits)),  -- target -> {title, comment}
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'approved', 'published', 'rejected', 'withdrawn', 'expired')),
+    mode TEXT CHECK (mode IN ('publish', 'draft')),  -- how it was approved
+    decided_by TEXT,
+    decided_at REAL,
+    reason TEXT,                        -- why it was rejected
+    cards TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(cards)),  -- [[chat_id, message_id]]
+    told_at REAL,                       -- the submitter was told the outcome
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    CHECK ((state = 'pending') = (decided_at IS NULL)),
+    CHECK ((state IN ('approved', 'published')) = (mode IS NOT NULL))
+) STRICT;
+CREATE INDEX submissions_by_key ON submissions (dedupe_key, state);
+CREATE INDEX submissions_by_user ON submissions (user_id, created_at);
+CREATE INDEX submissions_by_state ON submissions (state, created_at);
+
+CREATE TABLE banned_users (
+    user_id INTEGER PRIMARY KEY,
+    banned_by TEXT NOT NULL,
+    banned_at REAL NOT NULL,
+    reason TEXT
+) STRICT;
+
+ALTER TABLE items ADD COLUMN dedupe_key TEXT;
+CREATE INDEX items_by_dedupe_key ON items (dedupe_key) WHERE dedupe_key IS NOT NULL;
+"""
+
+
+async def _submissions(tx: Tx) -> None:
+    for statement in split_statements(_SUBMISSIONS_DDL):
+        await tx.execute(statement)
+    for row in await tx.fetchall("SELECT id, url FROM items WHERE url IS NOT NULL"):
+        key = item_dedupe_key(row["url"])
+        if key is not None:
+            await tx.execute("UPDATE items SET dedupe_key = ? WHERE id = ?", (key, row["id"]))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -226,6 +289,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "previews remember refused languages", _PREVIEW_REFUSED),
     Migration(5, "target holds", _TARGET_HOLDS),
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
+    Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
 )
 
 _SCHEMA_VERSION = """

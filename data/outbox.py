@@ -853,6 +853,15 @@ class OutboxStore:
         async with self._db.transaction(write=False) as tx:
             return await _fetch(tx, outbox_id)
 
+    async def get_by_key(self, target: str, idempotency_key: str) -> OutboxRow | None:
+        """Find a row by what it is (a submission's channel post, to link the submitter)."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                _SELECT_ROW + " WHERE o.target = ? AND o.idempotency_key = ?",
+                (target, idempotency_key),
+            )
+        return _row(row) if row is not None else None
+
     async def list_by_state(
         self, state: OutboxState, target: str | None = None, *, limit: int = 100
     ) -> list[OutboxRow]:

@@ -261,3 +261,17 @@ def test_issue_links_follow_the_repository_setting() -> None:
     )
     with pytest.raises(ValidationError, match="must start with http"):
         pages(web_url="github.com/me/weekly")
+
+
+def test_submission_limits_have_defaults_and_refuse_nonsense(
+    good_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits = load_settings().submissions
+    assert (limits.daily_cap, limits.cooldown_seconds) == (5, 60)
+    assert (limits.max_pending_per_user, limits.max_pending_total) == (3, 200)
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__DAILY_CAP", "12")
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__COOLDOWN_SECONDS", "0")
+    assert load_settings().submissions.daily_cap == 12
+    assert load_settings().submissions.cooldown_seconds == 0
+    monkeypatch.setenv("WEEKLYBOT_SUBMISSIONS__MAX_PENDING_TOTAL", "0")
+    assert "WEEKLYBOT_SUBMISSIONS__MAX_PENDING_TOTAL" in load_refused()

@@ -1,0 +1,384 @@
+"""The submissions service: what the `/submit` handler and the review card's buttons call.
+
+`submit(user, text)` runs the whole intake and returns an `Outcome` at once (the reply
+is immediate); the page preview is fetched afterwards, best effort
+(`preview_in_background`), so a slow site never delays the reply and a page that
+cannot be read is still reviewed. The decisions (`approve`, `draft_only`, `reject`,
+`ban`, `withdraw`) are the store's compare-and-sets: `Decided.won` says whether this
+press decided, and a lost one carries who did and when.
+
+Who may decide is the handler's check (the editor list, at every press); this module
+trusts its `editor` argument and records it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.config import Settings, SubmissionsSettings
+from bot.domain.issue import LANGS, IssuePages
+from bot.domain.urls import InvalidURLError, Resolver, parse_submission
+from bot.submissions.link_preview import PreviewOptions, fetch_preview
+from bot.submissions.rules import (
+    DAY_SECONDS,
+    Accepted,
+    Disabled,
+    Limits,
+    Note,
+    Outcome,
+    Refused,
+    judge,
+    parse_note,
+)
+from bot.weekly.planning import TELEGRAM, X
+from data.db import When
+from data.outbox import NewPost
+from data.submissions import (
+    SUBMISSION_KIND,
+    Decided,
+    Edit,
+    FeaturedIn,
+    Gate,
+    NewSubmission,
+    Submission,
+    SubmissionStore,
+    submission_key,
+)
+from publishers.format_common import NotPostable
+from publishers.format_submission import (
+    SubmittedLinkPost,
+    edit_problem,
+    format_submission_telegram,
+    format_submission_x,
+)
+from publishers.limits import x_weighted_length
+from publishers.posts import TelegramText
+
+log = logging.getLogger(__name__)
+
+# The reject menu's reasons; "other" comes with the editor's own words.
+RejectReason = Literal["duplicate", "off_topic", "low_quality", "paywalled", "broken_link", "other"]
+REJECT_REASONS: tuple[RejectReason, ...] = (
+    "duplicate",
+    "off_topic",
+    "low_quality",
+    "paywalled",
+    "broken_link",
+    "other",
+)
+BANNED_REASON = "banned"
+
+
+@dataclass(frozen=True, slots=True)
+class Submitter:
+    """Who sent the link, as the handler read it from the update."""
+
+    user_id: int
+    display_name: str  # first and last name
+    username: str | None = None  # without the @
+    chat_id: int | None = None  # default: the user's private chat (= user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PostTexts:
+    """What a submission would post on each target now: the [Edit] screen shows it."""
+
+    telegram_html: str
+    x_text: str | None  # None when X cannot take the link (see format_submission_x)
+    x_weight: int | None
+
+
+def targets_of(settings: Settings) -> tuple[str, ...]:
+    """The channel always; X when it is configured (as `bot.weekly.publication.routes`)."""
+    return (TELEGRAM, X) if settings.x.enabled else (TELEGRAM,)
+
+
+def limits_of(settings: SubmissionsSettings) -> Limits:
+    return Limits(
+        daily_cap=settings.daily_cap,
+        cooldown_seconds=settings.cooldown_seconds,
+        max_pending_per_user=settings.max_pending_per_user,
+        max_pending_total=settings.max_pending_total,
+    )
+
+
+def issue_link(featured: FeaturedIn, pages: IssuePages | None) -> str | None:
+    """Where a reader reads the issue that featured a link: its file on the repository's
+    pages (`repo.pages` in the settings); None when the repository has no public page."""
+    if pages is None or featured.lang not in LANGS:
+        return None
+    return pages.url(featured.lang, featured.date)
+
+
+def link_post(submission: Submission) -> SubmittedLinkPost:
+    """The formatter's input: the page's title and description, the credit if wanted."""
+    name = submission.display_name.strip() or submission.username
+    return SubmittedLinkPost(
+        url=submission.canonical_url,
+        title=submission.preview_title,
+        comment=submission.preview_description,
+        credit=name if submission.credit else None,
+    )
+
+
+def plan_submission_posts(submission: Submission, targets: Sequence[str]) -> list[NewPost]:
+    """One outbox row per target, keyed `submission:<id>`, due now; the editor's edits used.
+
+    A target that cannot take the link (X: a URL it does not shorten, too long) is left
+    out and logged; the others still go.
+    """
+    post = link_post(submission)
+    rows: list[NewPost] = []
+    for target in targets:
+        edit = submission.edits.get(target)
+        title, comment = (edit.title, edit.comment) if edit else (None, None)
+        try:
+            payload = (
+                format_submission_telegram(post, title=title, comment=comment)
+                if target == TELEGRAM
+                else format_submission_x(post, title=title, comment=comment)
+            ).to_payload()
+        except NotPostable as exc:
+            log.warning("submission %s not posted on %s: %s", submission.id, target, exc)
+            continue
+        rows.append(NewPost(submission_key(submission.id), target, SUBMISSION_KIND, payload))
+    return rows
+
+
+def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = None) -> PostTexts:
+    """The texts as they would go out now, with the X weight.
+
+    `proposed` is an edit not saved yet, (target, Edit): the [Edit] screen shows what
+    it would post before the editor saves it.
+    """
+    post = link_post(submission)
+    edits = dict(submission.edits)
+    if proposed is not None:
+        edits[proposed[0]] = proposed[1]
+    edit_tg, edit_x = edits.get(TELEGRAM), edits.get(X)
+    telegram = format_submission_telegram(
+        post,
+        title=edit_tg.title if edit_tg else None,
+        comment=edit_tg.comment if edit_tg else None,
+    )
+    part = telegram.parts[0]
+    assert isinstance(part, TelegramText)  # a submission's post is one text message
+    try:
+        x_text = format_submission_x(
+            post, title=edit_x.title if edit_x else None, comment=edit_x.comment if edit_x else None
+        ).text
+    except NotPostable:
+        return PostTexts(telegram_html=part.html, x_text=None, x_weight=None)
+    return PostTexts(telegram_html=part.html, x_text=x_text, x_weight=x_weighted_length(x_text))
+
+
+def split_submission(text: str) -> tuple[str, str]:
+    """The link (the first word) and the note (the rest) of `/submit <url> [note]`."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+class SubmissionService:
+    """Readers' submissions on one store, with the settings' limits."""
+
+    def __init__(
+        self,
+        store: SubmissionStore,
+        settings: SubmissionsSettings,
+        *,
+        targets: Sequence[str] = (TELEGRAM,),
+        resolver: Resolver = socket.getaddrinfo,
+        preview_options: PreviewOptions | None = None,
+        verify: ssl.SSLContext | bool = True,
+        clock: Callable[[], float] = time.time,
+        pages: IssuePages | None = None,
+    ) -> None:
+        self.store = store
+        self._pages = pages
+        self.settings = settings
+        self.targets = tuple(targets)
+        self._limits = limits_of(settings)
+        self._allow: Collection[tuple[str, int]] = settings.preview_allow
+        self._resolver = resolver
+        self._preview_options = preview_options or PreviewOptions()
+        self._verify = verify
+        self._clock = clock
+        self._tasks: set[asyncio.Task[Submission | None]] = set()
+
+    # ---- intake ----------------------------------------------------------------
+
+    async def submit(self, user: Submitter, text: str) -> Outcome:
+        """Validate, check ban/limits/duplicates and store, in one transaction.
+
+        Never raises for what the reader wrote: every refusal is an outcome.
+        Call `preview_in_background(outcome.submission_id)` after an `Accepted`.
+        """
+        if not self.settings.enabled:
+            return Disabled()
+        raw_url, raw_note = split_submission(text)
+        try:
+            link = parse_submission(raw_url)
+        except InvalidURLError as exc:
+            return Refused(exc.rule, exc.message)
+        note = parse_note(raw_note)
+        if isinstance(note, Refused):
+            return note
+        return await self._store(user, raw_url, link.url, link.key, note)
+
+    async def _store(
+        self, user: Submitter, original: str, canonical: str, key: str, note: Note
+    ) -> Outcome:
+        now = self._clock()
+
+        def check(gate: Gate) -> Outcome | None:
+            return judge(
+                gate,
+                self._limits,
+                now=now,
+                canonical_url=canonical,
+                user_id=user.user_id,
+                issue_link=lambda featured: issue_link(featured, self._pages),
+            )
+
+        result: Submission | Outcome = await self.store.create(
+            NewSubmission(
+                user_id=user.user_id,
+                display_name=user.display_name,
+                username=user.username,
+                chat_id=user.chat_id if user.chat_id is not None else user.user_id,
+                original_url=original,
+                canonical_url=canonical,
+                dedupe_key=key,
+                note=note.text,
+                fields=note.fields,
+            ),
+            now=now,
+            since=now - DAY_SECONDS,
+            judge=check,
+        )
+        if isinstance(result, Submission):
+            return Accepted(submission_id=result.id, canonical_url=result.canonical_url)
+        return result
+
+    # ---- the preview -----------------------------------------------------------
+
+    async def fetch_preview(self, submission_id: int) -> Submission | None:
+        """Fetch the page's title and description and keep them, or why there are none.
+
+        Never raises for the page (`fetch_preview` does not); None for an unknown id.
+        """
+        submission = await self.store.get(submission_id)
+        if submission is None:
+            return None
+        preview = await fetch_preview(
+            submission.canonical_url,
+            allow=self._allow,
+            resolver=self._resolver,
+            options=self._preview_options,
+            verify=self._verify,
+        )
+        return await self.store.set_preview(
+            submission_id,
+            title=preview.title,
+            description=preview.description,
+            error=preview.error,
+            now=self._clock(),
+        )
+
+    def preview_in_background(self, submission_id: int) -> asyncio.Task[Submission | None]:
+        """Start `fetch_preview` as a task (kept until done); await it to send the card."""
+        task = asyncio.create_task(
+            self.fetch_preview(submission_id), name=f"preview-submission-{submission_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for the previews still being fetched (shutdown, tests)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ---- decisions -------------------------------------------------------------
+
+    async def approve(self, submission_id: int, *, editor: str) -> Decided | None:
+        """Publish now on every target and keep it for the draft: one row per target."""
+        targets = self.targets
+        return await self.store.approve(
+            submission_id,
+            actor=editor,
+            now=self._clock(),
+            posts=lambda row: plan_submission_posts(row, targets),
+        )
+
+    async def draft_only(self, submission_id: int, *, editor: str) -> Decided | None:
+        """Keep it for the next issue's draft; nothing is posted."""
+        return await self.store.approve_draft_only(submission_id, actor=editor, now=self._clock())
+
+    async def reject(
+        self, submission_id: int, *, editor: str, reason: RejectReason, text: str | None = None
+    ) -> Decided | None:
+        """Turn it down for a reason of the menu; "other" keeps the editor's words.
+
+        Stored as the reason's code (`off_topic`), or `other: <words>`.
+        """
+        if reason not in REJECT_REASONS:
+            raise ValueError(f"unknown reject reason {reason!r}; one of {REJECT_REASONS}")
+        words = " ".join((text or "").split())
+        stored = f"other: {words}" if reason == "other" and words else reason
+        return await self.store.reject(
+            submission_id, actor=editor, reason=stored, now=self._clock()
+        )
+
+    async def ban(self, submission_id: int, *, editor: str) -> Decided | None:
+        """Reject it and ban its submitter (their other pending links are rejected too)."""
+        return await self.store.ban(
+            submission_id, actor=editor, reason=BANNED_REASON, now=self._clock()
+        )
+
+    async def withdraw(self, submission_id: int, *, user_id: int) -> Decided | None:
+        return await self.store.withdraw(submission_id, user_id=user_id, now=self._clock())
+
+    async def save_edit(
+        self,
+        submission_id: int,
+        target: str,
+        *,
+        title: str | None,
+        comment: str | None,
+        editor: str,
+    ) -> Submission | str | None:
+        """Keep an editor's title/comment for `target` if it fits as written.
+
+        Returns the updated submission, the reason it does not fit (nothing saved), or
+        None when the submission is unknown or decided.
+        """
+        if target not in self.targets:
+            return f"{target} is not a target of this bot"
+        current = await self.store.get(submission_id)
+        if current is None or current.state != "pending":
+            return None
+        problem = edit_problem(target, link_post(current), title=title, comment=comment)
+        if problem is not None:
+            return problem
+        return await self.store.save_edit(
+            submission_id, target, title=title, comment=comment, actor=editor, now=self._clock()
+        )
+
+    async def expire(self, *, older_than_seconds: float) -> list[int]:
+        """Expire what waited too long for review; the ids (their cards can say so)."""
+        now = self._clock()
+        return await self.store.expire_pending(older_than=now - older_than_seconds, now=now)
+
+    async def published(self, *, now: When | None = None) -> list[Submission]:
+        """Approved links whose posts are all out, now marked published (tell submitters)."""
+        return await self.store.promote_published(now=self._clock() if now is None else now)

@@ -1,0 +1,168 @@
+"""Format a reader's approved link for the channel and for X, within the platforms' limits.
+
+Pure: a `SubmittedLinkPost` (and an editor's title/comment for the target, when they
+wrote one) in, a `TelegramPost` or `XPost` out, measured with `publishers.limits`.
+
+Choices:
+- The post is the link's: its title (the editor's, else the page's, else the host),
+  a comment (the editor's, else the page's description; `""` drops it) and the
+  credit "via <name>" when the submitter is credited. The reader's own note is for
+  the editors and never posted.
+- Telegram: the title is the bold link, the link preview stays on (it shows the page).
+  X: the link comes last and is never cut, so X's card is the page's.
+- What gives way when it does not fit: the comment first (dropped when only a
+  fragment would remain), then the title; the credit is short and promised, so it
+  stays. An editor's text that would be cut is reported by `edit_problem` before it
+  is saved, so the posted text is the one the editor saw.
+- The name is plain text on both (no `tg://` link, its `@` removed): a display name
+  is what the reader chose to show, and a mention would reach whoever owns that handle;
+  a name holding a link is not credited (`credit_line`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from twitter_text import extract_urls
+
+from publishers.format_common import (
+    ELLIPSIS,
+    NotPostable,
+    clean_block,
+    clean_line,
+    fit,
+    join_nonempty,
+)
+from publishers.format_telegram import escape, link, within
+from publishers.format_x import fits_x
+from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED, telegram_length, x_weighted_length
+from publishers.posts import TelegramPost, TelegramText, XPost
+
+CREDIT_NAME_MAX = 64
+# Below this an X comment is a fragment ("An…"): dropped rather than cut further.
+COMMENT_MIN_WEIGHT = 40
+# Longest text worth measuring for X: only a text full of 23-weight URLs keeps more
+# than ~280 code points, and twitter-text is slow on long text.
+_X_WINDOW = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedLinkPost:
+    """What a submission's post is made of, before any editor's change."""
+
+    url: str  # the canonical URL
+    title: str | None = None  # the page's title, when the preview found one
+    comment: str | None = None  # the page's description, when the preview found one
+    credit: str | None = None  # the submitter's name, when they are credited
+
+
+def credit_line(name: str | None) -> str:
+    """`via <name>`, the name on one line and at most `CREDIT_NAME_MAX` characters.
+
+    The name is the reader's to choose, so it must not make the post do something:
+    `@` (and the full-width `＠` X also reads) go, so it mentions nobody; a name that
+    holds a link gets no credit line at all (a display name is no place for an ad).
+    """
+    if name is None:
+        return ""
+    plain = clean_line(name.replace("@", "").replace("\uff20", ""))
+    if extract_urls(plain):
+        return ""
+    cleaned = fit(plain, lambda n: len(n) <= CREDIT_NAME_MAX)
+    return f"via {cleaned}" if cleaned else ""
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _title(post: SubmittedLinkPost, edited: str | None) -> str:
+    chosen = edited if edited is not None and clean_line(edited) else post.title
+    return clean_line(chosen or "") or _host(post.url)
+
+
+def _comment(post: SubmittedLinkPost, edited: str | None) -> str:
+    return clean_block(edited if edited is not None else post.comment or "")
+
+
+def render_submission_telegram(post: SubmittedLinkPost, title: str, comment: str) -> str:
+    """The channel text exactly as given (nothing cut): for the formatter and the edit."""
+    head = f"<b>{link(post.url, title)}</b>"
+    return join_nonempty("\n\n", [head, escape(comment), escape(credit_line(post.credit))])
+
+
+def render_submission_x(post: SubmittedLinkPost, title: str, comment: str) -> str:
+    """The X text exactly as given (nothing cut): for the formatter and the edit."""
+    return join_nonempty(
+        "\n\n", [title, comment, join_nonempty("\n", [credit_line(post.credit), post.url])]
+    )
+
+
+def format_submission_telegram(
+    post: SubmittedLinkPost, *, title: str | None = None, comment: str | None = None
+) -> TelegramPost:
+    """One text message within 4,096 characters and 100 entities.
+
+    `title`/`comment` are the editor's for the channel (None: the defaults).
+    """
+    chosen_title, chosen_comment = _title(post, title), _comment(post, comment)
+
+    def fits(html: str) -> bool:
+        return within(html, TELEGRAM_TEXT_MAX)
+
+    chosen_title = fit(chosen_title, lambda t: fits(render_submission_telegram(post, t, "")))
+    chosen_comment = fit(
+        chosen_comment, lambda c: fits(render_submission_telegram(post, chosen_title, c))
+    )
+    html = render_submission_telegram(post, chosen_title or _host(post.url), chosen_comment)
+    return TelegramPost(parts=(TelegramText(html=html, disable_preview=False),))
+
+
+def format_submission_x(
+    post: SubmittedLinkPost, *, title: str | None = None, comment: str | None = None
+) -> XPost:
+    """One post within 280 weighted characters, ending with the link.
+
+    Raises:
+        NotPostable: the link (with the credit) alone is over 280, which happens only
+            for a URL X does not recognise as one (it weighs every character then).
+    """
+    if not fits_x(render_submission_x(post, "", "")):
+        raise NotPostable(f"{post.url}: the link alone is over {X_MAX_WEIGHTED} on X")
+    chosen_title = fit(
+        _title(post, title)[:_X_WINDOW],
+        lambda t: fits_x(render_submission_x(post, t, "")),
+        work_limit=_X_WINDOW,
+    )
+    whole = _comment(post, comment)
+    if len(whole) > _X_WINDOW:  # measuring a long text is slow; no more than this fits
+        whole = whole[: _X_WINDOW - 1] + ELLIPSIS
+    cut = fit(
+        whole, lambda c: fits_x(render_submission_x(post, chosen_title, c)), work_limit=_X_WINDOW
+    )
+    if cut != whole and x_weighted_length(cut) < COMMENT_MIN_WEIGHT:
+        cut = ""
+    return XPost(text=render_submission_x(post, chosen_title, cut))
+
+
+def edit_problem(
+    target: str, post: SubmittedLinkPost, *, title: str | None, comment: str | None
+) -> str | None:
+    """Why an editor's title/comment would not be posted as written on `target`, or None.
+
+    The card's [Edit] shows the texts and their lengths; this is the check that refuses
+    a text the formatter would have to cut.
+    """
+    chosen_title, chosen_comment = _title(post, title), _comment(post, comment)
+    if target == "x":
+        text = render_submission_x(post, chosen_title, chosen_comment)
+        weight = x_weighted_length(text)
+        if weight > X_MAX_WEIGHTED:
+            return f"the X post weighs {weight}; at most {X_MAX_WEIGHTED} fit: shorten it"
+        return None
+    html = render_submission_telegram(post, chosen_title, chosen_comment)
+    length = telegram_length(html)
+    if not within(html, TELEGRAM_TEXT_MAX):
+        return f"the Telegram post is {length} characters; at most {TELEGRAM_TEXT_MAX} fit"
+    return None
