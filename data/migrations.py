@@ -211,12 +211,28 @@ UPDATE outbox SET started_at = updated_at WHERE state = 'sending';
 UPDATE outbox SET noticed_at = updated_at WHERE state IN ('failed', 'in_doubt');
 """
 
+# A refused or suspicious issue file is told to the editors once per file revision
+# (path, git blob id): which chats were told, and when all of them were.
+_FILE_NOTICES = """
+CREATE TABLE file_notices (
+    path TEXT NOT NULL,
+    blob TEXT NOT NULL,             -- git's object id of the file revision
+    refused INTEGER NOT NULL CHECK (refused IN (0, 1)),
+    reasons TEXT NOT NULL CHECK (json_valid(reasons)),
+    told TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(told)),  -- chat ids told so far
+    told_at REAL,                   -- every editor chat was told: never again
+    created_at REAL NOT NULL,
+    PRIMARY KEY (path, blob)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
     Migration(3, "previews, pending edits and alarms", _PUBLICATION),
     Migration(4, "previews remember refused languages", _PREVIEW_REFUSED),
     Migration(5, "target holds", _TARGET_HOLDS),
+    Migration(6, "file notices told once per revision", _FILE_NOTICES),
 )
 
 _SCHEMA_VERSION = """

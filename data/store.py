@@ -1,6 +1,7 @@
 """The `Store` facade: every typed read and write the rest of weeklybot needs.
 
-`Store(db).outbox` and `Store(db).issues` hold the two larger repositories; source
+`Store(db).outbox` and `Store(db).issues` hold the two larger repositories,
+`Store(db).file_notices` the editors' notices of refused files; source
 state, users, the audit log, the heartbeat and backups live here. Nothing returned
 is a cursor or a row object: only frozen dataclasses and plain values.
 """
@@ -15,6 +16,7 @@ from typing import Any, Literal, cast
 from data.audit import AuditEntry, insert_audit, select_audit
 from data.db import Database, When, to_ts
 from data.issues import IssueStore
+from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 
 Role = Literal["reader", "editor"]
@@ -64,6 +66,7 @@ class Store:
         self.db = db
         self.outbox = OutboxStore(db)
         self.issues = IssueStore(db)
+        self.file_notices = FileNoticeStore(db)
 
     # ---- sources ---------------------------------------------------------------
 

@@ -22,12 +22,17 @@ stored has the same content hash, so it is planned as "no change" and gives no e
 its event was delivered in step 2 of the first run. Issues are keyed by (number, lang),
 so no item is ever stored twice. Events are therefore at least once into `deliver`,
 which is idempotent, and never re-derived from an issue already stored.
+
+A `FileNotice` has no stored issue to compare with: its delivery records the file
+revision as told (`data.notices`, in step 2, chat by chat), and `plan` leaves out a
+revision already told, so a replay or a restart tells nobody twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -37,7 +42,12 @@ from typing import Literal
 
 from bot.domain.issue import Issue, Lang, NotAnIssue
 from bot.domain.parser import Pairing, pair_summary_full, parse_issue
-from bot.weekly.sources.git_repo import ChangedFile, GitError, GitRepoSource, issue_path_lang
+from bot.weekly.sources.git_repo import (
+    ChangedFile,
+    GitError,
+    GitRepoSource,
+    issue_path_lang,
+)
 from data.issues import issue_content_hash
 from data.store import SourceState, Store
 
@@ -150,12 +160,19 @@ class Ingester:
         for warning in warnings:
             log.warning("source warning", extra={"path": warning.path, "warning": warning.message})
         told = (FileNotice, BackfillAvailable)
+        notices = [e for e in events if isinstance(e, told)]
         return IngestPlan(
             tuple(e for e in events if not isinstance(e, told)),
             tuple(writes),
             tuple(warnings),
-            tuple(e for e in events if isinstance(e, told)),
+            tuple([e for e in notices if not await self._told(e)]),
         )
+
+    async def _told(self, event: IssueEvent) -> bool:
+        """A file revision the editors were told of already (a replay, a restart)."""
+        if not isinstance(event, FileNotice):
+            return False
+        return await self.store.file_notices.is_told(event.path, event.blob)
 
     async def _quiet_old_issues(self, events: list[IssueEvent]) -> list[IssueEvent]:
         """Turn `NewIssue`s older than the newest two into one `BackfillAvailable`."""
@@ -197,7 +214,7 @@ class Ingester:
             else:
                 if parsed[lang].warnings:
                     notices.append(
-                        FileNotice(changed.path, changed.blob, False, parsed[lang].warnings)
+                        FileNotice(changed.path, revision_id(changed), False, parsed[lang].warnings)
                     )
         # FORMAT.md §3.2: en #94's H1 says #93; the zh file of the same name decides.
         zh = parsed.get("zh")
@@ -219,7 +236,7 @@ class Ingester:
         for lang, reason in refused.items():
             changed = by_lang[lang]
             warnings.append(SourceWarning(changed.path, reason))
-            notices.append(FileNotice(changed.path, changed.blob, True, (reason,)))
+            notices.append(FileNotice(changed.path, revision_id(changed), True, (reason,)))
 
         new: dict[Lang, Issue] = {}
         released: dict[Lang, Issue] = {}
@@ -305,6 +322,15 @@ class Ingester:
             await deliver(plan.notices + plan.events)
         await self.apply(plan)
         return plan
+
+
+def revision_id(changed: ChangedFile) -> str:
+    """The file revision a notice is about: git's blob id, or the same id computed from
+    the text when the source gave none."""
+    if changed.blob:
+        return changed.blob
+    data = changed.text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 RepoPollStatus = Literal["idle", "baseline", "ingested", "error"]
