@@ -83,3 +83,12 @@ class FileNoticeStore:
                 (path, blob),
             )
         return row is not None
+
+    async def was_refused(self, path: str) -> bool:
+        """Whether the editors were told a revision of `path` was refused: its next good
+        revision is the file's arrival, not a quiet edit of something stored."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT 1 FROM file_notices WHERE path = ? AND refused = 1 LIMIT 1", (path,)
+            )
+        return row is not None

@@ -22,16 +22,22 @@ from bot.weekly.ingest import (
     EventSink,
     FileNotice,
     Ingester,
+    LanguageRefused,
     RepoPoll,
     backfill,
     poll_repo,
 )
+from bot.weekly.planning import TELEGRAM, X
 from bot.weekly.sources.git_repo import GitRepoSource, issue_path
+from tests.conftest import EDITOR_ID
 from tests.test_preview import EDITORS_GROUP, Bot, running
 from tests.test_source_git import SUMMARY_251, Upstream, fixture_text, make_source
 
 EN = issue_path(SUMMARY_251, "en")
 BROKEN = b"# Python Trending Weekly #251\n\n\xff\xfe broken\n"  # byte 31 is not UTF-8
+REFUSED_LINE = (
+    "X (en): the en file was refused: not valid UTF-8 (byte 31); a fixed file follows this decision"
+)
 
 
 @dataclass
@@ -180,3 +186,95 @@ async def test_a_crash_part_way_through_telling_tells_only_the_chats_not_yet_tol
     assert await notices.is_told(untold.path, untold.blob)
     claim = await notices.claim(untold.path, untold.blob, refused=True, reasons=(), now=now)
     assert claim is None  # finished: never again
+
+
+# ---- point 3: a language refused after its card went out ------------------------------
+
+
+async def zh_card_out(watch: Watch) -> int:
+    watch.commit_text("zh", fixture_text("zh", SUMMARY_251), "add weekly 251 (zh)")
+    await watch.poll()
+    card = watch.bot.card()
+    assert "X (en): waiting for the en file" in (card.text or "")
+    return card.message_id
+
+
+async def test_en_refused_after_the_zh_card_is_shown_on_it_then_the_fixed_file_joins(
+    watch: Watch,
+) -> None:
+    bot = watch.bot
+    card_id = await zh_card_out(watch)
+    watch.commit_bytes(EN, BROKEN, "translate weekly 251, broken")
+    result = await watch.poll()
+    assert LanguageRefused(251, {"en": "not valid UTF-8 (byte 31)"}) in result.events
+    assert len(watch.cards()) == 1  # the card is edited, not sent again
+    card = bot.card()
+    assert card.message_id == card_id
+    assert card.edits == 1
+    assert REFUSED_LINE in (card.text or "")
+    assert "waiting for the en file" not in (card.text or "")
+    assert "pv:now:1" in card.callback_data()  # still waiting for a decision
+    assert len(watch.told("File refused")) == 1
+    assert await bot.queued() == []
+
+    watch.commit_text("en", fixture_text("en", SUMMARY_251), "fix the en file")
+    await watch.poll()
+    assert any("#251: x (en) arrived; added to preview 1." in t for t in watch.told("#251"))
+    first, latest = watch.cards()  # the first card re-rendered, the full set sent again
+    for text in (first, latest):
+        assert "X (en): digest" in text
+        assert "refused" not in text
+        assert "waiting" not in text
+    bot.press(EDITOR_ID, "pv:plan:1")
+    assert await bot.answered() == "🗓 Scheduled as planned by you."
+    assert {r.target for r in await bot.queued()} == {TELEGRAM, X}
+
+
+async def test_en_refused_after_a_decision_then_fixed_follows_the_decision(
+    watch: Watch,
+) -> None:
+    bot = watch.bot
+    card_id = await zh_card_out(watch)
+    bot.press(EDITOR_ID, "pv:plan:1")
+    assert await bot.answered() == "🗓 Scheduled as planned by you."
+    telegram_rows = len(await bot.queued())
+    watch.commit_bytes(EN, BROKEN, "translate weekly 251, broken")
+    await watch.poll()
+    card = bot.card()
+    assert card.message_id == card_id
+    assert REFUSED_LINE in (card.text or "")
+    assert "Scheduled as planned by @editor" in (card.text or "")  # the decision stays
+    assert card.callback_data() == frozenset()  # and no buttons come back
+    assert [r.target for r in await bot.queued()] == [TELEGRAM] * telegram_rows
+
+    watch.commit_text("en", fixture_text("en", SUMMARY_251), "fix the en file")
+    await watch.poll()
+    x_rows = [r for r in await bot.queued() if r.target == X]
+    assert "digest" in {r.kind for r in x_rows}
+    assert any("queued as scheduled by @editor" in t for t in watch.told("#251"))
+    card = bot.card()
+    assert card.message_id == card_id
+    assert len(watch.cards()) == 1
+    assert "X (en): digest" in (card.text or "")
+    assert "refused" not in (card.text or "")
+    assert "Telegram (zh): digest" in (card.text or "")
+    assert "Scheduled as planned by @editor" in (card.text or "")
+    audit = await bot.store.list_audit(action="preview.late_language")
+    assert len(audit) == 1
+
+
+async def test_a_refused_file_of_a_language_already_there_leaves_the_card_alone(
+    watch: Watch,
+) -> None:
+    bot = watch.bot
+    watch.upstream.add_issue(
+        SUMMARY_251, fixture_text("zh", SUMMARY_251), fixture_text("en", SUMMARY_251)
+    )
+    watch.upstream.commit("add weekly 251")
+    await watch.poll()
+    before = bot.card()
+    watch.commit_bytes(EN, BROKEN, "en, broken by a later edit")
+    await watch.poll()
+    assert len(watch.told("File refused")) == 1  # told, as every refused revision
+    after = bot.card()
+    assert (after.text, after.edits) == (before.text, before.edits)  # X has its posts

@@ -2,7 +2,8 @@
 
 `event_sink` is what the watcher delivers ingest events to. A `NewIssue` becomes a
 preview (cards to the editor chats) or, with previews off, queued rows; a
-`FullTextReleased` becomes the release notices; a `FileNotice` (a refused or
+`FullTextReleased` becomes the release notices; a `LanguageRefused` re-renders the
+issue's preview cards with that language refused; a `FileNotice` (a refused or
 suspicious file) becomes one message to the editors per file revision, recorded so a
 replay or a restart never sends it again; a `BackfillAvailable` (files of
 old issues, stored quietly) one list with a [Backfill] button per issue. Whatever is
@@ -31,6 +32,7 @@ from bot.editors.preview_cards import (
     backfill_keyboard,
     backfill_text,
     file_notice_text,
+    refresh_preview,
     send_html,
     send_preview_cards,
 )
@@ -41,6 +43,7 @@ from bot.weekly.ingest import (
     FileNotice,
     FullTextReleased,
     IssueEvent,
+    LanguageRefused,
     NewIssue,
 )
 from bot.weekly.publication import Publication, Queued
@@ -75,6 +78,11 @@ async def publish_event(
     if isinstance(event, FileNotice):  # told, never published
         await tell_file_notice(event, bot=bot, svc=svc, now=now)
         return Queued()
+    if isinstance(event, LanguageRefused):  # the preview's cards show it; nothing queued
+        outcome = await publication.on_language_refused(event, now=now)
+        if outcome.preview is not None and outcome.refresh:
+            await refresh_preview(bot, publication, outcome.preview, now=now)
+        return Queued()
     if isinstance(event, BackfillAvailable):  # listed once, never announced as new
         for chat_id in chats:
             await send_html(
@@ -86,6 +94,8 @@ async def publish_event(
         if outcome.notice is not None:
             for chat_id in chats:
                 await send_html(bot, chat_id, html.escape(outcome.notice))
+        if outcome.preview is not None and outcome.refresh:  # the cards already out
+            await refresh_preview(bot, publication, outcome.preview, now=now)
         if outcome.preview is not None and outcome.show_cards:
             await send_preview_cards(bot, publication, outcome.preview, chats, now=now)
         queued = outcome.queued

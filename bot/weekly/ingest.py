@@ -1,11 +1,14 @@
 """Turn changed issue files into stored issues and the events the bot announces.
 
-Two events exist. `NewIssue`: an issue file appeared (normally in summary form).
+The main events: `NewIssue`: an issue file appeared (normally in summary form).
 `FullTextReleased`: a stored summary became a parsed full issue, 50 issues later
 (FORMAT.md §1.3); its items come paired with the stored summary items, so the bot can
-add links and descriptions without posting an item twice. Any other change (a typo fix
-in a full issue, an edit of a summary, a file never seen before being modified) is
-stored and announces nothing.
+add links and descriptions without posting an item twice. `LanguageRefused`: the file
+of a known issue's language was refused (its preview card shows it). Any other change
+(a typo fix in a full issue, an edit of a summary, a file never seen before being
+modified, unless a revision of it was refused) is stored and announces nothing. For
+the editors: `FileNotice` (a refused or suspicious file revision) and
+`BackfillAvailable` (files of old issues).
 
 Exactly once, across crashes. One repository poll runs in this order:
 
@@ -38,7 +41,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args
 
 from bot.domain.issue import Issue, Lang, NotAnIssue
 from bot.domain.parser import Pairing, pair_summary_full, parse_issue
@@ -46,6 +49,7 @@ from bot.weekly.sources.git_repo import (
     ChangedFile,
     GitError,
     GitRepoSource,
+    issue_path,
     issue_path_lang,
 )
 from data.issues import issue_content_hash
@@ -74,6 +78,19 @@ class FileNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageRefused:
+    """Files of a known issue refused by the parser, with no new language of it.
+
+    The English file often lands days after the Chinese one; when it is refused, the
+    issue's preview card shows that language refused with the reason (its `FileNotice`
+    tells the editors too). Nothing is queued for its targets.
+    """
+
+    number: int
+    refused: Mapping[Lang, str]  # language -> why its file was refused
+
+
+@dataclass(frozen=True, slots=True)
 class BackfillAvailable:
     """Files of old issues (older than the newest two) stored quietly, never announced.
 
@@ -92,7 +109,7 @@ class FullTextReleased:
     pairings: Mapping[Lang, Pairing]
 
 
-IssueEvent = NewIssue | FullTextReleased | FileNotice | BackfillAvailable
+IssueEvent = NewIssue | FullTextReleased | LanguageRefused | FileNotice | BackfillAvailable
 OLD_ISSUE_DEPTH = 2  # a new file of an issue older than the newest two is a backfill
 EventSink = Callable[[Sequence[IssueEvent]], Awaitable[None]]
 
@@ -114,7 +131,7 @@ class PlannedWrite:
 class IngestPlan:
     """What one batch of files means: events to deliver, issues to store, warnings."""
 
-    events: tuple[IssueEvent, ...] = ()  # NewIssue and FullTextReleased
+    events: tuple[IssueEvent, ...] = ()  # NewIssue, FullTextReleased, LanguageRefused
     writes: tuple[PlannedWrite, ...] = ()
     warnings: tuple[SourceWarning, ...] = ()
     notices: tuple[IssueEvent, ...] = ()  # FileNotice and BackfillAvailable, for the editors
@@ -253,7 +270,10 @@ class Ingester:
                 continue
             writes.append(PlannedWrite(issue, changed.path, changed.text))
             if stored_hash is None:
-                if changed.change == "added":
+                # A fixed file of a refused one lands as modified: it is an arrival too.
+                if changed.change == "added" or await self.store.file_notices.was_refused(
+                    changed.path
+                ):
                     new[lang] = issue
                 else:
                     log.info(
@@ -287,6 +307,10 @@ class Ingester:
             events.append(
                 NewIssue(first.number, first.date, MappingProxyType(new), MappingProxyType(refused))
             )
+        elif refused:  # a known issue's language, refused: its preview card shows it
+            number = await self._number_of(by_lang, numbered)
+            if number is not None:
+                events.append(LanguageRefused(number, MappingProxyType(refused)))
         if released:
             first = next(iter(released.values()))
             assert first.number is not None
@@ -296,6 +320,18 @@ class Ingester:
                 )
             )
         return events, writes, warnings
+
+    async def _number_of(
+        self, by_lang: Mapping[Lang, ChangedFile], numbered: Mapping[Lang, Issue]
+    ) -> int | None:
+        """The issue a group of files belongs to: a parsed file of it, else the issue
+        stored from a file of the same name (the zh file that landed a week before)."""
+        for issue in numbered.values():
+            return issue.number
+        name = next(iter(by_lang.values())).file_name
+        return await self.store.issues.number_at(
+            [issue_path(name, lang) for lang in get_args(Lang)]
+        )
 
     async def apply(self, plan: IngestPlan) -> None:
         """Store the planned issues and record the warnings in the audit log."""
