@@ -267,6 +267,20 @@ class IssueStore:
             row = await tx.fetchone("SELECT max(number) AS n FROM issues WHERE lang = ?", (lang,))
         return None if row is None or row["n"] is None else int(row["n"])
 
+    async def number_at(self, paths: Sequence[str]) -> int | None:
+        """The number of an issue stored from one of `paths` (the languages of one file
+        name), for a file of it that the parser refused."""
+        if not paths:
+            return None
+        marks = ", ".join("?" for _ in paths)
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                f"SELECT number FROM issues WHERE source_path IN ({marks})"  # noqa: S608
+                " ORDER BY lang = 'zh' DESC, number DESC LIMIT 1",
+                tuple(paths),
+            )
+        return None if row is None else int(row["number"])
+
     async def newest_dated(self) -> tuple[int, dt.date] | None:
         """The stored issue with the latest date (any language): number and date."""
         async with self._db.transaction(write=False) as tx:

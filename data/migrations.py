@@ -282,6 +282,21 @@ async def _submissions(tx: Tx) -> None:
             await tx.execute("UPDATE items SET dedupe_key = ? WHERE id = ?", (key, row["id"]))
 
 
+# A refused or suspicious issue file is told to the editors once per file revision
+# (path, git blob id): which chats were told, and when all of them were.
+_FILE_NOTICES = """
+CREATE TABLE file_notices (
+    path TEXT NOT NULL,
+    blob TEXT NOT NULL,             -- git's object id of the file revision
+    refused INTEGER NOT NULL CHECK (refused IN (0, 1)),
+    reasons TEXT NOT NULL CHECK (json_valid(reasons)),
+    told TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(told)),  -- chat ids told so far
+    told_at REAL,                   -- every editor chat was told: never again
+    created_at REAL NOT NULL,
+    PRIMARY KEY (path, blob)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -290,6 +305,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "target holds", _TARGET_HOLDS),
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
+    Migration(8, "file notices told once per revision", _FILE_NOTICES),
 )
 
 _SCHEMA_VERSION = """

@@ -157,6 +157,87 @@ class PreviewStore:
             )
             return await _fetch(tx, preview_id)
 
+    async def mark_refused(
+        self, preview_id: int, refused: Mapping[str, str], *, now: When
+    ) -> Preview | None:
+        """Record languages whose file the parser refused after the preview was made.
+
+        Whatever the preview's status: its cards show the language refused, with the
+        reason. A language that already arrived (its targets have their posts) is left
+        as it is. None when the preview is unknown.
+        """
+        async with self._db.transaction() as tx:
+            current = await _fetch(tx, preview_id)
+            if current is None:
+                return None
+            arrived = set(current.langs.values())
+            merged = {
+                **current.refused,
+                **{k: v for k, v in refused.items() if k not in arrived},
+            }
+            if merged != dict(current.refused):
+                await tx.execute(
+                    "UPDATE previews SET refused = ?, updated_at = ? WHERE id = ?",
+                    (_dumps(merged), to_ts(now), preview_id),
+                )
+            return await _fetch(tx, preview_id)
+
+    async def follow_decision(
+        self,
+        preview_id: int,
+        langs: Mapping[str, str],
+        plan: Sequence[Mapping[str, Any]],
+        *,
+        posts: Sequence[NewPost],
+        now: When,
+        actor: str,
+    ) -> tuple[Preview, list[int | None]] | None:
+        """A language landed after the decision: queue its targets' `posts` and record
+        the targets on the preview (its cards then show them), in one transaction.
+
+        None when the preview is unknown or still pending (`add_targets` is for that).
+        Queuing is idempotent (the outbox keys), so a re-delivered arrival queues
+        nothing twice.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            current = await _fetch(tx, preview_id)
+            if current is None or current.status == "pending":
+                return None
+            fresh = {t: lang for t, lang in langs.items() if t not in current.langs}
+            ids = [await OutboxStore._insert(tx, post, at) for post in posts]
+            if fresh:
+                merged_plan = [dict(p) for p in current.plan]
+                merged_plan += [dict(p) for p in plan if p.get("target") in fresh]
+                arrived = set(fresh.values())
+                refused = {k: v for k, v in current.refused.items() if k not in arrived}
+                await tx.execute(
+                    "UPDATE previews SET langs = ?, plan = ?, refused = ?, updated_at = ?"
+                    " WHERE id = ?",
+                    (
+                        _dumps({**current.langs, **fresh}),
+                        _dumps(merged_plan),
+                        _dumps(refused),
+                        at,
+                        preview_id,
+                    ),
+                )
+            await insert_audit(
+                tx,
+                actor=actor,
+                action="preview.late_language",
+                subject=f"preview:{preview_id}",
+                details={
+                    "targets": dict(langs),
+                    "queued": len([i for i in ids if i is not None]),
+                    "decision": current.status,
+                },
+                now=at,
+            )
+            followed = await _fetch(tx, preview_id)
+            assert followed is not None  # read just above, in this transaction
+            return followed, ids
+
     async def get(self, preview_id: int) -> Preview | None:
         async with self._db.transaction(write=False) as tx:
             return await _fetch(tx, preview_id)

@@ -1,7 +1,8 @@
 """The `Store` facade: every typed read and write the rest of weeklybot needs.
 
 `Store(db)` is built once per open database (`bot.app.bot_running`); its `outbox`,
-`issues`, `previews` and `alarms` are the larger repositories, each built here once;
+`issues`, `previews`, `alarms` and `file_notices` (the editors' notices of refused
+files) are the larger repositories, each built here once;
 source state, users, the audit log, the heartbeat and backups live here. Nothing returned
 is a cursor or a row object: only frozen dataclasses and plain values.
 """
@@ -17,6 +18,7 @@ from data.alarms import AlarmStore
 from data.audit import AuditEntry, insert_audit, select_audit
 from data.db import Database, When, to_ts
 from data.issues import IssueStore
+from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
 
@@ -78,6 +80,7 @@ class Store:
         self.issues = IssueStore(db)
         self.previews = PreviewStore(db)
         self.alarms = AlarmStore(db)
+        self.file_notices = FileNoticeStore(db)
 
     # ---- sources ---------------------------------------------------------------
 

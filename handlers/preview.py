@@ -39,6 +39,7 @@ from telegram.ext import (
 
 from bot.domain.issue import LANGS, Issue, Lang
 from bot.editors.preview_cards import (
+    DECIDED,
     PLATFORM_NAMES,
     decision_keyboard,
     edit_keyboard,
@@ -106,13 +107,6 @@ async def _backfill(
     after_enqueue(svc, context.job_queue, outcome.queued)
 
 
-_DECIDED = {
-    "published": "✅ Published now by {who}.",
-    "scheduled": "🗓 Scheduled as planned by {who}.",
-    "skipped": "⏭ Skipped by {who}: nothing was queued.",
-}
-
-
 async def preview_callback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
@@ -142,9 +136,9 @@ async def preview_callback(update: Update, context: Context) -> None:
         if outcome is None:
             await query.answer("Already decided.")
             return
-        await query.answer(_DECIDED[outcome.preview.status].format(who="you"))
+        await query.answer(DECIDED[outcome.preview.status].format(who="you"))
         after_enqueue(svc, context.job_queue, outcome.queued)
-        status = _DECIDED[outcome.preview.status].format(who=html.escape(actor))
+        status = DECIDED[outcome.preview.status].format(who=html.escape(actor))
         await refresh_cards(
             context.bot,
             publication,

@@ -63,8 +63,10 @@ def test_repository_act_previews_approves_and_announces_the_release(
     assert "New issue #902" in editor
     assert "(before the decision): [Publish now] [Schedule as planned] [Edit] [Skip]" in editor
     assert "Published now by @cat_edits" in editor
-    # The English file lands after the decision: X follows it, no second card.
-    assert "X (en): waiting for the en file" in editor
+    # The English file lands after the decision: X follows it, no second card; the card
+    # (shown as it ends) no longer says X waits, it shows X's digest as queued.
+    assert "X (en): digest in 2 posts at" in editor
+    assert "X (en): waiting for the en file" not in editor
     assert "#902: x (en) arrived;" in editor
     assert "queued as published by @cat_edits" in editor
     assert editor.count("New issue #902") == 1

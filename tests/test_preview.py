@@ -7,6 +7,7 @@ schedules, skips or edits the X digest, and the outbox shows what was decided.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -112,7 +113,15 @@ async def bot(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]
     fake_telegram.add_group(EDITORS_GROUP, "Editors")
     # A conversation sends a burst to one group; pacing is the delivery's concern, not here.
     fake_telegram.api.flood = None
-    settings = settings_for(fake_telegram, tmp_path / "bot.db")
+    async with running(fake_telegram, tmp_path / "bot.db") as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def running(fake_telegram: FakeTelegram, db_path: Path) -> AsyncIterator[Bot]:
+    """The bot's Application polling the fake, over the database at `db_path`: start it
+    again on the same path to restart the bot."""
+    settings = settings_for(fake_telegram, db_path)
     async with Database.open(settings.database_path) as db:
         await migrate(db, now=T0)
         store = Store(db)

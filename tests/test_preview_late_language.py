@@ -11,7 +11,7 @@ import datetime as dt
 from types import MappingProxyType
 
 from bot.weekly.announce import publish_event
-from bot.weekly.ingest import BackfillAvailable, FileNotice, NewIssue
+from bot.weekly.ingest import BackfillAvailable, FileNotice, LanguageRefused, NewIssue
 from bot.weekly.planning import TELEGRAM, X
 from tests.conftest import EDITOR_ID, READER_ID
 from tests.test_preview import EDITORS_GROUP, Bot, bot, issues, until
@@ -145,3 +145,20 @@ async def test_a_refused_language_is_shown_on_the_card_with_its_reason(bot: Bot)
     assert preview is not None
     assert dict(preview.refused) == {}
     assert "refused" not in (bot.card().text or "")
+
+
+async def test_a_late_refusal_delivered_twice_edits_the_card_once(bot: Bot) -> None:
+    await arrive(bot, "zh")
+    refusal = LanguageRefused(106, MappingProxyType({"en": "not an issue: no sections"}))
+    for _ in range(2):  # a replayed poll delivers it again
+        await publish_event(refusal, bot=bot.app.bot, svc=bot.svc, job_queue=bot.app.job_queue)
+    card = bot.card()
+    assert "X (en): the en file was refused: not an issue: no sections" in (card.text or "")
+    assert card.edits == 1  # the same text again is not an edit
+    assert await bot.queued() == []
+
+
+async def test_a_refusal_for_an_issue_without_a_preview_sends_nothing(bot: Bot) -> None:
+    refusal = LanguageRefused(107, MappingProxyType({"en": "not valid UTF-8 (byte 3)"}))
+    await publish_event(refusal, bot=bot.app.bot, svc=bot.svc, job_queue=bot.app.job_queue)
+    assert texts(bot) == []

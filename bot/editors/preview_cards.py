@@ -56,6 +56,23 @@ def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
     )
 
 
+# A decided card's last line; `handlers.preview` answers the press with the same words.
+DECIDED = {
+    "published": "✅ Published now by {who}.",
+    "scheduled": "🗓 Scheduled as planned by {who}.",
+    "skipped": "⏭ Skipped by {who}: nothing was queued.",
+}
+WAITING = "Waiting for an editor."
+
+
+def card_status(preview: Preview) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card's last line and buttons: the decision buttons while it waits, else none."""
+    if preview.status == "pending":
+        return WAITING, decision_keyboard(preview.id)
+    who = html.escape(preview.decided_by or "an editor")
+    return DECIDED[preview.status].format(who=who), None
+
+
 def file_notice_text(notice: FileNotice) -> str:
     """One message per refused or suspicious file revision: what is wrong, what happens."""
     head = "⛔ <b>File refused</b>" if notice.refused else "⚠️ <b>File parsed with warnings</b>"
@@ -244,7 +261,7 @@ async def send_preview_cards(
     """Show each editor chat the digests as they will look, then the card with buttons."""
     posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
     telegram_digest = [p for p in posts if p.target == TELEGRAM and p.kind == "digest"]
-    text = card_text(preview, posts, publication, status="Waiting for an editor.")
+    text = card_text(preview, posts, publication, status=WAITING)
     cards: list[tuple[int, int]] = []
     for chat_id in chats:
         for post in telegram_digest:
@@ -295,3 +312,15 @@ async def refresh_cards(
                 raise
         except Forbidden:
             log.warning("editor unreachable", extra={"chat_id": chat_id})
+
+
+async def refresh_preview(
+    bot: Bot, publication: Publication, preview: Preview, *, now: dt.datetime
+) -> None:
+    """Re-render every card of the preview as it stands (a language arrived or was
+    refused after the cards went out): its status, its buttons, each target's line."""
+    status, markup = card_status(preview)
+    posts = await publication.card_posts(preview, now=now)
+    await refresh_cards(
+        bot, publication, preview, status=status, markup=markup, posts=posts, now=now
+    )

@@ -2,8 +2,10 @@
 
 `event_sink` is what the watcher delivers ingest events to. A `NewIssue` becomes a
 preview (cards to the editor chats) or, with previews off, queued rows; a
-`FullTextReleased` becomes the release notices; a `FileNotice` (a refused or
-suspicious file) becomes one message to the editors; a `BackfillAvailable` (files of
+`FullTextReleased` becomes the release notices; a `LanguageRefused` re-renders the
+issue's preview cards with that language refused; a `FileNotice` (a refused or
+suspicious file) becomes one message to the editors per file revision, recorded so a
+replay or a restart never sends it again; a `BackfillAvailable` (files of
 old issues, stored quietly) one list with a [Backfill] button per issue. Whatever is
 queued wakes the delivery workers now and gets a wake-up job for each later due time.
 The same
@@ -30,6 +32,7 @@ from bot.editors.preview_cards import (
     backfill_keyboard,
     backfill_text,
     file_notice_text,
+    refresh_preview,
     send_html,
     send_preview_cards,
 )
@@ -40,6 +43,7 @@ from bot.weekly.ingest import (
     FileNotice,
     FullTextReleased,
     IssueEvent,
+    LanguageRefused,
     NewIssue,
 )
 from bot.weekly.publication import Publication, Queued
@@ -75,8 +79,12 @@ async def publish_event(
     publication = svc.publication
     chats = svc.settings.telegram.review_chats()
     if isinstance(event, FileNotice):  # told, never published
-        for chat_id in chats:
-            await send_html(bot, chat_id, file_notice_text(event))
+        await tell_file_notice(event, bot=bot, svc=svc, now=now)
+        return Queued()
+    if isinstance(event, LanguageRefused):  # the preview's cards show it; nothing queued
+        outcome = await publication.on_language_refused(event, now=now)
+        if outcome.preview is not None and outcome.refresh:
+            await refresh_preview(bot, publication, outcome.preview, now=now)
         return Queued()
     if isinstance(event, BackfillAvailable):  # listed once, never announced as new
         for chat_id in chats:
@@ -89,6 +97,8 @@ async def publish_event(
         if outcome.notice is not None:
             for chat_id in chats:
                 await send_html(bot, chat_id, html.escape(outcome.notice))
+        if outcome.preview is not None and outcome.refresh:  # the cards already out
+            await refresh_preview(bot, publication, outcome.preview, now=now)
         if outcome.preview is not None and outcome.show_cards:
             await send_preview_cards(bot, publication, outcome.preview, chats, now=now)
         queued = outcome.queued
@@ -97,6 +107,29 @@ async def publish_event(
         queued = await publication.on_full_text_released(event, now=now)
     after_enqueue(svc, job_queue, queued)
     return queued
+
+
+async def tell_file_notice(
+    notice: FileNotice, *, bot: Bot, svc: Services, now: dt.datetime
+) -> None:
+    """One message per editor chat per file revision, across replays and restarts.
+
+    Claim, then send and record chat by chat, then finish (`data.notices`): a revision
+    told already is skipped, and a crash part-way tells only the chats not yet told.
+    """
+    notices = svc.store.file_notices
+    claim = await notices.claim(
+        notice.path, notice.blob, refused=notice.refused, reasons=notice.reasons, now=now
+    )
+    if claim is None:
+        return
+    text = file_notice_text(notice)
+    for chat_id in svc.settings.telegram.review_chats():
+        if chat_id in claim.told:
+            continue
+        await send_html(bot, chat_id, text)  # None: blocked the bot; nothing more to do
+        await notices.told_chat(notice.path, notice.blob, chat_id)
+    await notices.finish(notice.path, notice.blob, now=now)
 
 
 def event_sink(bot: Bot, svc: Services, job_queue: JobQueue[Any] | None) -> EventSink:

@@ -1,11 +1,14 @@
 """Turn changed issue files into stored issues and the events the bot announces.
 
-Two events exist. `NewIssue`: an issue file appeared (normally in summary form).
+The main events: `NewIssue`: an issue file appeared (normally in summary form).
 `FullTextReleased`: a stored summary became a parsed full issue, 50 issues later
 (FORMAT.md §1.3); its items come paired with the stored summary items, so the bot can
-add links and descriptions without posting an item twice. Any other change (a typo fix
-in a full issue, an edit of a summary, a file never seen before being modified) is
-stored and announces nothing.
+add links and descriptions without posting an item twice. `LanguageRefused`: the file
+of a known issue's language was refused (its preview card shows it). Any other change
+(a typo fix in a full issue, an edit of a summary, a file never seen before being
+modified, unless a revision of it was refused) is stored and announces nothing. For
+the editors: `FileNotice` (a refused or suspicious file revision) and
+`BackfillAvailable` (files of old issues).
 
 Exactly once, across crashes. One repository poll runs in this order:
 
@@ -22,12 +25,17 @@ stored has the same content hash, so it is planned as "no change" and gives no e
 its event was delivered in step 2 of the first run. Issues are keyed by (number, lang),
 so no item is ever stored twice. Events are therefore at least once into `deliver`,
 which is idempotent, and never re-derived from an issue already stored.
+
+A `FileNotice` has no stored issue to compare with: its delivery records the file
+revision as told (`data.notices`, in step 2, chat by chat), and `plan` leaves out a
+revision already told, so a replay or a restart tells nobody twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -35,7 +43,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from bot.domain.issue import LANGS, Issue, Lang, NotAnIssue, issue_path_lang
+from bot.domain.issue import LANGS, Issue, Lang, NotAnIssue, issue_path, issue_path_lang
 from bot.domain.parser import Pairing, pair_summary_full, parse_issue
 from bot.weekly.sources.git_repo import ChangedFile, GitError, GitRepoSource
 from data.issues import issue_content_hash
@@ -64,6 +72,19 @@ class FileNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageRefused:
+    """Files of a known issue refused by the parser, with no new language of it.
+
+    The English file often lands days after the Chinese one; when it is refused, the
+    issue's preview card shows that language refused with the reason (its `FileNotice`
+    tells the editors too). Nothing is queued for its targets.
+    """
+
+    number: int
+    refused: Mapping[Lang, str]  # language -> why its file was refused
+
+
+@dataclass(frozen=True, slots=True)
 class BackfillAvailable:
     """Files of old issues (older than the newest two) stored quietly, never announced.
 
@@ -82,7 +103,7 @@ class FullTextReleased:
     pairings: Mapping[Lang, Pairing]
 
 
-IssueEvent = NewIssue | FullTextReleased | FileNotice | BackfillAvailable
+IssueEvent = NewIssue | FullTextReleased | LanguageRefused | FileNotice | BackfillAvailable
 OLD_ISSUE_DEPTH = 2  # a new file of an issue older than the newest two is a backfill
 EventSink = Callable[[Sequence[IssueEvent]], Awaitable[None]]
 
@@ -104,7 +125,7 @@ class PlannedWrite:
 class IngestPlan:
     """What one batch of files means: events to deliver, issues to store, warnings."""
 
-    events: tuple[IssueEvent, ...] = ()  # NewIssue and FullTextReleased
+    events: tuple[IssueEvent, ...] = ()  # NewIssue, FullTextReleased, LanguageRefused
     writes: tuple[PlannedWrite, ...] = ()
     warnings: tuple[SourceWarning, ...] = ()
     notices: tuple[IssueEvent, ...] = ()  # FileNotice and BackfillAvailable, for the editors
@@ -150,12 +171,19 @@ class Ingester:
         for warning in warnings:
             log.warning("source warning", extra={"path": warning.path, "warning": warning.message})
         told = (FileNotice, BackfillAvailable)
+        notices = [e for e in events if isinstance(e, told)]
         return IngestPlan(
             tuple(e for e in events if not isinstance(e, told)),
             tuple(writes),
             tuple(warnings),
-            tuple(e for e in events if isinstance(e, told)),
+            tuple([e for e in notices if not await self._told(e)]),
         )
+
+    async def _told(self, event: IssueEvent) -> bool:
+        """A file revision the editors were told of already (a replay, a restart)."""
+        if not isinstance(event, FileNotice):
+            return False
+        return await self.store.file_notices.is_told(event.path, event.blob)
 
     async def _quiet_old_issues(self, events: list[IssueEvent]) -> list[IssueEvent]:
         """Turn `NewIssue`s older than the newest two into one `BackfillAvailable`."""
@@ -197,7 +225,7 @@ class Ingester:
             else:
                 if parsed[lang].warnings:
                     notices.append(
-                        FileNotice(changed.path, changed.blob, False, parsed[lang].warnings)
+                        FileNotice(changed.path, revision_id(changed), False, parsed[lang].warnings)
                     )
         # FORMAT.md §3.2: en #94's H1 says #93; the zh file of the same name decides.
         zh = parsed.get("zh")
@@ -219,7 +247,7 @@ class Ingester:
         for lang, reason in refused.items():
             changed = by_lang[lang]
             warnings.append(SourceWarning(changed.path, reason))
-            notices.append(FileNotice(changed.path, changed.blob, True, (reason,)))
+            notices.append(FileNotice(changed.path, revision_id(changed), True, (reason,)))
 
         new: dict[Lang, Issue] = {}
         released: dict[Lang, Issue] = {}
@@ -236,7 +264,10 @@ class Ingester:
                 continue
             writes.append(PlannedWrite(issue, changed.path, changed.text))
             if stored_hash is None:
-                if changed.change == "added":
+                # A fixed file of a refused one lands as modified: it is an arrival too.
+                if changed.change == "added" or await self.store.file_notices.was_refused(
+                    changed.path
+                ):
                     new[lang] = issue
                 else:
                     log.info(
@@ -270,6 +301,10 @@ class Ingester:
             events.append(
                 NewIssue(first.number, first.date, MappingProxyType(new), MappingProxyType(refused))
             )
+        elif refused:  # a known issue's language, refused: its preview card shows it
+            number = await self._number_of(by_lang, numbered)
+            if number is not None:
+                events.append(LanguageRefused(number, MappingProxyType(refused)))
         if released:
             first = next(iter(released.values()))
             assert first.number is not None
@@ -279,6 +314,18 @@ class Ingester:
                 )
             )
         return events, writes, warnings
+
+    async def _number_of(
+        self, by_lang: Mapping[Lang, ChangedFile], numbered: Mapping[Lang, Issue]
+    ) -> int | None:
+        """The issue a group of files belongs to: a parsed file of it, else the issue
+        stored from a file of the same name (the zh file that landed a week before)."""
+        for issue in numbered.values():
+            return issue.number
+        name = next(iter(by_lang.values())).file_name
+        return await self.store.issues.number_at(
+            [issue_path(name, lang) for lang in LANGS]
+        )
 
     async def apply(self, plan: IngestPlan) -> None:
         """Store the planned issues and record the warnings in the audit log."""
@@ -305,6 +352,15 @@ class Ingester:
             await deliver(plan.notices + plan.events)
         await self.apply(plan)
         return plan
+
+
+def revision_id(changed: ChangedFile) -> str:
+    """The file revision a notice is about: git's blob id, or the same id computed from
+    the text when the source gave none."""
+    if changed.blob:
+        return changed.blob
+    data = changed.text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 RepoPollStatus = Literal["idle", "baseline", "ingested", "error"]

@@ -20,11 +20,16 @@ after the Chinese one. A target whose language has not arrived waits, and its ca
 so; when the language lands, a preview still pending gains that target (its cards are
 sent again), a preview already published or scheduled queues the new target by the same
 decision (published: its digest now; scheduled: per the plan), and a skipped one queues
-nothing. With previews off each arrival queues its own targets' plan.
+nothing; either way the preview records the target and its cards are re-rendered. A
+language whose file the parser refused (`LanguageRefused`, or `NewIssue.refused`) is
+shown on the card as refused, with the reason; nothing is queued for its targets until
+a fixed file arrives, which is then a late language like any other. With previews off
+each arrival queues its own targets' plan.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -33,7 +38,7 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.domain.issue import Lang
-from bot.weekly.ingest import FullTextReleased, NewIssue
+from bot.weekly.ingest import FullTextReleased, LanguageRefused, NewIssue
 from bot.weekly.planning import (
     TELEGRAM,
     Plan,
@@ -117,6 +122,7 @@ class NewIssueOutcome:
     show_cards: bool = False  # a new preview, or one whose cards never went out
     queued: Queued = Queued()
     notice: str | None = None  # plain text for the editors: what a late language did
+    refresh: bool = False  # re-render the preview's cards already sent (they show targets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,32 +250,80 @@ class Publication:
         mine = [p for p in planned if p.post.target in fresh]
         names = ", ".join(f"{t} ({lang})" for t, lang in fresh.items())
         head = f"#{existing.issue_number}: {names} arrived"
-        merged = await self.previews.add_targets(
-            existing.id, fresh, [p.to_json() for p in mine], now=now
-        )
+        plan = [p.to_json() for p in mine]
+        merged = await self.previews.add_targets(existing.id, fresh, plan, now=now)
         if merged is not None:
             return NewIssueOutcome(
-                preview=merged, show_cards=True, notice=f"{head}; added to preview {merged.id}."
+                preview=merged,
+                show_cards=True,
+                notice=f"{head}; added to preview {merged.id}.",
+                refresh=True,
             )
         decided = await self.previews.get(existing.id)
         assert decided is not None  # previews are never deleted
-        if decided.status == "skipped":
-            return NewIssueOutcome(notice=f"{head}; the issue was skipped, nothing is queued.")
-        posts = await self.schedule(mine, now=now, publish_now=decided.status == "published")
-        ids = await self.store.outbox.enqueue_many(posts, now=now)
-        queued = _due(posts, ids, now)
-        await self.store.append_audit(
-            actor=SYSTEM,
-            action="preview.late_language",
-            subject=f"preview:{decided.id}",
-            details={"targets": fresh, "queued": len(queued.ids), "decision": decided.status},
-            now=now,
+        posts: list[NewPost] = []
+        if decided.status != "skipped":
+            posts = await self.schedule(mine, now=now, publish_now=decided.status == "published")
+        followed = await self.previews.follow_decision(
+            decided.id, fresh, plan, posts=posts, now=now, actor=SYSTEM
         )
+        assert followed is not None  # decided, and decisions are final
+        preview, ids = followed
+        if decided.status == "skipped":
+            return NewIssueOutcome(
+                preview=preview,
+                notice=f"{head}; the issue was skipped, nothing is queued.",
+                refresh=True,
+            )
+        queued = _due(posts, ids, now)
         return NewIssueOutcome(
+            preview=preview,
             queued=queued,
             notice=f"{head}; {len(queued.ids)} post(s) queued as {decided.status}"
             f" by {decided.decided_by or 'an editor'}.",
+            refresh=True,
         )
+
+    async def on_language_refused(
+        self, event: LanguageRefused, *, now: dt.datetime
+    ) -> NewIssueOutcome:
+        """A known issue's language file was refused: its preview shows it, nothing is queued.
+
+        The cards are re-rendered (`refresh`) whenever a target waits for a refused
+        language, also on a re-delivery: re-rendering is idempotent, and a crash between
+        recording and editing the cards must not leave them stale.
+        """
+        existing = await self.previews.by_issue(event.number)
+        if existing is None:  # previews off, or an issue never previewed
+            return NewIssueOutcome()
+        preview = await self.previews.mark_refused(
+            existing.id, {str(lang): why for lang, why in event.refused.items()}, now=now
+        )
+        assert preview is not None  # previews are never deleted
+        waiting = {r.lang for r in self.routes if r.target not in preview.langs}
+        shown = waiting & set(preview.refused)
+        log.info(
+            "a known issue's language was refused",
+            extra={"number": event.number, "langs": sorted(event.refused), "shown": sorted(shown)},
+        )
+        return NewIssueOutcome(preview=preview, refresh=bool(shown))
+
+    async def card_posts(self, preview: Preview, *, now: dt.datetime) -> list[NewPost]:
+        """The posts a card shows: as they would be timed now while the preview waits;
+        once decided, as queued or sent (the outbox's times)."""
+        planned = self.planned(preview)
+        if preview.status in ("pending", "skipped"):  # skipped: the plan it would have had
+            return await self.schedule(planned, now=now, publish_now=False)
+        posts: list[NewPost] = []
+        for item in planned:
+            row = await self.store.outbox.get_by_key(item.post.target, item.post.idempotency_key)
+            if row is None:
+                continue
+            at = row.sent_at if row.sent_at is not None else row.next_attempt_at
+            posts.append(
+                dataclasses.replace(item.post, not_before=dt.datetime.fromtimestamp(at, dt.UTC))
+            )
+        return posts
 
     def planned(self, preview: Preview) -> list[PlannedPost]:
         """The preview's posts with the editors' digest texts in place of the formatted ones."""

@@ -240,14 +240,19 @@ class GitRepoSource:
         if not names:
             return []
         paths = [issue_path(name, lang) for name in names for lang in self.options.langs]
-        all_texts = await self.read_files(rev, paths)
+        blobs = await self.read_blobs(rev, paths)
         revision_id = rev if revision else await self._rev_parse(rev)
-        return [
-            ChangedFile(path, lang, "added", all_texts[path], revision_id)
-            for name in names
-            for lang in self.options.langs
-            if (path := issue_path(name, lang)) in all_texts
-        ]
+        found: list[ChangedFile] = []
+        for name in names:
+            for lang in self.options.langs:
+                path = issue_path(name, lang)
+                if (blob := blobs.get(path)) is not None:  # its blob id keys editor notices
+                    found.append(
+                        ChangedFile(
+                            path, lang, "added", blob.text, revision_id, blob.sha, blob.utf8_error
+                        )
+                    )
+        return found
 
     async def _rev_parse(self, rev: str) -> str:
         out = await self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
