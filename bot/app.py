@@ -25,6 +25,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
+from bot.editors.kit import EditorChats
 from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
@@ -72,9 +73,8 @@ async def error_handler(update: object, context: Context) -> None:
     context.bot_data[_LAST_ERROR_NOTICE] = now
     kind = type(context.error).__name__ if context.error else "error"
     text = f"⚠️ The bot failed on update {update_id} ({kind}); the details are in its log."
-    for chat_id in services(context).settings.telegram.review_chats():
-        with contextlib.suppress(TelegramError):  # telling editors is best effort
-            await context.bot.send_message(chat_id, text)
+    editors = EditorChats.of(context.bot, services(context).settings.telegram)
+    await editors.send(text, html=False, best_effort=True, what="an error notice")
 
 
 async def heartbeat_job(context: Context) -> None:

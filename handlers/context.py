@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
+from bot.editors.kit import is_editor
 from data.store import Store
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
@@ -33,7 +34,8 @@ class BotServices:
     delivery: DeliveryPool
 
     def is_editor(self, user_id: int | None) -> bool:
-        return user_id is not None and user_id in self.settings.telegram.editor_ids
+        """Asked on every privileged press and command (`bot.editors.kit.is_editor`)."""
+        return is_editor(self.settings.telegram, user_id)
 
 
 def actor_of(user: User) -> str:

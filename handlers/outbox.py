@@ -7,14 +7,14 @@ The cards are drawn by `bot.editors.outbox_cards`. The decision lives in the out
 from __future__ import annotations
 
 import html
-import re
 import time
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 
+from bot.editors.kit import CallbackDataError, ChatSpacer
 from bot.editors.outbox_cards import (
-    ChatSpacer,
+    OUTBOX_BUTTONS,
     describe_counts,
     drop_choice_buttons,
     failed_card,
@@ -23,9 +23,6 @@ from bot.editors.outbox_cards import (
 )
 from data.outbox import OutboxStore
 from handlers.context import Context, actor_of, services
-
-CALLBACK = re.compile(r"^ob:(again|sent|retry|cancel|skip|dropall):(\d+)$")
-
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
 
@@ -83,15 +80,16 @@ async def outbox_callback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    match = CALLBACK.match(query.data)
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
         await query.answer("Only editors can decide this.", show_alert=True)
         return
-    if match is None:
+    try:
+        button = OUTBOX_BUTTONS.decode(query.data)
+    except CallbackDataError:
         await query.answer("Unknown button.")
         return
-    action, outbox_id = match.group(1), int(match.group(2))
+    action, outbox_id = button.action, button.id
     actor = actor_of(query.from_user)
     outbox, now = svc.store.outbox, time.time()
     if action in ("again", "sent"):

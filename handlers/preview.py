@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from types import MappingProxyType
 
 from telegram import CallbackQuery, ForceReply, Message, MessageEntity, Update
@@ -40,8 +39,10 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.domain.issue import Issue, Lang
+from bot.editors.kit import CallbackDataError
 from bot.editors.preview_cards import (
     PLATFORM_NAMES,
+    PREVIEW_BUTTONS,
     decision_keyboard,
     edit_keyboard,
     refresh_cards,
@@ -63,8 +64,7 @@ __all__ = [
 ]
 
 # The data of `bot.editors.preview_cards.decision_keyboard` and `edit_keyboard`.
-CALLBACK_PATTERN = r"^pv:"
-CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x|bf):(\d+)$")
+CALLBACK_PATTERN = PREVIEW_BUTTONS.pattern
 EDIT_GROUP = -2  # runs first; it stops the update only when an edit is pending
 EDIT_FILTER = filters.TEXT & ~filters.COMMAND
 
@@ -125,11 +125,12 @@ async def preview_callback(update: Update, context: Context) -> None:
     if not svc.is_editor(query.from_user.id):
         await query.answer("Only editors can decide this.", show_alert=True)
         return
-    match = CALLBACK.match(query.data)
-    if match is None:
+    try:
+        button = PREVIEW_BUTTONS.decode(query.data)
+    except CallbackDataError:
         await query.answer("Unknown button.")
         return
-    action, preview_id = match.group(1), int(match.group(2))
+    action, preview_id = button.action, button.id
     publication = Publication(svc.store, svc.settings)
     now = dt.datetime.now(dt.UTC)
     actor = actor_of(query.from_user)

@@ -8,21 +8,18 @@ Dropping one part of an ordered group (a photo before its text, a digest part,
 an X thread part) asks first: send the rest without it, or drop the whole post,
 so no later part is left waiting forever. Parts already stranded that way get
 the same choice (`stranded_card`). Messages to one chat are spaced
-(`CHAT_SPACING`): Telegram allows a burst of about three per chat per second.
+(`bot.editors.kit.CHAT_SPACING`): Telegram allows a burst of about three per chat per second.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
-import time
 from collections.abc import Mapping, Sequence
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram import Bot, InlineKeyboardMarkup
 
+from bot.editors.kit import CallbackCodec, EditorChats
 from data.outbox import OutboxRow, OutboxState, OutboxStore
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
@@ -30,9 +27,8 @@ from publishers.telegram_html import parse_html
 log = logging.getLogger(__name__)
 
 PREVIEW_MAX = 300
-# Seconds between messages to one chat: Telegram allows a burst of 3 per second, and
-# two a second leave room in it for the bot's other messages to that chat.
-CHAT_SPACING = 0.5
+# The cards' buttons; `handlers.outbox` decodes them.
+OUTBOX_BUTTONS = CallbackCodec("ob", ("again", "sent", "retry", "cancel", "skip", "dropall"))
 
 
 def preview(row: OutboxRow) -> str:
@@ -59,8 +55,8 @@ def in_doubt_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
         "Check the channel, then choose."
     )
     buttons = [
-        InlineKeyboardButton("Post again", callback_data=f"ob:again:{row.id}"),
-        InlineKeyboardButton("Mark as sent", callback_data=f"ob:sent:{row.id}"),
+        OUTBOX_BUTTONS.button("Post again", "again", row.id),
+        OUTBOX_BUTTONS.button("Mark as sent", "sent", row.id),
     ]
     return text, InlineKeyboardMarkup([buttons])
 
@@ -72,8 +68,8 @@ def failed_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
         f"{html.escape(preview(row))}"
     )
     buttons = [
-        InlineKeyboardButton("Try again", callback_data=f"ob:retry:{row.id}"),
-        InlineKeyboardButton("Drop it", callback_data=f"ob:cancel:{row.id}"),
+        OUTBOX_BUTTONS.button("Try again", "retry", row.id),
+        OUTBOX_BUTTONS.button("Drop it", "cancel", row.id),
     ]
     return text, InlineKeyboardMarkup([buttons])
 
@@ -81,8 +77,8 @@ def failed_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
 def drop_choice_buttons(row: OutboxRow) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("Send the rest without it", callback_data=f"ob:skip:{row.id}")],
-            [InlineKeyboardButton("Drop the whole post", callback_data=f"ob:dropall:{row.id}")],
+            [OUTBOX_BUTTONS.button("Send the rest without it", "skip", row.id)],
+            [OUTBOX_BUTTONS.button("Drop the whole post", "dropall", row.id)],
         ]
     )
 
@@ -108,56 +104,28 @@ def posted_without_id_card(row: OutboxRow) -> str:
     )
 
 
-class ChatSpacer:
-    """Keeps messages to one chat `CHAT_SPACING` apart (Telegram's per-chat burst)."""
-
-    def __init__(self, spacing: float = CHAT_SPACING) -> None:
-        self._spacing = spacing
-        self._next: dict[int, float] = {}
-
-    async def wait(self, chat_id: int) -> None:
-        now = time.monotonic()
-        at = max(now, self._next.get(chat_id, 0.0))
-        self._next[chat_id] = at + self._spacing
-        if at > now:
-            await asyncio.sleep(at - now)
-
-
 class EditorNotices:
-    """Sends the cards to the editor chat, or to each editor privately."""
+    """Sends the cards to the editor chat, or to each editor privately (`EditorChats`)."""
 
     def __init__(self, bot: Bot, chat_ids: Sequence[int], outbox: OutboxStore) -> None:
-        self._bot = bot
-        self._chat_ids = tuple(chat_ids)
+        self._chats = EditorChats(bot, chat_ids)
         self._outbox = outbox
-        self._spacer = ChatSpacer()
 
     async def in_doubt(self, row: OutboxRow) -> None:
-        await self._send(*in_doubt_card(row), outbox_id=row.id)
+        await self._send(*in_doubt_card(row))
 
     async def failed(self, row: OutboxRow) -> None:
-        await self._send(*failed_card(row), outbox_id=row.id)
+        await self._send(*failed_card(row))
 
     async def stranded(self, row: OutboxRow) -> None:
         waiting = len(await self._outbox.later_parts(row.id))
-        await self._send(*stranded_card(row, waiting), outbox_id=row.id)
+        await self._send(*stranded_card(row, waiting))
 
     async def posted_without_id(self, row: OutboxRow) -> None:
-        await self._send(posted_without_id_card(row), None, outbox_id=row.id)
+        await self._send(posted_without_id_card(row), None)
 
-    async def _send(
-        self, text: str, markup: InlineKeyboardMarkup | None, *, outbox_id: int
-    ) -> None:
-        if not self._chat_ids:
-            log.warning("no editor chat configured for a card", extra={"outbox_id": outbox_id})
-        for chat_id in self._chat_ids:
-            await self._spacer.wait(chat_id)
-            try:
-                await self._bot.send_message(
-                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            except Forbidden:  # the editor blocked the bot; the others still hear
-                log.warning("editor unreachable", extra={"chat_id": chat_id})
+    async def _send(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        await self._chats.send(text, markup, what="an outbox card")
 
 
 def describe_counts(counts: Mapping[str, Mapping[OutboxState, int]]) -> str:

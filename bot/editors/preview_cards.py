@@ -14,16 +14,11 @@ import html
 import logging
 from collections.abc import Iterable, Sequence
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-)
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
 from bot.weekly.ingest import BackfillAvailable, FileNotice
 from bot.weekly.planning import TELEGRAM, X, items_per_day
 from bot.weekly.publication import Publication
@@ -38,6 +33,11 @@ log = logging.getLogger(__name__)
 
 PLATFORM_NAMES = {TELEGRAM: "Telegram", X: "X"}
 _EDIT_SHOWN_MAX = 600  # visible characters of an edited text shown on the card
+# The cards' buttons; `handlers.preview` decodes them. "bf" carries an issue's number.
+PREVIEW_BUTTONS = CallbackCodec(
+    "pv",
+    ("now", "plan", "skip", "edit", "back", "bf", *(f"ed:{t}" for t in PLATFORM_NAMES)),
+)
 
 
 def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
@@ -45,12 +45,12 @@ def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Publish now", callback_data=f"pv:now:{preview_id}"),
-                InlineKeyboardButton("Schedule as planned", callback_data=f"pv:plan:{preview_id}"),
+                PREVIEW_BUTTONS.button("Publish now", "now", preview_id),
+                PREVIEW_BUTTONS.button("Schedule as planned", "plan", preview_id),
             ],
             [
-                InlineKeyboardButton("Edit", callback_data=f"pv:edit:{preview_id}"),
-                InlineKeyboardButton("Skip", callback_data=f"pv:skip:{preview_id}"),
+                PREVIEW_BUTTONS.button("Edit", "edit", preview_id),
+                PREVIEW_BUTTONS.button("Skip", "skip", preview_id),
             ],
         ]
     )
@@ -90,7 +90,7 @@ BACKFILL_BUTTONS_MAX = 20  # one row each; a longer batch is listed, and the CLI
 def backfill_keyboard(event: BackfillAvailable) -> InlineKeyboardMarkup:
     numbers = sorted({number for number, _ in event.entries})[:BACKFILL_BUTTONS_MAX]
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(f"Backfill #{n}", callback_data=f"pv:bf:{n}")] for n in numbers]
+        [[PREVIEW_BUTTONS.button(f"Backfill #{n}", "bf", n)] for n in numbers]
     )
 
 
@@ -98,12 +98,13 @@ def edit_keyboard(preview: Preview) -> InlineKeyboardMarkup:
     """[Edit Telegram] [Edit X] for the platforms the issue goes to, and [Back]."""
     platforms = [
         InlineKeyboardButton(
-            f"Edit {PLATFORM_NAMES[target]}", callback_data=f"pv:ed:{target}:{preview.id}"
+            f"Edit {PLATFORM_NAMES[target]}",
+            callback_data=PREVIEW_BUTTONS.encode(f"ed:{target}", preview.id),
         )
         for target in (TELEGRAM, X)
         if target in preview.langs
     ]
-    back = [InlineKeyboardButton("Back", callback_data=f"pv:back:{preview.id}")]
+    back = [PREVIEW_BUTTONS.button("Back", "back", preview.id)]
     return InlineKeyboardMarkup([platforms, back])
 
 
@@ -218,26 +219,6 @@ def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
     return messages
 
 
-async def send_html(bot: Bot, chat_id: int, text: str, **kwargs: object) -> Message | None:
-    """Send to one editor chat; None if that editor blocked the bot."""
-    try:
-        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, **kwargs)  # type: ignore[arg-type]
-    except Forbidden:  # an editor blocked the bot; the others still see the card
-        log.warning("editor unreachable", extra={"chat_id": chat_id})
-        return None
-
-
-async def send_photo(bot: Bot, chat_id: int, url: str, caption: str) -> None:
-    """The channel digest's photo as it will be sent; skipped for an editor who blocked
-    the bot, and for a photo Telegram cannot fetch (the card still goes out)."""
-    try:
-        await bot.send_photo(chat_id, url, caption=caption or None, parse_mode=ParseMode.HTML)
-    except Forbidden:
-        log.warning("editor unreachable", extra={"chat_id": chat_id})
-    except BadRequest as exc:
-        log.warning("digest photo not shown", extra={"chat_id": chat_id, "error": str(exc)})
-
-
 async def send_preview_cards(
     bot: Bot, publication: Publication, preview: Preview, chats: Iterable[int], *, now: dt.datetime
 ) -> list[tuple[int, int]]:
@@ -245,22 +226,18 @@ async def send_preview_cards(
     posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
     telegram_digest = [p for p in posts if p.target == TELEGRAM and p.kind == "digest"]
     text = card_text(preview, posts, publication, status="Waiting for an editor.")
+    editors = EditorChats(bot, chats)
     cards: list[tuple[int, int]] = []
-    for chat_id in chats:
+    for chat_id in editors.chat_ids:
         for post in telegram_digest:
             for part in TelegramPost.from_payload(post.payload).parts:
                 if isinstance(part, TelegramPhoto):
-                    await send_photo(bot, chat_id, part.photo_url, part.caption_html)
+                    await editors.send_photo_to(chat_id, part.photo_url, part.caption_html)
                 elif isinstance(part, TelegramText):
-                    await send_html(
-                        bot,
-                        chat_id,
-                        part.html,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
+                    await editors.send_to(chat_id, part.html, link_preview=NO_PREVIEW)
         for message in x_thread_messages(posts):
-            await send_html(bot, chat_id, message)
-        card = await send_html(bot, chat_id, text, reply_markup=decision_keyboard(preview.id))
+            await editors.send_to(chat_id, message)
+        card = await editors.send_to(chat_id, text, decision_keyboard(preview.id))
         if card is not None:
             cards.append((card.chat_id, card.message_id))
     await publication.previews.add_cards(preview.id, cards, now=now)

@@ -26,11 +26,11 @@ from telegram.ext import JobQueue
 from bot.config import Settings
 from bot.delivery.jobs import schedule_wakeups
 from bot.delivery.workers import DeliveryPool
+from bot.editors.kit import EditorChats
 from bot.editors.preview_cards import (
     backfill_keyboard,
     backfill_text,
     file_notice_text,
-    send_html,
     send_preview_cards,
 )
 from bot.weekly.alarm import AlarmChange, check_alarms
@@ -70,24 +70,19 @@ async def publish_event(
     """React to one ingest event: preview cards, or rows queued and workers woken."""
     now = now or dt.datetime.now(dt.UTC)
     publication = Publication(svc.store, svc.settings)
-    chats = svc.settings.telegram.review_chats()
+    editors = EditorChats.of(bot, svc.settings.telegram)
     if isinstance(event, FileNotice):  # told, never published
-        for chat_id in chats:
-            await send_html(bot, chat_id, file_notice_text(event))
+        await editors.send(file_notice_text(event), what="a file notice")
         return Queued()
     if isinstance(event, BackfillAvailable):  # listed once, never announced as new
-        for chat_id in chats:
-            await send_html(
-                bot, chat_id, backfill_text(event), reply_markup=backfill_keyboard(event)
-            )
+        await editors.send(backfill_text(event), backfill_keyboard(event), what="a backfill list")
         return Queued()
     if isinstance(event, NewIssue):
         outcome = await publication.on_new_issue(event, now=now)
         if outcome.notice is not None:
-            for chat_id in chats:
-                await send_html(bot, chat_id, html.escape(outcome.notice))
+            await editors.send(html.escape(outcome.notice), what="a publication notice")
         if outcome.preview is not None and outcome.show_cards:
-            await send_preview_cards(bot, publication, outcome.preview, chats, now=now)
+            await send_preview_cards(bot, publication, outcome.preview, editors.chat_ids, now=now)
         queued = outcome.queued
     else:
         assert isinstance(event, FullTextReleased)
@@ -118,8 +113,9 @@ def after_enqueue(svc: Services, job_queue: JobQueue[Any] | None, queued: Queued
 async def announce_alarms(bot: Bot, svc: Services, *, now: dt.datetime) -> list[AlarmChange]:
     """Check the silence and failing-source alarms; tell the editors of any change."""
 
+    editors = EditorChats.of(bot, svc.settings.telegram)
+
     async def notify(text: str) -> None:
-        for chat_id in svc.settings.telegram.review_chats():
-            await send_html(bot, chat_id, text)
+        await editors.send(text, what="an alarm")
 
     return await check_alarms(svc.store, svc.settings.publishing, notify=notify, now=now)
