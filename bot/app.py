@@ -30,6 +30,7 @@ from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.start_checks import run_start_checks
+from bot.texts import text
 from bot.weekly.announce import event_sink
 from bot.weekly.watch import Watcher
 from data.db import Database
@@ -72,9 +73,9 @@ async def error_handler(update: object, context: Context) -> None:
         return
     context.bot_data[_LAST_ERROR_NOTICE] = now
     kind = type(context.error).__name__ if context.error else "error"
-    text = f"⚠️ The bot failed on update {update_id} ({kind}); the details are in its log."
+    notice = text("error.notice", update_id=update_id, kind=kind)
     editors = EditorChats.of(context.bot, services(context).settings.telegram)
-    await editors.send(text, html=False, best_effort=True, what="an error notice")
+    await editors.send(notice, html=False, best_effort=True, what="an error notice")
 
 
 async def heartbeat_job(context: Context) -> None:

@@ -48,6 +48,7 @@ from bot.editors.preview_cards import (
     refresh_cards,
     send_preview_cards,
 )
+from bot.texts import TextKey, text
 from bot.weekly.announce import after_enqueue, announce_alarms
 from bot.weekly.ingest import NewIssue
 from bot.weekly.planning import TELEGRAM
@@ -93,27 +94,29 @@ async def _backfill(
         if issue is not None:
             found[lang] = issue
     if not found:
-        await query.answer(f"#{number} is not stored.", show_alert=True)
+        await query.answer(text("backfill.not_stored", number=number), show_alert=True)
         return
     first = next(iter(found.values()))
     event = NewIssue(number, first.date, MappingProxyType(found))
     outcome = await publication.on_new_issue(event, now=now)
     if outcome.preview is None:
-        await query.answer(outcome.notice or f"#{number}: nothing for the configured targets.")
+        await query.answer(outcome.notice or text("backfill.nothing", number=number))
         return
     if not outcome.show_cards:
-        await query.answer(f"#{number} has a preview already ({outcome.preview.status}).")
+        await query.answer(
+            text("backfill.has_preview", number=number, status=outcome.preview.status)
+        )
         return
-    await query.answer(f"Preview of #{number} coming.")
+    await query.answer(text("backfill.coming", number=number))
     chats = svc.settings.telegram.review_chats()
     await send_preview_cards(context.bot, publication, outcome.preview, chats, now=now)
     after_enqueue(svc, context.job_queue, outcome.queued)
 
 
-_DECIDED = {
-    "published": "✅ Published now by {who}.",
-    "scheduled": "🗓 Scheduled as planned by {who}.",
-    "skipped": "⏭ Skipped by {who}: nothing was queued.",
+_DECIDED: dict[str, TextKey] = {
+    "published": "decided.published",
+    "scheduled": "decided.scheduled",
+    "skipped": "decided.skipped",
 }
 
 
@@ -123,12 +126,12 @@ async def preview_callback(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
-        await query.answer("Only editors can decide this.", show_alert=True)
+        await query.answer(text("editors_only.decide"), show_alert=True)
         return
     try:
         button = PREVIEW_BUTTONS.decode(query.data)
     except CallbackDataError:
-        await query.answer("Unknown button.")
+        await query.answer(text("button.unknown"))
         return
     action, preview_id = button.action, button.id
     publication = Publication(svc.store, svc.settings)
@@ -145,11 +148,12 @@ async def preview_callback(update: Update, context: Context) -> None:
             now=now,
         )
         if outcome is None:
-            await query.answer("Already decided.")
+            await query.answer(text("decided.already"))
             return
-        await query.answer(_DECIDED[outcome.preview.status].format(who="you"))
+        decided = _DECIDED[outcome.preview.status]
+        await query.answer(text(decided, who=text("who.you")))
         after_enqueue(svc, context.job_queue, outcome.queued)
-        status = _DECIDED[outcome.preview.status].format(who=html.escape(actor))
+        status = text(decided, who=html.escape(actor))
         await refresh_cards(
             context.bot,
             publication,
@@ -162,39 +166,34 @@ async def preview_callback(update: Update, context: Context) -> None:
         return
     preview = await publication.previews.get(preview_id)
     if preview is None or preview.status != "pending":
-        await query.answer("Already decided.")
+        await query.answer(text("decided.already"))
         return
     message = query.message
     chat_id = message.chat.id if message is not None else query.from_user.id
     if action == "edit":
-        await query.answer("Which platform's digest?")
+        await query.answer(text("edit.which"))
         await query.edit_message_reply_markup(edit_keyboard(preview))
     elif action == "back":
         await publication.previews.cancel_edit(chat_id=chat_id, user_id=query.from_user.id)
-        await query.answer("Kept as it is.")
+        await query.answer(text("edit.kept"))
         await query.edit_message_reply_markup(decision_keyboard(preview.id))
     else:
         target = action.removeprefix("ed:")
         if target not in preview.langs:
-            await query.answer("This issue does not go to that platform.")
+            await query.answer(text("edit.not_this_platform"))
             return
         started = await publication.previews.start_edit(
             preview.id, target, chat_id=chat_id, user_id=query.from_user.id, now=now
         )
         if not started:  # decided since the read above
-            await query.answer("Already decided.")
+            await query.answer(text("decided.already"))
             return
         name = PLATFORM_NAMES[target]
-        await query.answer(f"Send the new {name} digest.")
-        rule = (
-            "Telegram HTML, at most 4096 characters"
-            if target == TELEGRAM
-            else "at most 280 weighted characters (links 23, CJK and emoji 2)"
-        )
+        await query.answer(text("edit.send_new", platform=name))
+        rule = text("edit.rule.telegram" if target == TELEGRAM else "edit.rule.x")
         await context.bot.send_message(
             chat_id,
-            f"Send the new {name} digest of issue #{preview.issue_number} as your next message"
-            f" ({rule}). Press Back on the card to keep the current one.",
+            text("edit.prompt", platform=name, number=preview.issue_number, rule=rule),
             reply_markup=ForceReply(selective=True),
         )
 
@@ -220,25 +219,22 @@ async def preview_edit_message(update: Update, context: Context) -> None:
     if edit is None:
         return  # not waiting for this editor: other handlers may want the text
     target_name = PLATFORM_NAMES.get(edit.target, edit.target)
-    text = _source_text(message) if edit.target == TELEGRAM else message.text
-    problem = validate_digest_text(edit.target, text)
+    digest = _source_text(message) if edit.target == TELEGRAM else message.text
+    problem = validate_digest_text(edit.target, digest)
     if problem is not None:
-        await message.reply_text(
-            f"Not saved. {problem}\nSend a corrected {target_name} text,"
-            " or press Back on the card to keep the current one."
-        )
+        await message.reply_text(text("edit.not_saved", problem=problem, platform=target_name))
         raise ApplicationHandlerStop
     now = dt.datetime.now(dt.UTC)
-    preview = await publication.previews.save_edit(edit, text, actor=actor_of(user), now=now)
+    preview = await publication.previews.save_edit(edit, digest, actor=actor_of(user), now=now)
     if preview is None:
-        await message.reply_text("This preview was already decided; the text was not used.")
+        await message.reply_text(text("edit.too_late"))
         raise ApplicationHandlerStop
-    await message.reply_text(f"Saved: this is now the {target_name} digest of the card.")
+    await message.reply_text(text("edit.saved", platform=target_name))
     await refresh_cards(
         context.bot,
         publication,
         preview,
-        status="Waiting for an editor.",
+        status=text("preview.waiting"),
         markup=decision_keyboard(preview.id),
         now=now,
     )

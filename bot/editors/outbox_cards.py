@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot.editors.kit import CallbackCodec, EditorChats
+from bot.texts import text
 from data.outbox import OutboxRow, OutboxState, OutboxStore
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
@@ -35,72 +36,76 @@ def preview(row: OutboxRow) -> str:
     """The post's visible text, shortened: enough for an editor to recognise it."""
     try:
         if row.payload.get("platform") == "x":
-            text = XPost.from_payload(row.payload).text
+            shown = XPost.from_payload(row.payload).text
         else:
             part = TelegramPost.from_payload(row.payload).parts[0]
             if isinstance(part, TelegramText):
-                text = parse_html(part.html).text
+                shown = parse_html(part.html).text
             else:
-                text = parse_html(part.caption_html).text or part.photo_url
+                shown = parse_html(part.caption_html).text or part.photo_url
     except ValueError as exc:
-        text = f"(unreadable payload: {exc})"
-    return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"
+        shown = text("card.unreadable", error=exc)
+    return shown if len(shown) <= PREVIEW_MAX else shown[: PREVIEW_MAX - 1] + "…"
+
+
+def _reason(row: OutboxRow) -> str:
+    return html.escape(row.last_error or text("card.reason_unknown"))
 
 
 def in_doubt_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
-    text = (
-        f"⚠️ <b>May have been posted</b> to {row.target} (outbox #{row.id}).\n"
-        f"Reason: {html.escape(row.last_error or 'unknown')}\n\n"
-        f"{html.escape(preview(row))}\n\n"
-        "Check the channel, then choose."
-    )
     buttons = [
-        OUTBOX_BUTTONS.button("Post again", "again", row.id),
-        OUTBOX_BUTTONS.button("Mark as sent", "sent", row.id),
+        OUTBOX_BUTTONS.button(text("button.post_again"), "again", row.id),
+        OUTBOX_BUTTONS.button(text("button.mark_sent"), "sent", row.id),
     ]
-    return text, InlineKeyboardMarkup([buttons])
+    card = text(
+        "card.in_doubt",
+        target=row.target,
+        id=row.id,
+        reason=_reason(row),
+        preview=html.escape(preview(row)),
+    )
+    return card, InlineKeyboardMarkup([buttons])
 
 
 def failed_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
-    text = (
-        f"❌ <b>Not posted</b> to {row.target} (outbox #{row.id}).\n"
-        f"Reason: {html.escape(row.last_error or 'unknown')}\n\n"
-        f"{html.escape(preview(row))}"
-    )
     buttons = [
-        OUTBOX_BUTTONS.button("Try again", "retry", row.id),
-        OUTBOX_BUTTONS.button("Drop it", "cancel", row.id),
+        OUTBOX_BUTTONS.button(text("button.try_again"), "retry", row.id),
+        OUTBOX_BUTTONS.button(text("button.drop_it"), "cancel", row.id),
     ]
-    return text, InlineKeyboardMarkup([buttons])
+    card = text(
+        "card.failed",
+        target=row.target,
+        id=row.id,
+        reason=_reason(row),
+        preview=html.escape(preview(row)),
+    )
+    return card, InlineKeyboardMarkup([buttons])
 
 
 def drop_choice_buttons(row: OutboxRow) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [OUTBOX_BUTTONS.button("Send the rest without it", "skip", row.id)],
-            [OUTBOX_BUTTONS.button("Drop the whole post", "dropall", row.id)],
+            [OUTBOX_BUTTONS.button(text("button.send_rest"), "skip", row.id)],
+            [OUTBOX_BUTTONS.button(text("button.drop_whole"), "dropall", row.id)],
         ]
     )
 
 
 def stranded_card(row: OutboxRow, waiting: int) -> tuple[str, InlineKeyboardMarkup]:
     """A dropped part with later parts waiting behind it: they never go out alone."""
-    text = (
-        f"⏸ <b>Waiting behind a dropped part</b> on {row.target} (outbox #{row.id}).\n"
-        f"This part was dropped; {waiting} later part(s) of the same post wait for it.\n\n"
-        f"{html.escape(preview(row))}\n\n"
-        "Send the rest without it, or drop the whole post?"
+    card = text(
+        "card.stranded",
+        target=row.target,
+        id=row.id,
+        waiting=waiting,
+        preview=html.escape(preview(row)),
     )
-    return text, drop_choice_buttons(row)
+    return card, drop_choice_buttons(row)
 
 
 def posted_without_id_card(row: OutboxRow) -> str:
-    return (
-        f"ℹ️ <b>Posted, but its id was not found</b> on {row.target} (outbox #{row.id}).\n"
-        "The platform refused a resend as a duplicate, so the post is there, but it is not "
-        "among the account's recent posts. Later parts of its thread go out as posts of "
-        "their own; check the account.\n\n"
-        f"{html.escape(preview(row))}"
+    return text(
+        "card.posted_without_id", target=row.target, id=row.id, preview=html.escape(preview(row))
     )
 
 
@@ -124,8 +129,8 @@ class EditorNotices:
     async def posted_without_id(self, row: OutboxRow) -> None:
         await self._send(posted_without_id_card(row), None)
 
-    async def _send(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        await self._chats.send(text, markup, what="an outbox card")
+    async def _send(self, card: str, markup: InlineKeyboardMarkup | None) -> None:
+        await self._chats.send(card, markup, what="an outbox card")
 
 
 def describe_counts(counts: Mapping[str, Mapping[OutboxState, int]]) -> str:

@@ -1,5 +1,6 @@
 """`weeklybot run --dry-run`: a rehearsal that leaves the real database exactly as it was.
 
+
 The rehearsal runs on a copy: the database file is copied (SQLite's online backup,
 from a read-only connection, so even a live bot's file is copied consistently and
 never written) into a temporary folder that is deleted on exit. Everything the bot
@@ -26,10 +27,11 @@ from telegram import Message
 from telegram.ext import ExtBot
 
 from bot.config import Settings
+from bot.texts import text
 
 log = logging.getLogger(__name__)
 
-DRY_RUN_MARK = "🧪 DRY RUN (nothing is posted)\n"
+DRY_RUN_MARK = text("dry_run.mark")
 
 
 def mark(text: str) -> str:

@@ -25,6 +25,7 @@ from tweepy.errors import TweepyException, Unauthorized
 
 from bot.config import Settings
 from bot.editors.kit import EditorChats
+from bot.texts import text
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ async def run_start_checks(bot: Bot, settings: Settings, x_client: XClient | Non
     if fatal:
         raise StartCheckFailed(fatal)
     if problems:
-        text = "⚠️ The bot started with problems:\n" + "\n".join(f"• {p.text}" for p in problems)
+        lines = "\n".join(text("start_checks.problem", problem=p.text) for p in problems)
         if working:  # telling editors is best effort
-            await EditorChats(bot, working).send(text, html=False, best_effort=True)
+            await EditorChats(bot, working).send(
+                text("start_checks.problems", problems=lines), html=False, best_effort=True
+            )
