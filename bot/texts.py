@@ -248,8 +248,8 @@ _EN: dict[TextKey, str] = {
     "edit.kept": "Kept as it is.",
     "edit.not_this_platform": "This issue does not go to that platform.",
     "edit.send_new": "Send the new {platform} digest.",
-    "edit.rule.telegram": "Telegram HTML, at most 4096 characters",
-    "edit.rule.x": "at most 280 weighted characters (links 23, CJK and emoji 2)",
+    "edit.rule.telegram": "Telegram HTML, at most {max} characters",
+    "edit.rule.x": "at most {max} weighted characters (links 23, CJK and emoji 2)",
     "edit.prompt": (
         "Send the new {platform} digest of issue #{number} as your next message"
         " ({rule}). Press Back on the card to keep the current one."

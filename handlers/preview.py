@@ -55,6 +55,7 @@ from bot.weekly.planning import TELEGRAM
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
+from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED
 
 __all__ = [
     "CALLBACK_PATTERN",
@@ -190,7 +191,11 @@ async def preview_callback(update: Update, context: Context) -> None:
             return
         name = PLATFORM_NAMES[target]
         await query.answer(text("edit.send_new", platform=name))
-        rule = text("edit.rule.telegram" if target == TELEGRAM else "edit.rule.x")
+        rule = (
+            text("edit.rule.telegram", max=TELEGRAM_TEXT_MAX)
+            if target == TELEGRAM
+            else text("edit.rule.x", max=X_MAX_WEIGHTED)
+        )
         await context.bot.send_message(
             chat_id,
             text("edit.prompt", platform=name, number=preview.issue_number, rule=rule),
