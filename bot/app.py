@@ -26,10 +26,12 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
+from bot.editors.kit import EditorChats
 from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.start_checks import run_start_checks
+from bot.texts import text
 from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
 from data.db import Database
@@ -72,10 +74,9 @@ async def error_handler(update: object, context: Context) -> None:
         return
     context.bot_data[_LAST_ERROR_NOTICE] = now
     kind = type(context.error).__name__ if context.error else "error"
-    text = f"⚠️ The bot failed on update {update_id} ({kind}); the details are in its log."
-    for chat_id in services(context).settings.telegram.review_chats():
-        with contextlib.suppress(TelegramError):  # telling editors is best effort
-            await context.bot.send_message(chat_id, text)
+    notice = text("error.notice", update_id=update_id, kind=kind)
+    editors = EditorChats.of(context.bot, services(context).settings.telegram)
+    await editors.send(notice, html=False, best_effort=True, what="an error notice")
 
 
 async def heartbeat_job(context: Context) -> None:

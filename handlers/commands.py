@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.texts import text
+
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
@@ -13,13 +15,17 @@ class CommandSpec:
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", "What this bot is and how to follow the weekly"),
-    CommandSpec("help", "List the commands"),
-    CommandSpec("outbox", "Posts that need an editor: in doubt or failed", editors_only=True),
+    CommandSpec("start", text("command.start")),
+    CommandSpec("help", text("command.help")),
+    CommandSpec("outbox", text("command.outbox"), editors_only=True),
 )
 
 
 def help_text(*, is_editor: bool) -> str:
     """The /help reply: the commands this user may use, one per line."""
-    lines = [f"/{c.name} - {c.description}" for c in COMMANDS if is_editor or not c.editors_only]
-    return "Commands:\n" + "\n".join(lines)
+    lines = [
+        text("help.line", name=c.name, description=c.description)
+        for c in COMMANDS
+        if is_editor or not c.editors_only
+    ]
+    return "\n".join([text("help.head"), *lines])

@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
+from bot.editors.kit import is_editor
 from bot.weekly.publication import Publication
 from data.store import Store
 
@@ -42,7 +43,8 @@ class BotServices:
         object.__setattr__(self, "publication", Publication(self.store, self.settings))
 
     def is_editor(self, user_id: int | None) -> bool:
-        return user_id is not None and user_id in self.settings.telegram.editor_ids
+        """Asked on every privileged press and command (`bot.editors.kit.is_editor`)."""
+        return is_editor(self.settings.telegram, user_id)
 
 
 def actor_of(user: User) -> str:

@@ -7,25 +7,23 @@ The cards are drawn by `bot.editors.outbox_cards`. The decision lives in the out
 from __future__ import annotations
 
 import html
-import re
 import time
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 
+from bot.editors.kit import CallbackDataError, ChatSpacer
 from bot.editors.outbox_cards import (
-    ChatSpacer,
+    OUTBOX_BUTTONS,
     describe_counts,
     drop_choice_buttons,
     failed_card,
     in_doubt_card,
     stranded_card,
 )
+from bot.texts import TextKey, text
 from data.outbox import OutboxStore
 from handlers.context import Context, actor_of, services
-
-CALLBACK = re.compile(r"^ob:(again|sent|retry|cancel|skip|dropall):(\d+)$")
-
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
 
@@ -40,7 +38,7 @@ async def outbox_cmd(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(user.id):
-        await message.reply_text("Only editors can see the outbox.")
+        await message.reply_text(text("editors_only.outbox"))
         return
     outbox = svc.store.outbox
     rows = [
@@ -51,31 +49,31 @@ async def outbox_cmd(update: Update, context: Context) -> None:
     summary = describe_counts(await outbox.counts())
     spacer = ChatSpacer()
     await spacer.wait(message.chat_id)
+    need = text("outbox.need_you", count=len(rows)) if rows else text("outbox.nothing_needs_you")
     await message.reply_text(
-        f"Outbox: {summary or 'empty'}.\n"
-        + (f"{len(rows)} post(s) need you." if rows else "Nothing needs you.")
+        text("outbox.summary", summary=summary or text("outbox.empty"), need=need)
     )
     for row in rows[:CARD_LIMIT]:
         if row.state == "in_doubt":
-            text, markup = in_doubt_card(row)
+            card, markup = in_doubt_card(row)
         elif row.state == "failed":
-            text, markup = failed_card(row)
+            card, markup = failed_card(row)
         else:
-            text, markup = stranded_card(row, len(await outbox.later_parts(row.id)))
+            card, markup = stranded_card(row, len(await outbox.later_parts(row.id)))
         await spacer.wait(message.chat_id)
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await message.reply_text(card, parse_mode=ParseMode.HTML, reply_markup=markup)
     if len(rows) > CARD_LIMIT:
         await spacer.wait(message.chat_id)
-        await message.reply_text("…and more; settle these first, then send /outbox again.")
+        await message.reply_text(text("outbox.more"))
 
 
-OUTCOMES = {
-    "again": "queued to post again",
-    "sent": "marked as sent",
-    "retry": "queued to try again",
-    "cancel": "dropped",
-    "skip": "dropped; the rest of the post goes out without it",
-    "dropall": "dropped with the whole post",
+OUTCOMES: dict[str, TextKey] = {
+    "again": "outbox.outcome.again",
+    "sent": "outbox.outcome.sent",
+    "retry": "outbox.outcome.retry",
+    "cancel": "outbox.outcome.cancel",
+    "skip": "outbox.outcome.skip",
+    "dropall": "outbox.outcome.dropall",
 }
 
 
@@ -83,15 +81,16 @@ async def outbox_callback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    match = CALLBACK.match(query.data)
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
-        await query.answer("Only editors can decide this.", show_alert=True)
+        await query.answer(text("editors_only.decide"), show_alert=True)
         return
-    if match is None:
-        await query.answer("Unknown button.")
+    try:
+        button = OUTBOX_BUTTONS.decode(query.data)
+    except CallbackDataError:
+        await query.answer(text("button.unknown"))
         return
-    action, outbox_id = match.group(1), int(match.group(2))
+    action, outbox_id = button.action, button.id
     actor = actor_of(query.from_user)
     outbox, now = svc.store.outbox, time.time()
     if action in ("again", "sent"):
@@ -110,25 +109,29 @@ async def outbox_callback(update: Update, context: Context) -> None:
         row = await outbox.get(outbox_id)
         if row is not None and row.state == "failed" and await outbox.later_parts(outbox_id):
             # One part of an ordered post: dropping it alone would strand the rest.
-            await query.answer("This is one part of a post: choose what happens to the rest.")
+            await query.answer(text("outbox.part_of_post"))
             if isinstance(query.message, Message) and query.message.text:
                 await query.edit_message_text(
-                    f"{query.message.text_html}\n\nDrop only this part and send the rest "
-                    "without it, or drop the whole post?",
+                    text("outbox.part_question", card=query.message.text_html),
                     parse_mode=ParseMode.HTML,
                     reply_markup=drop_choice_buttons(row),
                 )
             return
         done = await outbox.cancel(outbox_id, actor=actor, now=now, reason="editor dropped it")
-    outcome = OUTCOMES[action]
+    outcome = text(OUTCOMES[action])
     if not done:
-        await query.answer("Already decided.")
+        await query.answer(text("decided.already"))
         return
     await query.answer(outcome.capitalize())
     svc.delivery.wake()
     if isinstance(query.message, Message) and query.message.text:
         await query.edit_message_text(
-            f"{query.message.text_html}\n\n→ {html.escape(outcome)} by {html.escape(actor)}",
+            text(
+                "outbox.decided_by",
+                card=query.message.text_html,
+                outcome=html.escape(outcome),
+                actor=html.escape(actor),
+            ),
             parse_mode=ParseMode.HTML,
         )
 

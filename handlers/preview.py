@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from types import MappingProxyType
 
 from telegram import CallbackQuery, ForceReply, Message, MessageEntity, Update
@@ -38,20 +37,24 @@ from telegram.ext import (
 )
 
 from bot.domain.issue import LANGS, Issue, Lang
+from bot.editors.kit import CallbackDataError
 from bot.editors.preview_cards import (
     DECIDED,
     PLATFORM_NAMES,
+    PREVIEW_BUTTONS,
     decision_keyboard,
     edit_keyboard,
     refresh_cards,
     send_preview_cards,
 )
+from bot.texts import text
 from bot.weekly.announce import after_enqueue
 from bot.weekly.ingest import NewIssue
 from bot.weekly.planning import TELEGRAM
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
+from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED
 
 __all__ = [
     "CALLBACK_PATTERN",
@@ -61,8 +64,7 @@ __all__ = [
 ]
 
 # The data of `bot.editors.preview_cards.decision_keyboard` and `edit_keyboard`.
-CALLBACK_PATTERN = r"^pv:"
-CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x|bf):(\d+)$")
+CALLBACK_PATTERN = PREVIEW_BUTTONS.pattern
 EDIT_GROUP = -2  # runs first; it stops the update only when an edit is pending
 EDIT_FILTER = filters.TEXT & ~filters.COMMAND
 
@@ -90,18 +92,20 @@ async def _backfill(
         if issue is not None:
             found[lang] = issue
     if not found:
-        await query.answer(f"#{number} is not stored.", show_alert=True)
+        await query.answer(text("backfill.not_stored", number=number), show_alert=True)
         return
     first = next(iter(found.values()))
     event = NewIssue(number, first.date, MappingProxyType(found))
     outcome = await publication.on_new_issue(event, now=now)
     if outcome.preview is None:
-        await query.answer(outcome.notice or f"#{number}: nothing for the configured targets.")
+        await query.answer(outcome.notice or text("backfill.nothing", number=number))
         return
     if not outcome.show_cards:
-        await query.answer(f"#{number} has a preview already ({outcome.preview.status}).")
+        await query.answer(
+            text("backfill.has_preview", number=number, status=outcome.preview.status)
+        )
         return
-    await query.answer(f"Preview of #{number} coming.")
+    await query.answer(text("backfill.coming", number=number))
     chats = svc.settings.telegram.review_chats()
     await send_preview_cards(context.bot, publication, outcome.preview, chats, now=now)
     after_enqueue(svc, context.job_queue, outcome.queued)
@@ -113,13 +117,14 @@ async def preview_callback(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
-        await query.answer("Only editors can decide this.", show_alert=True)
+        await query.answer(text("editors_only.decide"), show_alert=True)
         return
-    match = CALLBACK.match(query.data)
-    if match is None:
-        await query.answer("Unknown button.")
+    try:
+        button = PREVIEW_BUTTONS.decode(query.data)
+    except CallbackDataError:
+        await query.answer(text("button.unknown"))
         return
-    action, preview_id = match.group(1), int(match.group(2))
+    action, preview_id = button.action, button.id
     publication = svc.publication
     now = dt.datetime.now(dt.UTC)
     actor = actor_of(query.from_user)
@@ -134,11 +139,12 @@ async def preview_callback(update: Update, context: Context) -> None:
             now=now,
         )
         if outcome is None:
-            await query.answer("Already decided.")
+            await query.answer(text("decided.already"))
             return
-        await query.answer(DECIDED[outcome.preview.status].format(who="you"))
+        decided = DECIDED[outcome.preview.status]
+        await query.answer(text(decided, who=text("who.you")))
         after_enqueue(svc, context.job_queue, outcome.queued)
-        status = DECIDED[outcome.preview.status].format(who=html.escape(actor))
+        status = text(decided, who=html.escape(actor))
         await refresh_cards(
             context.bot,
             publication,
@@ -151,39 +157,38 @@ async def preview_callback(update: Update, context: Context) -> None:
         return
     preview = await publication.previews.get(preview_id)
     if preview is None or preview.status != "pending":
-        await query.answer("Already decided.")
+        await query.answer(text("decided.already"))
         return
     message = query.message
     chat_id = message.chat.id if message is not None else query.from_user.id
     if action == "edit":
-        await query.answer("Which platform's digest?")
+        await query.answer(text("edit.which"))
         await query.edit_message_reply_markup(edit_keyboard(preview))
     elif action == "back":
         await publication.previews.cancel_edit(chat_id=chat_id, user_id=query.from_user.id)
-        await query.answer("Kept as it is.")
+        await query.answer(text("edit.kept"))
         await query.edit_message_reply_markup(decision_keyboard(preview.id))
     else:
         target = action.removeprefix("ed:")
         if target not in preview.langs:
-            await query.answer("This issue does not go to that platform.")
+            await query.answer(text("edit.not_this_platform"))
             return
         started = await publication.previews.start_edit(
             preview.id, target, chat_id=chat_id, user_id=query.from_user.id, now=now
         )
         if not started:  # decided since the read above
-            await query.answer("Already decided.")
+            await query.answer(text("decided.already"))
             return
         name = PLATFORM_NAMES[target]
-        await query.answer(f"Send the new {name} digest.")
+        await query.answer(text("edit.send_new", platform=name))
         rule = (
-            "Telegram HTML, at most 4096 characters"
+            text("edit.rule.telegram", max=TELEGRAM_TEXT_MAX)
             if target == TELEGRAM
-            else "at most 280 weighted characters (links 23, CJK and emoji 2)"
+            else text("edit.rule.x", max=X_MAX_WEIGHTED)
         )
         await context.bot.send_message(
             chat_id,
-            f"Send the new {name} digest of issue #{preview.issue_number} as your next message"
-            f" ({rule}). Press Back on the card to keep the current one.",
+            text("edit.prompt", platform=name, number=preview.issue_number, rule=rule),
             reply_markup=ForceReply(selective=True),
         )
 
@@ -209,25 +214,22 @@ async def preview_edit_message(update: Update, context: Context) -> None:
     if edit is None:
         return  # not waiting for this editor: other handlers may want the text
     target_name = PLATFORM_NAMES.get(edit.target, edit.target)
-    text = _source_text(message) if edit.target == TELEGRAM else message.text
-    problem = validate_digest_text(edit.target, text)
+    digest = _source_text(message) if edit.target == TELEGRAM else message.text
+    problem = validate_digest_text(edit.target, digest)
     if problem is not None:
-        await message.reply_text(
-            f"Not saved. {problem}\nSend a corrected {target_name} text,"
-            " or press Back on the card to keep the current one."
-        )
+        await message.reply_text(text("edit.not_saved", problem=problem, platform=target_name))
         raise ApplicationHandlerStop
     now = dt.datetime.now(dt.UTC)
-    preview = await publication.previews.save_edit(edit, text, actor=actor_of(user), now=now)
+    preview = await publication.previews.save_edit(edit, digest, actor=actor_of(user), now=now)
     if preview is None:
-        await message.reply_text("This preview was already decided; the text was not used.")
+        await message.reply_text(text("edit.too_late"))
         raise ApplicationHandlerStop
-    await message.reply_text(f"Saved: this is now the {target_name} digest of the card.")
+    await message.reply_text(text("edit.saved", platform=target_name))
     await refresh_cards(
         context.bot,
         publication,
         preview,
-        status="Waiting for an editor.",
+        status=text("preview.waiting"),
         markup=decision_keyboard(preview.id),
         now=now,
     )

@@ -6,14 +6,11 @@ import time
 
 from telegram import Update
 
+from bot.texts import text
 from handlers.commands import help_text
 from handlers.context import Context, services
 
-WELCOME = (
-    "Hi! I'm the bot of Python Trending Weekly (Python潮流周刊).\n"
-    "The channel gets every new issue, item by item, plus extra links between issues.\n"
-    "Send /help to see what I can do."
-)
+WELCOME = text("start.welcome")
 
 
 async def start_cmd(update: Update, context: Context) -> None:

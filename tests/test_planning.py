@@ -15,8 +15,6 @@ from bot.weekly.planning import (
     QueuedItem,
     X,
     edited_digest,
-    format_release_telegram,
-    format_release_x,
     issue_url,
     items_per_day,
     plan_issue,
@@ -26,6 +24,7 @@ from bot.weekly.planning import (
 )
 from bot.weekly.windows import PostingWindow
 from data.outbox import NewPost
+from publishers.format_release import format_release_telegram, format_release_x
 from publishers.limits import X_MAX_WEIGHTED, telegram_length, x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html

@@ -8,21 +8,19 @@ Dropping one part of an ordered group (a photo before its text, a digest part,
 an X thread part) asks first: send the rest without it, or drop the whole post,
 so no later part is left waiting forever. Parts already stranded that way get
 the same choice (`stranded_card`). Messages to one chat are spaced
-(`CHAT_SPACING`): Telegram allows a burst of about three per chat per second.
+(`bot.editors.kit.CHAT_SPACING`): Telegram allows a burst of about three per chat per second.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
-import time
 from collections.abc import Mapping, Sequence
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram import Bot, InlineKeyboardMarkup
 
+from bot.editors.kit import CallbackCodec, EditorChats
+from bot.texts import text
 from data.outbox import OutboxRow, OutboxState, OutboxStore
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html
@@ -30,134 +28,109 @@ from publishers.telegram_html import parse_html
 log = logging.getLogger(__name__)
 
 PREVIEW_MAX = 300
-# Seconds between messages to one chat: Telegram allows a burst of 3 per second, and
-# two a second leave room in it for the bot's other messages to that chat.
-CHAT_SPACING = 0.5
+# The cards' buttons; `handlers.outbox` decodes them.
+OUTBOX_BUTTONS = CallbackCodec("ob", ("again", "sent", "retry", "cancel", "skip", "dropall"))
 
 
 def preview(row: OutboxRow) -> str:
     """The post's visible text, shortened: enough for an editor to recognise it."""
     try:
         if row.payload.get("platform") == "x":
-            text = XPost.from_payload(row.payload).text
+            shown = XPost.from_payload(row.payload).text
         else:
             part = TelegramPost.from_payload(row.payload).parts[0]
             if isinstance(part, TelegramText):
-                text = parse_html(part.html).text
+                shown = parse_html(part.html).text
             else:
-                text = parse_html(part.caption_html).text or part.photo_url
+                shown = parse_html(part.caption_html).text or part.photo_url
     except ValueError as exc:
-        text = f"(unreadable payload: {exc})"
-    return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"
+        shown = text("card.unreadable", error=exc)
+    return shown if len(shown) <= PREVIEW_MAX else shown[: PREVIEW_MAX - 1] + "…"
+
+
+def _reason(row: OutboxRow) -> str:
+    return html.escape(row.last_error or text("card.reason_unknown"))
 
 
 def in_doubt_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
-    text = (
-        f"⚠️ <b>May have been posted</b> to {row.target} (outbox #{row.id}).\n"
-        f"Reason: {html.escape(row.last_error or 'unknown')}\n\n"
-        f"{html.escape(preview(row))}\n\n"
-        "Check the channel, then choose."
-    )
     buttons = [
-        InlineKeyboardButton("Post again", callback_data=f"ob:again:{row.id}"),
-        InlineKeyboardButton("Mark as sent", callback_data=f"ob:sent:{row.id}"),
+        OUTBOX_BUTTONS.button(text("button.post_again"), "again", row.id),
+        OUTBOX_BUTTONS.button(text("button.mark_sent"), "sent", row.id),
     ]
-    return text, InlineKeyboardMarkup([buttons])
+    card = text(
+        "card.in_doubt",
+        target=row.target,
+        id=row.id,
+        reason=_reason(row),
+        preview=html.escape(preview(row)),
+    )
+    return card, InlineKeyboardMarkup([buttons])
 
 
 def failed_card(row: OutboxRow) -> tuple[str, InlineKeyboardMarkup]:
-    text = (
-        f"❌ <b>Not posted</b> to {row.target} (outbox #{row.id}).\n"
-        f"Reason: {html.escape(row.last_error or 'unknown')}\n\n"
-        f"{html.escape(preview(row))}"
-    )
     buttons = [
-        InlineKeyboardButton("Try again", callback_data=f"ob:retry:{row.id}"),
-        InlineKeyboardButton("Drop it", callback_data=f"ob:cancel:{row.id}"),
+        OUTBOX_BUTTONS.button(text("button.try_again"), "retry", row.id),
+        OUTBOX_BUTTONS.button(text("button.drop_it"), "cancel", row.id),
     ]
-    return text, InlineKeyboardMarkup([buttons])
+    card = text(
+        "card.failed",
+        target=row.target,
+        id=row.id,
+        reason=_reason(row),
+        preview=html.escape(preview(row)),
+    )
+    return card, InlineKeyboardMarkup([buttons])
 
 
 def drop_choice_buttons(row: OutboxRow) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("Send the rest without it", callback_data=f"ob:skip:{row.id}")],
-            [InlineKeyboardButton("Drop the whole post", callback_data=f"ob:dropall:{row.id}")],
+            [OUTBOX_BUTTONS.button(text("button.send_rest"), "skip", row.id)],
+            [OUTBOX_BUTTONS.button(text("button.drop_whole"), "dropall", row.id)],
         ]
     )
 
 
 def stranded_card(row: OutboxRow, waiting: int) -> tuple[str, InlineKeyboardMarkup]:
     """A dropped part with later parts waiting behind it: they never go out alone."""
-    text = (
-        f"⏸ <b>Waiting behind a dropped part</b> on {row.target} (outbox #{row.id}).\n"
-        f"This part was dropped; {waiting} later part(s) of the same post wait for it.\n\n"
-        f"{html.escape(preview(row))}\n\n"
-        "Send the rest without it, or drop the whole post?"
+    card = text(
+        "card.stranded",
+        target=row.target,
+        id=row.id,
+        waiting=waiting,
+        preview=html.escape(preview(row)),
     )
-    return text, drop_choice_buttons(row)
+    return card, drop_choice_buttons(row)
 
 
 def posted_without_id_card(row: OutboxRow) -> str:
-    return (
-        f"ℹ️ <b>Posted, but its id was not found</b> on {row.target} (outbox #{row.id}).\n"
-        "The platform refused a resend as a duplicate, so the post is there, but it is not "
-        "among the account's recent posts. Later parts of its thread go out as posts of "
-        "their own; check the account.\n\n"
-        f"{html.escape(preview(row))}"
+    return text(
+        "card.posted_without_id", target=row.target, id=row.id, preview=html.escape(preview(row))
     )
 
 
-class ChatSpacer:
-    """Keeps messages to one chat `CHAT_SPACING` apart (Telegram's per-chat burst)."""
-
-    def __init__(self, spacing: float = CHAT_SPACING) -> None:
-        self._spacing = spacing
-        self._next: dict[int, float] = {}
-
-    async def wait(self, chat_id: int) -> None:
-        now = time.monotonic()
-        at = max(now, self._next.get(chat_id, 0.0))
-        self._next[chat_id] = at + self._spacing
-        if at > now:
-            await asyncio.sleep(at - now)
-
-
 class EditorNotices:
-    """Sends the cards to the editor chat, or to each editor privately."""
+    """Sends the cards to the editor chat, or to each editor privately (`EditorChats`)."""
 
     def __init__(self, bot: Bot, chat_ids: Sequence[int], outbox: OutboxStore) -> None:
-        self._bot = bot
-        self._chat_ids = tuple(chat_ids)
+        self._chats = EditorChats(bot, chat_ids)
         self._outbox = outbox
-        self._spacer = ChatSpacer()
 
     async def in_doubt(self, row: OutboxRow) -> None:
-        await self._send(*in_doubt_card(row), outbox_id=row.id)
+        await self._send(*in_doubt_card(row))
 
     async def failed(self, row: OutboxRow) -> None:
-        await self._send(*failed_card(row), outbox_id=row.id)
+        await self._send(*failed_card(row))
 
     async def stranded(self, row: OutboxRow) -> None:
         waiting = len(await self._outbox.later_parts(row.id))
-        await self._send(*stranded_card(row, waiting), outbox_id=row.id)
+        await self._send(*stranded_card(row, waiting))
 
     async def posted_without_id(self, row: OutboxRow) -> None:
-        await self._send(posted_without_id_card(row), None, outbox_id=row.id)
+        await self._send(posted_without_id_card(row), None)
 
-    async def _send(
-        self, text: str, markup: InlineKeyboardMarkup | None, *, outbox_id: int
-    ) -> None:
-        if not self._chat_ids:
-            log.warning("no editor chat configured for a card", extra={"outbox_id": outbox_id})
-        for chat_id in self._chat_ids:
-            await self._spacer.wait(chat_id)
-            try:
-                await self._bot.send_message(
-                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            except Forbidden:  # the editor blocked the bot; the others still hear
-                log.warning("editor unreachable", extra={"chat_id": chat_id})
+    async def _send(self, card: str, markup: InlineKeyboardMarkup | None) -> None:
+        await self._chats.send(card, markup, what="an outbox card")
 
 
 def describe_counts(counts: Mapping[str, Mapping[OutboxState, int]]) -> str:

@@ -14,16 +14,12 @@ import html
 import logging
 from collections.abc import Iterable, Sequence
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-)
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
+from bot.texts import TextKey, text
 from bot.weekly.ingest import BackfillAvailable, FileNotice
 from bot.weekly.planning import TELEGRAM, X, items_per_day
 from bot.weekly.publication import Publication
@@ -38,6 +34,11 @@ log = logging.getLogger(__name__)
 
 PLATFORM_NAMES = {TELEGRAM: "Telegram", X: "X"}
 _EDIT_SHOWN_MAX = 600  # visible characters of an edited text shown on the card
+# The cards' buttons; `handlers.preview` decodes them. "bf" carries an issue's number.
+PREVIEW_BUTTONS = CallbackCodec(
+    "pv",
+    ("now", "plan", "skip", "edit", "back", "bf", *(f"ed:{t}" for t in PLATFORM_NAMES)),
+)
 
 
 def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
@@ -45,60 +46,61 @@ def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Publish now", callback_data=f"pv:now:{preview_id}"),
-                InlineKeyboardButton("Schedule as planned", callback_data=f"pv:plan:{preview_id}"),
+                PREVIEW_BUTTONS.button(text("button.publish_now"), "now", preview_id),
+                PREVIEW_BUTTONS.button(text("button.schedule"), "plan", preview_id),
             ],
             [
-                InlineKeyboardButton("Edit", callback_data=f"pv:edit:{preview_id}"),
-                InlineKeyboardButton("Skip", callback_data=f"pv:skip:{preview_id}"),
+                PREVIEW_BUTTONS.button(text("button.edit"), "edit", preview_id),
+                PREVIEW_BUTTONS.button(text("button.skip"), "skip", preview_id),
             ],
         ]
     )
 
 
 # A decided card's last line; `handlers.preview` answers the press with the same words.
-DECIDED = {
-    "published": "✅ Published now by {who}.",
-    "scheduled": "🗓 Scheduled as planned by {who}.",
-    "skipped": "⏭ Skipped by {who}: nothing was queued.",
+DECIDED: dict[str, TextKey] = {
+    "published": "decided.published",
+    "scheduled": "decided.scheduled",
+    "skipped": "decided.skipped",
 }
-WAITING = "Waiting for an editor."
 
 
 def card_status(preview: Preview) -> tuple[str, InlineKeyboardMarkup | None]:
     """The card's last line and buttons: the decision buttons while it waits, else none."""
     if preview.status == "pending":
-        return WAITING, decision_keyboard(preview.id)
+        return text("preview.waiting"), decision_keyboard(preview.id)
     who = html.escape(preview.decided_by or "an editor")
-    return DECIDED[preview.status].format(who=who), None
+    return text(DECIDED[preview.status], who=who), None
 
 
 def file_notice_text(notice: FileNotice) -> str:
     """One message per refused or suspicious file revision: what is wrong, what happens."""
-    head = "⛔ <b>File refused</b>" if notice.refused else "⚠️ <b>File parsed with warnings</b>"
-    then = (
-        "Nothing is stored or published from it; fix the file and push again."
-        if notice.refused
-        else "It is stored; check the preview before deciding."
-    )
-    blob = f" (blob {notice.blob[:10]})" if notice.blob else ""
-    reasons = "\n".join(f"• {html.escape(r)}" for r in notice.reasons[:10])
+    head = text("file.refused_head" if notice.refused else "file.warnings_head")
+    then = text("file.refused_then" if notice.refused else "file.warnings_then")
+    blob = text("file.blob", blob=notice.blob[:10]) if notice.blob else ""
+    reasons = "\n".join(text("file.reason", reason=html.escape(r)) for r in notice.reasons[:10])
     more = len(notice.reasons) - 10
     if more > 0:
-        reasons += f"\n… and {more} more"
-    return f"{head}: <code>{html.escape(notice.path)}</code>{blob}\n{reasons}\n{then}"
+        reasons += text("file.more_reasons", count=more)
+    return text(
+        "file.notice",
+        head=head,
+        path=html.escape(notice.path),
+        blob=blob,
+        reasons=reasons,
+        then=then,
+    )
 
 
 def backfill_text(event: BackfillAvailable) -> str:
     by_number: dict[int, list[str]] = {}
     for number, lang in event.entries:
         by_number.setdefault(number, []).append(lang)
-    lines = [f"• #{n}: {', '.join(langs)}" for n, langs in sorted(by_number.items())]
-    return (
-        "🗄 <b>Files of old issues stored quietly</b> (not announced as new):\n"
-        + "\n".join(lines)
-        + "\n[Backfill] makes a preview of that issue with what is stored."
-    )
+    lines = [
+        text("backfill.line", number=n, langs=", ".join(langs))
+        for n, langs in sorted(by_number.items())
+    ]
+    return text("backfill.list", lines="\n".join(lines))
 
 
 BACKFILL_BUTTONS_MAX = 20  # one row each; a longer batch is listed, and the CLI backfills
@@ -107,27 +109,29 @@ BACKFILL_BUTTONS_MAX = 20  # one row each; a longer batch is listed, and the CLI
 def backfill_keyboard(event: BackfillAvailable) -> InlineKeyboardMarkup:
     numbers = sorted({number for number, _ in event.entries})[:BACKFILL_BUTTONS_MAX]
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(f"Backfill #{n}", callback_data=f"pv:bf:{n}")] for n in numbers]
+        [[PREVIEW_BUTTONS.button(text("button.backfill", number=n), "bf", n)] for n in numbers]
     )
 
 
 def edit_keyboard(preview: Preview) -> InlineKeyboardMarkup:
     """[Edit Telegram] [Edit X] for the platforms the issue goes to, and [Back]."""
     platforms = [
-        InlineKeyboardButton(
-            f"Edit {PLATFORM_NAMES[target]}", callback_data=f"pv:ed:{target}:{preview.id}"
+        PREVIEW_BUTTONS.button(
+            text("button.edit_platform", platform=PLATFORM_NAMES[target]),
+            f"ed:{target}",
+            preview.id,
         )
         for target in (TELEGRAM, X)
         if target in preview.langs
     ]
-    back = [InlineKeyboardButton("Back", callback_data=f"pv:back:{preview.id}")]
+    back = [PREVIEW_BUTTONS.button(text("button.back"), "back", preview.id)]
     return InlineKeyboardMarkup([platforms, back])
 
 
 def _when(value: object, publication: Publication) -> str:
     if not isinstance(value, dt.datetime):
-        return "now"
-    return value.astimezone(publication.publishing.zone).strftime("%a %d %b %H:%M")
+        return text("preview.now")
+    return value.astimezone(publication.publishing.zone).strftime(text("preview.when_format"))
 
 
 def _rate(count: int, publication: Publication) -> int:
@@ -152,42 +156,48 @@ def schedule_lines(
         keys = list(dict.fromkeys(p.group_key or p.idempotency_key for p in items))
         parts = []
         if digest:
-            edited = " (edited)" if target in preview.edited else ""
             parts.append(
-                f"digest{edited} in {len(digest)} post{'s' * (len(digest) > 1)}"
-                f" at {_when(digest[0].not_before, publication)}"
+                text(
+                    "preview.digest",
+                    edited=text("preview.edited") if target in preview.edited else "",
+                    count=len(digest),
+                    plural="s" * (len(digest) > 1),
+                    when=_when(digest[0].not_before, publication),
+                )
             )
         if items:
             first, last = items[0].not_before, items[-1].not_before
             parts.append(
-                f"{len(keys)} items, {_rate(len(keys), publication)} a day,"
-                f" {_when(first, publication)} → {_when(last, publication)}"
+                text(
+                    "preview.items",
+                    count=len(keys),
+                    rate=_rate(len(keys), publication),
+                    first=_when(first, publication),
+                    last=_when(last, publication),
+                )
             )
-        summary = "; ".join(parts) or "nothing"
-        lines.append(f"• {PLATFORM_NAMES.get(target, target)} ({lang}): {summary}")
+        summary = "; ".join(parts) or text("preview.nothing")
+        platform = PLATFORM_NAMES.get(target, target)
+        lines.append(text("preview.target_line", platform=platform, lang=lang, summary=summary))
     for route in publication.routes:
         if route.target not in preview.langs:
             name = PLATFORM_NAMES.get(route.target, route.target)
             reason = preview.refused.get(route.lang)
             if reason is not None:
                 lines.append(
-                    f"• {name} ({route.lang}): the {route.lang} file was refused: {reason};"
-                    " a fixed file follows this decision"
+                    text("preview.target_refused", platform=name, lang=route.lang, reason=reason)
                 )
                 continue
-            lines.append(
-                f"• {name} ({route.lang}): waiting for the {route.lang} file;"
-                " it follows this decision when it lands"
-            )
+            lines.append(text("preview.target_waiting", platform=name, lang=route.lang))
     return lines
 
 
 def _edited_block(preview: Preview) -> list[str]:
     blocks = []
-    for target, text in preview.edited.items():
-        by = html.escape(preview.edited_by.get(target, "an editor"))
-        head = f"✏️ <b>{PLATFORM_NAMES.get(target, target)} digest</b>, edited by {by}:"
-        shown = parse_html(text).text if target == TELEGRAM else text
+    for target, edited in preview.edited.items():
+        by = html.escape(preview.edited_by.get(target, text("who.an_editor")))
+        head = text("preview.edited_head", platform=PLATFORM_NAMES.get(target, target), who=by)
+        shown = parse_html(edited).text if target == TELEGRAM else edited
         if len(shown) > _EDIT_SHOWN_MAX:
             shown = shown[: _EDIT_SHOWN_MAX - 1] + "…"
         blocks.append(f"{head}\n<blockquote>{html.escape(shown)}</blockquote>")
@@ -201,17 +211,17 @@ def card_text(
     *,
     status: str,
 ) -> str:
-    head = f"📰 <b>New issue #{preview.issue_number}</b> (preview {preview.id})"
+    head = text("preview.head", number=preview.issue_number, id=preview.id)
     zone = html.escape(publication.publishing.timezone)
     lines = [head, *map(html.escape, schedule_lines(posts, preview, publication))]
-    text = "\n".join(lines)
+    card = "\n".join(lines)
     edits = _edited_block(preview)
     if edits:
-        text += "\n\n" + "\n\n".join(edits)
-    text += f"\n\nTimes in {zone}.\n{status}"
-    if not within(text, TELEGRAM_TEXT_MAX):  # never expected: the edits are shortened
-        text = f"{head}\n\n{status}"
-    return text
+        card += "\n\n" + "\n\n".join(edits)
+    card += "\n\n" + text("preview.footer", zone=zone, status=status)
+    if not within(card, TELEGRAM_TEXT_MAX):  # never expected: the edits are shortened
+        card = f"{head}\n\n{status}"
+    return card
 
 
 def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
@@ -222,9 +232,9 @@ def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
     if not texts:
         return []
     messages: list[str] = []
-    current = f"𝕏 <b>X thread as it will be posted</b> ({len(texts)} post{'s' * (len(texts) > 1)}):"
-    for text in texts:
-        block = f"<blockquote>{html.escape(text)}</blockquote>"
+    current = text("preview.x_thread_head", count=len(texts), plural="s" * (len(texts) > 1))
+    for post in texts:
+        block = f"<blockquote>{html.escape(post)}</blockquote>"
         candidate = current + "\n\n" + block
         if within(candidate, TELEGRAM_TEXT_MAX):
             current = candidate
@@ -235,49 +245,25 @@ def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
     return messages
 
 
-async def send_html(bot: Bot, chat_id: int, text: str, **kwargs: object) -> Message | None:
-    """Send to one editor chat; None if that editor blocked the bot."""
-    try:
-        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, **kwargs)  # type: ignore[arg-type]
-    except Forbidden:  # an editor blocked the bot; the others still see the card
-        log.warning("editor unreachable", extra={"chat_id": chat_id})
-        return None
-
-
-async def send_photo(bot: Bot, chat_id: int, url: str, caption: str) -> None:
-    """The channel digest's photo as it will be sent; skipped for an editor who blocked
-    the bot, and for a photo Telegram cannot fetch (the card still goes out)."""
-    try:
-        await bot.send_photo(chat_id, url, caption=caption or None, parse_mode=ParseMode.HTML)
-    except Forbidden:
-        log.warning("editor unreachable", extra={"chat_id": chat_id})
-    except BadRequest as exc:
-        log.warning("digest photo not shown", extra={"chat_id": chat_id, "error": str(exc)})
-
-
 async def send_preview_cards(
     bot: Bot, publication: Publication, preview: Preview, chats: Iterable[int], *, now: dt.datetime
 ) -> list[tuple[int, int]]:
     """Show each editor chat the digests as they will look, then the card with buttons."""
     posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
     telegram_digest = [p for p in posts if p.target == TELEGRAM and p.kind == "digest"]
-    text = card_text(preview, posts, publication, status=WAITING)
+    card_html = card_text(preview, posts, publication, status=text("preview.waiting"))
+    editors = EditorChats(bot, chats)
     cards: list[tuple[int, int]] = []
-    for chat_id in chats:
+    for chat_id in editors.chat_ids:
         for post in telegram_digest:
             for part in TelegramPost.from_payload(post.payload).parts:
                 if isinstance(part, TelegramPhoto):
-                    await send_photo(bot, chat_id, part.photo_url, part.caption_html)
+                    await editors.send_photo_to(chat_id, part.photo_url, part.caption_html)
                 elif isinstance(part, TelegramText):
-                    await send_html(
-                        bot,
-                        chat_id,
-                        part.html,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
+                    await editors.send_to(chat_id, part.html, link_preview=NO_PREVIEW)
         for message in x_thread_messages(posts):
-            await send_html(bot, chat_id, message)
-        card = await send_html(bot, chat_id, text, reply_markup=decision_keyboard(preview.id))
+            await editors.send_to(chat_id, message)
+        card = await editors.send_to(chat_id, card_html, decision_keyboard(preview.id))
         if card is not None:
             cards.append((card.chat_id, card.message_id))
     await publication.previews.add_cards(preview.id, cards, now=now)
@@ -297,11 +283,11 @@ async def refresh_cards(
     """Re-render every card of the preview (after an edit or a decision)."""
     if posts is None:
         posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
-    text = card_text(preview, posts, publication, status=status)
+    card = card_text(preview, posts, publication, status=status)
     for chat_id, message_id in preview.cards:
         try:
             await bot.edit_message_text(
-                text,
+                card,
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,

@@ -1,5 +1,6 @@
 """`weeklybot run --dry-run`: a rehearsal that leaves the real database exactly as it was.
 
+
 The rehearsal runs on a copy: the database file is copied (SQLite's online backup,
 from a read-only connection, so even a live bot's file is copied consistently and
 never written) into a temporary folder that is deleted on exit. Everything the bot
@@ -30,13 +31,14 @@ from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
 from bot.config import Settings
+from bot.texts import text
 from publishers.limits import TELEGRAM_CAPTION_MAX, TELEGRAM_TEXT_MAX, telegram_length
 
 log = logging.getLogger(__name__)
 
-DRY_RUN_MARK = "🧪 DRY RUN (nothing is posted)\n"
-NOTE_BEFORE = DRY_RUN_MARK.strip() + ": the next message belongs to the rehearsal."
-NOTE_EDITED = DRY_RUN_MARK.strip() + ": the message this replies to was edited in the rehearsal."
+DRY_RUN_MARK = text("dry_run.mark")
+NOTE_BEFORE = text("dry_run.note_before")
+NOTE_EDITED = text("dry_run.note_edited")
 
 
 def mark(text: str) -> str:

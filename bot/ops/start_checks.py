@@ -19,11 +19,13 @@ from dataclasses import dataclass
 import aiohttp
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberOwner
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden
 from tweepy.errors import Forbidden as XForbidden
 from tweepy.errors import TweepyException, Unauthorized
 
 from bot.config import Settings
+from bot.editors.kit import EditorChats
+from bot.texts import text
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
@@ -158,9 +160,8 @@ async def run_start_checks(bot: Bot, settings: Settings, x_client: XClient | Non
     if fatal:
         raise StartCheckFailed(fatal)
     if problems:
-        text = "⚠️ The bot started with problems:\n" + "\n".join(f"• {p.text}" for p in problems)
-        for chat_id in working:
-            try:
-                await bot.send_message(chat_id, text)
-            except TelegramError:  # telling editors is best effort
-                log.warning("could not tell an editor chat about the start problems")
+        lines = "\n".join(text("start_checks.problem", problem=p.text) for p in problems)
+        if working:  # telling editors is best effort
+            await EditorChats(bot, working).send(
+                text("start_checks.problems", problems=lines), html=False, best_effort=True
+            )

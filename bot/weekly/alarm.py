@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.texts import text
 from bot.weekly.publication import NEW_ISSUE_ACTION
 from bot.weekly.settings import PublishingSettings
 from data.store import SourceState, Store
@@ -69,42 +70,51 @@ def decide_alarms(
     if inputs.last_issue_at is not None:
         days = (inputs.now - inputs.last_issue_at) / DAY
         newest = (
-            f"#{inputs.newest_issue[0]} of {inputs.newest_issue[1].isoformat()}"
+            text(
+                "alarm.newest",
+                number=inputs.newest_issue[0],
+                date=inputs.newest_issue[1].isoformat(),
+            )
             if inputs.newest_issue
-            else "unknown"
+            else text("alarm.newest_unknown")
         )
         if days > silence_days and SILENCE not in inputs.raised:
             changes.append(
                 AlarmChange(
                     SILENCE,
                     "raise",
-                    f"⏰ <b>No new issue for {days:.0f} days</b> (more than {silence_days:g}).\n"
-                    f"The newest is {html.escape(newest)}. Is the source still publishing,"
-                    " and can the bot still read it?",
+                    text(
+                        "alarm.silence",
+                        days=days,
+                        limit=silence_days,
+                        newest=html.escape(newest),
+                    ),
                 )
             )
         elif days <= silence_days and SILENCE in inputs.raised:
             changes.append(
-                AlarmChange(
-                    SILENCE, "clear", f"✅ <b>New issues arrive again</b>: the newest is {newest}."
-                )
+                AlarmChange(SILENCE, "clear", text("alarm.silence_clear", newest=newest))
             )
     for source in inputs.sources:
         name = SOURCE_PREFIX + source.name
         failing = source.consecutive_failures >= failing_polls
         label = html.escape(source.name)
         if failing and name not in inputs.raised:
-            error = (source.last_error or "unknown error")[:_ERROR_SHOWN_MAX]
+            error = (source.last_error or text("alarm.unknown_error"))[:_ERROR_SHOWN_MAX]
             changes.append(
                 AlarmChange(
                     name,
                     "raise",
-                    f"🚨 <b>Source {label} failed {source.consecutive_failures} polls in a"
-                    f" row</b>.\nLast error: {html.escape(error)}",
+                    text(
+                        "alarm.source_failing",
+                        source=label,
+                        count=source.consecutive_failures,
+                        error=html.escape(error),
+                    ),
                 )
             )
         elif not failing and name in inputs.raised:
-            changes.append(AlarmChange(name, "clear", f"✅ <b>Source {label} works again.</b>"))
+            changes.append(AlarmChange(name, "clear", text("alarm.source_clear", source=label)))
     return changes
 
 

@@ -28,12 +28,12 @@ from telegram.ext import JobQueue
 from bot.config import Settings
 from bot.delivery.jobs import schedule_wakeups
 from bot.delivery.workers import DeliveryPool
+from bot.editors.kit import EditorChats
 from bot.editors.preview_cards import (
     backfill_keyboard,
     backfill_text,
     file_notice_text,
     refresh_preview,
-    send_html,
     send_preview_cards,
 )
 from bot.weekly.alarm import AlarmChange, check_alarms
@@ -77,7 +77,7 @@ async def publish_event(
     """React to one ingest event: preview cards, or rows queued and workers woken."""
     now = now or dt.datetime.now(dt.UTC)
     publication = svc.publication
-    chats = svc.settings.telegram.review_chats()
+    editors = EditorChats.of(bot, svc.settings.telegram)
     if isinstance(event, FileNotice):  # told, never published
         await tell_file_notice(event, bot=bot, svc=svc, now=now)
         return Queued()
@@ -87,20 +87,16 @@ async def publish_event(
             await refresh_preview(bot, publication, outcome.preview, now=now)
         return Queued()
     if isinstance(event, BackfillAvailable):  # listed once, never announced as new
-        for chat_id in chats:
-            await send_html(
-                bot, chat_id, backfill_text(event), reply_markup=backfill_keyboard(event)
-            )
+        await editors.send(backfill_text(event), backfill_keyboard(event), what="a backfill list")
         return Queued()
     if isinstance(event, NewIssue):
         outcome = await publication.on_new_issue(event, now=now)
         if outcome.notice is not None:
-            for chat_id in chats:
-                await send_html(bot, chat_id, html.escape(outcome.notice))
+            await editors.send(html.escape(outcome.notice), what="a publication notice")
         if outcome.preview is not None and outcome.refresh:  # the cards already out
             await refresh_preview(bot, publication, outcome.preview, now=now)
         if outcome.preview is not None and outcome.show_cards:
-            await send_preview_cards(bot, publication, outcome.preview, chats, now=now)
+            await send_preview_cards(bot, publication, outcome.preview, editors.chat_ids, now=now)
         queued = outcome.queued
     else:
         assert isinstance(event, FullTextReleased)
@@ -123,11 +119,12 @@ async def tell_file_notice(
     )
     if claim is None:
         return
-    text = file_notice_text(notice)
-    for chat_id in svc.settings.telegram.review_chats():
+    message = file_notice_text(notice)
+    editors = EditorChats.of(bot, svc.settings.telegram)
+    for chat_id in editors.chat_ids:
         if chat_id in claim.told:
             continue
-        await send_html(bot, chat_id, text)  # None: blocked the bot; nothing more to do
+        await editors.send_to(chat_id, message)  # None: blocked the bot; nothing more to do
         await notices.told_chat(notice.path, notice.blob, chat_id)
     await notices.finish(notice.path, notice.blob, now=now)
 
@@ -154,8 +151,9 @@ def after_enqueue(svc: Services, job_queue: JobQueue[Any] | None, queued: Queued
 async def announce_alarms(bot: Bot, svc: Services, *, now: dt.datetime) -> list[AlarmChange]:
     """Check the silence and failing-source alarms; tell the editors of any change."""
 
+    editors = EditorChats.of(bot, svc.settings.telegram)
+
     async def notify(text: str) -> None:
-        for chat_id in svc.settings.telegram.review_chats():
-            await send_html(bot, chat_id, text)
+        await editors.send(text, what="an alarm")
 
     return await check_alarms(svc.store, svc.settings.publishing, notify=notify, now=now)

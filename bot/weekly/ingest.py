@@ -323,9 +323,7 @@ class Ingester:
         for issue in numbered.values():
             return issue.number
         name = next(iter(by_lang.values())).file_name
-        return await self.store.issues.number_at(
-            [issue_path(name, lang) for lang in LANGS]
-        )
+        return await self.store.issues.number_at([issue_path(name, lang) for lang in LANGS])
 
     async def apply(self, plan: IngestPlan) -> None:
         """Store the planned issues and record the warnings in the audit log."""

@@ -39,20 +39,16 @@ from bot.domain.issue import Issue, IssuePages, Lang
 from bot.weekly.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
-from publishers.format_common import BRANDS, NotPostable, clean_line, fit, issue_label
+from publishers.format_common import NotPostable
+from publishers.format_release import format_release_telegram, format_release_x
 from publishers.format_telegram import (
-    DIGEST_TITLE_MAX,
     ChannelStyle,
     digest_from_html,
-    escape,
     format_digest_telegram,
     format_item_telegram,
-    link,
-    within,
 )
-from publishers.format_x import fits_x, format_digest_x, format_item_x
-from publishers.limits import TELEGRAM_TEXT_MAX
-from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
+from publishers.format_x import format_digest_x, format_item_x
+from publishers.posts import TelegramPhoto, TelegramPost, XPost
 
 TELEGRAM, X = "telegram", "x"
 
@@ -397,43 +393,9 @@ def _yield(
 
 # ---- the full text of an old issue became free ---------------------------------
 
-_FREE_NOW: dict[Lang, str] = {
-    "zh": "全文现已免费阅读",
-    "en": "is now free to read",
-    "ja": "の全文が無料で読めるようになりました",
-}
-
 
 def release_key(number: int, lang: Lang) -> str:
     return f"release:{number}:{lang}"
-
-
-def format_release_telegram(issue: Issue, *, url: str) -> TelegramPost:
-    """One message: the issue is free to read now, with its linked title."""
-    label = issue_label(issue, issue.lang)
-    title = fit(clean_line(issue.title) or label, lambda t: len(t) <= DIGEST_TITLE_MAX)
-
-    def render(title: str) -> str:
-        return f"🔓 <b>{escape(label)}</b> {escape(_FREE_NOW[issue.lang])}\n\n{link(url, title)}"
-
-    title = fit(title, lambda t: within(render(t), TELEGRAM_TEXT_MAX))
-    # The link preview is wanted here: it shows the issue the notice is about.
-    return TelegramPost(parts=(TelegramText(html=render(title), disable_preview=False),))
-
-
-def format_release_x(issue: Issue, *, url: str) -> XPost:
-    """One post within 280 weighted characters; the link is last and never cut."""
-    label = issue_label(issue, issue.lang)
-
-    def render(title: str) -> str:
-        head = f"🔓 {label} {_FREE_NOW[issue.lang]}"
-        return "\n".join(part for part in (head, title, url) if part)
-
-    title = clean_line(issue.title)
-    if title.startswith(BRANDS[issue.lang]):  # "Python 潮流周刊#60：…" repeats the label
-        title = title.removeprefix(BRANDS[issue.lang]).lstrip(" #0123456789：:").strip()
-    title = fit(title, lambda t: fits_x(render(t)))
-    return XPost(text=render(title))
 
 
 def plan_release(issue: Issue, target: str, *, pages: IssuePages | None) -> NewPost | None:

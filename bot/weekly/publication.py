@@ -38,6 +38,7 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.domain.issue import Lang
+from bot.texts import text
 from bot.weekly.ingest import FullTextReleased, LanguageRefused, NewIssue
 from bot.weekly.planning import (
     TELEGRAM,
@@ -132,27 +133,24 @@ class DecisionOutcome:
     posts: tuple[NewPost, ...]
 
 
-def validate_digest_text(target: str, text: str) -> str | None:
+def validate_digest_text(target: str, digest: str) -> str | None:
     """Why an editor's digest text cannot be posted on `target`, or None if it can."""
-    if not text.strip():
-        return "The text is empty."
+    if not digest.strip():
+        return text("digest.empty")
     if target == TELEGRAM:
         try:
-            length = telegram_length(text)
+            length = telegram_length(digest)
         except ValueError as exc:
-            return f"Telegram cannot parse this HTML: {exc}. Escape < > & as &lt; &gt; &amp;."
+            return text("digest.bad_html", error=exc)
         if length > TELEGRAM_TEXT_MAX:
-            return f"Too long for Telegram: {length}/{TELEGRAM_TEXT_MAX} characters."
-        if not within(text, TELEGRAM_TEXT_MAX):
-            count = telegram_entity_count(text)
-            return f"Too much formatting: {count}/{TELEGRAM_ENTITIES_MAX} entities."
+            return text("digest.too_long_telegram", length=length, max=TELEGRAM_TEXT_MAX)
+        if not within(digest, TELEGRAM_TEXT_MAX):
+            count = telegram_entity_count(digest)
+            return text("digest.too_much_formatting", count=count, max=TELEGRAM_ENTITIES_MAX)
         return None
-    weight = x_weighted_length(text)
+    weight = x_weighted_length(digest)
     if weight > X_MAX_WEIGHTED:
-        return (
-            f"Too long for X: {weight}/{X_MAX_WEIGHTED} weighted characters "
-            "(links count 23, CJK and emoji 2)."
-        )
+        return text("digest.too_long_x", weight=weight, max=X_MAX_WEIGHTED)
     return None
 
 
@@ -248,15 +246,15 @@ class Publication:
         """A language landed after its issue's preview: add its targets, or follow the decision."""
         fresh = {t: lang for t, lang in langs.items() if t not in existing.langs}
         mine = [p for p in planned if p.post.target in fresh]
-        names = ", ".join(f"{t} ({lang})" for t, lang in fresh.items())
-        head = f"#{existing.issue_number}: {names} arrived"
+        names = ", ".join(text("late.target", target=t, lang=lang) for t, lang in fresh.items())
+        head = text("late.head", number=existing.issue_number, targets=names)
         plan = [p.to_json() for p in mine]
         merged = await self.previews.add_targets(existing.id, fresh, plan, now=now)
         if merged is not None:
             return NewIssueOutcome(
                 preview=merged,
                 show_cards=True,
-                notice=f"{head}; added to preview {merged.id}.",
+                notice=text("late.added", head=head, id=merged.id),
                 refresh=True,
             )
         decided = await self.previews.get(existing.id)
@@ -272,15 +270,20 @@ class Publication:
         if decided.status == "skipped":
             return NewIssueOutcome(
                 preview=preview,
-                notice=f"{head}; the issue was skipped, nothing is queued.",
+                notice=text("late.skipped", head=head),
                 refresh=True,
             )
         queued = _due(posts, ids, now)
         return NewIssueOutcome(
             preview=preview,
             queued=queued,
-            notice=f"{head}; {len(queued.ids)} post(s) queued as {decided.status}"
-            f" by {decided.decided_by or 'an editor'}.",
+            notice=text(
+                "late.queued",
+                head=head,
+                count=len(queued.ids),
+                status=decided.status,
+                who=decided.decided_by or text("who.an_editor"),
+            ),
             refresh=True,
         )
 
@@ -328,8 +331,8 @@ class Publication:
     def planned(self, preview: Preview) -> list[PlannedPost]:
         """The preview's posts with the editors' digest texts in place of the formatted ones."""
         planned = [PlannedPost.from_json(raw) for raw in preview.plan]
-        for target, text in preview.edited.items():
-            planned = edited_digest(planned, target, text)
+        for target, edited in preview.edited.items():
+            planned = edited_digest(planned, target, edited)
         return planned
 
     async def schedule(

@@ -1,0 +1,325 @@
+"""Every text the bot shows in a chat, in one catalogue: named keys, `str.format` fields.
+
+Handlers, cards, alarms and notices ask `text(key, **values)`; none spells its own
+wording, so changing a sentence is one line here, and the template and language work
+to come replaces `TEMPLATES` (one mapping per language) without touching a caller.
+`text` refuses a missing or an unexpected value, so a template and its callers cannot
+drift apart silently; `tests/test_texts.py` checks that every key is used and that each
+call fills exactly its template's fields.
+
+Templates marked HTML are Telegram HTML: callers escape the values they put in
+(`html.escape`), the template's own tags stay. The posts to the channel and X are not
+here: their wording is the formatters' (`publishers/format_*.py`).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
+from typing import Final, Literal
+
+TextKey = Literal[
+    # /start, /help and the command menu
+    "start.welcome",
+    "help.head",
+    "help.line",
+    "command.start",
+    "command.help",
+    "command.outbox",
+    # every privileged button and command
+    "editors_only.decide",
+    "editors_only.outbox",
+    "button.unknown",
+    "decided.already",
+    "who.you",
+    "who.an_editor",
+    # /outbox and the outbox cards (HTML)
+    "outbox.summary",
+    "outbox.empty",
+    "outbox.need_you",
+    "outbox.nothing_needs_you",
+    "outbox.more",
+    "outbox.outcome.again",
+    "outbox.outcome.sent",
+    "outbox.outcome.retry",
+    "outbox.outcome.cancel",
+    "outbox.outcome.skip",
+    "outbox.outcome.dropall",
+    "outbox.part_of_post",
+    "outbox.part_question",
+    "outbox.decided_by",
+    "card.in_doubt",
+    "card.failed",
+    "card.stranded",
+    "card.posted_without_id",
+    "card.reason_unknown",
+    "card.unreadable",
+    "button.post_again",
+    "button.mark_sent",
+    "button.try_again",
+    "button.drop_it",
+    "button.send_rest",
+    "button.drop_whole",
+    # the preview card (HTML) and its buttons
+    "preview.head",
+    "preview.footer",
+    "preview.waiting",
+    "preview.edited_head",
+    "preview.x_thread_head",
+    "preview.when_format",
+    "preview.now",
+    "preview.edited",
+    "preview.digest",
+    "preview.items",
+    "preview.nothing",
+    "preview.target_line",
+    "preview.target_refused",
+    "preview.target_waiting",
+    "button.publish_now",
+    "button.schedule",
+    "button.edit",
+    "button.skip",
+    "button.edit_platform",
+    "button.back",
+    "button.backfill",
+    # files the ingest refused or stored quietly (HTML)
+    "file.notice",
+    "file.refused_head",
+    "file.refused_then",
+    "file.warnings_head",
+    "file.warnings_then",
+    "file.blob",
+    "file.reason",
+    "file.more_reasons",
+    "backfill.list",
+    "backfill.line",
+    # the preview buttons' outcomes and the edit dialogue
+    "backfill.not_stored",
+    "backfill.nothing",
+    "backfill.has_preview",
+    "backfill.coming",
+    "decided.published",
+    "decided.scheduled",
+    "decided.skipped",
+    "edit.which",
+    "edit.kept",
+    "edit.not_this_platform",
+    "edit.send_new",
+    "edit.rule.telegram",
+    "edit.rule.x",
+    "edit.prompt",
+    "edit.not_saved",
+    "edit.too_late",
+    "edit.saved",
+    "digest.empty",
+    "digest.bad_html",
+    "digest.too_long_telegram",
+    "digest.too_much_formatting",
+    "digest.too_long_x",
+    # a language that landed after its preview
+    "late.head",
+    "late.target",
+    "late.added",
+    "late.skipped",
+    "late.queued",
+    # alarms (HTML)
+    "alarm.silence",
+    "alarm.silence_clear",
+    "alarm.newest",
+    "alarm.newest_unknown",
+    "alarm.source_failing",
+    "alarm.source_clear",
+    "alarm.unknown_error",
+    # the bot itself
+    "error.notice",
+    "start_checks.problems",
+    "start_checks.problem",
+    "dry_run.mark",
+    "dry_run.note_before",
+    "dry_run.note_edited",
+]
+
+_EN: dict[TextKey, str] = {
+    "start.welcome": (
+        "Hi! I'm the bot of Python Trending Weekly (Python潮流周刊).\n"
+        "The channel gets every new issue, item by item, plus extra links between issues.\n"
+        "Send /help to see what I can do."
+    ),
+    "help.head": "Commands:",
+    "help.line": "/{name} - {description}",
+    "command.start": "What this bot is and how to follow the weekly",
+    "command.help": "List the commands",
+    "command.outbox": "Posts that need an editor: in doubt or failed",
+    "editors_only.decide": "Only editors can decide this.",
+    "editors_only.outbox": "Only editors can see the outbox.",
+    "button.unknown": "Unknown button.",
+    "decided.already": "Already decided.",
+    "who.you": "you",
+    "who.an_editor": "an editor",
+    "outbox.summary": "Outbox: {summary}.\n{need}",
+    "outbox.empty": "empty",
+    "outbox.need_you": "{count} post(s) need you.",
+    "outbox.nothing_needs_you": "Nothing needs you.",
+    "outbox.more": "…and more; settle these first, then send /outbox again.",
+    "outbox.outcome.again": "queued to post again",
+    "outbox.outcome.sent": "marked as sent",
+    "outbox.outcome.retry": "queued to try again",
+    "outbox.outcome.cancel": "dropped",
+    "outbox.outcome.skip": "dropped; the rest of the post goes out without it",
+    "outbox.outcome.dropall": "dropped with the whole post",
+    "outbox.part_of_post": "This is one part of a post: choose what happens to the rest.",
+    "outbox.part_question": (
+        "{card}\n\nDrop only this part and send the rest without it, or drop the whole post?"
+    ),
+    "outbox.decided_by": "{card}\n\n→ {outcome} by {actor}",
+    "card.in_doubt": (
+        "⚠️ <b>May have been posted</b> to {target} (outbox #{id}).\n"
+        "Reason: {reason}\n\n{preview}\n\nCheck the channel, then choose."
+    ),
+    "card.failed": (
+        "❌ <b>Not posted</b> to {target} (outbox #{id}).\nReason: {reason}\n\n{preview}"
+    ),
+    "card.stranded": (
+        "⏸ <b>Waiting behind a dropped part</b> on {target} (outbox #{id}).\n"
+        "This part was dropped; {waiting} later part(s) of the same post wait for it.\n\n"
+        "{preview}\n\nSend the rest without it, or drop the whole post?"
+    ),
+    "card.posted_without_id": (
+        "ℹ️ <b>Posted, but its id was not found</b> on {target} (outbox #{id}).\n"
+        "The platform refused a resend as a duplicate, so the post is there, but it is not "
+        "among the account's recent posts. Later parts of its thread go out as posts of "
+        "their own; check the account.\n\n{preview}"
+    ),
+    "card.reason_unknown": "unknown",
+    "card.unreadable": "(unreadable payload: {error})",
+    "button.post_again": "Post again",
+    "button.mark_sent": "Mark as sent",
+    "button.try_again": "Try again",
+    "button.drop_it": "Drop it",
+    "button.send_rest": "Send the rest without it",
+    "button.drop_whole": "Drop the whole post",
+    "preview.head": "📰 <b>New issue #{number}</b> (preview {id})",
+    "preview.footer": "Times in {zone}.\n{status}",
+    "preview.waiting": "Waiting for an editor.",
+    "preview.edited_head": "✏️ <b>{platform} digest</b>, edited by {who}:",
+    "preview.x_thread_head": "𝕏 <b>X thread as it will be posted</b> ({count} post{plural}):",
+    "preview.when_format": "%a %d %b %H:%M",
+    "preview.now": "now",
+    "preview.edited": " (edited)",
+    "preview.digest": "digest{edited} in {count} post{plural} at {when}",
+    "preview.items": "{count} items, {rate} a day, {first} → {last}",
+    "preview.nothing": "nothing",
+    "preview.target_line": "• {platform} ({lang}): {summary}",
+    "preview.target_refused": (
+        "• {platform} ({lang}): the {lang} file was refused: {reason};"
+        " a fixed file follows this decision"
+    ),
+    "preview.target_waiting": (
+        "• {platform} ({lang}): waiting for the {lang} file; it follows this decision when it lands"
+    ),
+    "button.publish_now": "Publish now",
+    "button.schedule": "Schedule as planned",
+    "button.edit": "Edit",
+    "button.skip": "Skip",
+    "button.edit_platform": "Edit {platform}",
+    "button.back": "Back",
+    "button.backfill": "Backfill #{number}",
+    "file.notice": "{head}: <code>{path}</code>{blob}\n{reasons}\n{then}",
+    "file.refused_head": "⛔ <b>File refused</b>",
+    "file.refused_then": "Nothing is stored or published from it; fix the file and push again.",
+    "file.warnings_head": "⚠️ <b>File parsed with warnings</b>",
+    "file.warnings_then": "It is stored; check the preview before deciding.",
+    "file.blob": " (blob {blob})",
+    "file.reason": "• {reason}",
+    "file.more_reasons": "\n… and {count} more",
+    "backfill.list": (
+        "🗄 <b>Files of old issues stored quietly</b> (not announced as new):\n{lines}\n"
+        "[Backfill] makes a preview of that issue with what is stored."
+    ),
+    "backfill.line": "• #{number}: {langs}",
+    "backfill.not_stored": "#{number} is not stored.",
+    "backfill.nothing": "#{number}: nothing for the configured targets.",
+    "backfill.has_preview": "#{number} has a preview already ({status}).",
+    "backfill.coming": "Preview of #{number} coming.",
+    "decided.published": "✅ Published now by {who}.",
+    "decided.scheduled": "🗓 Scheduled as planned by {who}.",
+    "decided.skipped": "⏭ Skipped by {who}: nothing was queued.",
+    "edit.which": "Which platform's digest?",
+    "edit.kept": "Kept as it is.",
+    "edit.not_this_platform": "This issue does not go to that platform.",
+    "edit.send_new": "Send the new {platform} digest.",
+    "edit.rule.telegram": "Telegram HTML, at most {max} characters",
+    "edit.rule.x": "at most {max} weighted characters (links 23, CJK and emoji 2)",
+    "edit.prompt": (
+        "Send the new {platform} digest of issue #{number} as your next message"
+        " ({rule}). Press Back on the card to keep the current one."
+    ),
+    "edit.not_saved": (
+        "Not saved. {problem}\nSend a corrected {platform} text,"
+        " or press Back on the card to keep the current one."
+    ),
+    "edit.too_late": "This preview was already decided; the text was not used.",
+    "edit.saved": "Saved: this is now the {platform} digest of the card.",
+    "digest.empty": "The text is empty.",
+    "digest.bad_html": "Telegram cannot parse this HTML: {error}. Escape < > & as &lt; &gt; &amp;.",
+    "digest.too_long_telegram": "Too long for Telegram: {length}/{max} characters.",
+    "digest.too_much_formatting": "Too much formatting: {count}/{max} entities.",
+    "digest.too_long_x": (
+        "Too long for X: {weight}/{max} weighted characters (links count 23, CJK and emoji 2)."
+    ),
+    "late.head": "#{number}: {targets} arrived",
+    "late.target": "{target} ({lang})",
+    "late.added": "{head}; added to preview {id}.",
+    "late.skipped": "{head}; the issue was skipped, nothing is queued.",
+    "late.queued": "{head}; {count} post(s) queued as {status} by {who}.",
+    "alarm.silence": (
+        "⏰ <b>No new issue for {days:.0f} days</b> (more than {limit:g}).\n"
+        "The newest is {newest}. Is the source still publishing, and can the bot still read it?"
+    ),
+    "alarm.silence_clear": "✅ <b>New issues arrive again</b>: the newest is {newest}.",
+    "alarm.newest": "#{number} of {date}",
+    "alarm.newest_unknown": "unknown",
+    "alarm.source_failing": (
+        "🚨 <b>Source {source} failed {count} polls in a row</b>.\nLast error: {error}"
+    ),
+    "alarm.source_clear": "✅ <b>Source {source} works again.</b>",
+    "alarm.unknown_error": "unknown error",
+    "error.notice": "⚠️ The bot failed on update {update_id} ({kind}); the details are in its log.",
+    "start_checks.problems": "⚠️ The bot started with problems:\n{problems}",
+    "start_checks.problem": "• {problem}",
+    "dry_run.mark": "🧪 DRY RUN (nothing is posted)\n",
+    "dry_run.note_before": (
+        "🧪 DRY RUN (nothing is posted): the next message belongs to the rehearsal."
+    ),
+    "dry_run.note_edited": (
+        "🧪 DRY RUN (nothing is posted): the message this replies to was edited in the rehearsal."
+    ),
+}
+
+TEMPLATES: Final[Mapping[TextKey, str]] = MappingProxyType(_EN)
+
+
+class TextError(KeyError):
+    """A text asked for with values its template does not have, or without one it has."""
+
+
+@cache
+def fields(key: TextKey) -> frozenset[str]:
+    """The names a template's placeholders take (``{days:.0f}`` is ``days``)."""
+    return frozenset(
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(TEMPLATES[key])
+        if name
+    )
+
+
+def text(key: TextKey, **values: object) -> str:
+    """The text under ``key`` with its fields filled; every field, and no other."""
+    wanted = fields(key)
+    if wanted != values.keys():
+        missing = sorted(wanted - values.keys())
+        extra = sorted(values.keys() - wanted)
+        raise TextError(f"text {key!r}: missing {missing}, unexpected {extra}")
+    return TEMPLATES[key].format(**values)
