@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
+from bot.platforms import PLATFORMS, Platforms
 from data.store import Store
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
@@ -31,6 +32,7 @@ class BotServices:
     settings: Settings
     store: Store
     delivery: DeliveryPool
+    platforms: Platforms = PLATFORMS  # the targets; a test adds a toy one
 
     def is_editor(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.telegram.editor_ids

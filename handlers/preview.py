@@ -41,7 +41,6 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.domain.issue import Issue, Lang
 from bot.editors.preview_cards import (
-    PLATFORM_NAMES,
     decision_keyboard,
     edit_keyboard,
     refresh_cards,
@@ -49,7 +48,6 @@ from bot.editors.preview_cards import (
 )
 from bot.weekly.announce import after_enqueue, announce_alarms
 from bot.weekly.ingest import NewIssue
-from bot.weekly.planning import TELEGRAM
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
@@ -64,7 +62,8 @@ __all__ = [
 
 # The data of `bot.editors.preview_cards.decision_keyboard` and `edit_keyboard`.
 CALLBACK_PATTERN = r"^pv:"
-CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:telegram|ed:x|bf):(\d+)$")
+# `ed:<target>`: any name here; the registry says whether it is a platform.
+CALLBACK = re.compile(r"^pv:(now|plan|skip|edit|back|ed:[a-z][a-z0-9_]*|bf):(\d+)$")
 EDIT_GROUP = -2  # runs first; it stops the update only when an edit is pending
 EDIT_FILTER = filters.TEXT & ~filters.COMMAND
 
@@ -130,9 +129,13 @@ async def preview_callback(update: Update, context: Context) -> None:
         await query.answer("Unknown button.")
         return
     action, preview_id = match.group(1), int(match.group(2))
-    publication = Publication(svc.store, svc.settings)
+    publication = Publication(svc.store, svc.settings, platforms=svc.platforms)
     now = dt.datetime.now(dt.UTC)
     actor = actor_of(query.from_user)
+    target = action.removeprefix("ed:") if action.startswith("ed:") else None
+    if target is not None and target not in publication.platforms:
+        await query.answer("Unknown button.")
+        return
     if action == "bf":  # the number is an issue's here, from `backfill_keyboard`
         await _backfill(query, context, publication, preview_id, now=now)
         return
@@ -167,13 +170,14 @@ async def preview_callback(update: Update, context: Context) -> None:
     chat_id = message.chat.id if message is not None else query.from_user.id
     if action == "edit":
         await query.answer("Which platform's digest?")
-        await query.edit_message_reply_markup(edit_keyboard(preview))
+        await query.edit_message_reply_markup(edit_keyboard(preview, publication))
     elif action == "back":
         await publication.previews.cancel_edit(chat_id=chat_id, user_id=query.from_user.id)
         await query.answer("Kept as it is.")
         await query.edit_message_reply_markup(decision_keyboard(preview.id))
     else:
-        target = action.removeprefix("ed:")
+        assert target is not None
+        platform = publication.platforms[target]
         if target not in preview.langs:
             await query.answer("This issue does not go to that platform.")
             return
@@ -183,13 +187,9 @@ async def preview_callback(update: Update, context: Context) -> None:
         if not started:  # decided since the read above
             await query.answer("Already decided.")
             return
-        name = PLATFORM_NAMES[target]
+        name = platform.display
         await query.answer(f"Send the new {name} digest.")
-        rule = (
-            "Telegram HTML, at most 4096 characters"
-            if target == TELEGRAM
-            else "at most 280 weighted characters (links 23, CJK and emoji 2)"
-        )
+        rule = platform.edit_rule
         await context.bot.send_message(
             chat_id,
             f"Send the new {name} digest of issue #{preview.issue_number} as your next message"
@@ -214,13 +214,14 @@ async def preview_edit_message(update: Update, context: Context) -> None:
     svc = services(context)
     if not svc.is_editor(user.id):
         return
-    publication = Publication(svc.store, svc.settings)
+    publication = Publication(svc.store, svc.settings, platforms=svc.platforms)
     edit = await publication.previews.pending_edit(chat_id=message.chat_id, user_id=user.id)
     if edit is None:
         return  # not waiting for this editor: other handlers may want the text
-    target_name = PLATFORM_NAMES.get(edit.target, edit.target)
-    text = _source_text(message) if edit.target == TELEGRAM else message.text
-    problem = validate_digest_text(edit.target, text)
+    platform = publication.platforms[edit.target]
+    target_name = platform.display
+    text = _source_text(message) if platform.formatted_edit else message.text
+    problem = validate_digest_text(edit.target, text, publication.platforms)
     if problem is not None:
         await message.reply_text(
             f"Not saved. {problem}\nSend a corrected {target_name} text,"

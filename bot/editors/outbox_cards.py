@@ -23,9 +23,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
+from bot.platforms import PLATFORMS, Platforms
 from data.outbox import OutboxRow, OutboxState, OutboxStore
-from publishers.posts import TelegramPost, TelegramText, XPost
-from publishers.telegram_html import parse_html
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +34,12 @@ PREVIEW_MAX = 300
 CHAT_SPACING = 0.5
 
 
-def preview(row: OutboxRow) -> str:
-    """The post's visible text, shortened: enough for an editor to recognise it."""
+def preview(row: OutboxRow, platforms: Platforms = PLATFORMS) -> str:
+    """The post's visible text, shortened: enough for an editor to recognise it.
+
+    Its target's platform reads it; an unknown target shows as unreadable."""
     try:
-        if row.payload.get("platform") == "x":
-            text = XPost.from_payload(row.payload).text
-        else:
-            part = TelegramPost.from_payload(row.payload).parts[0]
-            if isinstance(part, TelegramText):
-                text = parse_html(part.html).text
-            else:
-                text = parse_html(part.caption_html).text or part.photo_url
+        text = platforms[row.target].visible_text(row.payload)
     except ValueError as exc:
         text = f"(unreadable payload: {exc})"
     return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"

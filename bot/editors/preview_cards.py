@@ -24,19 +24,18 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from bot.platforms import Platform
 from bot.weekly.ingest import BackfillAvailable, FileNotice
-from bot.weekly.planning import TELEGRAM, X, items_per_day
+from bot.weekly.planning import items_per_day
 from bot.weekly.publication import Publication
 from data.outbox import NewPost
 from data.previews import Preview
 from publishers.format_telegram import within
 from publishers.limits import TELEGRAM_TEXT_MAX
-from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
-from publishers.telegram_html import parse_html
+from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
 
 log = logging.getLogger(__name__)
 
-PLATFORM_NAMES = {TELEGRAM: "Telegram", X: "X"}
 _EDIT_SHOWN_MAX = 600  # visible characters of an edited text shown on the card
 
 
@@ -94,14 +93,18 @@ def backfill_keyboard(event: BackfillAvailable) -> InlineKeyboardMarkup:
     )
 
 
-def edit_keyboard(preview: Preview) -> InlineKeyboardMarkup:
+def edit_data(target: str, preview_id: int) -> str:
+    """The [Edit <platform>] button's data, `pv:ed:<target>:<id>`; `handlers.preview`
+    reads it back and looks the target up in the registry."""
+    return f"pv:ed:{target}:{preview_id}"
+
+
+def edit_keyboard(preview: Preview, publication: Publication) -> InlineKeyboardMarkup:
     """[Edit Telegram] [Edit X] for the platforms the issue goes to, and [Back]."""
     platforms = [
-        InlineKeyboardButton(
-            f"Edit {PLATFORM_NAMES[target]}", callback_data=f"pv:ed:{target}:{preview.id}"
-        )
-        for target in (TELEGRAM, X)
-        if target in preview.langs
+        InlineKeyboardButton(f"Edit {p.display}", callback_data=edit_data(p.name, preview.id))
+        for p in publication.platforms
+        if p.name in preview.langs
     ]
     back = [InlineKeyboardButton("Back", callback_data=f"pv:back:{preview.id}")]
     return InlineKeyboardMarkup([platforms, back])
@@ -147,10 +150,10 @@ def schedule_lines(
                 f" {_when(first, publication)} → {_when(last, publication)}"
             )
         summary = "; ".join(parts) or "nothing"
-        lines.append(f"• {PLATFORM_NAMES.get(target, target)} ({lang}): {summary}")
+        lines.append(f"• {publication.platforms.display(target)} ({lang}): {summary}")
     for route in publication.routes:
         if route.target not in preview.langs:
-            name = PLATFORM_NAMES.get(route.target, route.target)
+            name = publication.platforms.display(route.target)
             reason = preview.refused.get(route.lang)
             if reason is not None:
                 lines.append(
@@ -165,12 +168,13 @@ def schedule_lines(
     return lines
 
 
-def _edited_block(preview: Preview) -> list[str]:
+def _edited_block(preview: Preview, publication: Publication) -> list[str]:
     blocks = []
     for target, text in preview.edited.items():
         by = html.escape(preview.edited_by.get(target, "an editor"))
-        head = f"✏️ <b>{PLATFORM_NAMES.get(target, target)} digest</b>, edited by {by}:"
-        shown = parse_html(text).text if target == TELEGRAM else text
+        head = f"✏️ <b>{publication.platforms.display(target)} digest</b>, edited by {by}:"
+        platform = publication.platforms.get(target)
+        shown = text if platform is None else platform.shown_edit(text)
         if len(shown) > _EDIT_SHOWN_MAX:
             shown = shown[: _EDIT_SHOWN_MAX - 1] + "…"
         blocks.append(f"{head}\n<blockquote>{html.escape(shown)}</blockquote>")
@@ -188,7 +192,7 @@ def card_text(
     zone = html.escape(publication.publishing.timezone)
     lines = [head, *map(html.escape, schedule_lines(posts, preview, publication))]
     text = "\n".join(lines)
-    edits = _edited_block(preview)
+    edits = _edited_block(preview, publication)
     if edits:
         text += "\n\n" + "\n\n".join(edits)
     text += f"\n\nTimes in {zone}.\n{status}"
@@ -197,15 +201,21 @@ def card_text(
     return text
 
 
-def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
-    """The X digest thread as plain text, packed into as few messages as fit."""
+def quoted_digest_messages(posts: Sequence[NewPost], platform: Platform) -> list[str]:
+    """A platform's digest (the X thread) as plain text, packed into as few messages as fit."""
     texts = [
-        XPost.from_payload(p.payload).text for p in posts if p.target == X and p.kind == "digest"
+        platform.visible_text(p.payload)
+        for p in posts
+        if p.target == platform.name and p.kind == "digest"
     ]
     if not texts:
         return []
     messages: list[str] = []
-    current = f"𝕏 <b>X thread as it will be posted</b> ({len(texts)} post{'s' * (len(texts) > 1)}):"
+    badge = f"{platform.badge} " if platform.badge else ""
+    current = (
+        f"{badge}<b>{html.escape(platform.display)} thread as it will be posted</b>"
+        f" ({len(texts)} post{'s' * (len(texts) > 1)}):"
+    )
     for text in texts:
         block = f"<blockquote>{html.escape(text)}</blockquote>"
         candidate = current + "\n\n" + block
@@ -243,28 +253,41 @@ async def send_preview_cards(
 ) -> list[tuple[int, int]]:
     """Show each editor chat the digests as they will look, then the card with buttons."""
     posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
-    telegram_digest = [p for p in posts if p.target == TELEGRAM and p.kind == "digest"]
     text = card_text(preview, posts, publication, status="Waiting for an editor.")
     cards: list[tuple[int, int]] = []
     for chat_id in chats:
-        for post in telegram_digest:
-            for part in TelegramPost.from_payload(post.payload).parts:
-                if isinstance(part, TelegramPhoto):
-                    await send_photo(bot, chat_id, part.photo_url, part.caption_html)
-                elif isinstance(part, TelegramText):
-                    await send_html(
-                        bot,
-                        chat_id,
-                        part.html,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
-        for message in x_thread_messages(posts):
-            await send_html(bot, chat_id, message)
+        for platform in publication.platforms:
+            await _show_digest(bot, chat_id, posts, platform)
         card = await send_html(bot, chat_id, text, reply_markup=decision_keyboard(preview.id))
         if card is not None:
             cards.append((card.chat_id, card.message_id))
     await publication.previews.add_cards(preview.id, cards, now=now)
     return cards
+
+
+async def _show_digest(
+    bot: Bot, chat_id: int, posts: Sequence[NewPost], platform: Platform
+) -> None:
+    """A digest in Telegram's own form is sent as the channel will show it; any other
+    platform's is quoted as text (`quoted_digest_messages`)."""
+    digest = [p for p in posts if p.target == platform.name and p.kind == "digest"]
+    shown = [platform.read(p.payload) for p in digest]
+    if not all(isinstance(post, TelegramPost) for post in shown):
+        for message in quoted_digest_messages(posts, platform):
+            await send_html(bot, chat_id, message)
+        return
+    for post in shown:
+        assert isinstance(post, TelegramPost)
+        for part in post.parts:
+            if isinstance(part, TelegramPhoto):
+                await send_photo(bot, chat_id, part.photo_url, part.caption_html)
+            elif isinstance(part, TelegramText):
+                await send_html(
+                    bot,
+                    chat_id,
+                    part.html,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
 
 
 async def refresh_cards(

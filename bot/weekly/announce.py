@@ -33,6 +33,7 @@ from bot.editors.preview_cards import (
     send_html,
     send_preview_cards,
 )
+from bot.platforms import Platforms
 from bot.weekly.alarm import AlarmChange, check_alarms
 from bot.weekly.ingest import (
     BackfillAvailable,
@@ -58,6 +59,9 @@ class Services(Protocol):
     @property
     def delivery(self) -> DeliveryPool: ...
 
+    @property
+    def platforms(self) -> Platforms: ...
+
 
 async def publish_event(
     event: IssueEvent,
@@ -69,7 +73,7 @@ async def publish_event(
 ) -> Queued:
     """React to one ingest event: preview cards, or rows queued and workers woken."""
     now = now or dt.datetime.now(dt.UTC)
-    publication = Publication(svc.store, svc.settings)
+    publication = Publication(svc.store, svc.settings, platforms=svc.platforms)
     chats = svc.settings.telegram.review_chats()
     if isinstance(event, FileNotice):  # told, never published
         for chat_id in chats:

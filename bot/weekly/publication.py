@@ -33,14 +33,13 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.domain.issue import Lang
+from bot.platforms import PLATFORMS, Platforms
 from bot.weekly.ingest import FullTextReleased, NewIssue
 from bot.weekly.planning import (
-    TELEGRAM,
     Plan,
     PlannedPost,
     QueuedItem,
     Schedule,
-    X,
     edited_digest,
     plan_posts,
     plan_release,
@@ -50,15 +49,6 @@ from bot.weekly.settings import PublishingSettings
 from data.outbox import NewPost
 from data.previews import Decision, Preview, PreviewStore
 from data.store import Store
-from publishers.format_telegram import within
-from publishers.limits import (
-    TELEGRAM_ENTITIES_MAX,
-    TELEGRAM_TEXT_MAX,
-    X_MAX_WEIGHTED,
-    telegram_entity_count,
-    telegram_length,
-    x_weighted_length,
-)
 
 log = logging.getLogger(__name__)
 
@@ -76,24 +66,17 @@ class Route:
     plan: Plan
 
 
-def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, ...]:
-    """The channel always; X when it is configured."""
-    found = [
-        Route(
-            TELEGRAM,
-            settings.telegram.lang,
-            Plan(
-                TELEGRAM,
-                digest=publishing.telegram_digest,
-                items=publishing.telegram_items,
-                style=publishing.channel_style(),
-            ),
-        )
-    ]
-    if settings.x.enabled:
-        found.append(
-            Route(X, settings.x.lang, Plan(X, digest=publishing.x_digest, items=publishing.x_items))
-        )
+def routes(
+    settings: Settings, publishing: PublishingSettings, platforms: Platforms = PLATFORMS
+) -> tuple[Route, ...]:
+    """Each registered target its settings turn on (the channel always; X when configured)."""
+    found = []
+    for platform in platforms:
+        chosen = platform.settings(settings, publishing)
+        if chosen is None:
+            continue
+        plan = Plan(platform.name, digest=chosen.digest, items=chosen.items, style=chosen.style)
+        found.append(Route(platform.name, chosen.lang, plan))
     return tuple(found)
 
 
@@ -120,28 +103,12 @@ class DecisionOutcome:
     posts: tuple[NewPost, ...]
 
 
-def validate_digest_text(target: str, text: str) -> str | None:
+def validate_digest_text(target: str, text: str, platforms: Platforms = PLATFORMS) -> str | None:
     """Why an editor's digest text cannot be posted on `target`, or None if it can."""
+    platform = platforms[target]
     if not text.strip():
         return "The text is empty."
-    if target == TELEGRAM:
-        try:
-            length = telegram_length(text)
-        except ValueError as exc:
-            return f"Telegram cannot parse this HTML: {exc}. Escape < > & as &lt; &gt; &amp;."
-        if length > TELEGRAM_TEXT_MAX:
-            return f"Too long for Telegram: {length}/{TELEGRAM_TEXT_MAX} characters."
-        if not within(text, TELEGRAM_TEXT_MAX):
-            count = telegram_entity_count(text)
-            return f"Too much formatting: {count}/{TELEGRAM_ENTITIES_MAX} entities."
-        return None
-    weight = x_weighted_length(text)
-    if weight > X_MAX_WEIGHTED:
-        return (
-            f"Too long for X: {weight}/{X_MAX_WEIGHTED} weighted characters "
-            "(links count 23, CJK and emoji 2)."
-        )
-    return None
+    return platform.validate(text)
 
 
 def _due(
@@ -166,16 +133,22 @@ class Publication:
     """The workflow over one `Store`, configured once."""
 
     def __init__(
-        self, store: Store, settings: Settings, publishing: PublishingSettings | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        publishing: PublishingSettings | None = None,
+        *,
+        platforms: Platforms = PLATFORMS,
     ) -> None:
         self.store = store
         self.settings = settings
         self.publishing = publishing or settings.publishing
+        self.platforms = platforms
         self.previews = PreviewStore(store.db)
 
     @property
     def routes(self) -> tuple[Route, ...]:
-        return routes(self.settings, self.publishing)
+        return routes(self.settings, self.publishing, self.platforms)
 
     # ---- new issue -------------------------------------------------------------
 
@@ -197,7 +170,7 @@ class Publication:
                 )
                 continue
             langs[route.target] = route.lang
-            planned += plan_posts(issue, route.plan)
+            planned += plan_posts(issue, route.plan, platforms=self.platforms)
         await self.store.append_audit(
             actor=SYSTEM,
             action=NEW_ISSUE_ACTION,
@@ -269,7 +242,7 @@ class Publication:
         """The preview's posts with the editors' digest texts in place of the formatted ones."""
         planned = [PlannedPost.from_json(raw) for raw in preview.plan]
         for target, text in preview.edited.items():
-            planned = edited_digest(planned, target, text)
+            planned = edited_digest(planned, target, text, platforms=self.platforms)
         return planned
 
     async def schedule(
@@ -359,7 +332,11 @@ class Publication:
         posts: list[NewPost] = []
         for route in self.routes:
             issue = event.issues.get(route.lang)
-            notice = None if issue is None else plan_release(issue, route.target)
+            notice = (
+                None
+                if issue is None
+                else plan_release(issue, route.target, platforms=self.platforms)
+            )
             if notice is None:
                 log.warning(
                     "no release notice for a target",
