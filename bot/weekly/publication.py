@@ -14,13 +14,14 @@ with the store.
   (`on_full_text = "notice"`), keyed `release:<number>:<lang>`; the items are never
   posted again. `"nothing"` queues nothing.
 
-Which language goes where is configuration: the channel gets `telegram.lang`, X gets
-`x.lang`. Each (issue, language) is its own arrival: the English file often lands days
-after the Chinese one. A target whose language has not arrived waits, and its card says
-so; when the language lands, a preview still pending gains that target (its cards are
-sent again), a preview already published or scheduled queues the new target by the same
-decision (published: its digest now; scheduled: per the plan), and a skipped one queues
-nothing. With previews off each arrival queues its own targets' plan.
+Which language goes where is configuration, read through the registry of platforms
+(`bot.platforms`): the channel gets `telegram.lang`, X gets `x.lang`. Each (issue,
+language) is its own arrival: the English file often lands days after the Chinese one.
+A target whose language has not arrived waits, and its card says so; when the language
+lands, a preview still pending gains that target (its cards are sent again), a preview
+already published or scheduled queues the new target by the same decision (published:
+its digest now; scheduled: per the plan), and a skipped one queues nothing. With
+previews off each arrival queues its own targets' plan.
 """
 
 from __future__ import annotations
