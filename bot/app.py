@@ -31,6 +31,7 @@ from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.start_checks import run_start_checks
+from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.texts import text
 from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
@@ -42,11 +43,8 @@ from handlers.context import App, BotServices, Context, attach, services
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
-from publishers.base import DryRunPublisher, Publisher
-from publishers.pacing import Pacer, TelegramPacer, XPacer, telegram_rate_limiter
-from publishers.telegram import TelegramPublisher
-from publishers.telegram_probe import TelegramProbe
-from publishers.x import XPublisher
+from publishers.base import DryRunPublisher
+from publishers.pacing import telegram_rate_limiter
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
@@ -149,42 +147,33 @@ def build_workers(
     x_client: XClient | None,
     *,
     dry_run: bool,
+    platforms: Platforms = PLATFORMS,
 ) -> list[DeliveryWorker]:
-    """One delivery worker per configured target, each with its own pacing."""
-    tg = settings.telegram
+    """One delivery worker per configured target, each with its own pacing.
+
+    Each platform builds its publisher (`Platform.build`); a dry run gives every target
+    its settings turn on a `DryRunPublisher` with the same pacing instead.
+    """
     notices = EditorNotices(application.bot, settings.telegram.review_chats(), store.outbox)
-    telegram_pacer = TelegramPacer(
-        posts_per_minute=tg.posts_per_minute, min_spacing=tg.min_spacing_seconds
-    )
-    targets: list[tuple[Publisher, Pacer]] = [
-        (
-            DryRunPublisher("telegram")
-            if dry_run
-            else TelegramPublisher(application.bot, tg.channel_id),
-            telegram_pacer,
-        )
-    ]
-    x_pacer = XPacer(
-        posts_per_15min=settings.x.posts_per_15min, posts_per_24h=settings.x.posts_per_24h
-    )
-    if dry_run and settings.x.enabled:
-        targets.append((DryRunPublisher("x"), x_pacer))
-    elif x_client is not None:
-        targets.append((XPublisher(x_client, x_pacer), x_pacer))
-    probe = (
-        None
-        if dry_run or tg.log_chat_id is None
-        else TelegramProbe(application.bot, tg.channel_id, tg.log_chat_id)
-    )
+    wiring = Wiring(settings=settings, bot=application.bot, x_client=x_client)
+    deliveries: list[Delivery] = []
+    for platform in platforms:
+        pacer = platform.pacer(settings)
+        if not dry_run:
+            delivery = platform.build(wiring, pacer)
+            if delivery is not None:
+                deliveries.append(delivery)
+        elif platform.settings(settings, settings.publishing) is not None:
+            deliveries.append(Delivery(DryRunPublisher(platform.name), pacer))
     return [
         DeliveryWorker(
             outbox=store.outbox,
-            publisher=publisher,
-            pacer=pacer,
+            publisher=d.publisher,
+            pacer=d.pacer,
             notices=notices,
-            settler=probe if publisher.target == "telegram" else None,
+            settler=d.settler,
         )
-        for publisher, pacer in targets
+        for d in deliveries
     ]
 
 
@@ -299,7 +288,9 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
             settings, store, http, event_sink(application.bot, svc, application.job_queue)
         )
         watcher.schedule(application.job_queue)
-        for worker in build_workers(settings, store, application, x_client, dry_run=dry_run):
+        for worker in build_workers(
+            settings, store, application, x_client, dry_run=dry_run, platforms=svc.platforms
+        ):
             pool.add(worker)
         pool.start()
         stack.push_async_callback(pool.stop)

@@ -67,7 +67,7 @@ TextKey = Literal[
     "preview.footer",
     "preview.waiting",
     "preview.edited_head",
-    "preview.x_thread_head",
+    "preview.thread_head",
     "preview.when_format",
     "preview.now",
     "preview.edited",
@@ -204,7 +204,9 @@ _EN: dict[TextKey, str] = {
     "preview.footer": "Times in {zone}.\n{status}",
     "preview.waiting": "Waiting for an editor.",
     "preview.edited_head": "✏️ <b>{platform} digest</b>, edited by {who}:",
-    "preview.x_thread_head": "𝕏 <b>X thread as it will be posted</b> ({count} post{plural}):",
+    "preview.thread_head": (
+        "{badge}<b>{platform} thread as it will be posted</b> ({count} post{plural}):"
+    ),
     "preview.when_format": "%a %d %b %H:%M",
     "preview.now": "now",
     "preview.edited": " (edited)",

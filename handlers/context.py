@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
 from bot.editors.kit import is_editor
+from bot.platforms import PLATFORMS, Platforms
 from bot.weekly.publication import Publication
 from data.store import Store
 
@@ -36,11 +37,13 @@ class BotServices:
     settings: Settings
     store: Store
     delivery: DeliveryPool
-    # Built from the two above, once: the workflow the preview buttons and events drive.
+    platforms: Platforms = PLATFORMS  # the targets; a test adds a toy one
+    # Built from the three above, once: the workflow the preview buttons and events drive.
     publication: Publication = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "publication", Publication(self.store, self.settings))
+        publication = Publication(self.store, self.settings, platforms=self.platforms)
+        object.__setattr__(self, "publication", publication)
 
     def is_editor(self, user_id: int | None) -> bool:
         """Asked on every privileged press and command (`bot.editors.kit.is_editor`)."""

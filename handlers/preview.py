@@ -40,7 +40,6 @@ from bot.domain.issue import LANGS, Issue, Lang
 from bot.editors.kit import CallbackDataError
 from bot.editors.preview_cards import (
     DECIDED,
-    PLATFORM_NAMES,
     PREVIEW_BUTTONS,
     decision_keyboard,
     edit_keyboard,
@@ -50,11 +49,9 @@ from bot.editors.preview_cards import (
 from bot.texts import text
 from bot.weekly.announce import after_enqueue
 from bot.weekly.ingest import NewIssue
-from bot.weekly.planning import TELEGRAM
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
-from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED
 
 __all__ = [
     "CALLBACK_PATTERN",
@@ -128,6 +125,11 @@ async def preview_callback(update: Update, context: Context) -> None:
     publication = svc.publication
     now = dt.datetime.now(dt.UTC)
     actor = actor_of(query.from_user)
+    target = action.removeprefix("ed:") if action.startswith("ed:") else None
+    known = action in DECISIONS or action in ("edit", "back", "bf")
+    if not known and (target is None or target not in publication.platforms):
+        await query.answer(text("button.unknown"))
+        return
     if action == "bf":  # the number is an issue's here, from `backfill_keyboard`
         await _backfill(query, context, publication, preview_id, now=now)
         return
@@ -163,13 +165,14 @@ async def preview_callback(update: Update, context: Context) -> None:
     chat_id = message.chat.id if message is not None else query.from_user.id
     if action == "edit":
         await query.answer(text("edit.which"))
-        await query.edit_message_reply_markup(edit_keyboard(preview))
+        await query.edit_message_reply_markup(edit_keyboard(preview, publication))
     elif action == "back":
         await publication.previews.cancel_edit(chat_id=chat_id, user_id=query.from_user.id)
         await query.answer(text("edit.kept"))
         await query.edit_message_reply_markup(decision_keyboard(preview.id))
     else:
-        target = action.removeprefix("ed:")
+        assert target is not None
+        platform = publication.platforms[target]
         if target not in preview.langs:
             await query.answer(text("edit.not_this_platform"))
             return
@@ -179,13 +182,9 @@ async def preview_callback(update: Update, context: Context) -> None:
         if not started:  # decided since the read above
             await query.answer(text("decided.already"))
             return
-        name = PLATFORM_NAMES[target]
+        name = platform.display
         await query.answer(text("edit.send_new", platform=name))
-        rule = (
-            text("edit.rule.telegram", max=TELEGRAM_TEXT_MAX)
-            if target == TELEGRAM
-            else text("edit.rule.x", max=X_MAX_WEIGHTED)
-        )
+        rule = platform.edit_rule
         await context.bot.send_message(
             chat_id,
             text("edit.prompt", platform=name, number=preview.issue_number, rule=rule),
@@ -213,9 +212,10 @@ async def preview_edit_message(update: Update, context: Context) -> None:
     edit = await publication.previews.pending_edit(chat_id=message.chat_id, user_id=user.id)
     if edit is None:
         return  # not waiting for this editor: other handlers may want the text
-    target_name = PLATFORM_NAMES.get(edit.target, edit.target)
-    digest = _source_text(message) if edit.target == TELEGRAM else message.text
-    problem = validate_digest_text(edit.target, digest)
+    platform = publication.platforms[edit.target]
+    target_name = platform.display
+    digest = _source_text(message) if platform.formatted_edit else message.text
+    problem = validate_digest_text(edit.target, digest, publication.platforms)
     if problem is not None:
         await message.reply_text(text("edit.not_saved", problem=problem, platform=target_name))
         raise ApplicationHandlerStop

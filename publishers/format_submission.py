@@ -146,23 +146,27 @@ def format_submission_x(
     return XPost(text=render_submission_x(post, chosen_title, cut))
 
 
-def edit_problem(
-    target: str, post: SubmittedLinkPost, *, title: str | None, comment: str | None
+def edit_problem_telegram(
+    post: SubmittedLinkPost, *, title: str | None, comment: str | None
 ) -> str | None:
-    """Why an editor's title/comment would not be posted as written on `target`, or None.
+    """Why an editor's title/comment would not be posted as written, or None.
 
     The card's [Edit] shows the texts and their lengths; this is the check that refuses
     a text the formatter would have to cut.
     """
-    chosen_title, chosen_comment = _title(post, title), _comment(post, comment)
-    if target == "x":
-        text = render_submission_x(post, chosen_title, chosen_comment)
-        weight = x_weighted_length(text)
-        if weight > X_MAX_WEIGHTED:
-            return f"the X post weighs {weight}; at most {X_MAX_WEIGHTED} fit: shorten it"
-        return None
-    html = render_submission_telegram(post, chosen_title, chosen_comment)
+    html = render_submission_telegram(post, _title(post, title), _comment(post, comment))
     length = telegram_length(html)
     if not within(html, TELEGRAM_TEXT_MAX):
         return f"the Telegram post is {length} characters; at most {TELEGRAM_TEXT_MAX} fit"
+    return None
+
+
+def edit_problem_x(
+    post: SubmittedLinkPost, *, title: str | None, comment: str | None
+) -> str | None:
+    """As `edit_problem_telegram`, by X's weighted count."""
+    text = render_submission_x(post, _title(post, title), _comment(post, comment))
+    weight = x_weighted_length(text)
+    if weight > X_MAX_WEIGHTED:
+        return f"the X post weighs {weight}; at most {X_MAX_WEIGHTED} fit: shorten it"
     return None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from bot.domain.issue import CONTAINER, Issue, Item, Lang, Link, SectionKind
 from bot.domain.parser import strip_annotations
 from publishers.format_common import (
+    FREE_NOW,
     Block,
     circled,
     clean_block,
@@ -342,3 +343,16 @@ def _footer_blocks(style: ChannelStyle, lang: Lang) -> list[Block]:
     if style.channel:
         lines.append(escape(_CHANNEL_LINES[lang].format(style.channel)))
     return [Block(line, opens_section=True) for line in lines]
+
+
+def format_release_telegram(issue: Issue, *, url: str) -> TelegramPost:
+    """One message: the issue is free to read now, with its linked title."""
+    label = issue_label(issue, issue.lang)
+    title = fit(clean_line(issue.title) or label, lambda t: len(t) <= DIGEST_TITLE_MAX)
+
+    def render(title: str) -> str:
+        return f"🔓 <b>{escape(label)}</b> {escape(FREE_NOW[issue.lang])}\n\n{link(url, title)}"
+
+    title = fit(title, lambda t: within(render(t), TELEGRAM_TEXT_MAX))
+    # The link preview is wanted here: it shows the issue the notice is about.
+    return TelegramPost(parts=(TelegramText(html=render(title), disable_preview=False),))

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from bot.domain.issue import Issue, Item, Lang, Section, SectionKind
 from bot.domain.parser import strip_annotations
 from publishers.format_common import (
+    BRANDS,
+    FREE_NOW,
     NotPostable,
     circled,
     clean_block,
@@ -168,3 +170,18 @@ def _top_items(sections: Sequence[tuple[Section, list[Item]]], lang: Lang, taken
         ]
         blocks.append(section_label(section, lang) + "\n" + "\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def format_release_x(issue: Issue, *, url: str) -> XPost:
+    """One post within 280 weighted characters; the link is last and never cut."""
+    label = issue_label(issue, issue.lang)
+
+    def render(title: str) -> str:
+        head = f"🔓 {label} {FREE_NOW[issue.lang]}"
+        return "\n".join(part for part in (head, title, url) if part)
+
+    title = clean_line(issue.title)
+    if title.startswith(BRANDS[issue.lang]):  # "Python 潮流周刊#60：…" repeats the label
+        title = title.removeprefix(BRANDS[issue.lang]).lstrip(" #0123456789：:").strip()
+    title = fit(title, lambda t: fits_x(render(t)))
+    return XPost(text=render(title))

@@ -24,6 +24,7 @@ from bot.editors.kit import (
 from bot.editors.outbox_cards import OUTBOX_BUTTONS
 from bot.editors.preview_cards import PREVIEW_BUTTONS
 from bot.fakes.telegram import FakeTelegram
+from bot.platforms import PLATFORMS
 from tests.conftest import EDITOR_ID, READER_ID, settings_for
 
 OTHER_EDITOR = 1003
@@ -118,7 +119,13 @@ def test_encoding_refuses_what_could_not_be_read_back() -> None:
         CallbackCodec("Ob:")
 
 
-@given(st.sampled_from(sorted(PREVIEW_BUTTONS.actions or ())), st.integers(0, 10**18))
+# What the preview cards write: the decisions, and [Edit <platform>] per registered target.
+CARD_ACTIONS = sorted(
+    {"now", "plan", "skip", "edit", "back", "bf", *(f"ed:{p.name}" for p in PLATFORMS)}
+)
+
+
+@given(st.sampled_from(CARD_ACTIONS), st.integers(0, 10**18))
 def test_round_trip(action: str, number: int) -> None:
     data = PREVIEW_BUTTONS.encode(action, number)
     assert len(data.encode()) <= CALLBACK_DATA_MAX

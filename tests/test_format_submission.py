@@ -11,7 +11,8 @@ from publishers.format_submission import (
     CREDIT_NAME_MAX,
     SubmittedLinkPost,
     credit_line,
-    edit_problem,
+    edit_problem_telegram,
+    edit_problem_x,
     format_submission_telegram,
     format_submission_x,
 )
@@ -123,13 +124,13 @@ def test_a_link_x_cannot_shorten_and_too_long_is_not_postable() -> None:
 
 
 def test_edit_problem_refuses_what_would_be_cut() -> None:
-    assert edit_problem("x", POST, title="Fast CSV", comment="Short.") is None
-    problem = edit_problem("x", POST, title="Fast CSV", comment="长" * 200)
+    assert edit_problem_x(POST, title="Fast CSV", comment="Short.") is None
+    problem = edit_problem_x(POST, title="Fast CSV", comment="长" * 200)
     assert problem is not None
     assert "weighs" in problem
     assert "280" in problem
-    assert edit_problem("telegram", POST, title=None, comment="c" * 5000) is not None
-    assert edit_problem("telegram", POST, title=None, comment="c" * 100) is None
+    assert edit_problem_telegram(POST, title=None, comment="c" * 5000) is not None
+    assert edit_problem_telegram(POST, title=None, comment="c" * 100) is None
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,12 +8,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.domain.issue import CONTAINER, DELETED, NO_LINK, Issue, IssuePages, Lang
+from bot.platforms import TELEGRAM, X
 from bot.weekly.planning import (
-    TELEGRAM,
     Plan,
     PlannedPost,
     QueuedItem,
-    X,
     edited_digest,
     issue_url,
     items_per_day,
@@ -24,7 +23,8 @@ from bot.weekly.planning import (
 )
 from bot.weekly.windows import PostingWindow
 from data.outbox import NewPost
-from publishers.format_release import format_release_telegram, format_release_x
+from publishers.format_telegram import format_release_telegram
+from publishers.format_x import format_release_x
 from publishers.limits import X_MAX_WEIGHTED, telegram_length, x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
 from publishers.telegram_html import parse_html

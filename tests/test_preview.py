@@ -22,9 +22,9 @@ from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool
 from bot.domain.issue import Issue
 from bot.fakes.telegram import ChatMessage, FakeTelegram
+from bot.platforms import TELEGRAM, X
 from bot.weekly.announce import announce_alarms, publish_event
 from bot.weekly.ingest import FullTextReleased, NewIssue
-from bot.weekly.planning import TELEGRAM, X
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from types import MappingProxyType
 
+from bot.platforms import TELEGRAM, X
 from bot.weekly.announce import publish_event
 from bot.weekly.ingest import BackfillAvailable, FileNotice, LanguageRefused, NewIssue
-from bot.weekly.planning import TELEGRAM, X
 from tests.conftest import EDITOR_ID, READER_ID
 from tests.test_preview import EDITORS_GROUP, Bot, bot, issues, until
 

@@ -12,8 +12,9 @@ import pytest
 
 from bot.config import Settings, settings_from_values
 from bot.domain.parser import pair_summary_full
+from bot.platforms import TELEGRAM, X
 from bot.weekly.ingest import FullTextReleased, NewIssue
-from bot.weekly.planning import TELEGRAM, X, schedule_issue
+from bot.weekly.planning import schedule_issue
 from bot.weekly.publication import Publication, routes, validate_digest_text
 from bot.weekly.settings import PublishingSettings
 from data.db import MEMORY, Database

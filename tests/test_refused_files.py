@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.fakes.telegram import FakeTelegram
+from bot.platforms import TELEGRAM, X
 from bot.weekly.announce import event_sink, publish_event
 from bot.weekly.ingest import (
     EventSink,
@@ -27,7 +28,6 @@ from bot.weekly.ingest import (
     backfill,
     poll_repo,
 )
-from bot.weekly.planning import TELEGRAM, X
 from bot.weekly.sources.git_repo import GitRepoSource, issue_path
 from tests.conftest import EDITOR_ID
 from tests.test_preview import EDITORS_GROUP, Bot, running

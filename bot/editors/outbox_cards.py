@@ -20,10 +20,9 @@ from collections.abc import Mapping, Sequence
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot.editors.kit import CallbackCodec, EditorChats
+from bot.platforms import PLATFORMS, Platforms
 from bot.texts import text
 from data.outbox import OutboxRow, OutboxState, OutboxStore
-from publishers.posts import TelegramPost, TelegramText, XPost
-from publishers.telegram_html import parse_html
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +31,12 @@ PREVIEW_MAX = 300
 OUTBOX_BUTTONS = CallbackCodec("ob", ("again", "sent", "retry", "cancel", "skip", "dropall"))
 
 
-def preview(row: OutboxRow) -> str:
-    """The post's visible text, shortened: enough for an editor to recognise it."""
+def preview(row: OutboxRow, platforms: Platforms = PLATFORMS) -> str:
+    """The post's visible text, shortened: enough for an editor to recognise it.
+
+    Its target's platform reads it; an unknown target shows as unreadable."""
     try:
-        if row.payload.get("platform") == "x":
-            shown = XPost.from_payload(row.payload).text
-        else:
-            part = TelegramPost.from_payload(row.payload).parts[0]
-            if isinstance(part, TelegramText):
-                shown = parse_html(part.html).text
-            else:
-                shown = parse_html(part.caption_html).text or part.photo_url
+        shown = platforms[row.target].visible_text(row.payload)
     except ValueError as exc:
         shown = text("card.unreadable", error=exc)
     return shown if len(shown) <= PREVIEW_MAX else shown[: PREVIEW_MAX - 1] + "…"

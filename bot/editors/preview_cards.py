@@ -19,26 +19,24 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
+from bot.platforms import Platform
 from bot.texts import TextKey, text
 from bot.weekly.ingest import BackfillAvailable, FileNotice
-from bot.weekly.planning import TELEGRAM, X, items_per_day
+from bot.weekly.planning import items_per_day
 from bot.weekly.publication import Publication
 from data.outbox import NewPost
 from data.previews import Preview
 from publishers.format_telegram import within
 from publishers.limits import TELEGRAM_TEXT_MAX
-from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
-from publishers.telegram_html import parse_html
+from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
 
 log = logging.getLogger(__name__)
 
-PLATFORM_NAMES = {TELEGRAM: "Telegram", X: "X"}
 _EDIT_SHOWN_MAX = 600  # visible characters of an edited text shown on the card
 # The cards' buttons; `handlers.preview` decodes them. "bf" carries an issue's number.
-PREVIEW_BUTTONS = CallbackCodec(
-    "pv",
-    ("now", "plan", "skip", "edit", "back", "bf", *(f"ed:{t}" for t in PLATFORM_NAMES)),
-)
+# The actions are open: `ed:<target>` names any registered platform, and
+# `handlers.preview` refuses what it does not know ("Unknown button.").
+PREVIEW_BUTTONS = CallbackCodec("pv")
 
 
 def decision_keyboard(preview_id: int) -> InlineKeyboardMarkup:
@@ -113,16 +111,20 @@ def backfill_keyboard(event: BackfillAvailable) -> InlineKeyboardMarkup:
     )
 
 
-def edit_keyboard(preview: Preview) -> InlineKeyboardMarkup:
+def edit_data(target: str, preview_id: int) -> str:
+    """The [Edit <platform>] button's data, `pv:ed:<target>:<id>`; `handlers.preview`
+    reads it back and looks the target up in the registry."""
+    return PREVIEW_BUTTONS.encode(f"ed:{target}", preview_id)
+
+
+def edit_keyboard(preview: Preview, publication: Publication) -> InlineKeyboardMarkup:
     """[Edit Telegram] [Edit X] for the platforms the issue goes to, and [Back]."""
     platforms = [
         PREVIEW_BUTTONS.button(
-            text("button.edit_platform", platform=PLATFORM_NAMES[target]),
-            f"ed:{target}",
-            preview.id,
+            text("button.edit_platform", platform=p.display), f"ed:{p.name}", preview.id
         )
-        for target in (TELEGRAM, X)
-        if target in preview.langs
+        for p in publication.platforms
+        if p.name in preview.langs
     ]
     back = [PREVIEW_BUTTONS.button(text("button.back"), "back", preview.id)]
     return InlineKeyboardMarkup([platforms, back])
@@ -177,11 +179,11 @@ def schedule_lines(
                 )
             )
         summary = "; ".join(parts) or text("preview.nothing")
-        platform = PLATFORM_NAMES.get(target, target)
+        platform = publication.platforms.display(target)
         lines.append(text("preview.target_line", platform=platform, lang=lang, summary=summary))
     for route in publication.routes:
         if route.target not in preview.langs:
-            name = PLATFORM_NAMES.get(route.target, route.target)
+            name = publication.platforms.display(route.target)
             reason = preview.refused.get(route.lang)
             if reason is not None:
                 lines.append(
@@ -192,12 +194,14 @@ def schedule_lines(
     return lines
 
 
-def _edited_block(preview: Preview) -> list[str]:
+def _edited_block(preview: Preview, publication: Publication) -> list[str]:
     blocks = []
     for target, edited in preview.edited.items():
         by = html.escape(preview.edited_by.get(target, text("who.an_editor")))
-        head = text("preview.edited_head", platform=PLATFORM_NAMES.get(target, target), who=by)
-        shown = parse_html(edited).text if target == TELEGRAM else edited
+        name = publication.platforms.display(target)
+        head = text("preview.edited_head", platform=name, who=by)
+        platform = publication.platforms.get(target)
+        shown = edited if platform is None else platform.shown_edit(edited)
         if len(shown) > _EDIT_SHOWN_MAX:
             shown = shown[: _EDIT_SHOWN_MAX - 1] + "…"
         blocks.append(f"{head}\n<blockquote>{html.escape(shown)}</blockquote>")
@@ -215,7 +219,7 @@ def card_text(
     zone = html.escape(publication.publishing.timezone)
     lines = [head, *map(html.escape, schedule_lines(posts, preview, publication))]
     card = "\n".join(lines)
-    edits = _edited_block(preview)
+    edits = _edited_block(preview, publication)
     if edits:
         card += "\n\n" + "\n\n".join(edits)
     card += "\n\n" + text("preview.footer", zone=zone, status=status)
@@ -224,15 +228,24 @@ def card_text(
     return card
 
 
-def x_thread_messages(posts: Sequence[NewPost]) -> list[str]:
-    """The X digest thread as plain text, packed into as few messages as fit."""
+def quoted_digest_messages(posts: Sequence[NewPost], platform: Platform) -> list[str]:
+    """A platform's digest (the X thread) as plain text, packed into as few messages as fit."""
     texts = [
-        XPost.from_payload(p.payload).text for p in posts if p.target == X and p.kind == "digest"
+        platform.visible_text(p.payload)
+        for p in posts
+        if p.target == platform.name and p.kind == "digest"
     ]
     if not texts:
         return []
     messages: list[str] = []
-    current = text("preview.x_thread_head", count=len(texts), plural="s" * (len(texts) > 1))
+    badge = f"{platform.badge} " if platform.badge else ""
+    current = text(
+        "preview.thread_head",
+        badge=badge,
+        platform=html.escape(platform.display),
+        count=len(texts),
+        plural="s" * (len(texts) > 1),
+    )
     for post in texts:
         block = f"<blockquote>{html.escape(post)}</blockquote>"
         candidate = current + "\n\n" + block
@@ -250,24 +263,37 @@ async def send_preview_cards(
 ) -> list[tuple[int, int]]:
     """Show each editor chat the digests as they will look, then the card with buttons."""
     posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
-    telegram_digest = [p for p in posts if p.target == TELEGRAM and p.kind == "digest"]
     card_html = card_text(preview, posts, publication, status=text("preview.waiting"))
     editors = EditorChats(bot, chats)
     cards: list[tuple[int, int]] = []
     for chat_id in editors.chat_ids:
-        for post in telegram_digest:
-            for part in TelegramPost.from_payload(post.payload).parts:
-                if isinstance(part, TelegramPhoto):
-                    await editors.send_photo_to(chat_id, part.photo_url, part.caption_html)
-                elif isinstance(part, TelegramText):
-                    await editors.send_to(chat_id, part.html, link_preview=NO_PREVIEW)
-        for message in x_thread_messages(posts):
-            await editors.send_to(chat_id, message)
+        for platform in publication.platforms:
+            await _show_digest(editors, chat_id, posts, platform)
         card = await editors.send_to(chat_id, card_html, decision_keyboard(preview.id))
         if card is not None:
             cards.append((card.chat_id, card.message_id))
     await publication.previews.add_cards(preview.id, cards, now=now)
     return cards
+
+
+async def _show_digest(
+    editors: EditorChats, chat_id: int, posts: Sequence[NewPost], platform: Platform
+) -> None:
+    """A digest in Telegram's own form is sent as the channel will show it; any other
+    platform's is quoted as text (`quoted_digest_messages`)."""
+    digest = [p for p in posts if p.target == platform.name and p.kind == "digest"]
+    shown = [platform.read(p.payload) for p in digest]
+    if not all(isinstance(post, TelegramPost) for post in shown):
+        for message in quoted_digest_messages(posts, platform):
+            await editors.send_to(chat_id, message)
+        return
+    for post in shown:
+        assert isinstance(post, TelegramPost)
+        for part in post.parts:
+            if isinstance(part, TelegramPhoto):
+                await editors.send_photo_to(chat_id, part.photo_url, part.caption_html)
+            elif isinstance(part, TelegramText):
+                await editors.send_to(chat_id, part.html, link_preview=NO_PREVIEW)
 
 
 async def refresh_cards(

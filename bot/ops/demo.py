@@ -39,7 +39,8 @@ from bot.editors.outbox_cards import describe_counts
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
 from bot.log import configure_logging
-from bot.weekly.planning import TELEGRAM, Plan, X, plan_issue
+from bot.weekly.planning import Plan, plan_issue
+from bot.weekly.publication import routes
 
 log = logging.getLogger(__name__)
 
@@ -160,10 +161,13 @@ async def _publish_sample(runtime: Runtime) -> None:
     settings = runtime.services.settings
     rows = []
     now = time.time()
-    for lang, target in ((settings.telegram.lang, TELEGRAM), (settings.x.lang, X)):
-        issue = sample_issue(lang)
-        await store.issues.upsert(issue, now=now, source_path=f"docs/{lang}/{SAMPLE}")
-        rows.extend(plan_issue(issue, [Plan(target, pages=settings.repo.pages)]))
+    platforms = runtime.services.platforms
+    for route in routes(settings, settings.publishing, platforms):
+        issue = sample_issue(route.lang)
+        await store.issues.upsert(issue, now=now, source_path=f"docs/{route.lang}/{SAMPLE}")
+        rows.extend(
+            plan_issue(issue, [Plan(route.target, pages=settings.repo.pages)], platforms=platforms)
+        )
     await store.outbox.enqueue_many(rows, now=now)
     runtime.services.delivery.wake()
 

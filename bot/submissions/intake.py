@@ -25,6 +25,7 @@ from typing import Literal
 from bot.config import Settings, SubmissionsSettings
 from bot.domain.issue import LANGS, IssuePages
 from bot.domain.urls import InvalidURLError, Resolver, parse_submission
+from bot.platforms import PLATFORMS, TELEGRAM, Platforms, X
 from bot.submissions.link_preview import PreviewOptions, fetch_preview
 from bot.submissions.rules import (
     DAY_SECONDS,
@@ -37,7 +38,6 @@ from bot.submissions.rules import (
     judge,
     parse_note,
 )
-from bot.weekly.planning import TELEGRAM, X
 from data.db import When
 from data.outbox import NewPost
 from data.submissions import (
@@ -54,7 +54,6 @@ from data.submissions import (
 from publishers.format_common import NotPostable
 from publishers.format_submission import (
     SubmittedLinkPost,
-    edit_problem,
     format_submission_telegram,
     format_submission_x,
 )
@@ -95,9 +94,14 @@ class PostTexts:
     x_weight: int | None
 
 
-def targets_of(settings: Settings) -> tuple[str, ...]:
-    """The channel always; X when it is configured (as `bot.weekly.publication.routes`)."""
-    return (TELEGRAM, X) if settings.x.enabled else (TELEGRAM,)
+def targets_of(settings: Settings, platforms: Platforms = PLATFORMS) -> tuple[str, ...]:
+    """The registered targets that are on and take reader links (the channel always; X
+    when it is configured)."""
+    return tuple(
+        p.name
+        for p in platforms
+        if p.format_submission is not None and p.settings(settings, settings.publishing)
+    )
 
 
 def limits_of(settings: SubmissionsSettings) -> Limits:
@@ -128,7 +132,9 @@ def link_post(submission: Submission) -> SubmittedLinkPost:
     )
 
 
-def plan_submission_posts(submission: Submission, targets: Sequence[str]) -> list[NewPost]:
+def plan_submission_posts(
+    submission: Submission, targets: Sequence[str], platforms: Platforms = PLATFORMS
+) -> list[NewPost]:
     """One outbox row per target, keyed `submission:<id>`, due now; the editor's edits used.
 
     A target that cannot take the link (X: a URL it does not shorten, too long) is left
@@ -139,12 +145,12 @@ def plan_submission_posts(submission: Submission, targets: Sequence[str]) -> lis
     for target in targets:
         edit = submission.edits.get(target)
         title, comment = (edit.title, edit.comment) if edit else (None, None)
+        formatter = platforms[target].format_submission
+        if formatter is None:
+            log.warning("submission %s: %s takes no reader links", submission.id, target)
+            continue
         try:
-            payload = (
-                format_submission_telegram(post, title=title, comment=comment)
-                if target == TELEGRAM
-                else format_submission_x(post, title=title, comment=comment)
-            ).to_payload()
+            payload = formatter(post, title, comment).to_payload()
         except NotPostable as exc:
             log.warning("submission %s not posted on %s: %s", submission.id, target, exc)
             continue
@@ -367,7 +373,8 @@ class SubmissionService:
         current = await self.store.get(submission_id)
         if current is None or current.state != "pending":
             return None
-        problem = edit_problem(target, link_post(current), title=title, comment=comment)
+        check = PLATFORMS[target].submission_problem
+        problem = None if check is None else check(link_post(current), title, comment)
         if problem is not None:
             return problem
         return await self.store.save_edit(

@@ -36,6 +36,7 @@ from bot.editors.preview_cards import (
     refresh_preview,
     send_preview_cards,
 )
+from bot.platforms import Platforms
 from bot.weekly.alarm import AlarmChange, check_alarms
 from bot.weekly.ingest import (
     BackfillAvailable,
@@ -64,6 +65,9 @@ class Services(Protocol):
 
     @property
     def publication(self) -> Publication: ...
+
+    @property
+    def platforms(self) -> Platforms: ...
 
 
 async def publish_event(

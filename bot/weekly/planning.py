@@ -36,21 +36,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.domain.issue import Issue, IssuePages, Lang
+from bot.platforms import PLATFORMS, Platforms
 from bot.weekly.windows import MAX_SLOTS_PER_DAY, PostingWindow, next_free_slots
 from data.db import When
 from data.outbox import NewPost
 from publishers.format_common import NotPostable
-from publishers.format_release import format_release_telegram, format_release_x
-from publishers.format_telegram import (
-    ChannelStyle,
-    digest_from_html,
-    format_digest_telegram,
-    format_item_telegram,
-)
-from publishers.format_x import format_digest_x, format_item_x
-from publishers.posts import TelegramPhoto, TelegramPost, XPost
-
-TELEGRAM, X = "telegram", "x"
+from publishers.format_telegram import ChannelStyle
 
 
 def issue_url(issue: Issue, pages: IssuePages | None) -> str | None:
@@ -75,7 +66,11 @@ class Plan:
 
 
 def plan_issue(
-    issue: Issue, plans: Sequence[Plan], *, not_before: When | None = None
+    issue: Issue,
+    plans: Sequence[Plan],
+    *,
+    not_before: When | None = None,
+    platforms: Platforms = PLATFORMS,
 ) -> list[NewPost]:
     """Outbox rows for `issue` on each planned target, in posting order."""
     rows: list[NewPost] = []
@@ -83,25 +78,24 @@ def plan_issue(
     for plan in plans:
         url = issue_url(issue, plan.pages)
         if plan.digest:
-            rows.extend(_digest_rows(issue, plan, url, base, not_before))
+            rows.extend(_digest_rows(issue, plan, url, base, not_before, platforms))
         if plan.items:
-            rows.extend(_item_rows(issue, plan.target, url, base, not_before))
+            rows.extend(_item_rows(issue, plan.target, url, base, not_before, platforms))
     return rows
 
 
 def _digest_rows(
-    issue: Issue, plan: Plan, url: str | None, base: str, not_before: When | None
+    issue: Issue,
+    plan: Plan,
+    url: str | None,
+    base: str,
+    not_before: When | None,
+    platforms: Platforms,
 ) -> list[NewPost]:
     group = f"{base}:digest"
     target = plan.target
-    payloads = [
-        post.to_payload()
-        for post in (
-            format_digest_telegram(issue, issue_url=url, lang=issue.lang, style=plan.style)
-            if target == TELEGRAM
-            else format_digest_x(issue, issue_url=url, lang=issue.lang)
-        )
-    ]
+    platform = platforms[target]
+    payloads = [post.to_payload() for post in platform.format_digest(issue, url, plan.style)]
     return [
         NewPost(
             idempotency_key=f"{group}:{seq}",
@@ -117,32 +111,28 @@ def _digest_rows(
 
 
 def _item_rows(
-    issue: Issue, target: str, url: str | None, base: str, not_before: When | None
+    issue: Issue,
+    target: str,
+    url: str | None,
+    base: str,
+    not_before: When | None,
+    platforms: Platforms,
 ) -> list[NewPost]:
     rows: list[NewPost] = []
+    platform = platforms[target]
     for section, item in issue.items():
         if not item.postable:
             continue
         key = f"{base}:{section.kind}:{item.index}"
         try:
-            if target == TELEGRAM:
-                post = format_item_telegram(
-                    item, section_kind=section.kind, issue=issue, issue_url=url, lang=issue.lang
-                )
-            else:
-                x_post = format_item_x(
-                    item, section_kind=section.kind, issue=issue, issue_url=url, lang=issue.lang
-                )
+            post = platform.format_item(item, section.kind, issue, url)
         except NotPostable:
             continue
-        if target != TELEGRAM:
-            rows.append(NewPost(key, target, "item", x_post.to_payload(), not_before=not_before))
-            continue
-        # One row per Telegram message, ordered in a group, so a photo that went
-        # out is never resent when the text after it has to be retried.
-        for seq, part in enumerate(post.parts, start=1):
-            single = TelegramPost(parts=(part,))
-            grouped = len(post.parts) > 1
+        # A post of several messages (Telegram's photo, then text) is one row each,
+        # ordered in a group, so a part that went out is never resent with the next.
+        parts = platform.split_item(post)
+        grouped = len(parts) > 1
+        for seq, single in enumerate(parts, start=1):
             rows.append(
                 NewPost(
                     f"{key}:{seq}" if grouped else key,
@@ -193,16 +183,16 @@ class PlannedPost:
         return cls(post=post, slot=None if slot is None else int(slot))
 
 
-def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
+def plan_posts(issue: Issue, plan: Plan, *, platforms: Platforms = PLATFORMS) -> list[PlannedPost]:
     """Format what `plan` gives its target of `issue`: the digest first, then the items."""
     url = issue_url(issue, plan.pages)
     base = issue_key(issue)
     planned: list[PlannedPost] = []
     if plan.digest:
-        planned += [PlannedPost(p) for p in _digest_rows(issue, plan, url, base, None)]
+        planned += [PlannedPost(p) for p in _digest_rows(issue, plan, url, base, None, platforms)]
     if plan.items and issue.form != "summary":
         slot, last_key = -1, None
-        for row in _item_rows(issue, plan.target, url, base, None):
+        for row in _item_rows(issue, plan.target, url, base, None, platforms):
             item_key = row.group_key or row.idempotency_key
             if item_key != last_key:  # the parts of one item share its slot
                 slot, last_key = slot + 1, item_key
@@ -210,23 +200,21 @@ def plan_posts(issue: Issue, plan: Plan) -> list[PlannedPost]:
     return planned
 
 
-def edited_digest(planned: Sequence[PlannedPost], target: str, text: str) -> list[PlannedPost]:
+def edited_digest(
+    planned: Sequence[PlannedPost], target: str, text: str, *, platforms: Platforms = PLATFORMS
+) -> list[PlannedPost]:
     """Replace `target`'s digest by an editor's `text` (already validated).
 
-    On Telegram the text keeps the digest's photo, under it or after it as the
-    caption rule says (`digest_from_html`). The parts keep the digest's keys
-    (`…:digest:1`, `:2`), so the digest is still queued once.
+    The platform makes the posts (`Platform.edited_digest`: on Telegram the text keeps
+    the digest's photo, under it or after it as the caption rule says). The parts keep
+    the digest's keys (`…:digest:1`, `:2`), so the digest is still queued once.
     """
+    platform = platforms[target]
     digest = [p for p in planned if p.slot is None and p.post.target == target]
     if not digest:
         return list(planned)
     first = digest[0].post
-    if target == TELEGRAM:
-        (opening,) = TelegramPost.from_payload(first.payload).parts[:1]
-        photo = opening.photo_url if isinstance(opening, TelegramPhoto) else None
-        payloads = [post.to_payload() for post in digest_from_html(text, photo)]
-    else:
-        payloads = [XPost(text=text).to_payload()]
+    payloads = [post.to_payload() for post in platform.edited_digest(first.payload, text)]
     group = first.group_key or first.idempotency_key.rsplit(":", 1)[0]
     posts = [
         replace(first, payload=payload)
@@ -398,16 +386,15 @@ def release_key(number: int, lang: Lang) -> str:
     return f"release:{number}:{lang}"
 
 
-def plan_release(issue: Issue, target: str, *, pages: IssuePages | None) -> NewPost | None:
+def plan_release(
+    issue: Issue, target: str, *, pages: IssuePages | None, platforms: Platforms = PLATFORMS
+) -> NewPost | None:
     """The "now free to read" notice of a released full issue; None without a link."""
+    platform = platforms[target]
     url = issue_url(issue, pages)
     if url is None or issue.number is None:
         return None
-    post = (
-        format_release_telegram(issue, url=url)
-        if target == TELEGRAM
-        else format_release_x(issue, url=url)
-    )
+    post = platform.format_release(issue, url)
     return NewPost(
         idempotency_key=release_key(issue.number, issue.lang),
         target=target,

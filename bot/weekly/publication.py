@@ -14,7 +14,8 @@ with the store.
   (`on_full_text = "notice"`), keyed `release:<number>:<lang>`; the items are never
   posted again. `"nothing"` queues nothing.
 
-Which language goes where is configuration: the channel gets `telegram.lang`, X gets
+Which language goes where is configuration, read through the registry of platforms
+(`bot.platforms`): the channel gets `telegram.lang`, X gets
 `x.lang`. Each (issue, language) is its own arrival: the English file often lands days
 after the Chinese one. A target whose language has not arrived waits, and its card says
 so; when the language lands, a preview still pending gains that target (its cards are
@@ -38,15 +39,14 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.domain.issue import Lang
+from bot.platforms import PLATFORMS, Platforms
 from bot.texts import text
 from bot.weekly.ingest import FullTextReleased, LanguageRefused, NewIssue
 from bot.weekly.planning import (
-    TELEGRAM,
     Plan,
     PlannedPost,
     QueuedItem,
     Schedule,
-    X,
     edited_digest,
     plan_posts,
     plan_release,
@@ -56,15 +56,6 @@ from bot.weekly.settings import PublishingSettings
 from data.outbox import NewPost
 from data.previews import Decision, Preview
 from data.store import Store
-from publishers.format_telegram import within
-from publishers.limits import (
-    TELEGRAM_ENTITIES_MAX,
-    TELEGRAM_TEXT_MAX,
-    X_MAX_WEIGHTED,
-    telegram_entity_count,
-    telegram_length,
-    x_weighted_length,
-)
 
 log = logging.getLogger(__name__)
 
@@ -82,30 +73,20 @@ class Route:
     plan: Plan
 
 
-def routes(settings: Settings, publishing: PublishingSettings) -> tuple[Route, ...]:
-    """The channel always; X when it is configured."""
+def routes(
+    settings: Settings, publishing: PublishingSettings, platforms: Platforms = PLATFORMS
+) -> tuple[Route, ...]:
+    """Each registered target its settings turn on (the channel always; X when configured)."""
     pages = settings.repo.pages
-    found = [
-        Route(
-            TELEGRAM,
-            settings.telegram.lang,
-            Plan(
-                TELEGRAM,
-                digest=publishing.telegram_digest,
-                items=publishing.telegram_items,
-                style=publishing.channel_style(),
-                pages=pages,
-            ),
+    found = []
+    for platform in platforms:
+        chosen = platform.settings(settings, publishing)
+        if chosen is None:
+            continue
+        plan = Plan(
+            platform.name, digest=chosen.digest, items=chosen.items, style=chosen.style, pages=pages
         )
-    ]
-    if settings.x.enabled:
-        found.append(
-            Route(
-                X,
-                settings.x.lang,
-                Plan(X, digest=publishing.x_digest, items=publishing.x_items, pages=pages),
-            )
-        )
+        found.append(Route(platform.name, chosen.lang, plan))
     return tuple(found)
 
 
@@ -133,25 +114,12 @@ class DecisionOutcome:
     posts: tuple[NewPost, ...]
 
 
-def validate_digest_text(target: str, digest: str) -> str | None:
+def validate_digest_text(target: str, digest: str, platforms: Platforms = PLATFORMS) -> str | None:
     """Why an editor's digest text cannot be posted on `target`, or None if it can."""
+    platform = platforms[target]
     if not digest.strip():
         return text("digest.empty")
-    if target == TELEGRAM:
-        try:
-            length = telegram_length(digest)
-        except ValueError as exc:
-            return text("digest.bad_html", error=exc)
-        if length > TELEGRAM_TEXT_MAX:
-            return text("digest.too_long_telegram", length=length, max=TELEGRAM_TEXT_MAX)
-        if not within(digest, TELEGRAM_TEXT_MAX):
-            count = telegram_entity_count(digest)
-            return text("digest.too_much_formatting", count=count, max=TELEGRAM_ENTITIES_MAX)
-        return None
-    weight = x_weighted_length(digest)
-    if weight > X_MAX_WEIGHTED:
-        return text("digest.too_long_x", weight=weight, max=X_MAX_WEIGHTED)
-    return None
+    return platform.validate(digest)
 
 
 def _due(
@@ -176,16 +144,22 @@ class Publication:
     """The workflow over one `Store`, configured once."""
 
     def __init__(
-        self, store: Store, settings: Settings, publishing: PublishingSettings | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        publishing: PublishingSettings | None = None,
+        *,
+        platforms: Platforms = PLATFORMS,
     ) -> None:
         self.store = store
         self.settings = settings
         self.publishing = publishing or settings.publishing
+        self.platforms = platforms
         self.previews = store.previews
 
     @property
     def routes(self) -> tuple[Route, ...]:
-        return routes(self.settings, self.publishing)
+        return routes(self.settings, self.publishing, self.platforms)
 
     # ---- new issue -------------------------------------------------------------
 
@@ -207,7 +181,7 @@ class Publication:
                 )
                 continue
             langs[route.target] = route.lang
-            planned += plan_posts(issue, route.plan)
+            planned += plan_posts(issue, route.plan, platforms=self.platforms)
         await self.store.append_audit(
             actor=SYSTEM,
             action=NEW_ISSUE_ACTION,
@@ -332,7 +306,7 @@ class Publication:
         """The preview's posts with the editors' digest texts in place of the formatted ones."""
         planned = [PlannedPost.from_json(raw) for raw in preview.plan]
         for target, edited in preview.edited.items():
-            planned = edited_digest(planned, target, edited)
+            planned = edited_digest(planned, target, edited, platforms=self.platforms)
         return planned
 
     async def schedule(
@@ -417,7 +391,11 @@ class Publication:
         for route in self.routes:
             issue = event.issues.get(route.lang)
             notice = (
-                None if issue is None else plan_release(issue, route.target, pages=route.plan.pages)
+                None
+                if issue is None
+                else plan_release(
+                    issue, route.target, pages=route.plan.pages, platforms=self.platforms
+                )
             )
             if notice is None:
                 log.warning(

@@ -1,0 +1,347 @@
+"""The registry of platforms: what each target is, named in one place.
+
+A target ("telegram", "x") is a `Platform`: its display name, which settings say
+its language and what it gets, its pure formatters (item, digest, release), how its
+outbox payload reads back and shows to an editor, the rules of an editor's digest
+text, and the factory of its publisher, pacer and doubt settler. Planning, the
+preview cards and their `pv:ed:<target>:<id>` buttons, the outbox cards and the
+worker building loop over a `Platforms` registry (`PLATFORMS` by default, passed in
+where a test adds a target); none of them names a platform. A target the registry
+does not know is an `UnknownTarget` error, never "else X".
+
+Adding a target is one `Platform` here (and its formatters and publisher in
+`publishers/`); `tests/test_platform_registry.py` adds a toy one in a few lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from telegram import Bot
+
+from bot.config import Settings
+from bot.domain.issue import Issue, Item, Lang, SectionKind
+from bot.texts import text
+from bot.weekly.settings import PublishingSettings
+from publishers.base import DoubtSettler, Publisher
+from publishers.format_submission import (
+    SubmittedLinkPost,
+    edit_problem_telegram,
+    edit_problem_x,
+    format_submission_telegram,
+    format_submission_x,
+)
+from publishers.format_telegram import (
+    ChannelStyle,
+    digest_from_html,
+    format_digest_telegram,
+    format_item_telegram,
+    format_release_telegram,
+    within,
+)
+from publishers.format_x import format_digest_x, format_item_x, format_release_x
+from publishers.limits import (
+    TELEGRAM_ENTITIES_MAX,
+    TELEGRAM_TEXT_MAX,
+    X_MAX_WEIGHTED,
+    telegram_entity_count,
+    telegram_length,
+    x_weighted_length,
+)
+from publishers.pacing import Pacer, TelegramPacer, XPacer
+from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
+from publishers.telegram import TelegramPublisher
+from publishers.telegram_html import parse_html
+from publishers.telegram_probe import TelegramProbe
+from publishers.x import XPublisher
+from publishers.x_client import XClient
+
+
+class UnknownTarget(ValueError):
+    """A target name no registered platform has: refused, never taken for another."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown target {name!r} (known: {', '.join(known)})")
+        self.name = name
+
+
+class Post(Protocol):
+    """A formatted post of any platform: it is stored as an outbox payload."""
+
+    def to_payload(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSettings:
+    """What the settings say of one target: its language and what it gets of an issue."""
+
+    lang: Lang
+    digest: bool = True
+    items: bool = True
+    style: ChannelStyle | None = None  # the channel digest's settings (Telegram only)
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What a publisher factory may use; each platform takes what it needs."""
+
+    settings: Settings
+    bot: Bot
+    x_client: XClient | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A target's publisher and pacer (shared by the worker), and its doubt settler."""
+
+    publisher: Publisher
+    pacer: Pacer
+    settler: DoubtSettler | None = None
+
+
+DigestFormatter = Callable[[Issue, str | None, ChannelStyle | None], Sequence[Post]]
+ItemFormatter = Callable[[Item, SectionKind, Issue, str | None], Post]
+ReleaseFormatter = Callable[[Issue, str], Post]
+# A reader's link with the editor's title and comment (None: the page's own).
+SubmissionFormatter = Callable[[SubmittedLinkPost, str | None, str | None], Post]
+SubmissionCheck = Callable[[SubmittedLinkPost, str | None, str | None], str | None]
+
+
+def _single(post: Post) -> Sequence[Post]:
+    return (post,)
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """One target, everything the bot knows of it; formatters and readers are pure."""
+
+    name: str  # the outbox target, and the word in callback data
+    display: str  # how cards name it
+    settings: Callable[[Settings, PublishingSettings], TargetSettings | None]  # None: off
+    format_digest: DigestFormatter
+    format_item: ItemFormatter  # raises NotPostable for an item it cannot post
+    format_release: ReleaseFormatter
+    read: Callable[[Mapping[str, Any]], Post]  # payload → post; ValueError if not its own
+    visible_text: Callable[[Mapping[str, Any]], str]  # what a reader sees first, plain
+    validate: Callable[[str], str | None]  # why an editor's digest text cannot go, or None
+    edit_rule: str  # the edit prompt's reminder of the rules
+    edited_digest: Callable[[Mapping[str, Any], str], Sequence[Post]]  # (first part, text)
+    pacer: Callable[[Settings], Pacer]
+    build: Callable[[Wiring, Pacer], Delivery | None]  # None: not configured
+    split_item: Callable[[Post], Sequence[Post]] = _single  # one outbox row each, ordered
+    formatted_edit: bool = False  # the editor's text keeps Telegram formatting (entities)
+    shown_edit: Callable[[str], str] = field(default=str)  # an edited text as cards quote it
+    badge: str = ""  # before its name where its digest is quoted on a card
+    format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
+    submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
+
+
+class Platforms:
+    """The registered platforms, in order (the order of cards and workers)."""
+
+    def __init__(self, platforms: Sequence[Platform]) -> None:
+        names = [p.name for p in platforms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two platforms share a name: {names}")
+        self._by_name = {p.name: p for p in platforms}
+
+    def __iter__(self) -> Iterator[Platform]:
+        return iter(self._by_name.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __getitem__(self, name: str) -> Platform:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownTarget(name, list(self._by_name)) from None
+
+    def get(self, name: str) -> Platform | None:
+        return self._by_name.get(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    def display(self, name: str) -> str:
+        """A target's display name; the raw name for one not registered (old rows)."""
+        found = self._by_name.get(name)
+        return found.display if found is not None else name
+
+    def with_platform(self, platform: Platform) -> Platforms:
+        """A new registry with `platform` added last (tests add a toy target so)."""
+        return Platforms([*self, platform])
+
+
+# ---- Telegram -----------------------------------------------------------------------
+
+
+def _telegram_settings(settings: Settings, publishing: PublishingSettings) -> TargetSettings:
+    """The channel always gets something: `telegram.lang`, `publishing.telegram_*`."""
+    return TargetSettings(
+        settings.telegram.lang,
+        digest=publishing.telegram_digest,
+        items=publishing.telegram_items,
+        style=publishing.channel_style(),
+    )
+
+
+def _telegram_digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+    return format_digest_telegram(issue, issue_url=url, lang=issue.lang, style=style)
+
+
+def _telegram_item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+    return format_item_telegram(
+        item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang
+    )
+
+
+def _telegram_release(issue: Issue, url: str) -> Post:
+    return format_release_telegram(issue, url=url)
+
+
+def _telegram_visible(payload: Mapping[str, Any]) -> str:
+    part = TelegramPost.from_payload(payload).parts[0]
+    if isinstance(part, TelegramText):
+        return parse_html(part.html).text
+    return parse_html(part.caption_html).text or part.photo_url
+
+
+def validate_telegram(digest: str) -> str | None:
+    """Telegram HTML within 4,096 characters and 100 entities after parsing."""
+    try:
+        length = telegram_length(digest)
+    except ValueError as exc:
+        return text("digest.bad_html", error=exc)
+    if length > TELEGRAM_TEXT_MAX:
+        return text("digest.too_long_telegram", length=length, max=TELEGRAM_TEXT_MAX)
+    if not within(digest, TELEGRAM_TEXT_MAX):
+        count = telegram_entity_count(digest)
+        return text("digest.too_much_formatting", count=count, max=TELEGRAM_ENTITIES_MAX)
+    return None
+
+
+def _telegram_edited(first: Mapping[str, Any], text: str) -> Sequence[Post]:
+    """The text keeps the digest's photo, under it or after it as the caption rule says."""
+    (opening,) = TelegramPost.from_payload(first).parts[:1]
+    photo = opening.photo_url if isinstance(opening, TelegramPhoto) else None
+    return digest_from_html(text, photo)
+
+
+def _telegram_split(post: Post) -> Sequence[Post]:
+    """One row per Telegram message, so a photo that went out is never resent when the
+    text after it has to be retried."""
+    assert isinstance(post, TelegramPost)
+    return [TelegramPost(parts=(part,)) for part in post.parts]
+
+
+def _telegram_pacer(settings: Settings) -> Pacer:
+    tg = settings.telegram
+    return TelegramPacer(posts_per_minute=tg.posts_per_minute, min_spacing=tg.min_spacing_seconds)
+
+
+def _telegram_build(wiring: Wiring, pacer: Pacer) -> Delivery:
+    tg = wiring.settings.telegram
+    probe = (
+        None if tg.log_chat_id is None else TelegramProbe(wiring.bot, tg.channel_id, tg.log_chat_id)
+    )
+    return Delivery(TelegramPublisher(wiring.bot, tg.channel_id), pacer, probe)
+
+
+TELEGRAM_PLATFORM = Platform(
+    name="telegram",
+    display="Telegram",
+    settings=_telegram_settings,
+    format_digest=_telegram_digest,
+    format_item=_telegram_item,
+    format_release=_telegram_release,
+    read=TelegramPost.from_payload,
+    visible_text=_telegram_visible,
+    validate=validate_telegram,
+    edit_rule=text("edit.rule.telegram", max=TELEGRAM_TEXT_MAX),
+    edited_digest=_telegram_edited,
+    pacer=_telegram_pacer,
+    build=_telegram_build,
+    split_item=_telegram_split,
+    formatted_edit=True,
+    shown_edit=lambda text: parse_html(text).text,
+    format_submission=lambda post, title, comment: format_submission_telegram(
+        post, title=title, comment=comment
+    ),
+    submission_problem=lambda post, title, comment: edit_problem_telegram(
+        post, title=title, comment=comment
+    ),
+)
+
+
+# ---- X ------------------------------------------------------------------------------
+
+
+def _x_settings(settings: Settings, publishing: PublishingSettings) -> TargetSettings | None:
+    """X when its keys are configured: `x.lang`, `publishing.x_*`."""
+    if not settings.x.enabled:
+        return None
+    return TargetSettings(settings.x.lang, digest=publishing.x_digest, items=publishing.x_items)
+
+
+def _x_digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+    return format_digest_x(issue, issue_url=url, lang=issue.lang)
+
+
+def _x_item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+    return format_item_x(item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang)
+
+
+def _x_release(issue: Issue, url: str) -> Post:
+    return format_release_x(issue, url=url)
+
+
+def validate_x(digest: str) -> str | None:
+    """At most 280 weighted characters, as X counts them."""
+    weight = x_weighted_length(digest)
+    if weight > X_MAX_WEIGHTED:
+        return text("digest.too_long_x", weight=weight, max=X_MAX_WEIGHTED)
+    return None
+
+
+def _x_pacer(settings: Settings) -> Pacer:
+    return XPacer(
+        posts_per_15min=settings.x.posts_per_15min, posts_per_24h=settings.x.posts_per_24h
+    )
+
+
+def _x_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
+    if wiring.x_client is None:
+        return None
+    assert isinstance(pacer, XPacer)  # the publisher feeds X's live quota to it
+    return Delivery(XPublisher(wiring.x_client, pacer), pacer)
+
+
+X_PLATFORM = Platform(
+    name="x",
+    display="X",
+    settings=_x_settings,
+    format_digest=_x_digest,
+    format_item=_x_item,
+    format_release=_x_release,
+    read=XPost.from_payload,
+    visible_text=lambda payload: XPost.from_payload(payload).text,
+    validate=validate_x,
+    edit_rule=text("edit.rule.x", max=X_MAX_WEIGHTED),
+    edited_digest=lambda first, text: (XPost(text=text),),
+    pacer=_x_pacer,
+    build=_x_build,
+    badge="𝕏",
+    format_submission=lambda post, title, comment: format_submission_x(
+        post, title=title, comment=comment
+    ),
+    submission_problem=lambda post, title, comment: edit_problem_x(
+        post, title=title, comment=comment
+    ),
+)
+
+PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM])
+TELEGRAM, X = TELEGRAM_PLATFORM.name, X_PLATFORM.name  # the target names, for tests and tools
