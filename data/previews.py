@@ -139,22 +139,7 @@ class PreviewStore:
             current = await _fetch(tx, preview_id)
             if current is None or current.status != "pending":
                 return None
-            fresh = {t: lang for t, lang in langs.items() if t not in current.langs}
-            merged_plan = [dict(p) for p in current.plan]
-            merged_plan += [dict(p) for p in plan if p.get("target") in fresh]
-            arrived = set(fresh.values())
-            refused = {k: v for k, v in current.refused.items() if k not in arrived}
-            await tx.execute(
-                "UPDATE previews SET langs = ?, plan = ?, refused = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'pending'",
-                (
-                    _dumps({**current.langs, **fresh}),
-                    _dumps(merged_plan),
-                    _dumps(refused),
-                    at,
-                    preview_id,
-                ),
-            )
+            await _add_languages(tx, current, langs, plan, at)
             return await _fetch(tx, preview_id)
 
     async def mark_refused(
@@ -204,24 +189,8 @@ class PreviewStore:
             current = await _fetch(tx, preview_id)
             if current is None or current.status == "pending":
                 return None
-            fresh = {t: lang for t, lang in langs.items() if t not in current.langs}
             ids = [await OutboxStore._insert(tx, post, at) for post in posts]
-            if fresh:
-                merged_plan = [dict(p) for p in current.plan]
-                merged_plan += [dict(p) for p in plan if p.get("target") in fresh]
-                arrived = set(fresh.values())
-                refused = {k: v for k, v in current.refused.items() if k not in arrived}
-                await tx.execute(
-                    "UPDATE previews SET langs = ?, plan = ?, refused = ?, updated_at = ?"
-                    " WHERE id = ?",
-                    (
-                        _dumps({**current.langs, **fresh}),
-                        _dumps(merged_plan),
-                        _dumps(refused),
-                        at,
-                        preview_id,
-                    ),
-                )
+            await _add_languages(tx, current, langs, plan, at)
             await insert_audit(
                 tx,
                 actor=actor,
@@ -378,3 +347,25 @@ class PreviewStore:
                 now=at,
             )
             return await _fetch(tx, edit.preview_id)
+
+
+async def _add_languages(
+    tx: Tx,
+    current: Preview,
+    langs: Mapping[str, str],
+    plan: Sequence[Mapping[str, Any]],
+    at: float,
+) -> None:
+    """Record the targets of languages that arrived (and their plan); an arrived
+    language is no longer refused. Targets already there are left as they are."""
+    fresh = {t: lang for t, lang in langs.items() if t not in current.langs}
+    if not fresh:
+        return
+    merged_plan = [dict(p) for p in current.plan]
+    merged_plan += [dict(p) for p in plan if p.get("target") in fresh]
+    arrived = set(fresh.values())
+    refused = {k: v for k, v in current.refused.items() if k not in arrived}
+    await tx.execute(
+        "UPDATE previews SET langs = ?, plan = ?, refused = ?, updated_at = ? WHERE id = ?",
+        (_dumps({**current.langs, **fresh}), _dumps(merged_plan), _dumps(refused), at, current.id),
+    )
