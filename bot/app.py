@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -36,12 +36,14 @@ from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
+from data.outbox import OutboxRow
 from data.store import Store
 from handlers.commands import COMMANDS
-from handlers.context import App, BotServices, Context, attach, services
+from handlers.context import App, BotServices, Context, attach, services, submission_service
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
+from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from publishers.base import DryRunPublisher, Publisher
 from publishers.pacing import Pacer, TelegramPacer, XPacer, telegram_rate_limiter
 from publishers.telegram import TelegramPublisher
@@ -128,6 +130,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CommandHandler("outbox", outbox_cmd, block=False))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
+    add_submission_handlers(application)
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -149,6 +152,7 @@ def build_workers(
     x_client: XClient | None,
     *,
     dry_run: bool,
+    after_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
 ) -> list[DeliveryWorker]:
     """One delivery worker per configured target, each with its own pacing."""
     tg = settings.telegram
@@ -183,6 +187,7 @@ def build_workers(
             pacer=pacer,
             notices=notices,
             settler=probe if publisher.target == "telegram" else None,
+            after_sent=after_sent,
         )
         for publisher, pacer in targets
     ]
@@ -276,7 +281,12 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
             log.info("migrations applied", extra={"versions": applied})
         store = Store(db)
         pool = DeliveryPool()
-        svc = BotServices(settings=settings, store=store, delivery=pool)
+        svc = BotServices(
+            settings=settings,
+            store=store,
+            delivery=pool,
+            submissions=submission_service(settings, store),
+        )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
         x_client = x_client_for(settings)  # a dry run checks the keys, never posts
@@ -299,10 +309,16 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
             settings, store, http, event_sink(application.bot, svc, application.job_queue)
         )
         watcher.schedule(application.job_queue)
-        for worker in build_workers(settings, store, application, x_client, dry_run=dry_run):
+        hook = after_sent_hook(application, svc)
+        for worker in build_workers(
+            settings, store, application, x_client, dry_run=dry_run, after_sent=hook
+        ):
             pool.add(worker)
         pool.start()
         stack.push_async_callback(pool.stop)
+        stack.push_async_callback(svc.submissions.drain)
+        # Submitters a crash left untold hear now (their posts may have gone out meanwhile).
+        application.create_task(tell_untold(application.bot, svc), name="tell-untold")
         log.info(
             "bot running",
             extra={

@@ -18,8 +18,10 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
 from bot.editors.kit import is_editor
+from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
 from data.store import Store
+from data.submissions import SubmissionStore
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
 # AIORateLimiter, whose rate-limit args are ints), the context's stays ExtBot[None].
@@ -36,15 +38,30 @@ class BotServices:
     settings: Settings
     store: Store
     delivery: DeliveryPool
+    # Readers' links: `bot.app.bot_running` builds it once; left out, it is built here
+    # from the settings and the store (tests that need no special resolver).
+    submissions: SubmissionService = field(default=None)  # type: ignore[assignment]
     # Built from the two above, once: the workflow the preview buttons and events drive.
     publication: Publication = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "publication", Publication(self.store, self.settings))
+        if self.submissions is None:
+            object.__setattr__(self, "submissions", submission_service(self.settings, self.store))
 
     def is_editor(self, user_id: int | None) -> bool:
         """Asked on every privileged press and command (`bot.editors.kit.is_editor`)."""
         return is_editor(self.settings.telegram, user_id)
+
+
+def submission_service(settings: Settings, store: Store) -> SubmissionService:
+    """The submissions service over the store's database, with the settings' targets."""
+    return SubmissionService(
+        SubmissionStore(store.db),
+        settings.submissions,
+        targets=targets_of(settings),
+        pages=settings.repo.pages,
+    )
 
 
 def actor_of(user: User) -> str:
