@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
+from bot.domain.urls import Resolver
 from bot.editors.kit import EditorChats
 from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
@@ -266,8 +268,13 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIterator[Runtime]:
+async def bot_running(
+    settings: Settings, *, dry_run: bool = False, resolver: Resolver = socket.getaddrinfo
+) -> AsyncIterator[Runtime]:
     """Open the store, start polling and delivery; on exit stop in reverse order.
+
+    `resolver` resolves submitted links' hosts for their preview (the demo and tests
+    map their local page's name; `getaddrinfo` otherwise).
 
     Delivery stops first (in-flight sends get 10 s to finish and be recorded),
     then polling, then the X session and the database.
@@ -285,7 +292,7 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
             settings=settings,
             store=store,
             delivery=pool,
-            submissions=submission_service(settings, store),
+            submissions=submission_service(settings, store, resolver=resolver),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))

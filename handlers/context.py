@@ -9,6 +9,7 @@ never index `bot_data` directly.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -17,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
+from bot.domain.urls import Resolver
 from bot.editors.kit import is_editor
 from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
@@ -54,12 +56,18 @@ class BotServices:
         return is_editor(self.settings.telegram, user_id)
 
 
-def submission_service(settings: Settings, store: Store) -> SubmissionService:
-    """The submissions service over the store's database, with the settings' targets."""
+def submission_service(
+    settings: Settings, store: Store, *, resolver: Resolver = socket.getaddrinfo
+) -> SubmissionService:
+    """The submissions service over the store's database, with the settings' targets.
+
+    `resolver` is how the preview resolves a link's host (the demo maps its page's name).
+    """
     return SubmissionService(
         SubmissionStore(store.db),
         settings.submissions,
         targets=targets_of(settings),
+        resolver=resolver,
         pages=settings.repo.pages,
     )
 
