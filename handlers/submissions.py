@@ -474,6 +474,8 @@ async def _after_decision(bot: Bot, svc: BotServices, decided: Decided) -> None:
         markup=None,
     )
     for other in decided.also_rejected:
+        # One message to a banned reader is enough: theirs are told by the one below.
+        await store.mark_told(other, now=dt.datetime.now(dt.UTC))
         found = await store.get(other)
         if found is not None:
             await refresh_review_cards(

@@ -19,7 +19,7 @@ import pytest
 
 from bot.app import Runtime, bot_running
 from bot.config import settings_from_values
-from bot.fakes.telegram import ChatMessage, FakeTelegram
+from bot.fakes.telegram import ChatMessage, FakeTelegram, Fault
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
 from data.submissions import Submission, submission_key
@@ -107,11 +107,15 @@ async def world(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Wo
 
 @contextlib.asynccontextmanager
 async def world_with(
-    fake_telegram: FakeTelegram, tmp_path: Path, **submissions: Any
+    fake_telegram: FakeTelegram, tmp_path: Path, *, flood: bool = False, **submissions: Any
 ) -> AsyncIterator[World]:
-    """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings."""
+    """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings.
+
+    Without `flood` the fake's flood limits are off: conversations burst into one group.
+    """
     tg = fake_telegram
-    tg.api.flood = None  # conversations burst into one group; pacing is delivery's
+    if not flood:
+        tg.api.flood = None
     tg.add_user(EDITOR2_ID, "Second", "second_editor")
     tg.add_user(OUTSIDER_ID, "Mallory", "mallory")
     tg.add_user(READER2_ID, "Bob", None)
@@ -369,6 +373,35 @@ async def test_a_submitter_who_blocked_the_bot_breaks_nothing(world: World) -> N
     assert await world.press(EDITOR_ID, other, "ap") == "✅ Approved by you."
     await until(lambda: len(world.channel_posts()) == 1)
     assert (await world.row(sid)).told_at is not None
+
+
+async def test_a_429_storm_while_three_approved_links_publish(tmp_path: Path) -> None:
+    """Each link is posted once, and nothing is sent before a `retry_after` expired."""
+    async with FakeTelegram(limits_scale=30) as tg:  # the demo's pacing, the fake's limits to match
+        tg.add_user(EDITOR_ID, "Editor", "editor")
+        tg.add_user(READER_ID, "Reader", "reader")
+        tg.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+        async with world_with(tg, tmp_path, flood=True) as world:
+            ids = [
+                await world.submitted(world.page(f"storm{n}", f"Storm link {n}"), user_id=user)
+                for n, user in enumerate((READER_ID, READER2_ID, OUTSIDER_ID))
+            ]
+            for sid in ids:
+                await has_cards(world, sid)
+            tg.inject(Fault.retry_after(1), method="sendMessage", times=4)
+            for sid in ids:
+                assert await world.press(EDITOR_ID, sid, "ap") == "✅ Approved by you."
+            await until(lambda: len(world.channel_posts()) == 3, within=30)
+            await until(lambda: len(world.fx.posts()) == 3, within=30)
+            texts = [m.text or "" for m in world.channel_posts()]
+            for n in range(3):
+                assert sum(f"Storm link {n}" in t for t in texts) == 1
+            assert sorted(p.text.split("\n")[0] for p in world.fx.posts()) == [
+                f"Storm link {n}" for n in range(3)
+            ]
+            storm = [c for c in tg.calls_of("sendMessage") if c.status == 429]
+            assert [c for c in storm if c.chat_id == CHANNEL_ID], storm
+            assert tg.violations == []
 
 
 # ---- the reader's replies ----------------------------------------------------------------
