@@ -116,11 +116,12 @@ async def world_with(
     tg = fake_telegram
     if not flood:
         tg.api.flood = None
-    tg.add_user(EDITOR2_ID, "Second", "second_editor")
-    tg.add_user(OUTSIDER_ID, "Mallory", "mallory")
-    tg.add_user(READER2_ID, "Bob", None)
-    tg.add_group(EDITORS_GROUP, "Editors")
-    tg.add_group(READERS_GROUP, "Readers")
+    if EDITOR2_ID not in tg.api.users:  # not yet: a restart finds them registered
+        tg.add_user(EDITOR2_ID, "Second", "second_editor")
+        tg.add_user(OUTSIDER_ID, "Mallory", "mallory")
+        tg.add_user(READER2_ID, "Bob", None)
+        tg.add_group(EDITORS_GROUP, "Editors")
+        tg.add_group(READERS_GROUP, "Readers")
     async with FakeX(**X_CREDENTIALS) as fx, FakeWeb() as web:
         settings = settings_from_values(
             {
@@ -402,6 +403,26 @@ async def test_a_429_storm_while_three_approved_links_publish(tmp_path: Path) ->
             storm = [c for c in tg.calls_of("sendMessage") if c.status == 429]
             assert [c for c in storm if c.chat_id == CHANNEL_ID], storm
             assert tg.violations == []
+
+
+async def test_a_submitter_left_untold_by_a_crash_hears_at_start(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    async with world_with(fake_telegram, tmp_path) as world:
+        sid = await world.submitted(world.page("crash"))
+        # Decided without the handler (as if the bot died right after the commit).
+        decided = await world.runtime.services.submissions.reject(
+            sid, editor="@editor [1001]", reason="broken_link"
+        )
+        assert decided is not None
+        assert decided.won
+    told = len(fake_telegram.sent(READER_ID))
+    async with world_with(fake_telegram, tmp_path) as world:
+        await until(lambda: len(world.tg.sent(READER_ID)) > told)
+        assert world.tg.sent(READER_ID)[-1].text == (
+            f"Your link #{sid} was not taken: the link does not work. Thank you for sending it."
+        )
+        assert (await world.row(sid)).told_at is not None
 
 
 # ---- the reader's replies ----------------------------------------------------------------
