@@ -201,6 +201,17 @@ async def test_submit_then_approve_posts_once_on_the_channel_and_x(world: World)
     assert len(world.fx.posts()) == 1
 
 
+async def test_a_page_that_cannot_be_read_is_still_reviewed_and_the_card_says_why(
+    world: World,
+) -> None:
+    sid = await world.submitted("https://nowhere.example.com/post")  # the resolver has no such name
+    card = world.card(sid)
+    assert card.text is not None
+    assert "(no title)" in card.text
+    assert "Preview: not fetched: " in card.text
+    assert card.callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
+
+
 async def test_reject_with_a_reason_tells_the_submitter_and_posts_nothing(world: World) -> None:
     sid = await world.submitted(world.page("paywall"))
     assert await world.press(EDITOR_ID, sid, "rj") == "Why is it rejected?"
