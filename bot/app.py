@@ -7,8 +7,9 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -26,6 +27,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
+from bot.domain.urls import Resolver
 from bot.editors.kit import EditorChats
 from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
@@ -37,12 +39,14 @@ from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
+from data.outbox import OutboxRow
 from data.store import Store
 from handlers.commands import COMMANDS
-from handlers.context import App, BotServices, Context, attach, services
+from handlers.context import App, BotServices, Context, attach, services, submission_service
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
+from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
 from publishers.x_client import XClient
@@ -126,6 +130,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CommandHandler("outbox", outbox_cmd, block=False))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
+    add_submission_handlers(application)
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -148,6 +153,7 @@ def build_workers(
     *,
     dry_run: bool,
     platforms: Platforms = PLATFORMS,
+    after_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
 ) -> list[DeliveryWorker]:
     """One delivery worker per configured target, each with its own pacing.
 
@@ -172,6 +178,7 @@ def build_workers(
             pacer=d.pacer,
             notices=notices,
             settler=d.settler,
+            after_sent=after_sent,
         )
         for d in deliveries
     ]
@@ -250,8 +257,13 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIterator[Runtime]:
+async def bot_running(
+    settings: Settings, *, dry_run: bool = False, resolver: Resolver = socket.getaddrinfo
+) -> AsyncIterator[Runtime]:
     """Open the store, start polling and delivery; on exit stop in reverse order.
+
+    `resolver` resolves submitted links' hosts for their preview (the demo and tests
+    map their local page's name; `getaddrinfo` otherwise).
 
     Delivery stops first (in-flight sends get 10 s to finish and be recorded),
     then polling, then the X session and the database.
@@ -265,7 +277,12 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
             log.info("migrations applied", extra={"versions": applied})
         store = Store(db)
         pool = DeliveryPool()
-        svc = BotServices(settings=settings, store=store, delivery=pool)
+        svc = BotServices(
+            settings=settings,
+            store=store,
+            delivery=pool,
+            submissions=submission_service(settings, store, resolver=resolver),
+        )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
         x_client = x_client_for(settings)  # a dry run checks the keys, never posts
@@ -288,12 +305,22 @@ async def bot_running(settings: Settings, *, dry_run: bool = False) -> AsyncIter
             settings, store, http, event_sink(application.bot, svc, application.job_queue)
         )
         watcher.schedule(application.job_queue)
+        hook = after_sent_hook(application, svc)
         for worker in build_workers(
-            settings, store, application, x_client, dry_run=dry_run, platforms=svc.platforms
+            settings,
+            store,
+            application,
+            x_client,
+            dry_run=dry_run,
+            platforms=svc.platforms,
+            after_sent=hook,
         ):
             pool.add(worker)
         pool.start()
         stack.push_async_callback(pool.stop)
+        stack.push_async_callback(svc.submissions.drain)
+        # Submitters a crash left untold hear now (their posts may have gone out meanwhile).
+        application.create_task(tell_untold(application.bot, svc), name="tell-untold")
         log.info(
             "bot running",
             extra={

@@ -17,6 +17,8 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", text("command.start")),
     CommandSpec("help", text("command.help")),
+    CommandSpec("submit", text("command.submit")),
+    CommandSpec("cancel", text("command.cancel")),
     CommandSpec("outbox", text("command.outbox"), editors_only=True),
 )
 

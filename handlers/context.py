@@ -9,18 +9,23 @@ never index `bot_data` directly.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+import httpx
 from telegram import User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
+from bot.domain.urls import Resolver
 from bot.editors.kit import is_editor
 from bot.platforms import PLATFORMS, Platforms
+from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
 from data.store import Store
+from data.submissions import SubmissionStore
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
 # AIORateLimiter, whose rate-limit args are ints), the context's stays ExtBot[None].
@@ -38,16 +43,40 @@ class BotServices:
     store: Store
     delivery: DeliveryPool
     platforms: Platforms = PLATFORMS  # the targets; a test adds a toy one
-    # Built from the three above, once: the workflow the preview buttons and events drive.
+    # Readers' links: `bot.app.bot_running` builds it once; left out, it is built here
+    # from the settings and the store (tests that need no special resolver).
+    submissions: SubmissionService = field(default=None)  # type: ignore[assignment]
+    # Built from the ones above, once: the workflow the preview buttons and events drive.
     publication: Publication = field(init=False)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
         object.__setattr__(self, "publication", publication)
+        if self.submissions is None:
+            object.__setattr__(self, "submissions", submission_service(self.settings, self.store))
 
     def is_editor(self, user_id: int | None) -> bool:
         """Asked on every privileged press and command (`bot.editors.kit.is_editor`)."""
         return is_editor(self.settings.telegram, user_id)
+
+
+def submission_service(
+    settings: Settings, store: Store, *, resolver: Resolver = socket.getaddrinfo
+) -> SubmissionService:
+    """The submissions service over the store's database, with the settings' targets.
+
+    `resolver` is how the preview resolves a link's host (the demo maps its page's name).
+    The TLS trust is loaded once here: building it per fetch (httpx's `verify=True`)
+    costs ~40 ms of the event loop's time for every submitted link.
+    """
+    return SubmissionService(
+        SubmissionStore(store.db),
+        settings.submissions,
+        targets=targets_of(settings),
+        resolver=resolver,
+        verify=httpx.create_ssl_context(),
+        pages=settings.repo.pages,
+    )
 
 
 def actor_of(user: User) -> str:

@@ -9,6 +9,7 @@ from telegram import Update
 from bot.texts import text
 from handlers.commands import help_text
 from handlers.context import Context, services
+from handlers.submissions import DEEP_LINK_ARG, ask_for_link
 
 WELCOME = text("start.welcome")
 
@@ -21,6 +22,9 @@ async def start_cmd(update: Update, context: Context) -> None:
     await services(context).store.upsert_user(
         user.id, username=user.username, first_name=user.first_name, now=time.time()
     )
+    if context.args == [DEEP_LINK_ARG] and message.chat.type == "private":
+        await ask_for_link(message, context, user)  # the group's "submit in private" link
+        return
     await message.reply_text(WELCOME)
 
 

@@ -80,3 +80,16 @@ def test_repository_act_previews_approves_and_announces_the_release(
     x_part = out.split("=== X (@demo user) ===", 1)[1]
     assert "#852 is now free to read" in x_part
     assert "Python Trending Weekly #902" in x_part
+
+
+def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[str]) -> None:
+    steps = demo_run.stdout.split("=== Act 4: a reader's link, step by step ===", 1)[1]
+    assert "bot: Received, #1: an editor will look at it." in steps
+    assert "bot: Already submitted (#1), waiting for review." in steps
+    assert "answer: Not allowed.; card edits: 0, channel posts of it: 0" in steps
+    assert "answer: ✅ Approved by you." in steps
+    assert f"Your link #1 is on the channel: https://t.me/{CHANNEL_NAME}/" in steps
+    channel = demo_run.stdout.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
+    assert channel.count("Ten asyncio tips") == 1
+    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
+    assert x_part.count("Ten asyncio tips") == 1

@@ -34,7 +34,7 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -134,6 +134,7 @@ class DeliveryWorker:
         pacer: Pacer,
         notices: DeliveryNotices | None = None,
         settler: DoubtSettler | None = None,
+        after_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
         owner: str | None = None,
         lease_seconds: float = 120.0,
         retry: RetryPolicy = RetryPolicy(),
@@ -148,6 +149,7 @@ class DeliveryWorker:
         self._pacer = pacer
         self._notices = notices
         self.settler = settler
+        self._after_sent = after_sent  # told of each row recorded as sent (never raises)
         self._lease = lease_seconds
         self._retry = retry
         self._idle_poll = idle_poll
@@ -275,6 +277,8 @@ class DeliveryWorker:
             )
             if recorded and not exc.remote_id:
                 await self._notify("posted_without_id", row)
+            if recorded:
+                await self._sent_hook(row)
         except RetryLater as exc:
             await self._retry_later(row, exc, extra)
         except Rejected as exc:
@@ -285,10 +289,21 @@ class DeliveryWorker:
         except PublishError as exc:  # an unknown subclass: be safe, ask a human
             await self._in_doubt(row, str(exc))
         else:
-            await self._outbox.mark_sent(
+            recorded = await self._outbox.mark_sent(
                 row.id, owner=self.owner, remote_id=receipt.remote_id, now=self._clock()
             )
             log.info("sent", extra={**extra, "remote_id": receipt.remote_id})
+            if recorded:
+                await self._sent_hook(row)
+
+    async def _sent_hook(self, row: OutboxRow) -> None:
+        """Tell the `after_sent` hook; its failure is logged, never the delivery's."""
+        if self._after_sent is None:
+            return
+        try:
+            await self._after_sent(row)
+        except Exception:
+            log.exception("after-sent hook failed", extra={"outbox_id": row.id})
 
     async def _in_doubt(self, row: OutboxRow, error: str) -> None:
         """Record the doubt; where a resend is safe, the requeue is the same write."""

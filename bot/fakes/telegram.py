@@ -227,6 +227,11 @@ class FakeTelegram:
         chat = self.api.resolve_control_chat(chat_id)
         return self.api.user_presses(user_id, chat.id, message_id, data)
 
+    def press_forged(self, user_id: int, chat_id: int | str, message_id: int, data: str) -> str:
+        """A modified client sends ``data`` on that message, whether or not a button has it."""
+        chat = self.api.resolve_control_chat(chat_id)
+        return self.api.user_presses_forged(user_id, chat.id, message_id, data)
+
     def channel_post(self, chat_id: int | str, text: str) -> ChatMessage:
         """Another admin posts in a channel; the bot receives a channel_post."""
         return self.api.channel_post(self.api.resolve_control_chat(chat_id).id, text)

@@ -241,8 +241,17 @@ class FakeBotAPI:
             raise ControlError(
                 f"no button with callback_data {data!r} on message {message_id} in chat {chat_id}"
             )
+        return self._push_press(user, chat_id, message, data)
+
+    def user_presses_forged(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:
+        """A modified client sends callback data no button carries (Telegram lets it)."""
+        return self._push_press(
+            self._user(user_id), chat_id, self.message(chat_id, message_id), data
+        )
+
+    def _push_press(self, user: FakeUser, chat_id: int, message: ChatMessage, data: str) -> str:
         query_id = str(next(self._ids) * 7919 + 10**15)
-        self._callbacks[query_id] = (user_id, message)
+        self._callbacks[query_id] = (user.id, message)
         self.updates.push(
             "callback_query",
             {
@@ -316,6 +325,7 @@ class FakeBotAPI:
                 text=parsed.text,
                 entities=parsed.entities,
                 reply_markup=markup,
+                force_reply=_asks_force_reply(params.get("reply_markup")),
             )
         )
         return self.message_json(message)
@@ -660,3 +670,7 @@ class FakeBotAPI:
         if message.forward_origin is not None:
             data["forward_origin"] = message.forward_origin
         return data
+
+
+def _asks_force_reply(markup: object) -> bool:
+    return isinstance(markup, dict) and markup.get("force_reply") is True

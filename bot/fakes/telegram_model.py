@@ -142,6 +142,7 @@ class ChatMessage:
     edit_date: int | None = None
     edit_methods: tuple[str, ...] = ()
     deleted: bool = False
+    force_reply: bool = False  # sent with ForceReply (not echoed by Telegram, kept for tests)
 
     def callback_data(self) -> frozenset[str]:
         """Return the callback data of this message's inline keyboard."""

@@ -13,9 +13,14 @@ outbox. Three acts:
    Chinese only, whose preview card (X waiting for the English file) the editor
    approves with [Publish now]; "translate weekly 902", the English file landing
    later, which reaches X by the same decision; then the full-text release of
-   #852, which gets one "now free to read" post per platform.
+   #852, which gets one "now free to read" post per platform;
+4. a reader submits a link served by a local page (the fake web, through
+   `submissions.preview_allow`), sends it again with tracking parameters (answered
+   at once as a duplicate), presses the review card's Approve with a forged client
+   (not allowed, nothing changes), and the editor approves: the link is posted on
+   the channel and X, and the reader gets the channel post's link.
 
-At the end it prints what each chat and X received.
+At the end it prints what each chat and X received, and the steps of act 4.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -37,6 +43,7 @@ from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
 from bot.fakes.telegram import FakeTelegram
+from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
 from bot.log import configure_logging
 from bot.weekly.planning import Plan, plan_issue
@@ -58,6 +65,8 @@ SAMPLE = "2026-11-21-weekly.md"  # #901, full form
 NEW_ISSUE = "2026-11-28-weekly.md"  # #902, summary form
 OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
 STEP_TIMEOUT = 20.0
+# The reader's link: a name of the demo's own (resolved to the local fake web page).
+DEMO_SITE = "blog.demo-weekly.example.com"
 
 
 def _sample_text(lang: str, name: str) -> str:
@@ -71,7 +80,13 @@ def sample_issue(lang: str) -> Issue:
 
 
 def demo_settings(
-    tg: FakeTelegram, fx: FakeX, state: Path, upstream: Path, log_level: str
+    tg: FakeTelegram,
+    fx: FakeX,
+    state: Path,
+    upstream: Path,
+    log_level: str,
+    *,
+    web_port: int = 0,
 ) -> Settings:
     return settings_from_values(
         {
@@ -91,8 +106,19 @@ def demo_settings(
             "feeds": {"urls": ()},
             "database_path": state / "weeklybot.db",
             "log_level": log_level,
+            # For testing only: the preview may fetch the local page of act 4.
+            "submissions": {"cooldown_seconds": 0, "preview_allow": ((DEMO_SITE, web_port),)},
         }
     )
+
+
+def _demo_resolver(
+    host: str, port: int, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+) -> list[tuple[Any, ...]]:
+    """Resolves the demo's site to the local fake web; nothing else (the demo is offline)."""
+    if host != DEMO_SITE:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
 
 
 async def wait_for(condition: Callable[[], bool | Awaitable[bool]], what: str) -> None:
@@ -128,19 +154,24 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 access_token=X_KEYS["access_token"],
                 access_token_secret=X_KEYS["access_token_secret"],
             ) as fx,
+            FakeWeb() as web,
         ):
             tg.add_user(READER_ID, "Alice", "alice_reads")
             tg.add_user(EDITOR_ID, "Cat", "cat_edits")
             tg.add_channel(CHANNEL_ID, username=CHANNEL_NAME, title="Python Trending Weekly (demo)")
-            settings = demo_settings(tg, fx, Path(tmp), upstream, log_level)
-            async with bot_running(settings) as runtime:
+            settings = demo_settings(
+                tg, fx, Path(tmp), upstream, log_level, web_port=web.address[1]
+            )
+            async with bot_running(settings, resolver=_demo_resolver) as runtime:
                 await _reader_talks(tg)
                 await _publish_sample(runtime)
                 await wait_for(partial(_outbox_idle, runtime), "the sample issue is published")
                 await _repository_act(runtime, tg, upstream)
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
+                steps = await _submission_act(runtime, tg, fx, web)
+                await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, counts, time.monotonic() - started))
+            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
     return 0
 
 
@@ -200,6 +231,64 @@ async def _repository_act(runtime: Runtime, tg: FakeTelegram, upstream: Path) ->
     await _poll(runtime, "ingested")
 
 
+async def _reply_to(tg: FakeTelegram, user_id: int, message: str) -> str:
+    """The user sends `message` to the bot; the bot's next message to them."""
+    before = len(tg.sent(user_id))
+    tg.user_sends(user_id, message)
+    await wait_for(partial(_has_messages, tg, user_id, before + 1), f"reply to {message}")
+    return tg.sent(user_id)[before].text or ""
+
+
+async def _answer_to(tg: FakeTelegram, press: Callable[[], object]) -> str:
+    before = len(tg.answers)
+    press()
+    await wait_for(lambda: len(tg.answers) > before, "the button's answer")
+    return tg.answers[before].text or ""
+
+
+async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb) -> list[str]:
+    """Act 4: a reader's link, from /submit to the channel and X; the steps, as lines."""
+    steps: list[str] = []
+    url = web.add_page(
+        "asyncio-tips", "Ten asyncio tips", "Small habits that keep event loops healthy."
+    ).replace("127.0.0.1", DEMO_SITE)
+    cards_before = len(tg.sent(EDITOR_ID))
+    reply = await _reply_to(tg, READER_ID, f"/submit {url} Worth a read. level: intermediate")
+    steps.append(f"reader: /submit {url}  ->  bot: {reply}")
+    await wait_for(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "the review card")
+    card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "sub:1:ap:" in str(m.reply_markup))
+    steps.append(f"editor's chat: review card #{card.message_id} after the page preview")
+    again = await _reply_to(
+        tg, READER_ID, f"/submit {url.replace('http://', 'https://')}?utm_source=x"
+    )
+    steps.append(f"reader: the same link again (https, utm_source)  ->  bot: {again}")
+    approve = next(d for d in card.callback_data() if d.startswith("sub:1:ap:"))
+    denied = await _answer_to(
+        tg, lambda: tg.press_forged(READER_ID, EDITOR_ID, card.message_id, approve)
+    )
+    edits = tg.message(EDITOR_ID, card.message_id).edits
+    posted = sum("Ten asyncio tips" in (m.text or "") for m in tg.sent(CHANNEL_ID))
+    steps.append(
+        f"reader (a non-editor, forged client) presses [{approve}]  ->  answer: {denied};"
+        f" card edits: {edits}, channel posts of it: {posted}"
+    )
+    decided = await _answer_to(tg, lambda: tg.press(EDITOR_ID, EDITOR_ID, card.message_id, approve))
+    steps.append(f"editor presses [✅ Approve]  ->  answer: {decided}")
+    await wait_for(
+        lambda: any(
+            url in (m.text or "") or "Ten asyncio tips" in (m.text or "")
+            for m in tg.sent(CHANNEL_ID)
+        ),
+        "the link on the channel",
+    )
+    await wait_for(lambda: any(url in p.text for p in fx.posts()), "the link on X")
+    await wait_for(
+        lambda: "is on the channel" in (tg.sent(READER_ID)[-1].text or ""), "the reader is told"
+    )
+    steps.append("channel and X: posted once each; reader: " + (tg.sent(READER_ID)[-1].text or ""))
+    return steps
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -243,7 +332,9 @@ async def _git_commit(
     await _git(repo, "commit", "--quiet", "-m", message)
 
 
-def _transcript(tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float) -> str:
+def _transcript(
+    tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float, steps: list[str]
+) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
         (READER_ID, "Telegram private chat with the reader @alice_reads"),
@@ -276,6 +367,9 @@ def _transcript(tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: fl
     for post in fx.posts():
         thread = f" (reply to {post.reply_to})" if post.reply_to else ""
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
+    lines += ["=== Act 4: a reader's link, step by step ===", ""]
+    lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+    lines.append("")
     summary = describe_counts(counts)
     lines += [
         f"outbox: {summary}",

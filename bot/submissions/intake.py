@@ -158,6 +158,19 @@ def plan_submission_posts(
     return rows
 
 
+def edit_problem(
+    target: str,
+    submission: Submission,
+    *,
+    title: str | None,
+    comment: str | None,
+    platforms: Platforms = PLATFORMS,
+) -> str | None:
+    """Why an editor's title/comment would not be posted as written on `target`, or None."""
+    check = platforms[target].submission_problem
+    return None if check is None else check(link_post(submission), title, comment)
+
+
 def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = None) -> PostTexts:
     """The texts as they would go out now, with the X weight.
 
@@ -373,8 +386,7 @@ class SubmissionService:
         current = await self.store.get(submission_id)
         if current is None or current.state != "pending":
             return None
-        check = PLATFORMS[target].submission_problem
-        problem = None if check is None else check(link_post(current), title, comment)
+        problem = edit_problem(target, current, title=title, comment=comment)
         if problem is not None:
             return problem
         return await self.store.save_edit(

@@ -1,0 +1,603 @@
+"""Readers' `/submit` and the review card's buttons: parse the update, call the core, reply.
+
+The intake, the rules and the compare-and-set decisions are `bot.submissions.intake`
+and `data.submissions`; the card is drawn by `bot.editors.review_cards`. Here:
+
+- `/submit <url> [note]` in private answers at once with the outcome; `/submit` alone
+  (or the `t.me/<bot>?start=submit` deep link) asks for the link with ForceReply and
+  takes the next text as it; `/cancel` ends any waiting. In a group the bot points to
+  the private chat with a deep-link button.
+- After an accepted link, the page preview is fetched (best effort) and the review
+  card goes to the editors (`EditorChats`).
+- Every press is checked against the editor list first: anyone else, or data this bot
+  did not make, is answered "not allowed", logged and audited, and nothing else
+  happens. Every query is answered on every path.
+- The submitter hears a rejection or a draft-only approval at once, a publication once
+  its channel post is `sent` (`tell_untold`, run after each delivered submission row
+  and at start).
+
+What the bot waits for (a link after a bare `/submit`, an editor's edit text or
+"other" reason, an edit proposed but not saved) is kept in PTB's `chat_data`, per user,
+not in the database: it is a conversation, not a decision, and a restart losing a
+prompt only means the user sends `/submit` or presses the button again (the row and
+its decisions are in the database and are never lost).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.domain.urls import EXAMPLE_URL
+from bot.editors.kit import NO_PREVIEW, CallbackDataError, EditorChats
+from bot.editors.review_cards import (
+    REVIEW_BUTTONS,
+    decision_keyboard,
+    decision_name,
+    edit_preview_text,
+    format_when,
+    platform_keyboard,
+    reason_keyboard,
+    reason_text,
+    refresh_review_cards,
+    save_keyboard,
+    send_review_card,
+)
+from bot.platforms import TELEGRAM
+from bot.submissions.intake import RejectReason, Submitter, edit_problem, post_texts
+from bot.submissions.rules import (
+    Accepted,
+    BannedUser,
+    Disabled,
+    Duplicate,
+    Outcome,
+    OverLimit,
+    Refused,
+)
+from bot.texts import TextKey, text
+from data.outbox import OutboxRow
+from data.submissions import SUBMISSION_KIND, Decided, Edit, Submission, submission_key
+from handlers.context import App, BotServices, Context, actor_of, services
+from publishers.format_common import NotPostable
+from publishers.limits import X_MAX_WEIGHTED
+
+log = logging.getLogger(__name__)
+
+TEXT_GROUP = 1  # after the preview's edit reader (-2) and the commands (0)
+_WAITING = "weeklybot.submissions.waiting"  # chat_data: {user id: Waiting}
+_PROPOSED = "weeklybot.submissions.proposed"  # chat_data: {(user id, id): Proposed}
+DEEP_LINK_ARG = "submit"
+
+OVER_LIMIT_TEXTS: dict[str, TextKey] = {
+    "cooldown": "submit.over.cooldown",
+    "daily_cap": "submit.over.daily_cap",
+}
+OVER_PENDING_TEXTS: dict[str, TextKey] = {
+    "pending_per_user": "submit.over.pending_per_user",
+    "pending_total": "submit.over.pending_total",
+}
+# "Already <verb> by … at …", per decided state (see `decision_name` for the card's).
+ALREADY_VERBS: dict[str, TextKey] = {
+    "approved": "verb.approved",
+    "draft": "verb.draft",
+    "published": "verb.published",
+    "rejected": "verb.rejected",
+    "banned": "verb.banned",
+    "withdrawn": "verb.withdrawn",
+    "expired": "verb.expired",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What the bot takes the user's next text in this chat as."""
+
+    kind: Literal["link", "edit", "reason"]
+    submission_id: int = 0
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """An edit shown with [Save] [Cancel], not saved yet."""
+
+    target: str
+    title: str | None
+    comment: str | None
+
+
+def _chat_state(context: Context, key: str) -> dict[Any, Any]:
+    data = context.chat_data
+    if data is None:  # no chat in the update: nothing to wait for
+        return {}
+    found = data.setdefault(key, {})
+    assert isinstance(found, dict)
+    return found
+
+
+def _wait(context: Context, user_id: int, waiting: Waiting) -> None:
+    _chat_state(context, _WAITING)[user_id] = waiting
+
+
+def _stop_waiting(context: Context, user_id: int) -> Waiting | None:
+    found = _chat_state(context, _WAITING).pop(user_id, None)
+    return found if isinstance(found, Waiting) else None
+
+
+# ---- the reader's side -------------------------------------------------------------------
+
+
+def _when(at: float | None) -> str:
+    if at is None:
+        return "?"
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime(text("submit.time_format"))
+
+
+def outcome_text(outcome: Outcome) -> str:
+    """The reply to a `/submit`, worded from the catalogue."""
+    match outcome:
+        case Accepted(submission_id=sid):
+            return text("submit.accepted", id=sid)
+        case Duplicate() if outcome.featured:
+            date = outcome.issue_date.isoformat() if outcome.issue_date else "?"
+            url = outcome.issue_url or outcome.item_url
+            if url:
+                return text("submit.featured", number=outcome.issue_number, date=date, url=url)
+            return text("submit.featured_no_link", number=outcome.issue_number, date=date)
+        case Duplicate(submission_id=sid, state=state):
+            if state == "pending":
+                return text("submit.waiting", id=sid)
+            return text("submit.taken", id=sid)
+        case Refused(rule=rule, message=message):
+            return text("submit.refused", rule=rule, message=message)
+        case OverLimit(rule=rule, limit=limit, retry_at=retry_at):
+            if rule in OVER_LIMIT_TEXTS:
+                return text(OVER_LIMIT_TEXTS[rule], limit=f"{limit:g}", when=_when(retry_at))
+            return text(OVER_PENDING_TEXTS[rule], limit=f"{limit:g}")
+        case BannedUser():
+            return text("submit.banned")
+        case Disabled():
+            return text("submit.disabled")
+    raise AssertionError(f"unknown outcome {outcome!r}")
+
+
+def _is_private(message: Message) -> bool:
+    return message.chat.type == ChatType.PRIVATE
+
+
+async def ask_for_link(message: Message, context: Context, user: User) -> None:
+    """`/submit` alone or `/start submit`: the next text in this chat is the link."""
+    if not services(context).submissions.settings.enabled:
+        await message.reply_text(text("submit.disabled"))
+        return
+    _wait(context, user.id, Waiting("link"))
+    await message.reply_text(
+        text("submit.ask"),
+        reply_markup=ForceReply(selective=True, input_field_placeholder=EXAMPLE_URL),
+    )
+
+
+async def submit_cmd(update: Update, context: Context) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    if not _is_private(message):
+        link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_ARG}"
+        button = InlineKeyboardButton(text("button.submit_private"), url=link)
+        await message.reply_text(
+            text("submit.in_private"), reply_markup=InlineKeyboardMarkup([[button]])
+        )
+        return
+    parts = (message.text or "").split(maxsplit=1)
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if not rest:
+        await ask_for_link(message, context, user)
+        return
+    _stop_waiting(context, user.id)
+    await _take_submission(message, context, user, rest)
+
+
+async def _take_submission(message: Message, context: Context, user: User, body: str) -> None:
+    svc = services(context)
+    submitter = Submitter(
+        user_id=user.id,
+        display_name=user.full_name,
+        username=user.username,
+        chat_id=message.chat_id,
+    )
+    outcome = await svc.submissions.submit(submitter, body)
+    await message.reply_text(outcome_text(outcome), link_preview_options=NO_PREVIEW)
+    if isinstance(outcome, Accepted):
+        context.application.create_task(
+            review_after_preview(context.bot, svc, outcome.submission_id),
+            name=f"review-card-{outcome.submission_id}",
+        )
+
+
+async def review_after_preview(bot: Bot, svc: BotServices, submission_id: int) -> None:
+    """Fetch the page (best effort), then send the review card and remember where."""
+    subs = svc.submissions
+    submission = await subs.preview_in_background(submission_id)
+    if submission is None:
+        return
+    store = subs.store
+    cards = await send_review_card(
+        EditorChats.of(bot, svc.settings.telegram),
+        submission,
+        accepted=await store.accepted_count(submission.user_id),
+        duplicates=await store.find_duplicates(submission.dedupe_key, exclude_id=submission.id),
+    )
+    await store.add_cards(submission.id, cards, now=dt.datetime.now(dt.UTC))
+
+
+async def cancel_cmd(update: Update, context: Context) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    waiting = _stop_waiting(context, user.id)
+    proposed = _chat_state(context, _PROPOSED)
+    dropped = [key for key in proposed if key[0] == user.id]
+    for key in dropped:
+        del proposed[key]
+    done = waiting is not None or dropped
+    await message.reply_text(text("submit.cancelled" if done else "submit.nothing_to_cancel"))
+
+
+def _split_edit(body: str) -> tuple[str | None, str | None]:
+    """ "title | comment", or the title on the first line and the comment after it."""
+    if "|" in body:
+        title, comment = body.split("|", 1)
+    else:
+        title, _, comment = body.partition("\n")
+    return title.strip() or None, comment.strip() or None
+
+
+async def submission_text(update: Update, context: Context) -> None:
+    """The text the bot waits for in this chat: a link, an edit, or a reason."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    waiting = _chat_state(context, _WAITING).get(user.id)
+    if not isinstance(waiting, Waiting):
+        return
+    svc = services(context)
+    if waiting.kind == "link":
+        _stop_waiting(context, user.id)
+        await _take_submission(message, context, user, message.text)
+        return
+    if not svc.is_editor(user.id):  # editors may have changed since the press
+        _stop_waiting(context, user.id)
+        return
+    if waiting.kind == "reason":
+        _stop_waiting(context, user.id)
+        decided = await svc.submissions.reject(
+            waiting.submission_id, editor=actor_of(user), reason="other", text=message.text
+        )
+        if decided is None or not decided.won:
+            await message.reply_text(text("review.edit_stale"))
+            return
+        await message.reply_text(text("review.done", decision=decision_name(decided.submission)))
+        await _after_decision(context.bot, svc, decided)
+        return
+    await _propose_edit(message, context, user, waiting)
+
+
+async def _propose_edit(message: Message, context: Context, user: User, waiting: Waiting) -> None:
+    svc = services(context)
+    current = await svc.submissions.store.get(waiting.submission_id)
+    if current is None or current.state != "pending":
+        _stop_waiting(context, user.id)
+        await message.reply_text(text("review.edit_stale"))
+        return
+    title, comment = _split_edit(message.text or "")
+    problem = edit_problem(waiting.target, current, title=title, comment=comment)
+    try:
+        texts = post_texts(current, proposed=(waiting.target, Edit(title, comment)))
+    except NotPostable as exc:
+        problem = problem or str(exc)
+        texts = None
+    if problem is not None or texts is None:
+        await message.reply_text(text("review.edit_problem", problem=problem))
+        return  # still waiting for a text that fits
+    _stop_waiting(context, user.id)
+    _chat_state(context, _PROPOSED)[(user.id, current.id)] = Proposed(
+        waiting.target, title, comment
+    )
+    await message.reply_text(
+        edit_preview_text(waiting.target, current.id, texts, X_MAX_WEIGHTED),
+        parse_mode=ParseMode.HTML,
+        reply_markup=save_keyboard(current.id),
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+# ---- the editors' buttons ----------------------------------------------------------------
+
+
+async def _deny(
+    query: CallbackQuery, svc: BotServices, why: str, submission_id: int | None
+) -> None:
+    """Not an editor, or data this bot did not make: answer, log, audit; nothing else."""
+    await query.answer(text("review.not_allowed"), show_alert=True)
+    user_id = query.from_user.id
+    data = (query.data or "")[:64]
+    log.warning("review press refused", extra={"user_id": user_id, "why": why, "data": data})
+    await svc.store.append_audit(
+        actor=f"user:{user_id}",
+        action="submission.denied",
+        subject=submission_key(submission_id) if submission_id is not None else "",
+        details={"why": why, "data": data},
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+async def review_callback(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    try:
+        button = REVIEW_BUTTONS.decode(query.data)
+    except CallbackDataError as exc:
+        await _deny(query, svc, f"forged: {exc}", None)
+        return
+    if not svc.is_editor(query.from_user.id):
+        await _deny(query, svc, "not an editor", button.id)
+        return
+    action, sid = button.action, button.id
+    subs = svc.submissions
+    current = await subs.store.get(sid)
+    if current is None:
+        await query.answer(text("review.gone"))
+        return
+    if action in ("ap", "dr", "bn") or (action.startswith("rj:") and action != "rj:other"):
+        await _decide(query, context, action, sid)
+        return
+    if action == "sv":
+        await _save(query, context, sid)
+        return
+    if action == "cx":
+        _chat_state(context, _PROPOSED).pop((query.from_user.id, sid), None)
+        await query.answer(text("review.edit_dropped"))
+        await _drop_buttons(query)
+        return
+    if current.state != "pending":
+        await query.answer(_already(current))
+        return
+    if action == "rj":
+        await query.answer(text("review.pick_reason"))
+        await query.edit_message_reply_markup(reason_keyboard(sid))
+    elif action == "ed":
+        await query.answer(text("review.pick_platform"))
+        await query.edit_message_reply_markup(platform_keyboard(sid, subs.targets))
+    elif action == "bk":
+        await query.answer(text("review.back"))
+        await query.edit_message_reply_markup(decision_keyboard(sid))
+    elif action == "rj:other":
+        _wait(context, query.from_user.id, Waiting("reason", sid))
+        await query.answer(text("review.pick_reason"))
+        await _prompt(query, context, text("review.reason_prompt", id=sid))
+    else:  # ed:<target>
+        target = action.removeprefix("ed:")
+        if target not in subs.targets:
+            await query.answer(text("edit.not_this_platform"))
+            return
+        _wait(context, query.from_user.id, Waiting("edit", sid, target))
+        platform = svc.platforms.display(target)
+        await query.answer(text("edit.send_new", platform=platform))
+        await _prompt(query, context, text("review.edit_prompt", platform=platform, id=sid))
+
+
+async def _prompt(query: CallbackQuery, context: Context, prompt: str) -> None:
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    await context.bot.send_message(chat_id, prompt, reply_markup=ForceReply(selective=True))
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.info("buttons not dropped", extra={"error": str(exc)})
+
+
+def _already(submission: Submission) -> str:
+    state: str = submission.state
+    if state == "approved" and submission.mode == "draft":
+        state = "draft"
+    elif state == "rejected" and submission.reason == "banned":
+        state = "banned"
+    verb = text(ALREADY_VERBS[state]) if state in ALREADY_VERBS else state
+    return text(
+        "review.already",
+        decision=verb,
+        who=submission.decided_by or "?",
+        when=format_when(submission.decided_at),
+    )
+
+
+async def _decide(query: CallbackQuery, context: Context, action: str, sid: int) -> None:
+    svc = services(context)
+    subs = svc.submissions
+    editor = actor_of(query.from_user)
+    decided: Decided | None
+    if action == "ap":
+        decided = await subs.approve(sid, editor=editor)
+    elif action == "dr":
+        decided = await subs.draft_only(sid, editor=editor)
+    elif action == "bn":
+        decided = await subs.ban(sid, editor=editor)
+    else:
+        reason: RejectReason = action.removeprefix("rj:")  # type: ignore[assignment]
+        decided = await subs.reject(sid, editor=editor, reason=reason)
+    if decided is None:
+        await query.answer(text("review.gone"))
+        return
+    if not decided.won:
+        await query.answer(_already(decided.submission))
+        return
+    if decided.outbox_ids:
+        svc.delivery.wake()  # due now: the workers post it, paced only by the platforms
+    await query.answer(text("review.done", decision=decision_name(decided.submission)))
+    await _after_decision(context.bot, svc, decided)
+
+
+async def _after_decision(bot: Bot, svc: BotServices, decided: Decided) -> None:
+    """Show the decision on every card (no buttons left) and tell the submitter(s)."""
+    row = decided.submission
+    store = svc.submissions.store
+    await refresh_review_cards(
+        bot,
+        row,
+        accepted=await store.accepted_count(row.user_id),
+        duplicates=await store.find_duplicates(row.dedupe_key, exclude_id=row.id),
+        markup=None,
+    )
+    for other in decided.also_rejected:
+        # One message to a banned reader is enough: theirs are told by the one below.
+        await store.mark_told(other, now=dt.datetime.now(dt.UTC))
+        found = await store.get(other)
+        if found is not None:
+            await refresh_review_cards(
+                bot,
+                found,
+                accepted=0,
+                duplicates=await store.find_duplicates(found.dedupe_key, exclude_id=found.id),
+                markup=None,
+            )
+    if row.state == "rejected" or row.mode == "draft":
+        await tell(bot, svc, row)
+
+
+async def _save(query: CallbackQuery, context: Context, sid: int) -> None:
+    svc = services(context)
+    proposed = _chat_state(context, _PROPOSED).pop((query.from_user.id, sid), None)
+    if not isinstance(proposed, Proposed):
+        await query.answer(text("review.edit_stale"))
+        await _drop_buttons(query)
+        return
+    saved = await svc.submissions.save_edit(
+        sid,
+        proposed.target,
+        title=proposed.title,
+        comment=proposed.comment,
+        editor=actor_of(query.from_user),
+    )
+    if saved is None:
+        await query.answer(text("review.edit_stale"))
+        await _drop_buttons(query)
+        return
+    if isinstance(saved, str):
+        await query.answer(text("review.edit_problem", problem=saved)[:200], show_alert=True)
+        return
+    await query.answer(text("review.edit_saved"))
+    await _drop_buttons(query)
+    store = svc.submissions.store
+    await refresh_review_cards(
+        context.bot,
+        saved,
+        accepted=await store.accepted_count(saved.user_id),
+        duplicates=await store.find_duplicates(saved.dedupe_key, exclude_id=saved.id),
+        markup=decision_keyboard(saved.id),
+    )
+
+
+# ---- telling the submitter ---------------------------------------------------------------
+
+
+async def channel_post_link(bot: Bot, svc: BotServices, submission_id: int) -> str | None:
+    """t.me/<channel>/<message id> of the submission's channel post, once it is sent."""
+    row = await svc.store.outbox.get_by_key(TELEGRAM, submission_key(submission_id))
+    if row is None or row.state != "sent" or not row.remote_id:
+        return None
+    channel = svc.settings.telegram.channel_id
+    if isinstance(channel, str):
+        return f"https://t.me/{channel.removeprefix('@')}/{row.remote_id}"
+    try:
+        username = (await bot.get_chat(channel)).username
+    except TelegramError as exc:
+        log.warning("channel not read for a post link", extra={"error": str(exc)})
+        return None
+    if username:
+        return f"https://t.me/{username}/{row.remote_id}"
+    return f"https://t.me/c/{str(channel).removeprefix('-100')}/{row.remote_id}"
+
+
+async def tell(bot: Bot, svc: BotServices, submission: Submission) -> None:
+    """Tell the submitter the outcome, once: `mark_told` first (two hooks racing tell
+    once), then the message; a submitter who blocked the bot is skipped with a log line."""
+    if not await svc.submissions.store.mark_told(submission.id, now=dt.datetime.now(dt.UTC)):
+        return
+    if submission.state == "published":
+        link = await channel_post_link(bot, svc, submission.id)
+        message = (
+            text("told.published", id=submission.id, link=link)
+            if link
+            else text("told.published_no_link", id=submission.id)
+        )
+    elif submission.state == "approved":
+        message = text("told.draft", id=submission.id)
+    else:
+        message = text("told.rejected", id=submission.id, reason=reason_text(submission.reason))
+    try:
+        await bot.send_message(submission.chat_id, message)
+    except Forbidden:
+        log.info("submitter unreachable", extra={"submission_id": submission.id})
+    except TelegramError as exc:
+        log.warning("submitter not told", extra={"submission_id": submission.id, "error": str(exc)})
+
+
+async def tell_untold(bot: Bot, svc: BotServices) -> int:
+    """Mark published what is all out, then tell every decided, untold submitter."""
+    await svc.submissions.published()
+    untold = await svc.submissions.store.untold()
+    for submission in untold:
+        await tell(bot, svc, submission)
+    return len(untold)
+
+
+def after_sent_hook(application: App, svc: BotServices) -> Callable[[OutboxRow], Awaitable[None]]:
+    """The delivery workers' hook: a submission's row went out, tell its submitter
+    (in a task of its own, so the worker goes on with the next send)."""
+
+    async def after_sent(row: OutboxRow) -> None:
+        if row.kind == SUBMISSION_KIND:
+            application.create_task(_tell_quietly(application.bot, svc), name="tell-submitters")
+
+    return after_sent
+
+
+async def _tell_quietly(bot: Bot, svc: BotServices) -> None:
+    try:
+        await tell_untold(bot, svc)
+    except Exception:  # a sweep: the next sent row (or the next start) tries again
+        log.exception("telling submitters failed")
+
+
+def add_submission_handlers(application: App) -> None:
+    """Register /submit, /cancel, the review buttons and the text reader."""
+    application.add_handler(CommandHandler("submit", submit_cmd))
+    application.add_handler(CommandHandler("cancel", cancel_cmd))
+    application.add_handler(CallbackQueryHandler(review_callback, pattern=REVIEW_BUTTONS.pattern))
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND, submission_text), group=TEXT_GROUP
+    )
