@@ -333,3 +333,14 @@ def test_allow_list_setting_format() -> None:
     for bad in ("127.0.0.1", "host:0", "host:70000", "::1:80", "a:b"):
         with pytest.raises(ValueError, match="not host:port"):
             parse_allow_list(bad)
+
+
+def test_the_check_is_reachable_where_issue_12_names_it() -> None:
+    """`bot.urls.check_public_url` is the interface outside SSRF suites call."""
+    import bot.domain.urls
+    import bot.urls
+
+    assert bot.urls.check_public_url is bot.domain.urls.check_public_url
+    assert issubclass(bot.urls.UnsafeURLError, ValueError)
+    with pytest.raises(bot.urls.UnsafeURLError):
+        bot.urls.check_public_url("http://127.0.0.1/")
