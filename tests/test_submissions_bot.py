@@ -664,3 +664,15 @@ async def test_the_readers_buttons_after_a_decision_say_already_decided(world: W
     after = await world.row(sid)
     assert (after.fields, after.credit, after.state) == (before.fields, before.credit, "approved")
 
+
+# ---- every press is answered ---------------------------------------------------------------
+
+
+async def test_a_button_no_handler_knows_is_answered(world: World) -> None:
+    hello = await world.say(READER_ID, "/help")
+    for data in ("zz:1:what:7", "rd:1:zz:7", "hello", "rd:1:lv:expert:7"):
+        answers = len(world.tg.answers)
+        world.tg.press_forged(READER_ID, READER_ID, hello.message_id, data)
+        await until(lambda a=answers: len(world.tg.answers) > a)
+        assert world.tg.answers[answers].text == "Unknown button.", data
+    assert world.tg.message(READER_ID, hello.message_id).edits == 0
