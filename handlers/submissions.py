@@ -266,6 +266,14 @@ async def review_after_preview(bot: Bot, svc: BotServices, submission_id: int) -
         duplicates=await store.find_duplicates(submission.dedupe_key, exclude_id=submission.id),
     )
     await store.add_cards(submission.id, cards, now=dt.datetime.now(dt.UTC))
+    # A reader's button pressed while the card was on its way re-rendered no card yet.
+    fresh = await store.get(submission.id)
+    if (
+        fresh is not None
+        and fresh.state == "pending"
+        and (fresh.fields, fresh.credit) != (submission.fields, submission.credit)
+    ):
+        await _show_on_cards(bot, svc, fresh)
 
 
 async def cancel_cmd(update: Update, context: Context) -> None:

@@ -616,6 +616,22 @@ async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: 
     assert "via" not in world.fx.posts()[0].text
 
 
+async def test_a_field_set_while_the_card_is_on_its_way_reaches_the_card(world: World) -> None:
+    reply = await world.say(READER_ID, f"/submit {world.web.url('/slow', host=SITE)}")
+    assert reply.text is not None
+    sid = int(reply.text.split("#")[1].split(":")[0])
+    world.tg.inject(Fault.slow(3.0), method="sendMessage")  # the card: shown, answered late
+    world.web.release_slow()
+    await until(lambda: any(f"#{sid}\n" in (c.text or "") for c in world.cards()))
+    await reader_press(world, READER_ID, reply, f"rd:1:lv:{sid}")
+    assert await reader_press(world, READER_ID, reply, f"rd:1:lv:advanced:{sid}") == (
+        "Level saved: advanced."
+    )
+    assert not (await world.row(sid)).cards  # the bot does not know the card yet
+    await until(lambda: "level: advanced" in (world.card(sid).text or ""))
+    assert world.card(sid).callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
+
+
 async def test_a_long_field_is_refused_and_cancel_ends_the_wait(world: World) -> None:
     sid, mine = await receipt(world, world.page("long-field"))
     await reader_press(world, READER_ID, mine, f"rd:1:so:{sid}")
