@@ -421,7 +421,7 @@ async def reader_callback(update: Update, context: Context) -> None:
                 if action == "lv"
                 else reader_keyboard(sid, current.fields, credit=current.credit)
             )
-            await query.edit_message_reply_markup(markup)
+            await _set_buttons(query, markup)
         return
     if action.startswith("lv:"):
         level = action.removeprefix("lv:")
@@ -437,9 +437,7 @@ async def reader_callback(update: Update, context: Context) -> None:
         return
     await query.answer(answer)
     if own:
-        await query.edit_message_reply_markup(
-            reader_keyboard(sid, changed.fields, credit=changed.credit)
-        )
+        await _set_buttons(query, reader_keyboard(sid, changed.fields, credit=changed.credit))
     await _show_on_cards(context.bot, svc, changed)
 
 
@@ -568,6 +566,14 @@ async def review_callback(update: Update, context: Context) -> None:
 async def _prompt(query: CallbackQuery, context: Context, prompt: str) -> None:
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     await context.bot.send_message(chat_id, prompt, reply_markup=ForceReply(selective=True))
+
+
+async def _set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    """Show `markup` on the pressed message; a double tap's "not modified" is no error."""
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        log.info("buttons not changed", extra={"error": str(exc)})
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:

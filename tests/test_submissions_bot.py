@@ -632,6 +632,19 @@ async def test_a_field_set_while_the_card_is_on_its_way_reaches_the_card(world: 
     assert world.card(sid).callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
 
 
+async def test_a_double_tap_on_a_readers_button_is_no_error(world: World) -> None:
+    sid, mine = await receipt(world, world.page("double-tap"))
+    for forged in (False, True):  # the second tap sends the same data to the new keyboard
+        answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}", forged=forged)
+        assert answer == "The post will not name you."
+    assert not (await world.row(sid)).credit
+    assert any(c.status == 400 for c in world.tg.calls_of("editMessageReplyMarkup"))
+    # Updates are handled in order: once the next press is answered, an error notice for
+    # the double tap would have been sent.
+    assert await reader_press(world, READER_ID, mine, f"rd:1:lv:{sid}") == "Pick a level."
+    assert not any("The bot failed" in (m.text or "") for m in world.tg.sent(EDITORS_GROUP))
+
+
 async def test_a_long_field_is_refused_and_cancel_ends_the_wait(world: World) -> None:
     sid, mine = await receipt(world, world.page("long-field"))
     await reader_press(world, READER_ID, mine, f"rd:1:so:{sid}")
