@@ -43,6 +43,7 @@ from data.outbox import OutboxRow
 from data.store import Store
 from handlers.commands import COMMANDS
 from handlers.context import App, BotServices, Context, attach, services, submission_service
+from handlers.fallback import add_fallback_handler
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
@@ -131,6 +132,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
     add_submission_handlers(application)
+    add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
         application.job_queue.run_repeating(

@@ -9,15 +9,19 @@ and `data.submissions`; the card is drawn by `bot.editors.review_cards`. Here:
   the private chat with a deep-link button.
 - After an accepted link, the page preview is fetched (best effort) and the review
   card goes to the editors (`EditorChats`).
-- Every press is checked against the editor list first: anyone else, or data this bot
-  did not make, is answered "not allowed", logged and audited, and nothing else
-  happens. Every query is answered on every path.
+- The receipt ("Received, #id") carries the reader's own buttons (`rd:1:`, see
+  `bot.submissions.reader_buttons`): for whom, solves, level, credit. Each press is
+  checked against the submission's submitter, and works only while it is pending; a
+  change re-renders the editors' cards.
+- Every press of a review button is checked against the editor list first: anyone
+  else, or data this bot did not make, is answered "not allowed", logged and audited,
+  and nothing else happens. Every query is answered on every path.
 - The submitter hears a rejection or a draft-only approval at once, a publication once
   its channel post is `sent` (`tell_untold`, run after each delivered submission row
   and at start).
 
-What the bot waits for (a link after a bare `/submit`, an editor's edit text or
-"other" reason, an edit proposed but not saved) is kept in PTB's `chat_data`, per user,
+What the bot waits for (a link after a bare `/submit`, a reader's field, an editor's
+edit text or "other" reason, an edit proposed but not saved) is kept in PTB's `chat_data`, per user,
 not in the database: it is a conversation, not a decision, and a restart losing a
 prompt only means the user sends `/submit` or presses the button again (the row and
 its decisions are in the database and are never lost).
@@ -25,6 +29,7 @@ its decisions are in the database and are never lost).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -62,7 +67,14 @@ from bot.editors.review_cards import (
 )
 from bot.platforms import TELEGRAM
 from bot.submissions.intake import RejectReason, Submitter, edit_problem, post_texts
+from bot.submissions.reader_buttons import (
+    READER_BUTTONS,
+    TEXT_FIELDS,
+    level_keyboard,
+    reader_keyboard,
+)
 from bot.submissions.rules import (
+    FIELD_MAX,
     Accepted,
     BannedUser,
     Disabled,
@@ -109,9 +121,10 @@ ALREADY_VERBS: dict[str, TextKey] = {
 class Waiting:
     """What the bot takes the user's next text in this chat as."""
 
-    kind: Literal["link", "edit", "reason"]
+    kind: Literal["link", "field", "edit", "reason"]
     submission_id: int = 0
-    target: str = ""
+    target: str = ""  # a platform (edit), or a `Fields` attribute (field)
+    message_id: int = 0  # field: the receipt whose buttons show the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +237,14 @@ async def _take_submission(message: Message, context: Context, user: User, body:
         chat_id=message.chat_id,
     )
     outcome = await svc.submissions.submit(submitter, body)
-    await message.reply_text(outcome_text(outcome), link_preview_options=NO_PREVIEW)
+    markup = (
+        reader_keyboard(outcome.submission_id, outcome.fields, credit=outcome.credit)
+        if isinstance(outcome, Accepted)
+        else None
+    )
+    await message.reply_text(
+        outcome_text(outcome), link_preview_options=NO_PREVIEW, reply_markup=markup
+    )
     if isinstance(outcome, Accepted):
         context.application.create_task(
             review_after_preview(context.bot, svc, outcome.submission_id),
@@ -246,6 +266,14 @@ async def review_after_preview(bot: Bot, svc: BotServices, submission_id: int) -
         duplicates=await store.find_duplicates(submission.dedupe_key, exclude_id=submission.id),
     )
     await store.add_cards(submission.id, cards, now=dt.datetime.now(dt.UTC))
+    # A reader's button pressed while the card was on its way re-rendered no card yet.
+    fresh = await store.get(submission.id)
+    if (
+        fresh is not None
+        and fresh.state == "pending"
+        and (fresh.fields, fresh.credit) != (submission.fields, submission.credit)
+    ):
+        await _show_on_cards(bot, svc, fresh)
 
 
 async def cancel_cmd(update: Update, context: Context) -> None:
@@ -272,7 +300,7 @@ def _split_edit(body: str) -> tuple[str | None, str | None]:
 
 
 async def submission_text(update: Update, context: Context) -> None:
-    """The text the bot waits for in this chat: a link, an edit, or a reason."""
+    """The text the bot waits for in this chat: a link, a field, an edit, or a reason."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or message.text is None:
@@ -284,6 +312,9 @@ async def submission_text(update: Update, context: Context) -> None:
     if waiting.kind == "link":
         _stop_waiting(context, user.id)
         await _take_submission(message, context, user, message.text)
+        return
+    if waiting.kind == "field":
+        await _take_field(message, context, user, waiting)
         return
     if not svc.is_editor(user.id):  # editors may have changed since the press
         _stop_waiting(context, user.id)
@@ -328,6 +359,130 @@ async def _propose_edit(message: Message, context: Context, user: User, waiting:
         parse_mode=ParseMode.HTML,
         reply_markup=save_keyboard(current.id),
         link_preview_options=NO_PREVIEW,
+    )
+
+
+# ---- the reader's buttons ----------------------------------------------------------------
+
+# What the reader is asked for, and how the field is named back, per `Fields` attribute.
+ASK_TEXTS: dict[str, TextKey] = {"for_whom": "reader.ask.for_whom", "solves": "reader.ask.solves"}
+FIELD_NAMES = {"for_whom": "for", "solves": "solves"}
+
+
+def _on_own_receipt(query: CallbackQuery, submission: Submission) -> bool:
+    """The press came from the submitter's chat (a forged press elsewhere edits nothing)."""
+    return query.message is not None and query.message.chat.id == submission.chat_id
+
+
+async def reader_callback(update: Update, context: Context) -> None:
+    """The submitter's [For whom] [Solves] [Level] [credit] buttons, while it is pending."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    user_id = query.from_user.id
+    try:
+        button = READER_BUTTONS.decode(query.data)
+    except CallbackDataError as exc:
+        log.warning("reader press refused", extra={"user_id": user_id, "why": str(exc)})
+        await query.answer(text("button.unknown"))
+        return
+    action, sid = button.action, button.id
+    subs = svc.submissions
+    current = await subs.store.get(sid)
+    if current is None:
+        await query.answer(text("review.gone"))
+        return
+    if current.user_id != user_id:
+        log.warning(
+            "reader press refused",
+            extra={"user_id": user_id, "why": "not the submitter", "submission_id": sid},
+        )
+        await query.answer(text("review.not_allowed"), show_alert=True)
+        return
+    own = _on_own_receipt(query, current)
+    if current.state != "pending":
+        await query.answer(text("reader.decided", id=sid))
+        if own:
+            await _drop_buttons(query)
+        return
+    if action in TEXT_FIELDS:
+        attr = TEXT_FIELDS[action]
+        message_id = query.message.message_id if own and query.message is not None else 0
+        _wait(context, user_id, Waiting("field", sid, attr, message_id))
+        await query.answer(text("reader.send_it"))
+        await _prompt(query, context, text(ASK_TEXTS[attr], id=sid))
+        return
+    if action in ("lv", "bk"):
+        await query.answer(text("reader.pick_level") if action == "lv" else None)
+        if own:
+            markup = (
+                level_keyboard(sid)
+                if action == "lv"
+                else reader_keyboard(sid, current.fields, credit=current.credit)
+            )
+            await _set_buttons(query, markup)
+        return
+    if action.startswith("lv:"):
+        level = action.removeprefix("lv:")
+        changed = await subs.set_reader_choices(
+            sid, user_id=user_id, fields=dataclasses.replace(current.fields, level=level)
+        )
+        answer = text("reader.level_saved", level=level)
+    else:  # cr:on / cr:off
+        changed = await subs.set_reader_choices(sid, user_id=user_id, credit=action == "cr:on")
+        answer = text("reader.credited" if action == "cr:on" else "reader.anonymous")
+    if changed is None:  # decided meanwhile
+        await query.answer(text("reader.decided", id=sid))
+        return
+    await query.answer(answer)
+    if own:
+        await _set_buttons(query, reader_keyboard(sid, changed.fields, credit=changed.credit))
+    await _show_on_cards(context.bot, svc, changed)
+
+
+async def _take_field(message: Message, context: Context, user: User, waiting: Waiting) -> None:
+    """The reader's next message after [For whom] or [Solves]: that field's value."""
+    svc = services(context)
+    value = " ".join((message.text or "").split())
+    if len(value) > FIELD_MAX:
+        await message.reply_text(
+            text("reader.field_too_long", length=f"{len(value):,}", limit=FIELD_MAX)
+        )
+        return  # still waiting for one that fits
+    _stop_waiting(context, user.id)
+    sid = waiting.submission_id
+    current = await svc.submissions.store.get(sid)
+    changed = None
+    if current is not None and value:
+        fields = dataclasses.replace(current.fields, **{waiting.target: value})
+        changed = await svc.submissions.set_reader_choices(sid, user_id=user.id, fields=fields)
+    if changed is None:  # decided meanwhile (or not theirs: nothing is stored)
+        await message.reply_text(text("reader.decided", id=sid))
+        return
+    name = FIELD_NAMES.get(waiting.target, waiting.target)
+    await message.reply_text(text("reader.field_saved", id=sid, name=name, value=value))
+    if waiting.message_id:
+        try:
+            await context.bot.edit_message_reply_markup(
+                chat_id=message.chat_id,
+                message_id=waiting.message_id,
+                reply_markup=reader_keyboard(sid, changed.fields, credit=changed.credit),
+            )
+        except BadRequest as exc:
+            log.info("reader buttons not refreshed", extra={"error": str(exc)})
+    await _show_on_cards(context.bot, svc, changed)
+
+
+async def _show_on_cards(bot: Bot, svc: BotServices, row: Submission) -> None:
+    """Re-render every editor's copy of a pending card (the decision buttons again)."""
+    store = svc.submissions.store
+    await refresh_review_cards(
+        bot,
+        row,
+        accepted=await store.accepted_count(row.user_id),
+        duplicates=await store.find_duplicates(row.dedupe_key, exclude_id=row.id),
+        markup=decision_keyboard(row.id),
     )
 
 
@@ -411,6 +566,14 @@ async def review_callback(update: Update, context: Context) -> None:
 async def _prompt(query: CallbackQuery, context: Context, prompt: str) -> None:
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     await context.bot.send_message(chat_id, prompt, reply_markup=ForceReply(selective=True))
+
+
+async def _set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    """Show `markup` on the pressed message; a double tap's "not modified" is no error."""
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        log.info("buttons not changed", extra={"error": str(exc)})
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:
@@ -511,14 +674,7 @@ async def _save(query: CallbackQuery, context: Context, sid: int) -> None:
         return
     await query.answer(text("review.edit_saved"))
     await _drop_buttons(query)
-    store = svc.submissions.store
-    await refresh_review_cards(
-        context.bot,
-        saved,
-        accepted=await store.accepted_count(saved.user_id),
-        duplicates=await store.find_duplicates(saved.dedupe_key, exclude_id=saved.id),
-        markup=decision_keyboard(saved.id),
-    )
+    await _show_on_cards(context.bot, svc, saved)
 
 
 # ---- telling the submitter ---------------------------------------------------------------
@@ -594,10 +750,11 @@ async def _tell_quietly(bot: Bot, svc: BotServices) -> None:
 
 
 def add_submission_handlers(application: App) -> None:
-    """Register /submit, /cancel, the review buttons and the text reader."""
+    """Register /submit, /cancel, the review and reader buttons and the text reader."""
     application.add_handler(CommandHandler("submit", submit_cmd))
     application.add_handler(CommandHandler("cancel", cancel_cmd))
     application.add_handler(CallbackQueryHandler(review_callback, pattern=REVIEW_BUTTONS.pattern))
+    application.add_handler(CallbackQueryHandler(reader_callback, pattern=READER_BUTTONS.pattern))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND, submission_text), group=TEXT_GROUP
     )

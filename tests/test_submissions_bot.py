@@ -537,3 +537,171 @@ async def test_help_lists_submit(world: World) -> None:
     assert reply.text is not None
     assert "/submit - Send a link for the channel" in reply.text
     assert "/outbox" not in reply.text
+
+
+# ---- the reader's buttons ----------------------------------------------------------------
+
+READER_BUTTONS = ("fo", "so", "lv", "cr:off")
+
+
+async def receipt(world: World, url: str) -> tuple[int, ChatMessage]:
+    """The reader submits `url`: its id and the "Received" message with their buttons."""
+    reply = await world.say(READER_ID, f"/submit {url}")
+    assert reply.text is not None
+    assert reply.text.startswith("Received, #"), reply.text
+    sid = int(reply.text.split("#")[1].split(":")[0])
+    await has_cards(world, sid)
+    return sid, reply
+
+
+async def reader_press(
+    world: World, user_id: int, message: ChatMessage, data: str, *, forged: bool = False
+) -> str | None:
+    """`user_id` presses `data` on the reader's message (forged: whatever its buttons;
+    always for someone else, who cannot press in the reader's chat)."""
+    answers = len(world.tg.answers)
+    if user_id == READER_ID and not forged:
+        await until(lambda: data in world.tg.message(READER_ID, message.message_id).callback_data())
+        world.tg.press(user_id, READER_ID, message.message_id, data)
+    else:
+        world.tg.press_forged(user_id, READER_ID, message.message_id, data)
+    await until(lambda: len(world.tg.answers) > answers)
+    return world.tg.answers[answers].text
+
+
+def labels(message: ChatMessage) -> list[str]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [b["text"] for row in rows for b in row]
+
+
+async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: World) -> None:
+    sid, mine = await receipt(world, world.page("fields"))
+    assert mine.callback_data() == {f"rd:1:{a}:{sid}" for a in READER_BUTTONS}
+    assert labels(mine) == ["👥 For whom", "🧩 Solves", "🎓 Level", "🙈 Stay anonymous"]
+    card_edits = world.card(sid).edits
+
+    # The level by button: the menu, then the pick.
+    assert await reader_press(world, READER_ID, mine, f"rd:1:lv:{sid}") == "Pick a level."
+    pick = f"rd:1:lv:intermediate:{sid}"
+    assert await reader_press(world, READER_ID, mine, pick) == "Level saved: intermediate."
+    assert (await world.row(sid)).fields.level == "intermediate"
+    await until(lambda: "level: intermediate" in (world.card(sid).text or ""))
+    assert world.card(sid).edits > card_edits
+    assert world.card(sid).callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
+    await until(
+        lambda: "🎓 Level: intermediate" in labels(world.tg.message(READER_ID, mine.message_id))
+    )
+
+    # "For whom" by text: the bot asks (ForceReply), the next message is the value.
+    assert await reader_press(world, READER_ID, mine, f"rd:1:fo:{sid}") == "Send it as a message."
+    await until(lambda: (world.tg.sent(READER_ID)[-1].text or "").startswith(f"Who is #{sid} for?"))
+    assert world.tg.sent(READER_ID)[-1].force_reply
+    saved = await world.say(READER_ID, "data  engineers")
+    assert saved.text == f"Saved for #{sid}: for: data engineers"
+    row = await world.row(sid)
+    assert (row.fields.for_whom, row.fields.level) == ("data engineers", "intermediate")
+    await until(lambda: "for: data engineers" in (world.card(sid).text or ""))
+    assert "👥 For: data engineers" in labels(world.tg.message(READER_ID, mine.message_id))
+
+    # Anonymous: the card says so, and the post names nobody.
+    assert await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}") == (
+        "The post will not name you."
+    )
+    assert not (await world.row(sid)).credit
+    await until(lambda: "Credit: anonymous" in (world.card(sid).text or ""))
+    assert f"rd:1:cr:on:{sid}" in world.tg.message(READER_ID, mine.message_id).callback_data()
+    assert await world.press(EDITOR_ID, sid, "ap") == "✅ Approved by you."
+    await until(lambda: len(world.channel_posts()) == 1 and len(world.fx.posts()) == 1)
+    assert "via" not in (world.channel_posts()[0].text or "")
+    assert "via" not in world.fx.posts()[0].text
+
+
+async def test_a_field_set_while_the_card_is_on_its_way_reaches_the_card(world: World) -> None:
+    reply = await world.say(READER_ID, f"/submit {world.web.url('/slow', host=SITE)}")
+    assert reply.text is not None
+    sid = int(reply.text.split("#")[1].split(":")[0])
+    world.tg.inject(Fault.slow(3.0), method="sendMessage")  # the card: shown, answered late
+    world.web.release_slow()
+    await until(lambda: any(f"#{sid}\n" in (c.text or "") for c in world.cards()))
+    await reader_press(world, READER_ID, reply, f"rd:1:lv:{sid}")
+    assert await reader_press(world, READER_ID, reply, f"rd:1:lv:advanced:{sid}") == (
+        "Level saved: advanced."
+    )
+    assert not (await world.row(sid)).cards  # the bot does not know the card yet
+    await until(lambda: "level: advanced" in (world.card(sid).text or ""))
+    assert world.card(sid).callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
+
+
+async def test_a_double_tap_on_a_readers_button_is_no_error(world: World) -> None:
+    sid, mine = await receipt(world, world.page("double-tap"))
+    for forged in (False, True):  # the second tap sends the same data to the new keyboard
+        answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}", forged=forged)
+        assert answer == "The post will not name you."
+    assert not (await world.row(sid)).credit
+    assert any(c.status == 400 for c in world.tg.calls_of("editMessageReplyMarkup"))
+    # Updates are handled in order: once the next press is answered, an error notice for
+    # the double tap would have been sent.
+    assert await reader_press(world, READER_ID, mine, f"rd:1:lv:{sid}") == "Pick a level."
+    assert not any("The bot failed" in (m.text or "") for m in world.tg.sent(EDITORS_GROUP))
+
+
+async def test_a_long_field_is_refused_and_cancel_ends_the_wait(world: World) -> None:
+    sid, mine = await receipt(world, world.page("long-field"))
+    await reader_press(world, READER_ID, mine, f"rd:1:so:{sid}")
+    await until(lambda: "What problem" in (world.tg.sent(READER_ID)[-1].text or ""))
+    refused = await world.say(READER_ID, "x" * 201)
+    assert refused.text == (
+        "That is 201 characters; at most 200 are kept. Send a shorter one, or /cancel."
+    )
+    assert (await world.say(READER_ID, "/cancel")).text == "Cancelled."
+    assert (await world.row(sid)).fields.solves is None
+
+
+async def test_someone_else_pressing_the_readers_buttons_changes_nothing(world: World) -> None:
+    sid, mine = await receipt(world, world.page("not-yours"))
+    card = world.card(sid)
+    before = await world.row(sid)
+    for user_id in (READER2_ID, EDITOR_ID):  # an editor is not the submitter either
+        for action in (*READER_BUTTONS, "lv:advanced", "cr:on"):
+            answer = await reader_press(world, user_id, mine, f"rd:1:{action}:{sid}")
+            assert answer == "Not allowed.", action
+            assert world.tg.answers[-1].show_alert
+    after = await world.row(sid)
+    assert (after.fields, after.credit, after.updated_at) == (
+        before.fields,
+        before.credit,
+        before.updated_at,
+    )
+    assert world.tg.message(READER_ID, mine.message_id).edits == 0
+    assert world.tg.message(EDITORS_GROUP, card.message_id).edits == card.edits
+    # No one was asked for a text: the next message of the other reader is no field.
+    assert not any("Who is" in (m.text or "") for m in world.tg.sent(READER2_ID))
+
+
+async def test_the_readers_buttons_after_a_decision_say_already_decided(world: World) -> None:
+    sid, mine = await receipt(world, world.page("decided"))
+    assert await world.press(EDITOR_ID, sid, "dr") == "📝 Kept for the draft by you."
+    before = await world.row(sid)
+    answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}")
+    assert answer == f"Already decided: an editor has looked at #{sid}."
+    # The press took the stale buttons away; an old client may still send their data.
+    await until(lambda: not world.tg.message(READER_ID, mine.message_id).callback_data())
+    for action in ("lv:beginner", "fo"):
+        answer = await reader_press(world, READER_ID, mine, f"rd:1:{action}:{sid}", forged=True)
+        assert answer == f"Already decided: an editor has looked at #{sid}.", action
+    assert not any("Who is" in (m.text or "") for m in world.tg.sent(READER_ID))
+    after = await world.row(sid)
+    assert (after.fields, after.credit, after.state) == (before.fields, before.credit, "approved")
+
+
+# ---- every press is answered ---------------------------------------------------------------
+
+
+async def test_a_button_no_handler_knows_is_answered(world: World) -> None:
+    hello = await world.say(READER_ID, "/help")
+    for data in ("zz:1:what:7", "rd:1:zz:7", "hello", "rd:1:lv:expert:7"):
+        answers = len(world.tg.answers)
+        world.tg.press_forged(READER_ID, READER_ID, hello.message_id, data)
+        await until(lambda a=answers: len(world.tg.answers) > a)
+        assert world.tg.answers[answers].text == "Unknown button.", data
+    assert world.tg.message(READER_ID, hello.message_id).edits == 0

@@ -153,6 +153,8 @@ def card_text(submission: Submission, *, accepted: int, duplicates: Duplicates) 
     ):
         if value:
             lines.append(text("review.field", name=name, value=e(value)))
+    if not submission.credit:
+        lines.append(text("review.anonymous"))
     lines.append(
         text(
             "review.by",

@@ -45,6 +45,7 @@ from data.submissions import (
     Decided,
     Edit,
     FeaturedIn,
+    Fields,
     Gate,
     NewSubmission,
     Submission,
@@ -285,7 +286,12 @@ class SubmissionService:
             judge=check,
         )
         if isinstance(result, Submission):
-            return Accepted(submission_id=result.id, canonical_url=result.canonical_url)
+            return Accepted(
+                submission_id=result.id,
+                canonical_url=result.canonical_url,
+                fields=result.fields,
+                credit=result.credit,
+            )
         return result
 
     # ---- the preview -----------------------------------------------------------
@@ -362,6 +368,20 @@ class SubmissionService:
         """Reject it and ban its submitter (their other pending links are rejected too)."""
         return await self.store.ban(
             submission_id, actor=editor, reason=BANNED_REASON, now=self._clock()
+        )
+
+    async def set_reader_choices(
+        self,
+        submission_id: int,
+        *,
+        user_id: int,
+        fields: Fields | None = None,
+        credit: bool | None = None,
+    ) -> Submission | None:
+        """The submitter's fields or credit, set by their buttons; None unless it is
+        theirs and still pending (the store's compare-and-set)."""
+        return await self.store.set_reader_choices(
+            submission_id, user_id=user_id, fields=fields, credit=credit, now=self._clock()
         )
 
     async def withdraw(self, submission_id: int, *, user_id: int) -> Decided | None:

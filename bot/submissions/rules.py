@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.domain.urls import EXAMPLE_URL
@@ -20,6 +20,8 @@ DAY_SECONDS = 24 * 60 * 60
 NOTE_MAX = 1000  # characters of the reader's note, fields included
 FIELD_MAX = 200  # characters of one field's value
 EXAMPLE_NOTE = "for: beginners solves: slow CSV parsing level: intermediate"
+# What the reader's [Level] button offers (a note's `level:` may say anything).
+LEVELS: tuple[str, ...] = ("beginner", "intermediate", "advanced")
 
 # `for: … solves: … level: …`, anywhere in the note, in any order; each value runs to
 # the next label. The Chinese labels are what a zh reader would type.
@@ -46,6 +48,8 @@ class Accepted:
 
     submission_id: int
     canonical_url: str
+    fields: Fields = field(default_factory=Fields)  # as the note set them: buttons show them
+    credit: bool = True
 
 
 @dataclass(frozen=True, slots=True)
