@@ -77,17 +77,19 @@ class Tx:
             return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT and return the new rowid."""
-        async with self._conn.execute(sql, params) as cursor:
-            rowid = cursor.lastrowid
-        if rowid is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+        """Run one INSERT and return the new rowid (one trip to aiosqlite's thread)."""
+        row = await self._conn.execute_insert(sql, params)
+        if row is None:  # pragma: no cover - last_insert_rowid() always gives a row
             raise StorageError("INSERT returned no rowid")
-        return rowid
+        return int(row[0])
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """Run one statement (SELECT or … RETURNING) and return all its rows."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Run one statement (SELECT or … RETURNING) and return all its rows.
+
+        One trip to aiosqlite's thread (execute and fetch there), not three (execute,
+        fetch, close): each trip is a wake-up of that thread and of the event loop.
+        """
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run one statement and return its first row, if any."""
