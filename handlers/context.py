@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
-from bot.domain.urls import Resolver
+from bot.domain.urls import Resolver, load_public_suffixes
 from bot.editors.kit import ChatSpacer, EditorChats, is_editor
 from bot.platforms import PLATFORMS, Platforms
 from bot.submissions.intake import SubmissionService, targets_of
@@ -76,8 +76,10 @@ def submission_service(
 
     `resolver` is how the preview resolves a link's host (the demo maps its page's name).
     The TLS trust is loaded once here: building it per fetch (httpx's `verify=True`)
-    costs ~40 ms of the event loop's time for every submitted link.
+    costs ~40 ms of the event loop's time for every submitted link. The public suffix
+    list is parsed here too, not on the first link.
     """
+    load_public_suffixes()
     return SubmissionService(
         SubmissionStore(store.db),
         settings.submissions,
