@@ -28,7 +28,6 @@ from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
 from bot.domain.urls import Resolver
-from bot.editors.kit import EditorChats
 from bot.editors.outbox_cards import EditorNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
@@ -78,7 +77,7 @@ async def error_handler(update: object, context: Context) -> None:
     context.bot_data[_LAST_ERROR_NOTICE] = now
     kind = type(context.error).__name__ if context.error else "error"
     notice = text("error.notice", update_id=update_id, kind=kind)
-    editors = EditorChats.of(context.bot, services(context).settings.telegram)
+    editors = services(context).editor_chats(context.bot)
     await editors.send(notice, html=False, best_effort=True, what="an error notice")
 
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Generator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 import aiosqlite
 
@@ -43,6 +44,9 @@ Synchronous = Literal["NORMAL", "FULL"]
 
 # STRICT tables need 3.37; RETURNING needs 3.35.
 MIN_SQLITE_VERSION = (3, 37, 0)
+
+# What `Database.fetchall` runs outside a transaction: a query, never a write.
+_READ_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
 
 
 class StorageError(Exception):
@@ -61,6 +65,15 @@ def to_ts(when: When) -> float:
     return float(when)
 
 
+class Reader(Protocol):
+    """What a one-statement read needs: an open transaction (`Tx`), or the `Database`
+    itself for a query that stands alone."""
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]: ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
+
+
 class Tx:
     """Statements of one open transaction; handed out by `Database.transaction` only.
 
@@ -77,17 +90,19 @@ class Tx:
             return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT and return the new rowid."""
-        async with self._conn.execute(sql, params) as cursor:
-            rowid = cursor.lastrowid
-        if rowid is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+        """Run one INSERT and return the new rowid (one trip to aiosqlite's thread)."""
+        row = await self._conn.execute_insert(sql, params)
+        if row is None:  # pragma: no cover - last_insert_rowid() always gives a row
             raise StorageError("INSERT returned no rowid")
-        return rowid
+        return int(row[0])
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """Run one statement (SELECT or … RETURNING) and return all its rows."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Run one statement (SELECT or … RETURNING) and return all its rows.
+
+        One trip to aiosqlite's thread (execute and fetch there), not three (execute,
+        fetch, close): each trip is a wake-up of that thread and of the event loop.
+        """
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run one statement and return its first row, if any."""
@@ -213,6 +228,25 @@ class Database:
                 # (A rollback with no transaction open is a no-op.)
                 await self._conn.rollback()
                 raise
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run one SELECT on its own and return all its rows.
+
+        A lone statement is its own snapshot (SQLite runs it in an implicit read
+        transaction), so a one-query read needs no BEGIN … COMMIT around it: one trip to
+        aiosqlite's thread, not three. Reads that must agree with each other go in one
+        `transaction(write=False)`; writes always in `transaction()`.
+        """
+        if not _READ_ONLY.match(sql):
+            raise ValueError("Database.fetchall runs SELECT only; write in a transaction()")
+        async with self._lock:
+            self._check_open()
+            return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """`fetchall`'s first row, if any."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def total_changes(self) -> int:
         """Rows written through this connection since it opened (idle-cost checks)."""

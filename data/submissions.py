@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast, get_args
 
 from data.audit import insert_audit
-from data.db import Database, Tx, When, to_ts
+from data.db import Database, Reader, Tx, When, to_ts
 from data.outbox import NewPost, OutboxStore
 
 SubmissionState = Literal["pending", "approved", "published", "rejected", "withdrawn", "expired"]
@@ -232,7 +232,7 @@ def _submission(row: Any) -> Submission:
     )
 
 
-async def _fetch(tx: Tx, submission_id: int) -> Submission | None:
+async def _fetch(tx: Reader, submission_id: int) -> Submission | None:
     row = await tx.fetchone("SELECT * FROM submissions WHERE id = ?", (submission_id,))
     return None if row is None else _submission(row)
 
@@ -253,7 +253,7 @@ WHERE s.dedupe_key = :key AND (:exclude IS NULL OR s.id <> :exclude)
 """
 
 
-async def _duplicates(tx: Tx, key: str, exclude: int | None) -> Duplicates:
+async def _duplicates(tx: Reader, key: str, exclude: int | None) -> Duplicates:
     featured: list[FeaturedIn] = []
     submitted: list[SubmittedBefore] = []
     for row in await tx.fetchall(_DUPLICATES, {"key": key, "exclude": exclude}):
@@ -305,7 +305,7 @@ async def _counts(tx: Tx, user_id: int, since: float) -> LimitCounts:
     )
 
 
-async def _banned(tx: Tx, user_id: int) -> Banned | None:
+async def _banned(tx: Reader, user_id: int) -> Banned | None:
     row = await tx.fetchone("SELECT * FROM banned_users WHERE user_id = ?", (user_id,))
     if row is None:
         return None
@@ -345,15 +345,15 @@ class SubmissionStore:
         self._db = db
 
     # ---- reading ---------------------------------------------------------------
+    # One query each, so each is its own snapshot (`Database.fetchall`); `limit_counts`
+    # reads twice and takes a read transaction.
 
     async def get(self, submission_id: int) -> Submission | None:
-        async with self._db.transaction(write=False) as tx:
-            return await _fetch(tx, submission_id)
+        return await _fetch(self._db, submission_id)
 
     async def find_duplicates(self, key: str, *, exclude_id: int | None = None) -> Duplicates:
         """Items and submissions sharing the dedupe key (`exclude_id`: the card's own)."""
-        async with self._db.transaction(write=False) as tx:
-            return await _duplicates(tx, key, exclude_id)
+        return await _duplicates(self._db, key, exclude_id)
 
     async def limit_counts(self, user_id: int, *, since: When) -> LimitCounts:
         """A submitter's submissions since `since`, their latest, and the pending counts."""
@@ -361,36 +361,32 @@ class SubmissionStore:
             return await _counts(tx, user_id, to_ts(since))
 
     async def banned(self, user_id: int) -> Banned | None:
-        async with self._db.transaction(write=False) as tx:
-            return await _banned(tx, user_id)
+        return await _banned(self._db, user_id)
 
     async def accepted_count(self, user_id: int) -> int:
         """How many of a submitter's links editors approved (the card shows it)."""
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(
-                "SELECT count(*) AS n FROM submissions"
-                " WHERE user_id = ? AND state IN ('approved', 'published')",
-                (user_id,),
-            )
+        row = await self._db.fetchone(
+            "SELECT count(*) AS n FROM submissions"
+            " WHERE user_id = ? AND state IN ('approved', 'published')",
+            (user_id,),
+        )
         return int(row["n"]) if row else 0
 
     async def list_by_state(self, state: SubmissionState, *, limit: int = 100) -> list[Submission]:
         """Oldest first: the review queue (`pending`), the draft's links (`approved`)…"""
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetchall(
-                "SELECT * FROM submissions WHERE state = ? ORDER BY id LIMIT ?", (state, limit)
-            )
+        rows = await self._db.fetchall(
+            "SELECT * FROM submissions WHERE state = ? ORDER BY id LIMIT ?", (state, limit)
+        )
         return [_submission(row) for row in rows]
 
     async def untold(self, *, limit: int = 100) -> list[Submission]:
         """Decided submissions whose submitter was not told yet (a crash lost the message)."""
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetchall(
-                "SELECT * FROM submissions WHERE told_at IS NULL"
-                " AND (state IN ('published', 'rejected')"
-                " OR (state = 'approved' AND mode = 'draft')) ORDER BY id LIMIT ?",
-                (limit,),
-            )
+        rows = await self._db.fetchall(
+            "SELECT * FROM submissions WHERE told_at IS NULL"
+            " AND (state IN ('published', 'rejected')"
+            " OR (state = 'approved' AND mode = 'draft')) ORDER BY id LIMIT ?",
+            (limit,),
+        )
         return [_submission(row) for row in rows]
 
     # ---- creating --------------------------------------------------------------
@@ -419,11 +415,11 @@ class SubmissionStore:
             refusal = judge(gate)
             if refusal is not None:
                 return refusal
-            submission_id = await tx.insert(
+            rows = await tx.fetchall(
                 "INSERT INTO submissions (user_id, display_name, username, chat_id,"
                 " original_url, canonical_url, dedupe_key, note, for_whom, solves, level,"
                 " credit, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.user_id,
                     new.display_name,
@@ -441,17 +437,16 @@ class SubmissionStore:
                     at,
                 ),
             )
+            created = _submission(rows[0])  # the row as stored, defaults included
             await _audit(
                 tx,
                 actor=f"user:{new.user_id}",
                 action="submission.create",
-                submission_id=submission_id,
+                submission_id=created.id,
                 before=None,
                 after="pending",
                 at=at,
             )
-            created = await _fetch(tx, submission_id)
-        assert created is not None  # inserted just above
         return created
 
     async def set_preview(
@@ -466,12 +461,12 @@ class SubmissionStore:
         """Keep what the preview fetch found (or why it found nothing), in any state."""
         at = to_ts(now)
         async with self._db.transaction() as tx:
-            await tx.execute(
+            rows = await tx.fetchall(
                 "UPDATE submissions SET preview_title = ?, preview_description = ?,"
-                " preview_error = ?, previewed_at = ?, updated_at = ? WHERE id = ?",
+                " preview_error = ?, previewed_at = ?, updated_at = ? WHERE id = ? RETURNING *",
                 (title, description, error, at, at, submission_id),
             )
-            return await _fetch(tx, submission_id)
+        return _submission(rows[0]) if rows else None
 
     async def add_cards(
         self, submission_id: int, cards: Sequence[tuple[int, int]], *, now: When

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import httpx
-from telegram import User
+from telegram import Bot, User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
-from bot.domain.urls import Resolver
-from bot.editors.kit import is_editor
+from bot.domain.urls import Resolver, load_public_suffixes
+from bot.editors.kit import ChatSpacer, EditorChats, is_editor
 from bot.platforms import PLATFORMS, Platforms
 from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
@@ -48,12 +48,21 @@ class BotServices:
     submissions: SubmissionService = field(default=None)  # type: ignore[assignment]
     # Built from the ones above, once: the workflow the preview buttons and events drive.
     publication: Publication = field(init=False)
+    # One per run, shared by every `editor_chats`: a burst of review cards (readers
+    # submitting at once) is spaced as one stream per chat. Spaced per card instead,
+    # they all left at once and Telegram refused the ones past its per-chat burst
+    # (429): links no editor was shown.
+    spacer: ChatSpacer = field(init=False, default_factory=ChatSpacer)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
         object.__setattr__(self, "publication", publication)
         if self.submissions is None:
             object.__setattr__(self, "submissions", submission_service(self.settings, self.store))
+
+    def editor_chats(self, bot: Bot) -> EditorChats:
+        """The review chats, spaced by the run's one `spacer`."""
+        return EditorChats.of(bot, self.settings.telegram, spacer=self.spacer)
 
     def is_editor(self, user_id: int | None) -> bool:
         """Asked on every privileged press and command (`bot.editors.kit.is_editor`)."""
@@ -67,8 +76,10 @@ def submission_service(
 
     `resolver` is how the preview resolves a link's host (the demo maps its page's name).
     The TLS trust is loaded once here: building it per fetch (httpx's `verify=True`)
-    costs ~40 ms of the event loop's time for every submitted link.
+    costs ~40 ms of the event loop's time for every submitted link. The public suffix
+    list is parsed here too, not on the first link.
     """
+    load_public_suffixes()
     return SubmissionService(
         SubmissionStore(store.db),
         settings.submissions,

@@ -51,7 +51,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.urls import EXAMPLE_URL
-from bot.editors.kit import NO_PREVIEW, CallbackDataError, EditorChats
+from bot.editors.kit import NO_PREVIEW, CallbackDataError
 from bot.editors.review_cards import (
     REVIEW_BUTTONS,
     decision_keyboard,
@@ -260,7 +260,7 @@ async def review_after_preview(bot: Bot, svc: BotServices, submission_id: int) -
         return
     store = subs.store
     cards = await send_review_card(
-        EditorChats.of(bot, svc.settings.telegram),
+        svc.editor_chats(bot),
         submission,
         accepted=await store.accepted_count(submission.user_id),
         duplicates=await store.find_duplicates(submission.dedupe_key, exclude_id=submission.id),

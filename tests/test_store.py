@@ -144,3 +144,24 @@ async def test_backup_is_a_readable_copy_with_the_same_rows(tmp_path: Path, stor
 async def test_backup_refuses_to_overwrite_the_live_database(store: Store) -> None:
     with pytest.raises(ValueError, match="itself"):
         await store.backup(store.db.path)
+
+
+async def test_a_lone_query_reads_outside_any_transaction_and_refuses_writes(
+    store: Store,
+) -> None:
+    db = store.db
+    await store.beat("poller", now=T0)
+    row = await db.fetchone(
+        "SELECT component, beat_at FROM heartbeat WHERE component = ?", ("poller",)
+    )
+    assert row is not None
+    assert (row["component"], row["beat_at"]) == ("poller", T0)
+    assert await db.fetchone("SELECT * FROM heartbeat WHERE component = 'none'") is None
+    for write in (
+        "DELETE FROM heartbeat",
+        " update heartbeat SET beat_at = 0",
+        "WITH x AS (SELECT 1) DELETE FROM heartbeat",
+    ):
+        with pytest.raises(ValueError, match="SELECT only"):
+            await db.fetchall(write)
+    assert len(await db.fetchall("SELECT * FROM heartbeat")) == 1  # nothing was written

@@ -187,9 +187,15 @@ class EditorChats:
         self._spacer = spacer or ChatSpacer()
 
     @classmethod
-    def of(cls, bot: Bot, telegram: TelegramSettings) -> EditorChats:
-        """The review chats the settings name (`TelegramSettings.review_chats`)."""
-        return cls(bot, telegram.review_chats())
+    def of(
+        cls, bot: Bot, telegram: TelegramSettings, *, spacer: ChatSpacer | None = None
+    ) -> EditorChats:
+        """The review chats the settings name (`TelegramSettings.review_chats`).
+
+        Pass the run's one `spacer` (`BotServices.spacer`) when other senders may write
+        to the same chats at once: each instance spaces only what it sends itself.
+        """
+        return cls(bot, telegram.review_chats(), spacer=spacer)
 
     async def send(
         self,
