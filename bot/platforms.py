@@ -16,7 +16,7 @@ Adding a target is one `Platform` here (and its formatters and publisher in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from telegram import Bot
@@ -55,6 +55,7 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
 from publishers.telegram import TelegramPublisher
 from publishers.telegram_html import parse_html
 from publishers.telegram_probe import TelegramProbe
+from publishers.templates import PostTemplates
 from publishers.x import XPublisher
 from publishers.x_client import XClient
 
@@ -136,6 +137,8 @@ class Platform:
     badge: str = ""  # before its name where its digest is quoted on a card
     format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
+    # This platform with its formatters rendering `PostTemplates` (None: it has none).
+    templated: Callable[[Platform, PostTemplates], Platform] | None = None
 
 
 class Platforms:
@@ -174,6 +177,10 @@ class Platforms:
     def with_platform(self, platform: Platform) -> Platforms:
         """A new registry with `platform` added last (tests add a toy target so)."""
         return Platforms([*self, platform])
+
+    def with_templates(self, templates: PostTemplates) -> Platforms:
+        """The same targets, their posts worded by `templates` (the run's, loaded once)."""
+        return Platforms([p if p.templated is None else p.templated(p, templates) for p in self])
 
 
 # ---- Telegram -----------------------------------------------------------------------
@@ -251,6 +258,33 @@ def _telegram_build(wiring: Wiring, pacer: Pacer) -> Delivery:
     return Delivery(TelegramPublisher(wiring.bot, tg.channel_id), pacer, probe)
 
 
+def _telegram_templated(platform: Platform, words: PostTemplates) -> Platform:
+    """The channel's formatters with the run's templates; the rest unchanged."""
+
+    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+        return format_digest_telegram(
+            issue, issue_url=url, lang=issue.lang, style=style, templates=words
+        )
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return format_item_telegram(
+            item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=words
+        )
+
+    return replace(
+        platform,
+        format_digest=digest,
+        format_item=item,
+        format_release=lambda issue, url: format_release_telegram(issue, url=url, templates=words),
+        format_submission=lambda post, title, comment: format_submission_telegram(
+            post, title=title, comment=comment, templates=words
+        ),
+        submission_problem=lambda post, title, comment: edit_problem_telegram(
+            post, title=title, comment=comment, templates=words
+        ),
+    )
+
+
 TELEGRAM_PLATFORM = Platform(
     name="telegram",
     display="Telegram",
@@ -274,6 +308,7 @@ TELEGRAM_PLATFORM = Platform(
     submission_problem=lambda post, title, comment: edit_problem_telegram(
         post, title=title, comment=comment
     ),
+    templated=_telegram_templated,
 )
 
 
@@ -320,6 +355,30 @@ def _x_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
     return Delivery(XPublisher(wiring.x_client, pacer), pacer)
 
 
+def _x_templated(platform: Platform, words: PostTemplates) -> Platform:
+    """X's formatters with the run's templates; the rest unchanged."""
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return format_item_x(
+            item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=words
+        )
+
+    return replace(
+        platform,
+        format_digest=lambda issue, url, style: format_digest_x(
+            issue, issue_url=url, lang=issue.lang, templates=words
+        ),
+        format_item=item,
+        format_release=lambda issue, url: format_release_x(issue, url=url, templates=words),
+        format_submission=lambda post, title, comment: format_submission_x(
+            post, title=title, comment=comment, templates=words
+        ),
+        submission_problem=lambda post, title, comment: edit_problem_x(
+            post, title=title, comment=comment, templates=words
+        ),
+    )
+
+
 X_PLATFORM = Platform(
     name="x",
     display="X",
@@ -341,6 +400,7 @@ X_PLATFORM = Platform(
     submission_problem=lambda post, title, comment: edit_problem_x(
         post, title=title, comment=comment
     ),
+    templated=_x_templated,
 )
 
 PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM])
