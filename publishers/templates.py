@@ -201,6 +201,25 @@ class PostTemplates:
                 return f"{stem}{SUFFIX} (bundled)"
         raise UnknownTemplate(name)  # pragma: no cover
 
+    def defaults_only(self) -> PostTemplates:
+        """The bundled templates alone, with the same `report`."""
+        return PostTemplates(self.defaults, {}, self.report)
+
+    def overridden(self, names: Iterable[str], lang: Lang | None) -> list[tuple[str, str]]:
+        """(stem, digest) of each override that renders one of `names` in `lang`."""
+        found = []
+        for name in names:
+            stems = [f"{name}.{lang}", name] if lang is not None else [name]
+            stem = next((s for s in stems if s in self.overrides), None)
+            if stem is not None:
+                found.append((stem, self.overrides[stem].digest))
+        return found
+
+    def unfit(self, names: Iterable[str], lang: Lang | None, why: str) -> None:
+        """Report the overrides of `names`: the post they make cannot fit (`why`)."""
+        for stem, digest in self.overridden(names, lang):
+            self._tell(TemplateProblem(stem, digest, why))
+
     def _tell(self, problem: TemplateProblem) -> None:
         if self.report is not None:
             self.report(problem)

@@ -241,6 +241,36 @@ def test_a_render_error_is_reported_once_and_the_default_used(
     assert error in problem.error
 
 
+@pytest.mark.parametrize(
+    ("files", "target"),
+    [
+        ({"telegram.item.j2": "{{ link(url, title) }}" + " padding" * 600}, "telegram"),
+        ({"x.item.j2": "{{ title }} {{ url }}" + " 长" * 200}, "x"),
+        ({"telegram.digest_line.j2": "{{ mark }} {{ title }}" + " 长" * 5000}, "telegram"),
+    ],
+)
+def test_an_override_whose_post_cannot_fit_is_told_and_the_default_posts(
+    tmp_path: Path, files: dict[str, str], target: str
+) -> None:
+    """The formatters cut what they are given; a template's own text too long for the
+    platform, however cut, is the template's fault: told, and the default posts."""
+    problems: list[TemplateProblem] = []
+    platforms = PLATFORMS.with_templates(
+        load_templates(_folder(tmp_path, files), report=problems.append)
+    )
+    issue, _ = _sample("zh/2026-11-21-weekly.md")
+    section, item = next((s, i) for s, i in issue.items() if i.postable)
+    if "digest_line" in next(iter(files)):
+        made = platforms[target].format_digest(issue, None, None)
+        assert made == PLATFORMS[target].format_digest(issue, None, None)
+    else:
+        made_item = platforms[target].format_item(item, section.kind, issue, None)
+        assert made_item == PLATFORMS[target].format_item(item, section.kind, issue, None)
+    (problem,) = {p.key: p for p in problems}.values()
+    assert problem.name == next(iter(files)).removesuffix(".j2")
+    assert "the default" in problem.error or "cannot be made" in problem.error, problem.error
+
+
 # ---- the sandbox --------------------------------------------------------------------
 
 
