@@ -32,6 +32,7 @@ from bot.editors.outbox_cards import EditorNotices
 from bot.editors.template_notices import TemplateNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
+from bot.ops.render import try_overrides
 from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.texts import text
@@ -287,6 +288,7 @@ async def bot_running(
             settings.publishing.templates_dir, report=template_notices.report
         )
         platforms = PLATFORMS.with_templates(templates)
+        try_overrides(templates, platforms)  # a broken one is told before its post is due
         svc = BotServices(
             settings=settings,
             store=store,

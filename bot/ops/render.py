@@ -25,10 +25,16 @@ from publishers.format_common import NotPostable
 from publishers.format_submission import SubmittedLinkPost
 from publishers.format_telegram import ChannelStyle
 from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
-from publishers.templates import TEMPLATES, TemplateProblem, UnknownTemplate, load_templates
+from publishers.templates import (
+    TEMPLATES,
+    PostTemplates,
+    TemplateProblem,
+    UnknownTemplate,
+    load_templates,
+)
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-SAMPLE = "2026-11-28-weekly.md"  # the newest bundled sample issue
+SAMPLE = "2026-11-21-weekly.md"  # #901, a full issue: its items have links
 PAGE = "https://github.com/chinesehuazhou/python-weekly"  # links when none is configured
 
 
@@ -97,6 +103,27 @@ SHOWN_BY: Mapping[str, tuple[str, Showcase]] = {
     "x.release": (X, _release),
     "x.link": (X, _link),
 }
+
+
+def try_overrides(templates: PostTemplates, platforms: Platforms) -> int:
+    """Render each overridden template once on the bundled samples (zh, en), at start.
+
+    A template that fails on them is reported now (once, by its `report`), before a
+    post of its kind is due; one that fails only on some issue is reported at that
+    issue. Returns how many templates were tried; nothing is posted.
+    """
+    tried = 0
+    for name, (target, showcase) in SHOWN_BY.items():
+        if target not in platforms:
+            continue
+        for lang in ("zh", "en"):
+            if not templates.overridden([name], lang):
+                continue
+            issue = sample_issue(lang)
+            url = IssuePages(PAGE).url(issue.lang, issue.date) or PAGE
+            showcase(platforms, target, issue, url, None)
+            tried += 1
+    return tried
 
 
 def sample_issue(lang: Lang) -> Issue:
