@@ -29,8 +29,10 @@ from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
 from bot.domain.urls import Resolver
 from bot.editors.outbox_cards import EditorNotices
+from bot.editors.template_notices import TemplateNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
+from bot.ops.render import try_overrides
 from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.texts import text
@@ -49,6 +51,7 @@ from handlers.start import help_cmd, start_cmd
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
+from publishers.templates import load_templates
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
@@ -278,11 +281,21 @@ async def bot_running(
             log.info("migrations applied", extra={"versions": applied})
         store = Store(db)
         pool = DeliveryPool()
+        # The post templates, read once: a broken override is told to the editors (once,
+        # when the bot can send) and its bundled default posts instead.
+        template_notices = TemplateNotices()
+        templates = load_templates(
+            settings.publishing.templates_dir, report=template_notices.report
+        )
+        platforms = PLATFORMS.with_templates(templates)
+        try_overrides(templates, platforms)  # a broken one is told before its post is due
         svc = BotServices(
             settings=settings,
             store=store,
             delivery=pool,
-            submissions=submission_service(settings, store, resolver=resolver),
+            platforms=platforms,
+            templates=templates,
+            submissions=submission_service(settings, store, resolver=resolver, platforms=platforms),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
@@ -294,6 +307,8 @@ async def bot_running(
         await set_commands(application)
         await application.start()
         stack.push_async_callback(application.stop)
+        template_notices.attach(svc.editor_chats(application.bot))
+        stack.push_async_callback(template_notices.drain)
         assert application.updater is not None
         halt = Halt()
         await application.updater.start_polling(

@@ -16,8 +16,8 @@ Adding a target is one `Platform` here (and its formatters and publisher in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar
 
 from telegram import Bot
 
@@ -26,6 +26,7 @@ from bot.domain.issue import Issue, Item, Lang, SectionKind
 from bot.texts import text
 from bot.weekly.settings import PublishingSettings
 from publishers.base import DoubtSettler, Publisher
+from publishers.format_common import NotPostable
 from publishers.format_submission import (
     SubmittedLinkPost,
     edit_problem_telegram,
@@ -43,9 +44,11 @@ from publishers.format_telegram import (
 )
 from publishers.format_x import format_digest_x, format_item_x, format_release_x
 from publishers.limits import (
+    TELEGRAM_CAPTION_MAX,
     TELEGRAM_ENTITIES_MAX,
     TELEGRAM_TEXT_MAX,
     X_MAX_WEIGHTED,
+    telegram_caption_fits,
     telegram_entity_count,
     telegram_length,
     x_weighted_length,
@@ -55,6 +58,7 @@ from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
 from publishers.telegram import TelegramPublisher
 from publishers.telegram_html import parse_html
 from publishers.telegram_probe import TelegramProbe
+from publishers.templates import PostTemplates
 from publishers.x import XPublisher
 from publishers.x_client import XClient
 
@@ -136,6 +140,8 @@ class Platform:
     badge: str = ""  # before its name where its digest is quoted on a card
     format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
+    # This platform with its formatters rendering `PostTemplates` (None: it has none).
+    templated: Callable[[Platform, PostTemplates], Platform] | None = None
 
 
 class Platforms:
@@ -174,6 +180,10 @@ class Platforms:
     def with_platform(self, platform: Platform) -> Platforms:
         """A new registry with `platform` added last (tests add a toy target so)."""
         return Platforms([*self, platform])
+
+    def with_templates(self, templates: PostTemplates) -> Platforms:
+        """The same targets, their posts worded by `templates` (the run's, loaded once)."""
+        return Platforms([p if p.templated is None else p.templated(p, templates) for p in self])
 
 
 # ---- Telegram -----------------------------------------------------------------------
@@ -251,6 +261,128 @@ def _telegram_build(wiring: Wiring, pacer: Pacer) -> Delivery:
     return Delivery(TelegramPublisher(wiring.bot, tg.channel_id), pacer, probe)
 
 
+def _telegram_fits(posts: Sequence[Post]) -> str | None:
+    """Why a post of the channel would be refused (too long, bad HTML), or None."""
+    for post in posts:
+        assert isinstance(post, TelegramPost)
+        for part in post.parts:
+            if isinstance(part, TelegramPhoto):
+                if not telegram_caption_fits(part.caption_html):
+                    return f"its post's caption is over {TELEGRAM_CAPTION_MAX} characters"
+            elif validate_telegram(part.html) is not None:
+                return f"its post is over {TELEGRAM_TEXT_MAX} characters or not valid HTML"
+            elif telegram_length(part.html) == 0:
+                return "its post is empty"
+    return None
+
+
+def _x_fits(posts: Sequence[Post]) -> str | None:
+    for post in posts:
+        assert isinstance(post, XPost)
+        if x_weighted_length(post.text) > X_MAX_WEIGHTED:
+            return f"its post weighs over {X_MAX_WEIGHTED} on X"
+        if not post.text.strip():
+            return "its post is empty"
+    return None
+
+
+_T = TypeVar("_T")
+
+# Which templates word each kind of post (an override among them is told when it fails).
+_TG_DIGEST = (
+    "telegram.digest_header",
+    "telegram.digest_section",
+    "telegram.digest_line",
+    "telegram.digest_footer",
+)
+
+
+def _guarded(
+    words: PostTemplates,
+    names: Sequence[str],
+    lang: Lang | None,
+    fits: Callable[[Sequence[Post]], str | None],
+    make: Callable[[PostTemplates], _T],
+    posts: Callable[[_T], Sequence[Post]],
+) -> _T:
+    """`make` with the run's templates, unless an override makes a post that cannot go
+    (over a limit even cut, refused HTML, nothing left to post): then that override is
+    told once and the bundled default's post goes. The formatters fit; this catches a
+    template whose fixed text alone is too long."""
+    if not words.overridden(names, lang):
+        return make(words)
+    try:
+        made = make(words)
+    except (NotPostable, ValueError) as exc:  # a digest line too long, a link "alone" too long
+        fallback = make(words.defaults_only())  # NotPostable here too: the item's own
+        words.unfit(names, lang, f"its post cannot be made: {exc}")
+        return fallback
+    why = fits(posts(made))
+    if why is None:
+        return made
+    words.unfit(names, lang, f"{why}, however cut; the default's post went instead")
+    return make(words.defaults_only())
+
+
+def _telegram_templated(platform: Platform, words: PostTemplates) -> Platform:
+    """The channel's formatters with the run's templates; the rest unchanged."""
+
+    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+        return _guarded(
+            words,
+            _TG_DIGEST,
+            issue.lang,
+            _telegram_fits,
+            lambda t: format_digest_telegram(
+                issue, issue_url=url, lang=issue.lang, style=style, templates=t
+            ),
+            list,
+        )
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return _guarded(
+            words,
+            ("telegram.item",),
+            issue.lang,
+            _telegram_fits,
+            lambda t: format_item_telegram(
+                item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
+            ),
+            _single,
+        )
+
+    def release(issue: Issue, url: str) -> Post:
+        return _guarded(
+            words,
+            ("telegram.release",),
+            issue.lang,
+            _telegram_fits,
+            lambda t: format_release_telegram(issue, url=url, templates=t),
+            _single,
+        )
+
+    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
+        return _guarded(
+            words,
+            ("telegram.link",),
+            None,
+            _telegram_fits,
+            lambda t: format_submission_telegram(post, title=title, comment=comment, templates=t),
+            _single,
+        )
+
+    return replace(
+        platform,
+        format_digest=digest,
+        format_item=item,
+        format_release=release,
+        format_submission=submission,
+        submission_problem=lambda post, title, comment: edit_problem_telegram(
+            post, title=title, comment=comment, templates=words
+        ),
+    )
+
+
 TELEGRAM_PLATFORM = Platform(
     name="telegram",
     display="Telegram",
@@ -274,6 +406,7 @@ TELEGRAM_PLATFORM = Platform(
     submission_problem=lambda post, title, comment: edit_problem_telegram(
         post, title=title, comment=comment
     ),
+    templated=_telegram_templated,
 )
 
 
@@ -320,6 +453,63 @@ def _x_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
     return Delivery(XPublisher(wiring.x_client, pacer), pacer)
 
 
+def _x_templated(platform: Platform, words: PostTemplates) -> Platform:
+    """X's formatters with the run's templates; the rest unchanged."""
+
+    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+        return _guarded(
+            words,
+            ("x.digest", "x.digest_section"),
+            issue.lang,
+            _x_fits,
+            lambda t: format_digest_x(issue, issue_url=url, lang=issue.lang, templates=t),
+            list,
+        )
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return _guarded(
+            words,
+            ("x.item",),
+            issue.lang,
+            _x_fits,
+            lambda t: format_item_x(
+                item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
+            ),
+            _single,
+        )
+
+    def release(issue: Issue, url: str) -> Post:
+        return _guarded(
+            words,
+            ("x.release",),
+            issue.lang,
+            _x_fits,
+            lambda t: format_release_x(issue, url=url, templates=t),
+            _single,
+        )
+
+    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
+        return _guarded(
+            words,
+            ("x.link",),
+            None,
+            _x_fits,
+            lambda t: format_submission_x(post, title=title, comment=comment, templates=t),
+            _single,
+        )
+
+    return replace(
+        platform,
+        format_digest=digest,
+        format_item=item,
+        format_release=release,
+        format_submission=submission,
+        submission_problem=lambda post, title, comment: edit_problem_x(
+            post, title=title, comment=comment, templates=words
+        ),
+    )
+
+
 X_PLATFORM = Platform(
     name="x",
     display="X",
@@ -341,6 +531,7 @@ X_PLATFORM = Platform(
     submission_problem=lambda post, title, comment: edit_problem_x(
         post, title=title, comment=comment
     ),
+    templated=_x_templated,
 )
 
 PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM])

@@ -9,7 +9,7 @@ call fills exactly its template's fields.
 
 Templates marked HTML are Telegram HTML: callers escape the values they put in
 (`html.escape`), the template's own tags stay. The posts to the channel and X are not
-here: their wording is the formatters' (`publishers/format_*.py`).
+here: their wording is the post templates' (`publishers/templates/`).
 """
 
 from __future__ import annotations
@@ -248,6 +248,7 @@ TextKey = Literal[
     "verb.expired",
     # the bot itself
     "error.notice",
+    "template.problem",
     "start_checks.problems",
     "start_checks.problem",
     "dry_run.mark",
@@ -536,6 +537,10 @@ _EN: dict[TextKey, str] = {
     "verb.withdrawn": "withdrawn",
     "verb.expired": "expired",
     "error.notice": "⚠️ The bot failed on update {update_id} ({kind}); the details are in its log.",
+    "template.problem": (
+        "⚠️ Post template <code>{name}</code> ({digest}) is not used: {error}\n"
+        "Posts use the built-in default until the file is fixed."
+    ),
     "start_checks.problems": "⚠️ The bot started with problems:\n{problems}",
     "start_checks.problem": "• {problem}",
     "dry_run.mark": "🧪 DRY RUN (nothing is posted)\n",

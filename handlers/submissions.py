@@ -341,9 +341,13 @@ async def _propose_edit(message: Message, context: Context, user: User, waiting:
         await message.reply_text(text("review.edit_stale"))
         return
     title, comment = _split_edit(message.text or "")
-    problem = edit_problem(waiting.target, current, title=title, comment=comment)
+    problem = edit_problem(
+        waiting.target, current, title=title, comment=comment, platforms=svc.platforms
+    )
     try:
-        texts = post_texts(current, proposed=(waiting.target, Edit(title, comment)))
+        texts = post_texts(
+            current, proposed=(waiting.target, Edit(title, comment)), templates=svc.templates
+        )
     except NotPostable as exc:
         problem = problem or str(exc)
         texts = None

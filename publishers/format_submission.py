@@ -32,12 +32,12 @@ from publishers.format_common import (
     clean_block,
     clean_line,
     fit,
-    join_nonempty,
 )
-from publishers.format_telegram import escape, link, within
+from publishers.format_telegram import within
 from publishers.format_x import fits_x
 from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED, telegram_length, x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.templates import PostTemplates, bundled_templates
 
 CREDIT_NAME_MAX = 64
 # Below this an X comment is a fragment ("An…"): dropped rather than cut further.
@@ -86,21 +86,39 @@ def _comment(post: SubmittedLinkPost, edited: str | None) -> str:
     return clean_block(edited if edited is not None else post.comment or "")
 
 
-def render_submission_telegram(post: SubmittedLinkPost, title: str, comment: str) -> str:
-    """The channel text exactly as given (nothing cut): for the formatter and the edit."""
-    head = f"<b>{link(post.url, title)}</b>"
-    return join_nonempty("\n\n", [head, escape(comment), escape(credit_line(post.credit))])
+def render_submission_telegram(
+    post: SubmittedLinkPost, title: str, comment: str, templates: PostTemplates | None = None
+) -> str:
+    """The channel text exactly as given (nothing cut): for the formatter and the edit.
+
+    The wording is the `telegram.link` template's (`templates`, else the bundled one).
+    """
+    return (templates or bundled_templates()).render(
+        "telegram.link",
+        None,
+        title=title,
+        url=post.url,
+        comment=comment,
+        credit=credit_line(post.credit),
+    )
 
 
-def render_submission_x(post: SubmittedLinkPost, title: str, comment: str) -> str:
-    """The X text exactly as given (nothing cut): for the formatter and the edit."""
-    return join_nonempty(
-        "\n\n", [title, comment, join_nonempty("\n", [credit_line(post.credit), post.url])]
+def render_submission_x(
+    post: SubmittedLinkPost, title: str, comment: str, templates: PostTemplates | None = None
+) -> str:
+    """The X text exactly as given (nothing cut): for the formatter and the edit
+    (the `x.link` template)."""
+    return (templates or bundled_templates()).render(
+        "x.link", None, title=title, comment=comment, credit=credit_line(post.credit), url=post.url
     )
 
 
 def format_submission_telegram(
-    post: SubmittedLinkPost, *, title: str | None = None, comment: str | None = None
+    post: SubmittedLinkPost,
+    *,
+    title: str | None = None,
+    comment: str | None = None,
+    templates: PostTemplates | None = None,
 ) -> TelegramPost:
     """One text message within 4,096 characters and 100 entities.
 
@@ -111,16 +129,21 @@ def format_submission_telegram(
     def fits(html: str) -> bool:
         return within(html, TELEGRAM_TEXT_MAX)
 
-    chosen_title = fit(chosen_title, lambda t: fits(render_submission_telegram(post, t, "")))
-    chosen_comment = fit(
-        chosen_comment, lambda c: fits(render_submission_telegram(post, chosen_title, c))
-    )
-    html = render_submission_telegram(post, chosen_title or _host(post.url), chosen_comment)
+    def render(title: str, comment: str) -> str:
+        return render_submission_telegram(post, title, comment, templates)
+
+    chosen_title = fit(chosen_title, lambda t: fits(render(t, "")))
+    chosen_comment = fit(chosen_comment, lambda c: fits(render(chosen_title, c)))
+    html = render(chosen_title or _host(post.url), chosen_comment)
     return TelegramPost(parts=(TelegramText(html=html, disable_preview=False),))
 
 
 def format_submission_x(
-    post: SubmittedLinkPost, *, title: str | None = None, comment: str | None = None
+    post: SubmittedLinkPost,
+    *,
+    title: str | None = None,
+    comment: str | None = None,
+    templates: PostTemplates | None = None,
 ) -> XPost:
     """One post within 280 weighted characters, ending with the link.
 
@@ -128,33 +151,39 @@ def format_submission_x(
         NotPostable: the link (with the credit) alone is over 280, which happens only
             for a URL X does not recognise as one (it weighs every character then).
     """
-    if not fits_x(render_submission_x(post, "", "")):
+
+    def render(title: str, comment: str) -> str:
+        return render_submission_x(post, title, comment, templates)
+
+    if not fits_x(render("", "")):
         raise NotPostable(f"{post.url}: the link alone is over {X_MAX_WEIGHTED} on X")
     chosen_title = fit(
         _title(post, title)[:_X_WINDOW],
-        lambda t: fits_x(render_submission_x(post, t, "")),
+        lambda t: fits_x(render(t, "")),
         work_limit=_X_WINDOW,
     )
     whole = _comment(post, comment)
     if len(whole) > _X_WINDOW:  # measuring a long text is slow; no more than this fits
         whole = whole[: _X_WINDOW - 1] + ELLIPSIS
-    cut = fit(
-        whole, lambda c: fits_x(render_submission_x(post, chosen_title, c)), work_limit=_X_WINDOW
-    )
+    cut = fit(whole, lambda c: fits_x(render(chosen_title, c)), work_limit=_X_WINDOW)
     if cut != whole and x_weighted_length(cut) < COMMENT_MIN_WEIGHT:
         cut = ""
-    return XPost(text=render_submission_x(post, chosen_title, cut))
+    return XPost(text=render(chosen_title, cut))
 
 
 def edit_problem_telegram(
-    post: SubmittedLinkPost, *, title: str | None, comment: str | None
+    post: SubmittedLinkPost,
+    *,
+    title: str | None,
+    comment: str | None,
+    templates: PostTemplates | None = None,
 ) -> str | None:
     """Why an editor's title/comment would not be posted as written, or None.
 
     The card's [Edit] shows the texts and their lengths; this is the check that refuses
     a text the formatter would have to cut.
     """
-    html = render_submission_telegram(post, _title(post, title), _comment(post, comment))
+    html = render_submission_telegram(post, _title(post, title), _comment(post, comment), templates)
     length = telegram_length(html)
     if not within(html, TELEGRAM_TEXT_MAX):
         return f"the Telegram post is {length} characters; at most {TELEGRAM_TEXT_MAX} fit"
@@ -162,10 +191,14 @@ def edit_problem_telegram(
 
 
 def edit_problem_x(
-    post: SubmittedLinkPost, *, title: str | None, comment: str | None
+    post: SubmittedLinkPost,
+    *,
+    title: str | None,
+    comment: str | None,
+    templates: PostTemplates | None = None,
 ) -> str | None:
     """As `edit_problem_telegram`, by X's weighted count."""
-    text = render_submission_x(post, _title(post, title), _comment(post, comment))
+    text = render_submission_x(post, _title(post, title), _comment(post, comment), templates)
     weight = x_weighted_length(text)
     if weight > X_MAX_WEIGHTED:
         return f"the X post weighs {weight}; at most {X_MAX_WEIGHTED} fit: shorten it"

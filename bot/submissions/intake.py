@@ -60,6 +60,7 @@ from publishers.format_submission import (
 )
 from publishers.limits import x_weighted_length
 from publishers.posts import TelegramText
+from publishers.templates import PostTemplates
 
 log = logging.getLogger(__name__)
 
@@ -172,11 +173,16 @@ def edit_problem(
     return None if check is None else check(link_post(submission), title, comment)
 
 
-def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = None) -> PostTexts:
+def post_texts(
+    submission: Submission,
+    *,
+    proposed: tuple[str, Edit] | None = None,
+    templates: PostTemplates | None = None,
+) -> PostTexts:
     """The texts as they would go out now, with the X weight.
 
     `proposed` is an edit not saved yet, (target, Edit): the [Edit] screen shows what
-    it would post before the editor saves it.
+    it would post before the editor saves it. `templates`: the run's (None: bundled).
     """
     post = link_post(submission)
     edits = dict(submission.edits)
@@ -187,12 +193,16 @@ def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = No
         post,
         title=edit_tg.title if edit_tg else None,
         comment=edit_tg.comment if edit_tg else None,
+        templates=templates,
     )
     part = telegram.parts[0]
     assert isinstance(part, TelegramText)  # a submission's post is one text message
     try:
         x_text = format_submission_x(
-            post, title=edit_x.title if edit_x else None, comment=edit_x.comment if edit_x else None
+            post,
+            title=edit_x.title if edit_x else None,
+            comment=edit_x.comment if edit_x else None,
+            templates=templates,
         ).text
     except NotPostable:
         return PostTexts(telegram_html=part.html, x_text=None, x_weight=None)
@@ -221,8 +231,10 @@ class SubmissionService:
         verify: ssl.SSLContext | bool = True,
         clock: Callable[[], float] = time.time,
         pages: IssuePages | None = None,
+        platforms: Platforms = PLATFORMS,
     ) -> None:
         self.store = store
+        self.platforms = platforms  # with the run's post templates
         self._pages = pages
         self.settings = settings
         self.targets = tuple(targets)
@@ -337,12 +349,12 @@ class SubmissionService:
 
     async def approve(self, submission_id: int, *, editor: str) -> Decided | None:
         """Publish now on every target and keep it for the draft: one row per target."""
-        targets = self.targets
+        targets, platforms = self.targets, self.platforms
         return await self.store.approve(
             submission_id,
             actor=editor,
             now=self._clock(),
-            posts=lambda row: plan_submission_posts(row, targets),
+            posts=lambda row: plan_submission_posts(row, targets, platforms),
         )
 
     async def draft_only(self, submission_id: int, *, editor: str) -> Decided | None:
@@ -406,7 +418,9 @@ class SubmissionService:
         current = await self.store.get(submission_id)
         if current is None or current.state != "pending":
             return None
-        problem = edit_problem(target, current, title=title, comment=comment)
+        problem = edit_problem(
+            target, current, title=title, comment=comment, platforms=self.platforms
+        )
         if problem is not None:
             return problem
         return await self.store.save_edit(
