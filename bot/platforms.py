@@ -165,6 +165,9 @@ class Platform:
     badge: str = ""  # before its name where its digest is quoted on a card
     format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
+    # Its submission post is what readers see (the reader hears "published" once it is
+    # out); False: filed for the editors (GitHub), not waited for.
+    publishes: bool = True
 
 
 class Platforms:
@@ -403,6 +406,7 @@ GITHUB_PLATFORM = Platform(
     pacer=_github_pacer,
     build=_github_build,
     enabled=lambda settings: settings.github.enabled,
+    publishes=False,
     format_submission=lambda post, title, comment: format_submission_github(
         post, title=title, comment=comment
     ),

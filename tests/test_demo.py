@@ -91,7 +91,7 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert f"Your link #1 is on the channel: https://t.me/{CHANNEL_NAME}/" in steps
     channel = demo_run.stdout.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
     assert channel.count("Ten asyncio tips") == 1
-    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
+    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== GitHub", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
 
 

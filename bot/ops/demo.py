@@ -407,8 +407,8 @@ def _transcript(
     lines += [f"=== GitHub issues of {gh.repo.full_name} (fake) ===", ""]
     for issue in gh.issues():
         labels = f" [{', '.join(issue.labels)}]" if issue.labels else ""
-        body = [f"    {line}".rstrip() for line in (issue.body or "").split("\n")]
-        lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body, ""]
+        body_lines = [f"    {line}".rstrip() for line in (issue.body or "").split("\n")]
+        lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body_lines, ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
     lines.append("")

@@ -429,5 +429,12 @@ class SubmissionService:
         return await self.store.expire_pending(older_than=now - older_than_seconds, now=now)
 
     async def published(self, *, now: When | None = None) -> list[Submission]:
-        """Approved links whose posts are all out, now marked published (tell submitters)."""
-        return await self.store.promote_published(now=self._clock() if now is None else now)
+        """Approved links whose posts are all out, now marked published (tell submitters).
+
+        A target that files the link for the editors (GitHub) is not waited for: its
+        limits or a refusal there never keep a reader from hearing of the channel post.
+        """
+        filed = [t for t in self.targets if t in PLATFORMS and not PLATFORMS[t].publishes]
+        return await self.store.promote_published(
+            now=self._clock() if now is None else now, not_awaited=filed
+        )
