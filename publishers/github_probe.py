@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
+
 from publishers.base import KnownPosts, Settlement
 from publishers.github import GitHubAPI
 from publishers.posts import GitHubIssue
@@ -61,9 +63,12 @@ class GitHubProbe:
         found: list[tuple[int, str]] = []
         url: str | None = None
         for page in range(1, self._max_pages + 1):
-            answer, url = await self._api.list_issues(
-                since=known.claimed_at - CLOCK_SKEW if url is None else None, url=url
-            )
+            try:
+                answer, url = await self._api.list_issues(
+                    since=known.claimed_at - CLOCK_SKEW if url is None else None, url=url
+                )
+            except httpx.HTTPError as exc:
+                return Settlement("unknown", f"listing issues, page {page}: {type(exc).__name__}")
             if answer.status != 200 or not isinstance(answer.body, list):
                 return Settlement("unknown", f"listing issues, page {page}: {answer.detail()}")
             found += [

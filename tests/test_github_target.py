@@ -24,22 +24,35 @@ import httpx
 import pytest
 import telegram
 
-from bot.config import ConfigError, GitHubSettings, load_settings, settings_from_values
+from bot.config import (
+    ConfigError,
+    GitHubSettings,
+    SubmissionsSettings,
+    load_settings,
+    settings_from_values,
+)
 from bot.delivery.workers import DeliveryWorker
 from bot.editors.outbox_cards import EditorNotices
 from bot.fakes.github import CREATE_ISSUE, LIST_ISSUES, FakeGitHub, FaultKind, GitHubLimits
 from bot.fakes.telegram import FakeTelegram
 from bot.platforms import GITHUB, PLATFORMS, TELEGRAM, NoIssuePosts, X
-from bot.submissions.intake import link_post, plan_submission_posts, targets_of
+from bot.submissions.intake import (
+    SubmissionService,
+    Submitter,
+    link_post,
+    plan_submission_posts,
+    targets_of,
+)
+from bot.submissions.rules import Accepted
 from bot.weekly.publication import routes
 from data.outbox import OutboxRow
 from data.store import Store
-from data.submissions import Fields, Submission, submission_key
+from data.submissions import Fields, Submission, SubmissionStore, submission_key
 from publishers.base import KnownPosts
 from publishers.errors import MaybeSent, Rejected, RetryLater
 from publishers.format_github import format_submission_github, marker_for
 from publishers.format_submission import SubmittedLinkPost
-from publishers.github import GitHubAPI, GitHubPublisher
+from publishers.github import GitHubAPI, GitHubPublisher, classify_transport
 from publishers.github_probe import GitHubProbe
 from publishers.limits import GITHUB_TITLE_MAX
 from publishers.pacing import GitHubPacer
@@ -579,3 +592,55 @@ async def test_the_content_limit_is_a_secondary_limit_with_retry_after(
         gh.advance(61)
         await publisher.publish(payload(62))
         assert len(gh.issues()) == 3
+
+
+def test_a_connection_problem_is_sorted_by_whether_the_request_left() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1:9/repos/o/r/issues")
+    never = [httpx.ConnectError("refused", request=request), httpx.PoolTimeout("pool")]
+    maybe = [
+        httpx.ReadTimeout("slow", request=request),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.WriteError("broken pipe", request=request),
+    ]
+    assert all(isinstance(classify_transport(e), RetryLater) for e in never)
+    assert all(isinstance(classify_transport(e), MaybeSent) for e in maybe)
+
+
+async def test_a_settler_that_cannot_reach_github_leaves_the_doubt_to_the_editors(
+    http: httpx.AsyncClient,
+) -> None:
+    async with FakeGitHub(token=TOKEN, repo=REPO) as gh:
+        api = api_for(gh, http)
+    found = await GitHubProbe(api, quiet_seconds=0).settle(
+        payload(70), KnownPosts(claimed_at=time.time())
+    )
+    assert (found.verdict, found.reason) == ("unknown", "listing issues, page 1: ConnectError")
+
+
+async def test_an_approval_files_the_issue_and_the_reader_hears_without_waiting_for_it(
+    store: Store, gh: FakeGitHub, http: httpx.AsyncClient, bot: telegram.Bot
+) -> None:
+    service = SubmissionService(
+        SubmissionStore(store.db),
+        SubmissionsSettings(cooldown_seconds=0),
+        targets=(TELEGRAM, GITHUB),
+    )
+    outcome = await service.submit(
+        Submitter(user_id=1002, display_name="Ada"), "https://blog.example.org/a Read it."
+    )
+    assert isinstance(outcome, Accepted)
+    assert await service.approve(outcome.submission_id, editor="user:1001")
+    channel = await store.outbox.claim_next(TELEGRAM, owner="w", lease_seconds=60, now=time.time())
+    assert channel is not None
+    await store.outbox.mark_started(channel.id, owner="w", lease_seconds=60, now=time.time())
+    await store.outbox.mark_sent(channel.id, owner="w", remote_id="5", now=time.time())
+    gh.inject(FaultKind.SECONDARY_LIMIT, endpoint=CREATE_ISSUE)  # the issue waits a minute
+    await worker(store, gh, http, bot).step()
+    assert gh.issues() == []
+    assert [s.id for s in await service.published()] == [outcome.submission_id]
+    clock = ShiftedClock()
+    clock.offset = 61
+    assert await step_until_idle(worker(store, gh, http, bot, clock=clock)) == 1
+    (filed,) = gh.issues()
+    assert filed.body is not None
+    assert filed.body.endswith(f"<!-- weeklybot:submission:{outcome.submission_id} -->")
