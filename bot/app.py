@@ -294,7 +294,7 @@ async def bot_running(
         if x_client is not None:
             await stack.enter_async_context(x_client)
         await stack.enter_async_context(application)
-        await run_start_checks(application.bot, settings, x_client)
+        await run_start_checks(application.bot, settings, x_client, http=publishing_http)
         await set_commands(application)
         await application.start()
         stack.push_async_callback(application.stop)

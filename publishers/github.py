@@ -140,6 +140,13 @@ class GitHubAPI:
         )
         return _answer(response)
 
+    async def repository(self) -> Answer:
+        """GET /repos/{owner}/{repo}: does the token see it, may it push, are issues on."""
+        response = await self._http.get(
+            f"{self.base_url}/repos/{self.repo}", headers=self._headers(), timeout=self._timeout
+        )
+        return _answer(response)
+
     async def list_issues(
         self, *, since: float | None = None, url: str | None = None
     ) -> tuple[Answer, str | None]:

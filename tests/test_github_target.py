@@ -34,7 +34,9 @@ from bot.config import (
 from bot.delivery.workers import DeliveryWorker
 from bot.editors.outbox_cards import EditorNotices
 from bot.fakes.github import CREATE_ISSUE, LIST_ISSUES, FakeGitHub, FaultKind, GitHubLimits
+from bot.fakes.github_model import GET_REPOSITORY
 from bot.fakes.telegram import FakeTelegram
+from bot.ops.start_checks import check_github
 from bot.platforms import GITHUB, PLATFORMS, TELEGRAM, NoIssuePosts, X
 from bot.submissions.intake import (
     SubmissionService,
@@ -644,3 +646,29 @@ async def test_an_approval_files_the_issue_and_the_reader_hears_without_waiting_
     (filed,) = gh.issues()
     assert filed.body is not None
     assert filed.body.endswith(f"<!-- weeklybot:submission:{outcome.submission_id} -->")
+
+
+async def test_the_start_check_names_a_bad_token_a_missing_repo_and_a_dropped_label(
+    gh: FakeGitHub, http: httpx.AsyncClient
+) -> None:
+    def configured(**github: Any) -> Any:
+        return github_settings(api_base_url=gh.base_url, **github)
+
+    assert await check_github(configured(), http) == []
+    assert await check_github(configured(), None) == []
+    (bad,) = await check_github(configured(token=TOKEN[:-2] + "xx"), http)
+    assert bad.fatal
+    assert bad.text.startswith("GitHub refused the token (Bad credentials); set WEEKLYBOT_GITHUB")
+    assert TOKEN[:-2] not in bad.text
+    (missing,) = await check_github(configured(repo="someone/else"), http)
+    assert missing.fatal
+    assert "no repository someone/else the token can see" in missing.text
+    gh.repo.push_access = False
+    (label,) = await check_github(configured(), http)
+    assert not label.fatal
+    assert "without the label 'submission'" in label.text
+    gh.repo.issues_enabled = False
+    (disabled,) = await check_github(configured(), http)
+    assert disabled.fatal
+    assert disabled.text == f"issues are disabled in {REPO}: turn them on"
+    assert len(gh.calls(GET_REPOSITORY)) == 5

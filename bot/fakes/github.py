@@ -1,7 +1,8 @@
 """A strict loopback fake of the GitHub REST endpoints the GitHub target uses.
 
-Serves `POST /repos/{owner}/{repo}/issues` (create an issue) and
-`GET /repos/{owner}/{repo}/issues` (list them) over real HTTP on 127.0.0.1, so the
+Serves `POST /repos/{owner}/{repo}/issues` (create an issue),
+`GET /repos/{owner}/{repo}/issues` (list them) and `GET /repos/{owner}/{repo}` (the
+start check) over real HTTP on 127.0.0.1, so the
 bot's httpx client talks to it exactly as to api.github.com (`github.api_base_url`)::
 
     async with FakeGitHub(token="github_pat_…", repo="owner/name") as gh:
@@ -35,6 +36,7 @@ from bot.fakes.github_model import (
     CREATE_DOCS,
     CREATE_ISSUE,
     ENDPOINTS,
+    GET_REPOSITORY,
     LIST_ISSUES,
     PRIMARY_DOCS,
     SECONDARY_DOCS,
@@ -99,6 +101,7 @@ class FakeGitHub:
         app = web.Application()
         app.router.add_post("/repos/{owner}/{name}/issues", self._create)
         app.router.add_get("/repos/{owner}/{name}/issues", self._list)
+        app.router.add_get("/repos/{owner}/{name}", self._repository)
         app.router.add_get("/_control/issues", self._control_issues)
         app.router.add_post("/_control/faults", self._control_faults)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
@@ -171,6 +174,9 @@ class FakeGitHub:
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, LIST_ISSUES)
+
+    async def _repository(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, GET_REPOSITORY)
 
     def _record(
         self,
@@ -278,6 +284,8 @@ class FakeGitHub:
     ) -> tuple[int, Json | list[Json], dict[str, str]]:
         if endpoint == LIST_ISSUES:
             return self._listing(request, now)
+        if endpoint == GET_REPOSITORY:
+            return 200, self.repo.summary(self.base_url), {}
         if not self.repo.issues_enabled:
             raise GitHubError(410, error_body(410, STATUS_MESSAGES[410], CREATE_DOCS))
         if not self.token_can_write:

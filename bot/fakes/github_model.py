@@ -47,7 +47,8 @@ TITLE_MAX = 256
 BODY_MAX = 65536
 CREATE_ISSUE = "create_issue"
 LIST_ISSUES = "list_issues"
-ENDPOINTS = (CREATE_ISSUE, LIST_ISSUES)
+GET_REPOSITORY = "get_repository"
+ENDPOINTS = (CREATE_ISSUE, LIST_ISSUES, GET_REPOSITORY)
 
 
 def error_body(
@@ -343,6 +344,17 @@ class Repository:
         chosen.sort(key=lambda i: (getattr(i, key), i.number), reverse=direction == "desc")
         last = max(1, math.ceil(len(chosen) / per_page))
         return chosen[(page - 1) * per_page : page * per_page], page, last
+
+    def summary(self, api_base: str) -> Json:
+        """GET /repos/{owner}/{repo}, the fields the start check reads."""
+        return {
+            "full_name": self.full_name,
+            "html_url": f"https://github.com/{self.full_name}",
+            "url": f"{api_base}/repos/{self.full_name}",
+            "private": False,
+            "has_issues": self.issues_enabled,
+            "permissions": {"admin": False, "push": self.push_access, "pull": True},
+        }
 
     def as_json(self, issue: FakeIssue, api_base: str) -> Json:
         owner = self.full_name.split("/")[0]
