@@ -157,6 +157,7 @@ def build_workers(
     *,
     dry_run: bool,
     platforms: Platforms = PLATFORMS,
+    http: httpx.AsyncClient | None = None,
     after_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
 ) -> list[DeliveryWorker]:
     """One delivery worker per configured target, each with its own pacing.
@@ -165,7 +166,7 @@ def build_workers(
     its settings turn on a `DryRunPublisher` with the same pacing instead.
     """
     notices = EditorNotices(application.bot, settings.telegram.review_chats(), store.outbox)
-    wiring = Wiring(settings=settings, bot=application.bot, x_client=x_client)
+    wiring = Wiring(settings=settings, bot=application.bot, x_client=x_client, http=http)
     deliveries: list[Delivery] = []
     for platform in platforms:
         pacer = platform.pacer(settings)
@@ -173,7 +174,7 @@ def build_workers(
             delivery = platform.build(wiring, pacer)
             if delivery is not None:
                 deliveries.append(delivery)
-        elif platform.settings(settings, settings.publishing) is not None:
+        elif platform.enabled(settings):
             deliveries.append(Delivery(DryRunPublisher(platform.name), pacer))
     return [
         DeliveryWorker(
@@ -299,11 +300,14 @@ async def bot_running(
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
+        # The publishers' own client: no redirects followed (a POST must not be replayed
+        # elsewhere, nor a token sent there).
+        publishing_http = await stack.enter_async_context(httpx.AsyncClient())
         x_client = x_client_for(settings)  # a dry run checks the keys, never posts
         if x_client is not None:
             await stack.enter_async_context(x_client)
         await stack.enter_async_context(application)
-        await run_start_checks(application.bot, settings, x_client)
+        await run_start_checks(application.bot, settings, x_client, http=publishing_http)
         await set_commands(application)
         await application.start()
         stack.push_async_callback(application.stop)
@@ -330,6 +334,7 @@ async def bot_running(
             dry_run=dry_run,
             platforms=svc.platforms,
             after_sent=hook,
+            http=publishing_http,
         ):
             pool.add(worker)
         pool.start()

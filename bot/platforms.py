@@ -1,6 +1,6 @@
 """The registry of platforms: what each target is, named in one place.
 
-A target ("telegram", "x") is a `Platform`: its display name, which settings say
+A target ("telegram", "x", "github") is a `Platform`: its display name, which settings say
 its language and what it gets, its pure formatters (item, digest, release), how its
 outbox payload reads back and shows to an editor, the rules of an editor's digest
 text, and the factory of its publisher, pacer and doubt settler. Planning, the
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
+import httpx
 from telegram import Bot
 
 from bot.config import Settings
@@ -27,6 +28,7 @@ from bot.texts import text
 from bot.weekly.settings import PublishingSettings
 from publishers.base import DoubtSettler, Publisher
 from publishers.format_common import NotPostable
+from publishers.format_github import edit_problem_github, format_submission_github
 from publishers.format_submission import (
     SubmittedLinkPost,
     edit_problem_telegram,
@@ -43,6 +45,8 @@ from publishers.format_telegram import (
     within,
 )
 from publishers.format_x import format_digest_x, format_item_x, format_release_x
+from publishers.github import GitHubAPI, GitHubPublisher
+from publishers.github_probe import GitHubProbe
 from publishers.limits import (
     TELEGRAM_CAPTION_MAX,
     TELEGRAM_ENTITIES_MAX,
@@ -53,8 +57,8 @@ from publishers.limits import (
     telegram_length,
     x_weighted_length,
 )
-from publishers.pacing import Pacer, TelegramPacer, XPacer
-from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
+from publishers.pacing import GitHubPacer, Pacer, TelegramPacer, XPacer
+from publishers.posts import GitHubIssue, TelegramPhoto, TelegramPost, TelegramText, XPost
 from publishers.telegram import TelegramPublisher
 from publishers.telegram_html import parse_html
 from publishers.telegram_probe import TelegramProbe
@@ -94,6 +98,7 @@ class Wiring:
     settings: Settings
     bot: Bot
     x_client: XClient | None = None
+    http: httpx.AsyncClient | None = None  # for targets that speak plain HTTP (GitHub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,23 +122,47 @@ def _single(post: Post) -> Sequence[Post]:
     return (post,)
 
 
+class NoIssuePosts(ValueError):
+    """An issue post was asked of a target that takes none (a wrong route, a bug)."""
+
+
+def _no_issue_posts(*_: object) -> NoReturn:
+    raise NoIssuePosts("this target takes no issue posts")
+
+
+def no_issue_settings(settings: Settings, publishing: PublishingSettings) -> None:
+    """The `settings` of a target that gets nothing of an issue: it is never routed."""
+    return None
+
+
+def always_on(settings: Settings) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Platform:
-    """One target, everything the bot knows of it; formatters and readers are pure."""
+    """One target, everything the bot knows of it; formatters and readers are pure.
+
+    A target that takes no issue posts (GitHub: readers' links only) leaves
+    `settings` and the digest/item/release fields at their defaults: `routes` never
+    routes it, so planning, the preview cards and their buttons never meet it.
+    """
 
     name: str  # the outbox target, and the word in callback data
     display: str  # how cards name it
-    settings: Callable[[Settings, PublishingSettings], TargetSettings | None]  # None: off
-    format_digest: DigestFormatter
-    format_item: ItemFormatter  # raises NotPostable for an item it cannot post
-    format_release: ReleaseFormatter
     read: Callable[[Mapping[str, Any]], Post]  # payload → post; ValueError if not its own
     visible_text: Callable[[Mapping[str, Any]], str]  # what a reader sees first, plain
-    validate: Callable[[str], str | None]  # why an editor's digest text cannot go, or None
-    edit_rule: str  # the edit prompt's reminder of the rules
-    edited_digest: Callable[[Mapping[str, Any], str], Sequence[Post]]  # (first part, text)
     pacer: Callable[[Settings], Pacer]
     build: Callable[[Wiring, Pacer], Delivery | None]  # None: not configured
+    enabled: Callable[[Settings], bool] = always_on  # configured: it gets a worker
+    # What it gets of an issue; None: nothing (off, or a target of readers' links only).
+    settings: Callable[[Settings, PublishingSettings], TargetSettings | None] = no_issue_settings
+    format_digest: DigestFormatter = _no_issue_posts
+    format_item: ItemFormatter = _no_issue_posts  # raises NotPostable for an item it cannot post
+    format_release: ReleaseFormatter = _no_issue_posts
+    validate: Callable[[str], str | None] = _no_issue_posts  # why an editor's digest text cannot go
+    edit_rule: str = ""  # the edit prompt's reminder of the rules
+    edited_digest: Callable[[Mapping[str, Any], str], Sequence[Post]] = _no_issue_posts
     split_item: Callable[[Post], Sequence[Post]] = _single  # one outbox row each, ordered
     formatted_edit: bool = False  # the editor's text keeps Telegram formatting (entities)
     shown_edit: Callable[[str], str] = field(default=str)  # an edited text as cards quote it
@@ -142,6 +171,9 @@ class Platform:
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
     # This platform with its formatters rendering `PostTemplates` (None: it has none).
     templated: Callable[[Platform, PostTemplates], Platform] | None = None
+    # Its submission post is what readers see (the reader hears "published" once it is
+    # out); False: filed for the editors (GitHub), not waited for.
+    publishes: bool = True
 
 
 class Platforms:
@@ -513,6 +545,7 @@ def _x_templated(platform: Platform, words: PostTemplates) -> Platform:
 X_PLATFORM = Platform(
     name="x",
     display="X",
+    enabled=lambda settings: settings.x.enabled,
     settings=_x_settings,
     format_digest=_x_digest,
     format_item=_x_item,
@@ -534,5 +567,45 @@ X_PLATFORM = Platform(
     templated=_x_templated,
 )
 
-PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM])
-TELEGRAM, X = TELEGRAM_PLATFORM.name, X_PLATFORM.name  # the target names, for tests and tools
+
+# ---- GitHub: readers' links only -------------------------------------------------------
+
+
+def _github_pacer(settings: Settings) -> Pacer:
+    return GitHubPacer(min_spacing=settings.github.min_spacing_seconds)
+
+
+def _github_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
+    gh = wiring.settings.github
+    if gh.repo is None or gh.token is None or wiring.http is None:
+        return None
+    api = GitHubAPI(
+        wiring.http, base_url=gh.api_base_url, repo=gh.repo, token=gh.token.get_secret_value()
+    )
+    return Delivery(GitHubPublisher(api, label=gh.label, pacer=pacer), pacer, GitHubProbe(api))
+
+
+def _github_visible(payload: Mapping[str, Any]) -> str:
+    return GitHubIssue.from_payload(payload).title
+
+
+GITHUB_PLATFORM = Platform(
+    name="github",
+    display="GitHub",
+    read=GitHubIssue.from_payload,
+    visible_text=_github_visible,
+    pacer=_github_pacer,
+    build=_github_build,
+    enabled=lambda settings: settings.github.enabled,
+    publishes=False,
+    format_submission=lambda post, title, comment: format_submission_github(
+        post, title=title, comment=comment
+    ),
+    submission_problem=lambda post, title, comment: edit_problem_github(
+        post, title=title, comment=comment
+    ),
+)
+
+PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM, GITHUB_PLATFORM])
+# The target names, for tests and tools.
+TELEGRAM, X, GITHUB = TELEGRAM_PLATFORM.name, X_PLATFORM.name, GITHUB_PLATFORM.name

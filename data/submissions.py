@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast, get_args
 
@@ -819,24 +819,31 @@ class SubmissionStore:
                 )
             return ids
 
-    async def promote_published(self, *, now: When) -> list[Submission]:
+    async def promote_published(
+        self, *, now: When, not_awaited: Collection[str] = ()
+    ) -> list[Submission]:
         """Mark `published` the approved-to-publish submissions whose rows are all sent.
 
-        Idempotent and crash-safe: it reads the outbox, so calling it after every send
-        (or at start) finds exactly the ones that went out since. Returns them.
+        Rows of the `not_awaited` targets (filed for the editors, like a GitHub issue,
+        not posted to readers) are not waited for. Idempotent and crash-safe: it reads
+        the outbox, so calling it after every send (or at start) finds exactly the ones
+        that went out since. Returns them.
         """
         at = to_ts(now)
+        skipped = json.dumps(sorted(set(not_awaited)))
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "UPDATE submissions SET state = 'published', updated_at = :at"
                 " WHERE state = 'approved' AND mode = 'publish'"
                 " AND EXISTS (SELECT 1 FROM outbox o"
-                "   WHERE o.idempotency_key = 'submission:' || submissions.id)"
+                "   WHERE o.idempotency_key = 'submission:' || submissions.id"
+                "   AND o.target NOT IN (SELECT value FROM json_each(:skipped)))"
                 " AND NOT EXISTS (SELECT 1 FROM outbox o"
                 "   WHERE o.idempotency_key = 'submission:' || submissions.id"
-                "   AND o.state <> 'sent')"
+                "   AND o.state <> 'sent'"
+                "   AND o.target NOT IN (SELECT value FROM json_each(:skipped)))"
                 " RETURNING id",
-                {"at": at},
+                {"at": at, "skipped": skipped},
             )
             published: list[Submission] = []
             for submission_id in sorted(int(row["id"]) for row in rows):

@@ -55,6 +55,10 @@ class SubmittedLinkPost:
     title: str | None = None  # the page's title, when the preview found one
     comment: str | None = None  # the page's description, when the preview found one
     credit: str | None = None  # the submitter's name, when they are credited
+    # For targets that file the link for the editors (GitHub), never posted to readers:
+    key: str = ""  # the outbox key, `submission:<id>`
+    note: str = ""  # the reader's note
+    fields: tuple[tuple[str, str], ...] = ()  # (label, value): for whom, solves, level
 
 
 def credit_line(name: str | None) -> str:

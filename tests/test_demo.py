@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.ops.demo import CHANNEL_NAME, DEMO_TOKEN, X_KEYS, sample_issue
+from bot.ops.demo import CHANNEL_NAME, DEMO_TOKEN, GITHUB_REPO, GITHUB_TOKEN, X_KEYS, sample_issue
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_demo_exits_0(demo_run: subprocess.CompletedProcess[str]) -> None:
 def test_demo_never_prints_a_secret(demo_run: subprocess.CompletedProcess[str]) -> None:
     output = demo_run.stdout + demo_run.stderr
     assert "level=DEBUG" in output  # the run really logged at DEBUG
-    for secret in (DEMO_TOKEN, *X_KEYS.values()):
+    for secret in (DEMO_TOKEN, GITHUB_TOKEN, *X_KEYS.values()):
         assert secret not in output
     assert DEMO_TOKEN.split(":", 1)[1] not in output
 
@@ -91,5 +91,18 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert f"Your link #1 is on the channel: https://t.me/{CHANNEL_NAME}/" in steps
     channel = demo_run.stdout.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
     assert channel.count("Ten asyncio tips") == 1
-    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
+    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== GitHub", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
+
+
+def test_the_approved_link_is_filed_once_as_a_github_issue(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    github = out.split(f"=== GitHub issues of {GITHUB_REPO} (fake) ===", 1)[1].split("===")[0]
+    assert github.count("[issue #") == 1
+    assert "[issue #1 [submission]] Ten asyncio tips" in github
+    assert "<!-- weeklybot:submission:1 -->" in github
+    assert "- **Level:** intermediate" in github
+    filed = f"GitHub {GITHUB_REPO}: issue #1 'Ten asyncio tips' labels ['submission'] filed once"
+    assert filed in out

@@ -18,7 +18,8 @@ outbox. Three acts:
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
-   the channel and X, and the reader gets the channel post's link.
+   the channel and X, filed as an issue of the newsletter's repository in the fake
+   GitHub, and the reader gets the channel post's link.
 
 At the end it prints what each chat and X received, and the steps of act 4.
 """
@@ -42,6 +43,7 @@ from bot.config import NEWSLETTER_WEB_URL, Settings, settings_from_values
 from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
+from bot.fakes.github import FakeGitHub
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
@@ -58,6 +60,8 @@ X_KEYS = {
     "access_token": "4242-demo-access-token",
     "access_token_secret": "demo-access-token-secret",
 }
+GITHUB_TOKEN = "github_pat_demo_token_not_a_secret_but_never_printed"  # noqa: S105 - fake
+GITHUB_REPO = "chinesehuazhou/python-weekly"
 CHANNEL_ID = -1001000000042
 CHANNEL_NAME = "pythontrendingweekly_demo"
 READER_ID, EDITOR_ID = 1001, 2002
@@ -87,7 +91,20 @@ def demo_settings(
     log_level: str,
     *,
     web_port: int = 0,
+    github_url: str | None = None,
 ) -> Settings:
+    github = (
+        {}
+        if github_url is None
+        else {
+            "github": {
+                "repo": GITHUB_REPO,
+                "token": GITHUB_TOKEN,
+                "api_base_url": github_url,
+                "min_spacing_seconds": 0,
+            }
+        }
+    )
     return settings_from_values(
         {
             "telegram": {
@@ -108,6 +125,7 @@ def demo_settings(
             "log_level": log_level,
             # For testing only: the preview may fetch the local page of act 4.
             "submissions": {"cooldown_seconds": 0, "preview_allow": ((DEMO_SITE, web_port),)},
+            **github,
         }
     )
 
@@ -142,7 +160,7 @@ async def _outbox_idle(runtime: Runtime) -> bool:
 
 async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
     started = time.monotonic()
-    configure_logging(log_level, secrets=[DEMO_TOKEN, *X_KEYS.values()])
+    configure_logging(log_level, secrets=[DEMO_TOKEN, GITHUB_TOKEN, *X_KEYS.values()])
     with tempfile.TemporaryDirectory(prefix="weeklybot-demo-") as tmp:
         upstream = Path(tmp) / "python-weekly"
         await _git_commit(upstream, "add weekly 852", {OLD_ISSUE: f"{OLD_ISSUE[:-3]}.summary.md"})
@@ -155,12 +173,19 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 access_token_secret=X_KEYS["access_token_secret"],
             ) as fx,
             FakeWeb() as web,
+            FakeGitHub(token=GITHUB_TOKEN, repo=GITHUB_REPO) as gh,
         ):
             tg.add_user(READER_ID, "Alice", "alice_reads")
             tg.add_user(EDITOR_ID, "Cat", "cat_edits")
             tg.add_channel(CHANNEL_ID, username=CHANNEL_NAME, title="Python Trending Weekly (demo)")
             settings = demo_settings(
-                tg, fx, Path(tmp), upstream, log_level, web_port=web.address[1]
+                tg,
+                fx,
+                Path(tmp),
+                upstream,
+                log_level,
+                web_port=web.address[1],
+                github_url=gh.base_url,
             )
             async with bot_running(settings, resolver=_demo_resolver) as runtime:
                 await _reader_talks(tg)
@@ -170,8 +195,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
+                await wait_for(lambda: bool(gh.issues()), "the GitHub issue is filed")
+                steps.append(_github_step(gh))
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
+            out.write(_transcript(tg, fx, gh, counts, time.monotonic() - started, steps))
     return 0
 
 
@@ -289,6 +316,11 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
     return steps
 
 
+def _github_step(gh: FakeGitHub) -> str:
+    filed = [f"#{i.number} {i.title!r} labels {i.labels}" for i in gh.issues()]
+    return f"GitHub {gh.repo.full_name}: issue {', '.join(filed)} filed once"
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -333,7 +365,12 @@ async def _git_commit(
 
 
 def _transcript(
-    tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float, steps: list[str]
+    tg: FakeTelegram,
+    fx: FakeX,
+    gh: FakeGitHub,
+    counts: dict[str, Any],
+    seconds: float,
+    steps: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -367,6 +404,11 @@ def _transcript(
     for post in fx.posts():
         thread = f" (reply to {post.reply_to})" if post.reply_to else ""
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
+    lines += [f"=== GitHub issues of {gh.repo.full_name} (fake) ===", ""]
+    for issue in gh.issues():
+        labels = f" [{', '.join(issue.labels)}]" if issue.labels else ""
+        body_lines = [f"    {line}".rstrip() for line in (issue.body or "").split("\n")]
+        lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body_lines, ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
     lines.append("")

@@ -98,11 +98,9 @@ class PostTexts:
 
 def targets_of(settings: Settings, platforms: Platforms = PLATFORMS) -> tuple[str, ...]:
     """The registered targets that are on and take reader links (the channel always; X
-    when it is configured)."""
+    and GitHub when they are configured)."""
     return tuple(
-        p.name
-        for p in platforms
-        if p.format_submission is not None and p.settings(settings, settings.publishing)
+        p.name for p in platforms if p.format_submission is not None and p.enabled(settings)
     )
 
 
@@ -126,11 +124,23 @@ def issue_link(featured: FeaturedIn, pages: IssuePages | None) -> str | None:
 def link_post(submission: Submission) -> SubmittedLinkPost:
     """The formatter's input: the page's title and description, the credit if wanted."""
     name = submission.display_name.strip() or submission.username
+    fields = submission.fields
     return SubmittedLinkPost(
         url=submission.canonical_url,
         title=submission.preview_title,
         comment=submission.preview_description,
         credit=name if submission.credit else None,
+        key=submission_key(submission.id),
+        note=submission.note,
+        fields=tuple(
+            (label, value)
+            for label, value in (
+                ("For", fields.for_whom),
+                ("Solves", fields.solves),
+                ("Level", fields.level),
+            )
+            if value
+        ),
     )
 
 
@@ -433,5 +443,12 @@ class SubmissionService:
         return await self.store.expire_pending(older_than=now - older_than_seconds, now=now)
 
     async def published(self, *, now: When | None = None) -> list[Submission]:
-        """Approved links whose posts are all out, now marked published (tell submitters)."""
-        return await self.store.promote_published(now=self._clock() if now is None else now)
+        """Approved links whose posts are all out, now marked published (tell submitters).
+
+        A target that files the link for the editors (GitHub) is not waited for: its
+        limits or a refusal there never keep a reader from hearing of the channel post.
+        """
+        filed = [t for t in self.targets if t in PLATFORMS and not PLATFORMS[t].publishes]
+        return await self.store.promote_published(
+            now=self._clock() if now is None else now, not_awaited=filed
+        )
