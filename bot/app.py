@@ -45,8 +45,10 @@ from handlers.context import App, BotServices, Context, attach, services, submis
 from handlers.fallback import add_fallback_handler
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
+from handlers.reminders import add_reminder_handlers
 from handlers.start import help_cmd, start_cmd
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
+from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
 from publishers.x_client import XClient
@@ -131,6 +133,8 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
     add_submission_handlers(application)
+    add_submitter_handlers(application)
+    add_reminder_handlers(application, settings)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:

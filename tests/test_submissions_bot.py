@@ -541,7 +541,8 @@ async def test_help_lists_submit(world: World) -> None:
 
 # ---- the reader's buttons ----------------------------------------------------------------
 
-READER_BUTTONS = ("fo", "so", "lv", "cr:off")
+READER_BUTTONS = ("fo", "so", "lv", "cr:username", "cr:name", "cr:anonymous")
+NOT_NAMED = "Saved for all your links: the posts will not name you."
 
 
 async def receipt(world: World, url: str) -> tuple[int, ChatMessage]:
@@ -577,7 +578,14 @@ def labels(message: ChatMessage) -> list[str]:
 async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: World) -> None:
     sid, mine = await receipt(world, world.page("fields"))
     assert mine.callback_data() == {f"rd:1:{a}:{sid}" for a in READER_BUTTONS}
-    assert labels(mine) == ["👥 For whom", "🧩 Solves", "🎓 Level", "🙈 Stay anonymous"]
+    assert labels(mine) == [
+        "👥 For whom",
+        "🧩 Solves",
+        "🎓 Level",
+        "👤 @reader",
+        "✅ 👤 My name",
+        "🙈 Anonymous",
+    ]
     card_edits = world.card(sid).edits
 
     # The level by button: the menu, then the pick.
@@ -604,12 +612,10 @@ async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: 
     assert "👥 For: data engineers" in labels(world.tg.message(READER_ID, mine.message_id))
 
     # Anonymous: the card says so, and the post names nobody.
-    assert await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}") == (
-        "The post will not name you."
-    )
-    assert not (await world.row(sid)).credit
+    assert await reader_press(world, READER_ID, mine, f"rd:1:cr:anonymous:{sid}") == NOT_NAMED
+    assert (await world.row(sid)).credit_as == "anonymous"
     await until(lambda: "Credit: anonymous" in (world.card(sid).text or ""))
-    assert f"rd:1:cr:on:{sid}" in world.tg.message(READER_ID, mine.message_id).callback_data()
+    assert "✅ 🙈 Anonymous" in labels(world.tg.message(READER_ID, mine.message_id))
     assert await world.press(EDITOR_ID, sid, "ap") == "✅ Approved by you."
     await until(lambda: len(world.channel_posts()) == 1 and len(world.fx.posts()) == 1)
     assert "via" not in (world.channel_posts()[0].text or "")
@@ -635,9 +641,11 @@ async def test_a_field_set_while_the_card_is_on_its_way_reaches_the_card(world: 
 async def test_a_double_tap_on_a_readers_button_is_no_error(world: World) -> None:
     sid, mine = await receipt(world, world.page("double-tap"))
     for forged in (False, True):  # the second tap sends the same data to the new keyboard
-        answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}", forged=forged)
-        assert answer == "The post will not name you."
-    assert not (await world.row(sid)).credit
+        answer = await reader_press(
+            world, READER_ID, mine, f"rd:1:cr:anonymous:{sid}", forged=forged
+        )
+        assert answer == NOT_NAMED
+    assert (await world.row(sid)).credit_as == "anonymous"
     assert any(c.status == 400 for c in world.tg.calls_of("editMessageReplyMarkup"))
     # Updates are handled in order: once the next press is answered, an error notice for
     # the double tap would have been sent.
@@ -667,9 +675,9 @@ async def test_someone_else_pressing_the_readers_buttons_changes_nothing(world: 
             assert answer == "Not allowed.", action
             assert world.tg.answers[-1].show_alert
     after = await world.row(sid)
-    assert (after.fields, after.credit, after.updated_at) == (
+    assert (after.fields, after.credit_as, after.updated_at) == (
         before.fields,
-        before.credit,
+        before.credit_as,
         before.updated_at,
     )
     assert world.tg.message(READER_ID, mine.message_id).edits == 0
@@ -682,7 +690,7 @@ async def test_the_readers_buttons_after_a_decision_say_already_decided(world: W
     sid, mine = await receipt(world, world.page("decided"))
     assert await world.press(EDITOR_ID, sid, "dr") == "📝 Kept for the draft by you."
     before = await world.row(sid)
-    answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}")
+    answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:anonymous:{sid}")
     assert answer == f"Already decided: an editor has looked at #{sid}."
     # The press took the stale buttons away; an old client may still send their data.
     await until(lambda: not world.tg.message(READER_ID, mine.message_id).callback_data())
@@ -691,7 +699,11 @@ async def test_the_readers_buttons_after_a_decision_say_already_decided(world: W
         assert answer == f"Already decided: an editor has looked at #{sid}.", action
     assert not any("Who is" in (m.text or "") for m in world.tg.sent(READER_ID))
     after = await world.row(sid)
-    assert (after.fields, after.credit, after.state) == (before.fields, before.credit, "approved")
+    assert (after.fields, after.credit_as, after.state) == (
+        before.fields,
+        before.credit_as,
+        "approved",
+    )
 
 
 # ---- every press is answered ---------------------------------------------------------------
