@@ -263,12 +263,17 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def bot_running(
-    settings: Settings, *, dry_run: bool = False, resolver: Resolver = socket.getaddrinfo
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    resolver: Resolver = socket.getaddrinfo,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
     """Open the store, start polling and delivery; on exit stop in reverse order.
 
     `resolver` resolves submitted links' hosts for their preview (the demo and tests
-    map their local page's name; `getaddrinfo` otherwise).
+    map their local page's name; `getaddrinfo` otherwise). `clock` is the submissions'
+    time (limits, reminders, expiry): tests move it.
 
     Delivery stops first (in-flight sends get 10 s to finish and be recorded),
     then polling, then the X session and the database.
@@ -286,7 +291,7 @@ async def bot_running(
             settings=settings,
             store=store,
             delivery=pool,
-            submissions=submission_service(settings, store, resolver=resolver),
+            submissions=submission_service(settings, store, resolver=resolver, clock=clock),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))

@@ -274,11 +274,18 @@ class ReaderStore:
             rewritten = kept = 0
             for row in before:
                 edits = _scrub(_edits_raw(row), needles)
+                # An editor's words (an edit, a reason) may name them too.
                 await tx.execute(
                     "UPDATE submissions SET display_name = '', username = NULL, note = '',"
                     " for_whom = NULL, solves = NULL, level = NULL, credit_as = 'anonymous',"
-                    " edits = ?, forgotten_at = ?, updated_at = ? WHERE id = ?",
-                    (json.dumps(edits, ensure_ascii=False, sort_keys=True), at, at, row.id),
+                    " edits = ?, reason = ?, forgotten_at = ?, updated_at = ? WHERE id = ?",
+                    (
+                        json.dumps(edits, ensure_ascii=False, sort_keys=True),
+                        _scrub(row.reason, needles),
+                        at,
+                        at,
+                        row.id,
+                    ),
                 )
                 current = await _fetch(tx, row.id)
                 assert current is not None

@@ -10,6 +10,8 @@ never index `bot_data` directly.
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -70,7 +72,11 @@ class BotServices:
 
 
 def submission_service(
-    settings: Settings, store: Store, *, resolver: Resolver = socket.getaddrinfo
+    settings: Settings,
+    store: Store,
+    *,
+    resolver: Resolver = socket.getaddrinfo,
+    clock: Callable[[], float] = time.time,
 ) -> SubmissionService:
     """The submissions service over the store's database, with the settings' targets.
 
@@ -87,6 +93,7 @@ def submission_service(
         resolver=resolver,
         verify=httpx.create_ssl_context(),
         pages=settings.repo.pages,
+        clock=clock,
     )
 
 
