@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +108,15 @@ async def world(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Wo
 
 @contextlib.asynccontextmanager
 async def world_with(
-    fake_telegram: FakeTelegram, tmp_path: Path, *, flood: bool = False, **submissions: Any
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+    *,
+    flood: bool = False,
+    clock: Callable[[], float] = time.time,
+    **submissions: Any,
 ) -> AsyncIterator[World]:
-    """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings.
+    """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings,
+    `clock` is the submissions' time.
 
     Without `flood` the fake's flood limits are off: conversations burst into one group.
     """
@@ -146,7 +153,7 @@ async def world_with(
             }
         )
         resolver = Table({SITE: ["127.0.0.1"]})
-        async with bot_running(settings, resolver=resolver) as runtime:
+        async with bot_running(settings, resolver=resolver, clock=clock) as runtime:
             yield World(tg, fx, web, runtime)
 
 
