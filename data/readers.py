@@ -18,6 +18,7 @@ it); everything else a submitter gave (names, @username, notes, fields) is their
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -97,11 +98,20 @@ def _request(row: Any) -> ForgetRequest:
     )
 
 
+def _pattern(needle: str) -> re.Pattern[str]:
+    """A needle as a whole word where it is Latin (`ann` is no part of `Announcing`);
+    anywhere otherwise (a Chinese name sits between other characters)."""
+    escaped = re.escape(needle)
+    if needle.isascii():
+        return re.compile(rf"(?<![A-Za-z0-9_]){escaped}(?![A-Za-z0-9_])")
+    return re.compile(escaped)
+
+
 def _scrub(value: Any, needles: Sequence[str]) -> Any:
     """`value` (parsed JSON) with every needle inside its strings replaced."""
     if isinstance(value, str):
         for needle in needles:
-            value = value.replace(needle, FORGOTTEN)
+            value = _pattern(needle).sub(FORGOTTEN, value)
         return value
     if isinstance(value, list):
         return [_scrub(v, needles) for v in value]

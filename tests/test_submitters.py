@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import SubmissionsSettings
 from bot.domain.parser import parse_issue
+from bot.editors.reminders import DIGEST_MAX_ITEMS, digest_keyboard, digest_text
 from bot.submissions.intake import (
     SubmissionService,
     Submitter,
@@ -22,8 +23,9 @@ from bot.submissions.rules import Accepted
 from data.db import Database
 from data.migrations import MIGRATIONS, migrate
 from data.outbox import OutboxStore
-from data.readers import FORGOTTEN
+from data.readers import FORGOTTEN, _scrub
 from data.submissions import CreditChoice, Submission, SubmissionStore, submission_key
+from publishers.limits import TELEGRAM_TEXT_MAX, telegram_length
 from publishers.posts import TelegramPost, TelegramText, XPost
 from tests.conftest import ManualClock
 from tests.parser_support import en_issue, zh_issue
@@ -360,3 +362,40 @@ async def test_the_migration_makes_the_old_credit_flag_the_readers_choice(
         assert [r["credit_as"] for r in rows] == ["name", "anonymous", "name"]
         users = await db.fetchall("SELECT user_id, credit, display_name FROM users ORDER BY 1")
         assert [tuple(u) for u in users] == [(1, "anonymous", "U1"), (2, "name", "U2")]
+
+
+def test_a_latin_name_is_scrubbed_as_a_word_a_chinese_one_anywhere() -> None:
+    needles = ["ann", "王宇昕"]
+    assert _scrub({"t": ["Announcing ann's post", "王宇昕的链接"]}, needles) == {
+        "t": ["Announcing [forgotten]'s post", "[forgotten]的链接"]
+    }
+
+
+# ---- the reminder's digest -----------------------------------------------------------------
+
+
+async def test_the_digest_of_many_long_waiting_links_fits_one_message(
+    db: Database, clock: ManualClock
+) -> None:
+    svc = service(db, clock)
+    ids = []
+    for n in range(30):
+        sid = await submit(svc, ADA if n % 2 else GRACE, f"https://a.example.com/{n}")
+        await svc.store.set_preview(
+            sid, title="<Long & title> " * 40, description=None, error=None, now=T0
+        )
+        ids.append(sid)
+    clock.now = T0 + 50 * 3600
+    due = await svc.reminders_due()
+    assert [r.id for r in due] == ids  # oldest first
+    body = digest_text(due, now=clock.now, after_hours=24)
+    assert telegram_length(body) <= TELEGRAM_TEXT_MAX
+    assert body.count("\n#") == DIGEST_MAX_ITEMS
+    assert body.endswith(f"…and {30 - DIGEST_MAX_ITEMS} more.")
+    assert "&lt;Long &amp; title&gt;" in body  # escaped for Telegram's HTML
+    assert f"#{ids[0]} · 2 days · a.example.com · " in body
+    keyboard = digest_keyboard(due)
+    assert keyboard is not None
+    data = [b.callback_data for row in keyboard.inline_keyboard for b in row]
+    assert data == [f"rm:1:op:{i}" for i in ids[:DIGEST_MAX_ITEMS]]
+    assert digest_keyboard([]) is None

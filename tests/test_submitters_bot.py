@@ -267,3 +267,18 @@ async def test_reminders_then_expiry_on_a_moved_clock_a_blocked_submitter_skippe
         assert latest.startswith("⏰ 1 link(s) waiting")
         assert "⌛ 2 link(s) waited too long and expired" in latest
         assert f"#{fresh} · 2 days · " in latest  # 71 h
+
+
+async def test_a_receipt_sent_before_the_three_way_credit_still_works(world: World) -> None:
+    """Receipts of older versions carry rd:1:cr:off / cr:on: anonymous / the name."""
+    sid = await world.submitted(world.page("legacy"))
+    reply = [m for m in world.tg.sent(READER_ID) if (m.text or "").startswith("Received, #")][-1]
+    for data, expected, stored in (
+        (f"rd:1:cr:off:{sid}", "the posts will not name you.", "anonymous"),
+        (f"rd:1:cr:on:{sid}", "the posts will name you.", "name"),
+    ):
+        answers = len(world.tg.answers)
+        world.tg.press_forged(READER_ID, READER_ID, reply.message_id, data)
+        await until(lambda a=answers: len(world.tg.answers) > a)
+        assert (world.tg.answers[answers].text or "").endswith(expected)
+        assert (await world.row(sid)).credit_as == stored
