@@ -17,7 +17,7 @@ import logging
 from typing import cast
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -87,6 +87,8 @@ async def mysubmissions_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
+    if not await _in_private(update):
+        return
     svc = services(context)
     rows = await svc.submissions.mine(user.id)
     if not rows:
@@ -101,6 +103,16 @@ async def mysubmissions_cmd(update: Update, context: Context) -> None:
         parse_mode=ParseMode.HTML,
         link_preview_options=NO_PREVIEW,
     )
+
+
+async def _in_private(update: Update) -> bool:
+    """These commands show or change a reader's own data: in a group, only a pointer to
+    the private chat (nobody else reads their links or their choices)."""
+    message = update.effective_message
+    if message is None or message.chat.type == ChatType.PRIVATE:
+        return True
+    await message.reply_text(text("mine.in_private"))
+    return False
 
 
 def _id_argument(args: list[str] | None) -> int | None:
@@ -127,6 +139,8 @@ async def withdraw_cmd(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
+        return
+    if not await _in_private(update):
         return
     sid = _id_argument(context.args)
     if sid is None:
@@ -156,6 +170,8 @@ async def credit_cmd(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
+        return
+    if not await _in_private(update):
         return
     choice = await services(context).submissions.credit_choice(user.id)
     await message.reply_text(
@@ -202,6 +218,8 @@ async def forgetme_cmd(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
+        return
+    if not await _in_private(update):
         return
     svc = services(context)
     rows = await svc.submissions.store.of_user(user.id, limit=10_000)

@@ -16,6 +16,7 @@ from tests.test_submissions_bot import (
     EDITORS_GROUP,
     OUTSIDER_ID,
     READER2_ID,
+    READERS_GROUP,
     World,
     has_cards,
     labels,
@@ -282,3 +283,12 @@ async def test_a_receipt_sent_before_the_three_way_credit_still_works(world: Wor
         await until(lambda a=answers: len(world.tg.answers) > a)
         assert (world.tg.answers[answers].text or "").endswith(expected)
         assert (await world.row(sid)).credit_as == stored
+
+
+async def test_in_a_group_the_submitter_commands_point_to_the_private_chat(world: World) -> None:
+    sid = await world.submitted(world.page("group"))
+    for line in ("/mysubmissions", f"/withdraw {sid}", "/credit", "/forgetme"):
+        reply = await world.say(READER_ID, line, READERS_GROUP)
+        assert reply.text == "Please ask me in a private chat: this is about your own links."
+        assert not reply.callback_data()
+    assert (await world.row(sid)).state == "pending"
