@@ -155,22 +155,6 @@ class ReaderStore:
         row = await self._db.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
         return None if row is None else _reader(row)
 
-    async def seen(
-        self, user_id: int, *, username: str | None, display_name: str, now: When
-    ) -> Reader:
-        """Record a submitter's names as Telegram shows them now; their choices are kept."""
-        at = to_ts(now)
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone(
-                "INSERT INTO users (user_id, username, display_name, first_seen_at,"
-                " last_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
-                " username = excluded.username, display_name = excluded.display_name,"
-                " last_seen_at = excluded.last_seen_at RETURNING *",
-                (user_id, username, display_name, at, at),
-            )
-        assert row is not None  # an upsert returns its row
-        return _reader(row)
-
     async def set_credit(
         self,
         user_id: int,

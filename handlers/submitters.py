@@ -23,6 +23,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.editors.kit import NO_PREVIEW, CallbackCodec, CallbackDataError
 from bot.editors.review_cards import reason_text, refresh_review_cards
+from bot.platforms import TELEGRAM
 from bot.submissions.reader_buttons import CREDIT_BUTTONS, credit_keyboard
 from bot.texts import TextKey, text
 from data.submissions import CreditChoice, Submission, submission_key
@@ -59,7 +60,7 @@ def _state_of(row: Submission) -> str:
 async def _post_link(svc: BotServices, base: str | None, row: Submission) -> str | None:
     if base is None or row.state != "published":
         return None
-    sent = await svc.store.outbox.get_by_key("telegram", submission_key(row.id))
+    sent = await svc.store.outbox.get_by_key(TELEGRAM, submission_key(row.id))
     if sent is None or sent.state != "sent" or not sent.remote_id:
         return None
     return f"{base}/{sent.remote_id}"
