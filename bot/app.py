@@ -47,8 +47,10 @@ from handlers.context import App, BotServices, Context, attach, services, submis
 from handlers.fallback import add_fallback_handler
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
+from handlers.reminders import add_reminder_handlers
 from handlers.start import help_cmd, start_cmd
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
+from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
 from publishers.templates import load_templates
@@ -134,6 +136,8 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
     add_submission_handlers(application)
+    add_submitter_handlers(application)
+    add_reminder_handlers(application, settings)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
@@ -263,12 +267,17 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def bot_running(
-    settings: Settings, *, dry_run: bool = False, resolver: Resolver = socket.getaddrinfo
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    resolver: Resolver = socket.getaddrinfo,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
     """Open the store, start polling and delivery; on exit stop in reverse order.
 
     `resolver` resolves submitted links' hosts for their preview (the demo and tests
-    map their local page's name; `getaddrinfo` otherwise).
+    map their local page's name; `getaddrinfo` otherwise). `clock` is the submissions'
+    time (limits, reminders, expiry): tests move it.
 
     Delivery stops first (in-flight sends get 10 s to finish and be recorded),
     then polling, then the X session and the database.
@@ -296,7 +305,9 @@ async def bot_running(
             delivery=pool,
             platforms=platforms,
             templates=templates,
-            submissions=submission_service(settings, store, resolver=resolver, platforms=platforms),
+            submissions=submission_service(
+                settings, store, resolver=resolver, platforms=platforms, clock=clock
+            ),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))

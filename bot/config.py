@@ -11,6 +11,7 @@ should stop the bot with a message, not run it with a default.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -351,6 +352,21 @@ class SubmissionsSettings(_Section):
     )
     max_pending_total: int = Field(
         200, ge=1, description="Links of all readers waiting for review at once."
+    )
+    remind_after_hours: float = Field(
+        24,
+        gt=0,
+        description="A link waiting for review this long is in the editors' daily reminder.",
+    )
+    expire_days: float = Field(
+        14,
+        ge=0,
+        description="A link waiting for review this long expires and its submitter is told;"
+        " 0: never.",
+    )
+    reminder_time: dt.time = Field(
+        dt.time(10, 0),
+        description="When the daily reminder goes out (local time of publishing.timezone, HH:MM).",
     )
     preview_allow: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
         (),

@@ -19,6 +19,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", text("command.help")),
     CommandSpec("submit", text("command.submit")),
     CommandSpec("cancel", text("command.cancel")),
+    CommandSpec("mysubmissions", text("command.mysubmissions")),
+    CommandSpec("withdraw", text("command.withdraw")),
+    CommandSpec("credit", text("command.credit")),
+    CommandSpec("forgetme", text("command.forgetme")),
     CommandSpec("outbox", text("command.outbox"), editors_only=True),
 )
 

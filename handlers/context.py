@@ -10,6 +10,8 @@ never index `bot_data` directly.
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -80,6 +82,7 @@ def submission_service(
     *,
     resolver: Resolver = socket.getaddrinfo,
     platforms: Platforms = PLATFORMS,
+    clock: Callable[[], float] = time.time,
 ) -> SubmissionService:
     """The submissions service over the store's database, with the settings' targets.
 
@@ -97,6 +100,7 @@ def submission_service(
         verify=httpx.create_ssl_context(),
         pages=settings.repo.pages,
         platforms=platforms,
+        clock=clock,
     )
 
 

@@ -16,11 +16,18 @@ Choices:
   is saved, so the posted text is the one the editor saw.
 - The name is plain text on both (no `tg://` link, its `@` removed): a display name
   is what the reader chose to show, and a mention would reach whoever owns that handle;
-  a name holding a link is not credited (`credit_line`).
+  a name holding a link is not credited (`credit_line`). A reader who chose their
+  @username (`/credit`) is credited `via @handle` on the channel, where the handle is
+  theirs (Telegram gave it with the update); on X it is written without the `@`, as the
+  weekly's item credits are, since an X account of that name may be someone else.
+- The next issue's draft credits as the newsletter writes it (FORMAT.md §3.5): zh
+  `（@name 投稿）`, en `(Submitted by @name)`, the name the handle or the display name
+  (the newsletter puts `@` before both); `draft_credit`, read back by the parser.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -55,26 +62,63 @@ class SubmittedLinkPost:
     title: str | None = None  # the page's title, when the preview found one
     comment: str | None = None  # the page's description, when the preview found one
     credit: str | None = None  # the submitter's name, when they are credited
+    handle: bool = False  # `credit` is their Telegram @username (without the @)
     # For targets that file the link for the editors (GitHub), never posted to readers:
     key: str = ""  # the outbox key, `submission:<id>`
     note: str = ""  # the reader's note
     fields: tuple[tuple[str, str], ...] = ()  # (label, value): for whom, solves, level
 
 
-def credit_line(name: str | None) -> str:
+# A Telegram username: 5-32 letters, digits and underscores (4 for some old ones).
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def credit_name(post: SubmittedLinkPost) -> str:
+    """The name a post credits, on one line, without `@`, within `CREDIT_NAME_MAX`;
+    "" when there is none or it holds a link (a display name is no place for an ad)."""
+    if post.credit is None:
+        return ""
+    plain = clean_line(post.credit.replace("@", "").replace("\uff20", ""))
+    if extract_urls(plain):
+        return ""
+    return fit(plain, lambda n: len(n) <= CREDIT_NAME_MAX)
+
+
+def _is_handle(post: SubmittedLinkPost) -> bool:
+    return post.handle and post.credit is not None and bool(_USERNAME.fullmatch(post.credit))
+
+
+def credit_line(name: str | None, *, handle: bool = False, mention: bool = True) -> str:
     """`via <name>`, the name on one line and at most `CREDIT_NAME_MAX` characters.
 
     The name is the reader's to choose, so it must not make the post do something:
     `@` (and the full-width `＠` X also reads) go, so it mentions nobody; a name that
-    holds a link gets no credit line at all (a display name is no place for an ad).
+    holds a link gets no credit line at all. Only a real Telegram username the reader
+    chose to be credited by (`handle`) keeps its `@`, and only where `mention` (the
+    channel: the handle is theirs there).
     """
-    if name is None:
-        return ""
-    plain = clean_line(name.replace("@", "").replace("\uff20", ""))
-    if extract_urls(plain):
-        return ""
-    cleaned = fit(plain, lambda n: len(n) <= CREDIT_NAME_MAX)
+    post = SubmittedLinkPost(url="", credit=name, handle=handle)
+    if _is_handle(post):
+        return f"via @{name}" if mention else f"via {name}"
+    cleaned = credit_name(post)
     return f"via {cleaned}" if cleaned else ""
+
+
+def _credit(post: SubmittedLinkPost, *, mention: bool) -> str:
+    return credit_line(post.credit, handle=post.handle, mention=mention)
+
+
+def draft_credit(post: SubmittedLinkPost, lang: str) -> str:
+    """The credit the next issue's draft writes after the item, as the newsletter does:
+    zh `（@name 投稿）`, en `(Submitted by @name)`; "" for an anonymous submitter.
+
+    Brackets are dropped from the name (the newsletter's credits cannot hold them).
+    """
+    name = post.credit if _is_handle(post) else credit_name(post)
+    name = re.sub(r"[()（）\[\]]", "", name or "").strip()
+    if not name:
+        return ""
+    return f"（@{name} 投稿）" if lang == "zh" else f"(Submitted by @{name})"
 
 
 def _host(url: str) -> str:
@@ -103,7 +147,7 @@ def render_submission_telegram(
         title=title,
         url=post.url,
         comment=comment,
-        credit=credit_line(post.credit),
+        credit=_credit(post, mention=True),
     )
 
 
@@ -113,7 +157,12 @@ def render_submission_x(
     """The X text exactly as given (nothing cut): for the formatter and the edit
     (the `x.link` template)."""
     return (templates or bundled_templates()).render(
-        "x.link", None, title=title, comment=comment, credit=credit_line(post.credit), url=post.url
+        "x.link",
+        None,
+        title=title,
+        comment=comment,
+        credit=_credit(post, mention=False),
+        url=post.url,
     )
 
 

@@ -89,6 +89,9 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert "answer: Not allowed.; card edits: 0, channel posts of it: 0" in steps
     assert "answer: ✅ Approved by you." in steps
     assert f"Your link #1 is on the channel: https://t.me/{CHANNEL_NAME}/" in steps
+    assert "reader: /mysubmissions  ->  bot: Your last 1 link(s), newest first:" in steps
+    assert "#1 · 🎉 on the channel / " in steps
+    assert f"On the channel: https://t.me/{CHANNEL_NAME}/" in steps
     channel = demo_run.stdout.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
     assert channel.count("Ten asyncio tips") == 1
     x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== GitHub", 1)[0]

@@ -249,7 +249,7 @@ def a_submission(**changes: Any) -> Submission:
         "dedupe_key": "blog.example.org/x",
         "note": "Read it.",
         "fields": Fields(for_whom="data folks", solves="slow CSV", level="beginner"),
-        "credit": True,
+        "credit_as": "name",
         "preview_title": "X marks",
         "preview_description": None,
         "preview_error": None,
@@ -279,7 +279,7 @@ def test_an_approval_plans_one_github_row_keyed_like_the_others() -> None:
     assert "- **For:** data folks" in issue.body
     assert "- **Solves:** slow CSV" in issue.body
     assert "via Ada Lovelace" in issue.body
-    assert link_post(a_submission(credit=False)).credit is None
+    assert link_post(a_submission(credit_as="anonymous")).credit is None
 
 
 def test_github_settings_need_repo_and_token_together(

@@ -402,7 +402,9 @@ async def test_expire_and_untold(store: SubmissionStore) -> None:
     assert await store.expire_pending(older_than=T0 + 50, now=T0 + 200) == [old.id]
     assert (await store.get(fresh.id)).state == "pending"  # type: ignore[union-attr]
     await store.reject(fresh.id, actor="user:1001", reason="off_topic", now=T0 + 300)
-    assert [s.id for s in await store.untold()] == [fresh.id]
+    # An expired link's submitter is told too (not left wondering).
+    assert [s.id for s in await store.untold()] == [old.id, fresh.id]
+    assert await store.mark_told(old.id, now=T0 + 301)
     assert await store.mark_told(fresh.id, now=T0 + 301)
     assert not await store.mark_told(fresh.id, now=T0 + 302)
     assert await store.untold() == []

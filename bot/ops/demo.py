@@ -19,7 +19,8 @@ outbox. Three acts:
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
    the channel and X, filed as an issue of the newsletter's repository in the fake
-   GitHub, and the reader gets the channel post's link.
+   GitHub, and the reader gets the channel post's link; then the reader's
+   `/mysubmissions` lists it, on the channel, with that link.
 
 At the end it prints what each chat and X received, and the steps of act 4.
 """
@@ -313,6 +314,9 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
         lambda: "is on the channel" in (tg.sent(READER_ID)[-1].text or ""), "the reader is told"
     )
     steps.append("channel and X: posted once each; reader: " + (tg.sent(READER_ID)[-1].text or ""))
+    mine = await _reply_to(tg, READER_ID, "/mysubmissions")
+    shown = " / ".join(line for line in mine.splitlines() if line)
+    steps.append(f"reader: /mysubmissions  ->  bot: {shown}")
     return steps
 
 

@@ -1,34 +1,43 @@
 """The reader's buttons under "Received, #id": the optional fields and the credit.
 
 A note can carry `for: … solves: … level: …`; the same fields can be set after the link
-with these buttons, on the reader's own receipt: [For whom] [Solves] [Level] and a credit
-toggle. Their data is `READER_BUTTONS` (``rd:1:<action>:<id>``, the submission's id),
-a codec of its own: the handler checks the presser against the submission's submitter
-(not the editor list) on every press. Rendering is pure; the labels show what is set.
+with these buttons, on the reader's own receipt: [For whom] [Solves] [Level] and the
+credit's three choices (@username, display name, anonymous), the same three `/credit`
+offers (`credit_buttons`, one renderer): the choice is the reader's, for all their
+pending and future links. Their data is `READER_BUTTONS` (``rd:1:<action>:<id>``, the
+submission's id), a codec of its own: the handler checks the presser against the
+submission's submitter (not the editor list) on every press; `/credit`'s are
+`CREDIT_BUTTONS` (``cr:1:<choice>:<user id>``), checked against the presser. Rendering is
+pure; the labels show what is set.
 """
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from collections.abc import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.editors.kit import CallbackCodec
 from bot.submissions.rules import LEVELS
 from bot.texts import TextKey, text
-from data.submissions import Fields
+from data.submissions import CREDIT_CHOICES, CreditChoice, Fields
 
 # fo for whom, so solves (each then takes the reader's next message), lv the level menu
-# (then lv:<level>), bk back to the main buttons, cr:on / cr:off credit or anonymous
-# (explicit, so a double press sets the same thing twice rather than undoing itself).
+# (then lv:<level>), bk back to the main buttons, cr:<choice> the credit (explicit, so a
+# double press sets the same thing twice rather than undoing itself). cr:on / cr:off are
+# the receipts sent before the three-way choice: still read (name / anonymous).
+LEGACY_CREDIT: dict[str, CreditChoice] = {"cr:on": "name", "cr:off": "anonymous"}
 READER_ACTIONS: tuple[str, ...] = (
     "fo",
     "so",
     "lv",
     "bk",
-    "cr:on",
-    "cr:off",
+    *(f"cr:{choice}" for choice in CREDIT_CHOICES),
+    *LEGACY_CREDIT,
     *(f"lv:{level}" for level in LEVELS),
 )
 READER_BUTTONS = CallbackCodec("rd", READER_ACTIONS, version=1)
+CREDIT_BUTTONS = CallbackCodec("cr", CREDIT_CHOICES, version=1)
 # The text fields a button asks for: action -> the `Fields` attribute it sets.
 TEXT_FIELDS: dict[str, str] = {"fo": "for_whom", "so": "solves"}
 
@@ -45,8 +54,47 @@ def _short(value: str) -> str:
     return value if len(value) <= _LABEL_VALUE_MAX else value[: _LABEL_VALUE_MAX - 1] + "…"
 
 
-def reader_keyboard(submission_id: int, fields: Fields, *, credit: bool) -> InlineKeyboardMarkup:
-    """[For whom] [Solves] [Level] and the credit toggle; a set field shows its value."""
+def credit_buttons(
+    button: Callable[[str, CreditChoice], InlineKeyboardButton],
+    choice: CreditChoice,
+    *,
+    username: str | None,
+) -> list[InlineKeyboardButton]:
+    """[@username] [Display name] [Anonymous], the chosen one ticked; no @username
+    button for a reader without one (they are credited by their display name)."""
+    labels: dict[CreditChoice, str] = {
+        "username": text("button.credit.username", handle=_short(username or "")),
+        "name": text("button.credit.name"),
+        "anonymous": text("button.credit.anonymous"),
+    }
+    shown = [c for c in CREDIT_CHOICES if c != "username" or username]
+    if choice == "username" and not username:
+        choice = "name"  # what they get: see `bot.submissions.intake.credit_of`
+    return [
+        button(text("button.credit.chosen", label=labels[c]) if c == choice else labels[c], c)
+        for c in shown
+    ]
+
+
+def credit_keyboard(
+    user_id: int, choice: CreditChoice, *, username: str | None
+) -> InlineKeyboardMarkup:
+    """`/credit`'s buttons."""
+    return InlineKeyboardMarkup(
+        [
+            credit_buttons(
+                lambda label, c: CREDIT_BUTTONS.button(label, c, user_id),
+                choice,
+                username=username,
+            )
+        ]
+    )
+
+
+def reader_keyboard(
+    submission_id: int, fields: Fields, *, credit: CreditChoice, username: str | None
+) -> InlineKeyboardMarkup:
+    """[For whom] [Solves] [Level] and the credit's choices; a set field shows its value."""
     b = READER_BUTTONS.button
     for_whom = (
         text("button.reader.for_set", value=_short(fields.for_whom))
@@ -63,10 +111,8 @@ def reader_keyboard(submission_id: int, fields: Fields, *, credit: bool) -> Inli
         if fields.level
         else text("button.reader.level")
     )
-    toggle = (
-        b(text("button.reader.anonymous"), "cr:off", submission_id)
-        if credit
-        else b(text("button.reader.credit_me"), "cr:on", submission_id)
+    credits = credit_buttons(
+        lambda label, c: b(label, f"cr:{c}", submission_id), credit, username=username
     )
     return InlineKeyboardMarkup(
         [
@@ -75,7 +121,7 @@ def reader_keyboard(submission_id: int, fields: Fields, *, credit: bool) -> Inli
                 b(solves, "so", submission_id),
                 b(level, "lv", submission_id),
             ],
-            [toggle],
+            credits,
         ]
     )
 
