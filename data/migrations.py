@@ -297,6 +297,16 @@ CREATE TABLE file_notices (
 ) STRICT;
 """
 
+# A target an editor paused (`/pause`): its worker claims nothing until `/resume`. A row,
+# not a setting, so a pause survives a restart; `outbox.claim_next` reads it in the claim.
+_TARGET_PAUSES = """
+CREATE TABLE target_pauses (
+    target TEXT PRIMARY KEY,
+    paused_by TEXT NOT NULL,
+    paused_at REAL NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -306,6 +316,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
+    # Issue 13's slot is 11; 9 here so that the registry stays 1, 2, 3… until the merge.
+    Migration(9, "paused targets", _TARGET_PAUSES),
 )
 
 _SCHEMA_VERSION = """
