@@ -159,6 +159,11 @@ class DeliveryWorker:
         self._saved_hold = 0.0
         self.idling = False  # waiting for work (observable, for tests and a status line)
 
+    @property
+    def pacer(self) -> Pacer:
+        """The target's pacer (what `/status` reads of its quota)."""
+        return self._pacer
+
     def wake(self) -> None:
         """New rows were queued: stop idling."""
         self._wake.set()
