@@ -10,6 +10,7 @@ editors.", logged and audited (`command.denied`), and nothing changes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -20,7 +21,7 @@ from telegram.ext import CommandHandler
 from bot.editors.kit import NO_PREVIEW
 from bot.editors.status import gather_status, render_status
 from bot.ops.maintenance import Backfilled, backfill_into
-from bot.texts import text
+from bot.texts import TextKey, text
 from bot.weekly.announce import after_enqueue
 from handlers.context import App, BotServices, Context, actor_of, services
 
@@ -29,9 +30,17 @@ log = logging.getLogger(__name__)
 __all__ = ["ADMIN_COMMANDS", "add_admin_handlers", "refuse_command"]
 
 
-async def refuse_command(message: Message, user: User, svc: BotServices, command: str) -> None:
-    """Not an editor: answer, log, audit; nothing else happens."""
-    await message.reply_text(text("editors_only.command"))
+async def refuse_command(
+    message: Message,
+    user: User,
+    svc: BotServices,
+    command: str,
+    *,
+    reply: TextKey = "editors_only.command",
+) -> None:
+    """Not an editor: answer, log, audit; nothing else happens. Every editors' command
+    refuses through here (the queue's too), so each refusal is in the audit log."""
+    await message.reply_text(text(reply))
     log.warning("editor command refused", extra={"user_id": user.id, "command": command})
     await svc.store.append_audit(
         actor=f"user:{user.id}",
@@ -247,7 +256,7 @@ async def backfill_cmd(update: Update, context: Context) -> None:
         svc.store,
         svc.settings,
         number,
-        bot=context.bot,
+        bot=lambda: contextlib.nullcontext(context.bot),
         platforms=svc.platforms,
         lock=svc.watch.repo_lock,
     )

@@ -23,6 +23,7 @@ from bot.editors.outbox_cards import (
 )
 from bot.texts import TextKey, text
 from data.outbox import OutboxStore
+from handlers.admin import refuse_command
 from handlers.context import Context, actor_of, services
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
@@ -38,7 +39,7 @@ async def outbox_cmd(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(user.id):
-        await message.reply_text(text("editors_only.outbox"))
+        await refuse_command(message, user, svc, "outbox", reply="editors_only.outbox")
         return
     outbox = svc.store.outbox
     rows = [

@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,11 +78,14 @@ async def backfill_issue(settings: Settings, number: int, *, preview: bool = Tru
     """
     from telegram import Bot
 
+    tg = settings.telegram
+
+    def bot() -> Bot:  # only opened (getMe) when there are cards to send
+        return Bot(tg.token.get_secret_value(), base_url=tg.api_base_url)
+
     async with Database.open(settings.database_path) as db:
         await apply_migrations(db, now=time.time())
-        tg = settings.telegram
-        async with Bot(tg.token.get_secret_value(), base_url=tg.api_base_url) as bot:
-            return await backfill_into(Store(db), settings, number, bot=bot, preview=preview)
+        return await backfill_into(Store(db), settings, number, bot=bot, preview=preview)
 
 
 async def backfill_into(
@@ -89,7 +93,7 @@ async def backfill_into(
     settings: Settings,
     number: int,
     *,
-    bot: Bot,
+    bot: Callable[[], AbstractAsyncContextManager[Bot]],
     preview: bool = True,
     platforms: Platforms | None = None,
     lock: asyncio.Lock | None = None,
@@ -97,7 +101,8 @@ async def backfill_into(
     """Ingest issue `number` and give it to the editors (preview) or queue it at once.
 
     The one backfill: the CLI's `backfill` and the editors' `/backfill` both call it.
-    With `preview`, the issue gets the usual preview card, sent through `bot`.
+    With `preview`, the issue gets the usual preview card, sent through the Bot that
+    `bot()` opens (the CLI's own; the running bot's, `contextlib.nullcontext`).
     Re-running resends cards that never went out. Rows that exist already (sent or
     not) are left alone by their idempotency keys, so a repeat is harmless. Its items
     never hold up a newer issue's (`bot.weekly.planning.schedule_issue`). `lock` is
@@ -130,9 +135,14 @@ async def backfill_into(
             outcome = await publication.on_new_issue(event, now=now)
             cards = 0
             if outcome.preview is not None and outcome.show_cards:
-                sent = await send_preview_cards(
-                    bot, publication, outcome.preview, settings.telegram.review_chats(), now=now
-                )
+                async with bot() as opened:
+                    sent = await send_preview_cards(
+                        opened,
+                        publication,
+                        outcome.preview,
+                        settings.telegram.review_chats(),
+                        now=now,
+                    )
                 cards = len(sent)
             found.append(
                 Backfilled(
