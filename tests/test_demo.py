@@ -93,3 +93,17 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert channel.count("Ten asyncio tips") == 1
     x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
+
+
+def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    act = demo_run.stdout.split("=== Act 5: /status ===", 1)[1].split("outbox:", 1)[0]
+    assert "Status at " in act
+    source = next(line for line in act.splitlines() if "last poll " in line)
+    assert source.endswith("; no error")  # the repository, polled once per act
+    assert any(line.strip().startswith("• Telegram: ") for line in act.splitlines())
+    assert "quota 15 min " in act  # X's headers, as the fake X sent them
+    assert "Paused: none" in act
+    assert "Extra-edition queue: " in act
+    assert "reader: /status → This command is for editors." in act

@@ -18,9 +18,11 @@ outbox. Three acts:
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
-   the channel and X, and the reader gets the channel post's link.
+   the channel and X, and the reader gets the channel post's link;
+5. the editor asks /status (sources, outbox per target, X's quota, pauses, the
+   extra-edition queue); a reader asking the same is told it is for editors.
 
-At the end it prints what each chat and X received, and the steps of act 4.
+At the end it prints what each chat and X received, the steps of act 4 and act 5.
 """
 
 from __future__ import annotations
@@ -170,8 +172,9 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
+                status = await _status_act(tg)
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
+            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps, status))
     return 0
 
 
@@ -289,6 +292,13 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
     return steps
 
 
+async def _status_act(tg: FakeTelegram) -> list[str]:
+    """Act 5: the editor's /status, and a reader's (refused)."""
+    status = await _reply_to(tg, EDITOR_ID, "/status")
+    refused = await _reply_to(tg, READER_ID, "/status")
+    return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -333,7 +343,12 @@ async def _git_commit(
 
 
 def _transcript(
-    tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float, steps: list[str]
+    tg: FakeTelegram,
+    fx: FakeX,
+    counts: dict[str, Any],
+    seconds: float,
+    steps: list[str],
+    status: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -369,6 +384,8 @@ def _transcript(
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+    lines += ["", "=== Act 5: /status ===", ""]
+    lines += [line.replace("\n", "\n    ") for line in status]
     lines.append("")
     summary = describe_counts(counts)
     lines += [
