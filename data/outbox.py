@@ -45,6 +45,9 @@ cancelled without that choice (`cancel`, or older code) strands the later parts;
 `depends_on` makes a row wait for another row (an X reply to an earlier post); the
 claimed `OutboxRow.parent_remote_id` carries the platform id to reply to.
 
+A target an editor paused (`pause`, a row of `target_pauses`) has nothing claimed until
+`resume`; its rows stay `queued` with their times.
+
 Workers pass an `owner` unique to the process run (host, pid and a random suffix), so a
 restarted worker cannot mistake its predecessor's lease for its own.
 """
