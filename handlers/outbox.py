@@ -23,7 +23,7 @@ from bot.editors.outbox_cards import (
 )
 from bot.texts import TextKey, text
 from data.outbox import OutboxStore
-from handlers.admin import refuse_command
+from handlers.admin import audit_press_refused, refuse_command
 from handlers.context import Context, actor_of, services
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
@@ -85,6 +85,7 @@ async def outbox_callback(update: Update, context: Context) -> None:
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
         await query.answer(text("editors_only.decide"), show_alert=True)
+        await audit_press_refused(svc, query)
         return
     try:
         button = OUTBOX_BUTTONS.decode(query.data)

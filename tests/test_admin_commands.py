@@ -27,6 +27,7 @@ from bot.editors.kit import CallbackCodec
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
 from bot.submissions.intake import Submitter
+from bot.submissions.reader_buttons import READER_BUTTONS
 from bot.submissions.rules import Accepted
 from bot.texts import TEMPLATES, text
 from bot.weekly.ingest import NewIssue
@@ -434,6 +435,12 @@ async def test_every_button_is_refused_for_a_non_editor_with_the_press_answered(
         assert answer.text in REFUSALS, data
     assert await snapshot(runtime) == before
     assert [m.text for m in fake_telegram.sent(OTHER_ID)] == [reply]  # no prompt, no card
+    # Each press on an editors' button is audited (the reader's own buttons are not
+    # editors': a stranger's press there is only refused).
+    editors_presses = [d for d in presses if not d.startswith(f"{READER_BUTTONS.prefix}:")]
+    audit = await runtime.services.store.list_audit(limit=500)
+    denied = [e for e in audit if e.action.endswith(".denied") and e.actor == f"user:{OTHER_ID}"]
+    assert len(denied) == len(editors_presses)
 
 
 # ---- the command menus --------------------------------------------------------------
