@@ -210,7 +210,7 @@ async def test_commands_telegram_refuses(
 
 
 async def test_the_limits_themselves_pass(bot: telegram.Bot) -> None:
-    commands = [(f"c{n}_" + "a" * (29 - len(str(n))), "d" * 256) for n in range(100)]
+    commands = [(f"c{n}_" + "a" * (30 - len(str(n))), "d" * 256) for n in range(100)]
     assert all(len(c) == 32 for c, _ in commands)
     assert await bot.set_my_commands(commands)
     assert len(await bot.get_my_commands()) == 100
