@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import httpx
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
@@ -42,7 +42,8 @@ from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow
 from data.store import Store
-from handlers.commands import COMMANDS
+from handlers.admin import add_admin_handlers
+from handlers.commands import command_menus
 from handlers.context import App, BotServices, Context, attach, services, submission_service
 from handlers.fallback import add_fallback_handler
 from handlers.outbox import outbox_callback, outbox_cmd
@@ -138,6 +139,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     add_submission_handlers(application)
     add_submitter_handlers(application)
     add_reminder_handlers(application, settings)
+    add_admin_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
@@ -319,7 +321,7 @@ async def bot_running(
             await stack.enter_async_context(x_client)
         await stack.enter_async_context(application)
         await run_start_checks(application.bot, settings, x_client, http=publishing_http)
-        await set_commands(application)
+        await set_commands(application, settings)
         await application.start()
         stack.push_async_callback(application.stop)
         template_notices.attach(svc.editor_chats(application.bot))
@@ -333,7 +335,11 @@ async def bot_running(
         assert application.job_queue is not None
         rebuilt = await rebuild_wakeups(application.job_queue, store, pool)
         watcher = Watcher(
-            settings, store, http, event_sink(application.bot, svc, application.job_queue)
+            settings,
+            store,
+            http,
+            event_sink(application.bot, svc, application.job_queue),
+            board=svc.watch,
         )
         watcher.schedule(application.job_queue)
         hook = after_sent_hook(application, svc)
@@ -364,9 +370,20 @@ async def bot_running(
         yield Runtime(application=application, services=svc, watcher=watcher, halt=halt)
 
 
-async def set_commands(application: App) -> None:
-    public = [BotCommand(c.name, c.description) for c in COMMANDS if not c.editors_only]
-    await application.bot.set_my_commands(public)
+async def set_commands(application: App, settings: Settings) -> None:
+    """Set each scope's command menu (`handlers.commands.command_menus`).
+
+    One scope Telegram refuses (an editor who never opened the bot: "chat not found")
+    is one warning; the other menus are still set and the bot runs.
+    """
+    for menu in command_menus(settings.telegram):
+        try:
+            await application.bot.set_my_commands(menu.commands, scope=menu.scope)
+        except TelegramError as exc:
+            log.warning(
+                "command menu not set",
+                extra={"scope": menu.scope.to_dict(), "error": f"{type(exc).__name__}: {exc}"},
+            )
 
 
 async def serve(settings: Settings, *, dry_run: bool = False) -> int:

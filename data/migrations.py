@@ -330,6 +330,16 @@ CREATE TABLE forget_requests (
 CREATE INDEX forget_requests_by_user ON forget_requests (user_id, id);
 """
 
+# A target an editor paused (`/pause`): its worker claims nothing until `/resume`. A row,
+# not a setting, so a pause survives a restart; `outbox.claim_next` reads it in the claim.
+_TARGET_PAUSES = """
+CREATE TABLE target_pauses (
+    target TEXT PRIMARY KEY,
+    paused_by TEXT NOT NULL,
+    paused_at REAL NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -340,6 +350,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
     Migration(9, "submitters: credit per reader, forget requests", _SUBMITTERS_DDL),
+    Migration(10, "paused targets", _TARGET_PAUSES),
 )
 
 _SCHEMA_VERSION = """

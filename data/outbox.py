@@ -45,6 +45,9 @@ cancelled without that choice (`cancel`, or older code) strands the later parts;
 `depends_on` makes a row wait for another row (an X reply to an earlier post); the
 claimed `OutboxRow.parent_remote_id` carries the platform id to reply to.
 
+A target an editor paused (`pause`, a row of `target_pauses`) has nothing claimed until
+`resume`; its rows stay `queued` with their times.
+
 Workers pass an `owner` unique to the process run (host, pid and a random suffix), so a
 restarted worker cannot mistake its predecessor's lease for its own.
 """
@@ -128,7 +131,8 @@ SELECT o.*,
 FROM outbox o
 """
 
-# The oldest due queued row of a target whose group predecessors and dependency are sent.
+# The oldest due queued row of a target whose group predecessors and dependency are sent,
+# unless an editor paused the target (`pause`): the pause is read in the claim itself.
 _CLAIM = """
 UPDATE outbox
 SET state = 'sending', lease_owner = :owner, lease_expires_at = :expires,
@@ -136,6 +140,7 @@ SET state = 'sending', lease_owner = :owner, lease_expires_at = :expires,
 WHERE state = 'queued' AND id = (
     SELECT o.id FROM outbox o
     WHERE o.target = :target AND o.state = 'queued' AND o.next_attempt_at <= :now
+      AND NOT EXISTS (SELECT 1 FROM target_pauses tp WHERE tp.target = o.target)
       AND (o.group_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM outbox p
             WHERE p.target = o.target AND p.group_key = o.group_key
@@ -635,6 +640,58 @@ class OutboxStore:
                 (target, until, at),
             )
 
+    # ---- pauses (an editor's /pause and /resume) --------------------------------
+
+    async def pause(self, targets: Sequence[str], *, actor: str, now: When) -> list[str]:
+        """Stop claiming rows of `targets` until `resume`; return those newly paused.
+
+        A row, so the pause survives a restart; `claim_next` checks it in its UPDATE,
+        so no row of a paused target is claimed after this commits. Audited.
+        """
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            paused = [
+                target
+                for target in targets
+                if await tx.execute(
+                    "INSERT INTO target_pauses (target, paused_by, paused_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (target) DO NOTHING",
+                    (target, actor, at),
+                )
+            ]
+            for target in paused:
+                await insert_audit(
+                    tx, actor=actor, action="outbox.pause", subject=f"target:{target}", now=at
+                )
+            return paused
+
+    async def resume(self, targets: Sequence[str], *, actor: str, now: When) -> list[str]:
+        """Let the workers of `targets` claim again; return those that were paused."""
+        at = to_ts(now)
+        async with self._db.transaction() as tx:
+            resumed = [
+                target
+                for target in targets
+                if await tx.execute("DELETE FROM target_pauses WHERE target = ?", (target,))
+            ]
+            for target in resumed:
+                await insert_audit(
+                    tx, actor=actor, action="outbox.resume", subject=f"target:{target}", now=at
+                )
+            return resumed
+
+    async def paused(self) -> dict[str, tuple[str, float]]:
+        """Paused targets: target → (who paused it, when)."""
+        rows = await self._db.fetchall(
+            "SELECT target, paused_by, paused_at FROM target_pauses ORDER BY target"
+        )
+        return {str(r["target"]): (str(r["paused_by"]), float(r["paused_at"])) for r in rows}
+
+    async def holds(self) -> dict[str, float]:
+        """Every target's persisted "wait until" (`set_hold`), past ones included."""
+        rows = await self._db.fetchall("SELECT target, until FROM target_holds ORDER BY target")
+        return {str(r["target"]): float(r["until"]) for r in rows}
+
     async def next_due_at(self, target: str) -> float | None:
         """When the earliest queued row of `target` becomes due (None: nothing queued).
 
@@ -884,6 +941,19 @@ class OutboxStore:
         for row in rows:
             result.setdefault(row["target"], {})[cast(OutboxState, row["state"])] = row["n"]
         return result
+
+    async def pending_with_prefix(self, key_prefix: str) -> tuple[int, float | None]:
+        """How many rows whose key starts with `key_prefix` wait (queued or sending),
+        and the earliest `next_attempt_at` among the queued ones (the extra-edition
+        queue's length and next time, for `/status`)."""
+        rows = await self._db.fetchall(
+            "SELECT count(*) AS n, min(CASE WHEN state = 'queued' THEN next_attempt_at END)"
+            " AS due FROM outbox WHERE state IN ('queued', 'sending')"
+            " AND substr(idempotency_key, 1, length(:prefix)) = :prefix",
+            {"prefix": key_prefix},
+        )
+        row = rows[0]
+        return int(row["n"]), None if row["due"] is None else float(row["due"])
 
     async def sent_remote_ids(self, target: str) -> list[tuple[str, float]]:
         """(remote id, sent_at) of every sent row of `target` that has an id, oldest first."""

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
+
+from bot.config import TelegramSettings
 from bot.texts import text
 
 
@@ -24,6 +34,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("credit", text("command.credit")),
     CommandSpec("forgetme", text("command.forgetme")),
     CommandSpec("outbox", text("command.outbox"), editors_only=True),
+    CommandSpec("status", text("command.status"), editors_only=True),
+    CommandSpec("pause", text("command.pause"), editors_only=True),
+    CommandSpec("resume", text("command.resume"), editors_only=True),
+    CommandSpec("retry", text("command.retry"), editors_only=True),
+    CommandSpec("skip", text("command.skip"), editors_only=True),
+    CommandSpec("backfill", text("command.backfill"), editors_only=True),
 )
 
 
@@ -35,3 +51,31 @@ def help_text(*, is_editor: bool) -> str:
         if is_editor or not c.editors_only
     ]
     return "\n".join([text("help.head"), *lines])
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """One `setMyCommands` call: a scope and the commands its users see."""
+
+    scope: BotCommandScope
+    commands: tuple[BotCommand, ...]
+
+
+def command_menus(
+    telegram: TelegramSettings, commands: Sequence[CommandSpec] = COMMANDS
+) -> tuple[Menu, ...]:
+    """Every menu the bot sets at start, built from `COMMANDS` (the one place).
+
+    Readers (the default scope and every private chat) see the reader commands; each
+    editor's private chat and the editor chat (`BotCommandScopeChat`, which Telegram
+    prefers over the wider scopes) see the editors' too. A menu only shows: every
+    command still asks `is_editor`.
+    """
+    readers = tuple(BotCommand(c.name, c.description) for c in commands if not c.editors_only)
+    editors = tuple(BotCommand(c.name, c.description) for c in commands)
+    chats = dict.fromkeys((*telegram.editor_ids, *telegram.review_chats()))
+    return (
+        Menu(BotCommandScopeDefault(), readers),
+        Menu(BotCommandScopeAllPrivateChats(), readers),
+        *(Menu(BotCommandScopeChat(chat_id), editors) for chat_id in chats),
+    )

@@ -26,6 +26,7 @@ from bot.editors.kit import ChatSpacer, EditorChats, is_editor
 from bot.platforms import PLATFORMS, Platforms
 from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
+from bot.weekly.watch import WatchBoard
 from data.store import Store
 from data.submissions import SubmissionStore
 from publishers.templates import PostTemplates, bundled_templates
@@ -59,6 +60,9 @@ class BotServices:
     # they all left at once and Telegram refused the ones past its per-chat burst
     # (429): links no editor was shown.
     spacer: ChatSpacer = field(init=False, default_factory=ChatSpacer)
+    # The sources' last and next polls (`/status`) and the lock on the repository
+    # mirror, shared by the run's `Watcher` and `/backfill`.
+    watch: WatchBoard = field(default_factory=WatchBoard)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)

@@ -23,6 +23,7 @@ from bot.editors.outbox_cards import (
 )
 from bot.texts import TextKey, text
 from data.outbox import OutboxStore
+from handlers.admin import audit_press_refused, refuse_command
 from handlers.context import Context, actor_of, services
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
@@ -38,7 +39,7 @@ async def outbox_cmd(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(user.id):
-        await message.reply_text(text("editors_only.outbox"))
+        await refuse_command(message, user, svc, "outbox", reply="editors_only.outbox")
         return
     outbox = svc.store.outbox
     rows = [
@@ -84,6 +85,7 @@ async def outbox_callback(update: Update, context: Context) -> None:
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
         await query.answer(text("editors_only.decide"), show_alert=True)
+        await audit_press_refused(svc, query)
         return
     try:
         button = OUTBOX_BUTTONS.decode(query.data)

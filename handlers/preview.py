@@ -50,6 +50,7 @@ from bot.texts import text
 from bot.weekly.announce import after_enqueue
 from bot.weekly.ingest import NewIssue
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
+from handlers.admin import audit_press_refused
 from handlers.context import App, Context, actor_of, services
 from publishers.format_telegram import editor_html
 
@@ -115,6 +116,7 @@ async def preview_callback(update: Update, context: Context) -> None:
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
         await query.answer(text("editors_only.decide"), show_alert=True)
+        await audit_press_refused(svc, query)
         return
     try:
         button = PREVIEW_BUTTONS.decode(query.data)

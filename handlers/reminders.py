@@ -23,6 +23,7 @@ from bot.editors.kit import NO_PREVIEW, CallbackDataError, EditorChats
 from bot.editors.reminders import REMINDER_BUTTONS, digest_keyboard, digest_text
 from bot.editors.review_cards import refresh_review_cards, send_review_card
 from bot.texts import text
+from handlers.admin import audit_press_refused
 from handlers.context import App, BotServices, Context, services
 from handlers.submissions import tell
 
@@ -94,10 +95,11 @@ async def reminder_callback(update: Update, context: Context) -> None:
     except CallbackDataError as exc:
         log.warning("reminder press refused", extra={"user_id": user_id, "why": str(exc)})
         await query.answer(text("review.not_allowed"), show_alert=True)
+        await audit_press_refused(svc, query)
         return
     if not svc.is_editor(user_id):
-        log.warning("reminder press refused", extra={"user_id": user_id, "why": "not an editor"})
         await query.answer(text("review.not_allowed"), show_alert=True)
+        await audit_press_refused(svc, query)
         return
     store = svc.submissions.store
     row = await store.get(button.id)

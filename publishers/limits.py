@@ -21,6 +21,11 @@ TELEGRAM_CALLBACK_DATA_MAX_BYTES = 64
 TELEGRAM_MEDIA_GROUP_MIN = 2
 TELEGRAM_MEDIA_GROUP_MAX = 10
 TELEGRAM_ANSWER_CALLBACK_TEXT_MAX = 200
+# setMyCommands (td/telegram/BotCommand.cpp): a name of a-z, 0-9 and "_", after trimming
+TELEGRAM_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+TELEGRAM_COMMAND_NAME_MAX = 32
+TELEGRAM_COMMAND_DESCRIPTION_MAX = 256
+TELEGRAM_COMMANDS_MAX = 100  # per scope and language
 
 # X (docs.x.com/fundamentals/counting-characters, twitter-text config v3)
 X_MAX_WEIGHTED = 280

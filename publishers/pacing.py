@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
@@ -53,6 +53,15 @@ class Pacer(Protocol):
 
     def hold_until(self, until: float) -> None:
         """Keep the target closed until `until` (a platform told us to wait)."""
+        ...
+
+
+@runtime_checkable
+class ReportsQuota(Protocol):
+    """A pacer that knows what its platform said of the quota left (for `/status`)."""
+
+    def quota(self) -> XQuota | None:
+        """The windows the last response reported; None before any response."""
         ...
 
 
@@ -106,9 +115,14 @@ class XPacer(_HoldingPacer):
             (AsyncLimiter(posts_per_15min, 15 * 60), AsyncLimiter(posts_per_24h, 24 * 3600)),
             clock,
         )
+        self._quota: XQuota | None = None
+
+    def quota(self) -> XQuota | None:
+        return self._quota
 
     def observe(self, quota: XQuota) -> None:
         """Hold the target while any window the headers reported is spent."""
+        self._quota = quota
         until = quota.blocked_until()
         if until is not None:
             self.hold_until(float(until))

@@ -109,3 +109,17 @@ def test_the_approved_link_is_filed_once_as_a_github_issue(
     assert "- **Level:** intermediate" in github
     filed = f"GitHub {GITHUB_REPO}: issue #1 'Ten asyncio tips' labels ['submission'] filed once"
     assert filed in out
+
+
+def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    act = demo_run.stdout.split("=== Act 5: /status ===", 1)[1].split("outbox:", 1)[0]
+    assert "Status at " in act
+    source = next(line for line in act.splitlines() if "last poll " in line)
+    assert source.endswith("; no error")  # the repository, polled once per act
+    assert any(line.strip().startswith("• Telegram: ") for line in act.splitlines())
+    assert "quota 15 min " in act  # X's headers, as the fake X sent them
+    assert "Paused: none" in act
+    assert "Extra-edition queue: " in act
+    assert "reader: /status → This command is for editors." in act

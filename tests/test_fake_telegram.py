@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -166,6 +167,77 @@ async def test_commands_round_trip(bot: telegram.Bot) -> None:
     assert [c.command for c in await bot.get_my_commands()] == ["start", "submit"]
     await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
+
+
+async def test_commands_are_kept_per_scope_and_language(bot: telegram.Bot) -> None:
+    editor = telegram.BotCommandScopeChat(EDITOR_ID)
+    await bot.set_my_commands([("help", "Help")])
+    await bot.set_my_commands([("help", "Help"), ("status", "Status")], scope=editor)
+    await bot.set_my_commands([("hilfe", "Hilfe")], language_code="de")
+    assert [c.command for c in await bot.get_my_commands(scope=editor)] == ["help", "status"]
+    assert [c.command for c in await bot.get_my_commands()] == ["help"]
+    assert [c.command for c in await bot.get_my_commands(language_code="de")] == ["hilfe"]
+    assert await bot.get_my_commands(scope=telegram.BotCommandScopeAllPrivateChats()) == ()
+    await bot.set_my_commands([], scope=editor)  # an empty list deletes
+    assert await bot.get_my_commands(scope=editor) == ()
+
+
+async def test_command_names_are_trimmed_and_a_leading_slash_dropped(bot: telegram.Bot) -> None:
+    await bot.set_my_commands([(" /status ", "  What runs  ")])
+    (command,) = await bot.get_my_commands()
+    assert (command.command, command.description) == ("status", "What runs")
+
+
+@pytest.mark.parametrize(
+    ("commands", "error"),
+    [
+        ([("Status", "upper case")], "BOT_COMMAND_INVALID"),
+        ([("stätus", "not a-z")], "BOT_COMMAND_INVALID"),
+        ([("st-atus", "a dash")], "BOT_COMMAND_INVALID"),
+        ([("a" * 33, "too long")], "must not exceed 32"),
+        ([("   ", "empty")], "command must be non-empty"),
+        ([("status", " ")], "description must be non-empty"),
+        ([("status", "d" * 257)], "must not exceed 256"),
+        ([(f"c{n}", "many") for n in range(101)], "BOT_COMMANDS_TOO_MUCH"),
+    ],
+)
+async def test_commands_telegram_refuses(
+    bot: telegram.Bot, commands: list[tuple[str, str]], error: str
+) -> None:
+    with pytest.raises(BadRequest, match=f"(?i){re.escape(error)}"):
+        await bot.set_my_commands(commands)
+    assert await bot.get_my_commands() == ()
+
+
+async def test_the_limits_themselves_pass(bot: telegram.Bot) -> None:
+    commands = [(f"c{n}_" + "a" * (30 - len(str(n))), "d" * 256) for n in range(100)]
+    assert all(len(c) == 32 for c, _ in commands)
+    assert await bot.set_my_commands(commands)
+    assert len(await bot.get_my_commands()) == 100
+
+
+@pytest.mark.parametrize(
+    ("scope", "error"),
+    [
+        (telegram.BotCommandScopeChat(CHANNEL_ID), "can't change commands in channel chats"),
+        (telegram.BotCommandScopeChat(4242), "chat not found"),
+        (telegram.BotCommandScopeChatAdministrators(EDITOR_ID), "can't use specified scope"),
+        (telegram.BotCommandScopeChatMember(EDITOR_ID, EDITOR_ID), "can't use specified scope"),
+        (telegram.BotCommandScope("everyone"), "Unsupported type specified"),
+    ],
+)
+async def test_command_scopes_telegram_refuses(
+    bot: telegram.Bot, scope: telegram.BotCommandScope, error: str
+) -> None:
+    with pytest.raises(BadRequest, match=f"(?i){re.escape(error)}"):
+        await bot.set_my_commands([("help", "Help")], scope=scope)
+    with pytest.raises(BadRequest, match=f"(?i){re.escape(error)}"):
+        await bot.get_my_commands(scope=scope)
+
+
+async def test_a_language_is_two_lowercase_letters(bot: telegram.Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)invalid language code"):
+        await bot.set_my_commands([("help", "Help")], language_code="eng")
 
 
 async def test_wrong_token_is_unauthorized(fake_telegram: FakeTelegram) -> None:

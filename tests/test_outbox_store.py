@@ -585,3 +585,38 @@ async def test_only_legal_transitions_happen(
     assert done == ((state, operation) in LEGAL)
     assert row.state == (to_state if done else state)
     assert len(await outbox.events(outbox_id)) == events_before + int(done)
+
+
+# ---- pauses (/pause, /resume) and the extra-edition queue's summary -----------------
+
+
+async def test_a_paused_target_has_nothing_claimed_and_the_other_goes_on(
+    outbox: OutboxStore,
+) -> None:
+    paused_row = await _enqueue(outbox, "p", "x")
+    free_row = await _enqueue(outbox, "f", "telegram")
+    assert await outbox.pause(["x"], actor="ed", now=T0) == ["x"]
+    assert await outbox.pause(["x"], actor="ed", now=T0) == []  # already: no second row
+    assert await outbox.claim_next("x", owner="w", lease_seconds=LEASE, now=T0 + 1) is None
+    claimed = await outbox.claim_next("telegram", owner="w", lease_seconds=LEASE, now=T0 + 1)
+    assert claimed is not None
+    assert claimed.id == free_row
+    assert await outbox.paused() == {"x": ("ed", T0)}
+    assert await outbox.resume(["x", "telegram"], actor="ed", now=T0 + 2) == ["x"]
+    again = await outbox.claim_next("x", owner="w", lease_seconds=LEASE, now=T0 + 3)
+    assert again is not None
+    assert again.id == paused_row
+
+
+async def test_pending_with_prefix_counts_waiting_rows_and_the_earliest_due(
+    outbox: OutboxStore,
+) -> None:
+    assert await outbox.pending_with_prefix("extra:") == (0, None)
+    await _enqueue(outbox, "extra:1", not_before=T0 + 600)
+    await _enqueue(outbox, "extra:2", "x", not_before=T0 + 300)
+    await _enqueue(outbox, "issue:1:zh:digest:1", not_before=T0 + 10)
+    await _enqueue(outbox, "extra_not:3", not_before=T0 + 5)  # another prefix altogether
+    assert await outbox.pending_with_prefix("extra:") == (2, T0 + 300)
+    claimed = await outbox.claim_next("x", owner="w", lease_seconds=LEASE, now=T0 + 400)
+    assert claimed is not None  # sending still waits to go out: counted, its time is not
+    assert await outbox.pending_with_prefix("extra:") == (2, T0 + 600)

@@ -21,7 +21,9 @@ predecessors on this host at once, and finds what a crash between two writes
 left unseen: doubtful or failed rows whose card was never sent, and parts of a
 group stranded behind a part dropped without the editors' choice. A platform's
 "wait until" (`retry_after`, a spent X window) is persisted per target, so a
-restarted bot does not post early.
+restarted bot does not post early. A target an editor paused (`/pause`, a row of
+`target_pauses`) is skipped by the claim itself: its worker claims nothing until
+`/resume`, and the other targets' workers go on.
 """
 
 from __future__ import annotations
@@ -158,6 +160,11 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._saved_hold = 0.0
         self.idling = False  # waiting for work (observable, for tests and a status line)
+
+    @property
+    def pacer(self) -> Pacer:
+        """The target's pacer (what `/status` reads of its quota)."""
+        return self._pacer
 
     def wake(self) -> None:
         """New rows were queued: stop idling."""

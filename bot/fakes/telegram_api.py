@@ -33,7 +33,6 @@ from bot.fakes.telegram_model import (
 from bot.fakes.telegram_params import (
     administrator_member,
     caption_text,
-    command_key,
     message_text,
     now,
     photo_sizes,
@@ -43,6 +42,10 @@ from bot.fakes.telegram_params import (
 from bot.fakes.telegram_updates import UpdateQueue
 from publishers.limits import (
     TELEGRAM_ANSWER_CALLBACK_TEXT_MAX,
+    TELEGRAM_COMMAND_DESCRIPTION_MAX,
+    TELEGRAM_COMMAND_NAME,
+    TELEGRAM_COMMAND_NAME_MAX,
+    TELEGRAM_COMMANDS_MAX,
     TELEGRAM_MEDIA_GROUP_MAX,
     TELEGRAM_MEDIA_GROUP_MIN,
 )
@@ -506,29 +509,78 @@ class FakeBotAPI:
         return True
 
     async def _set_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        """As tdlib and the Bot API server read it (td/telegram/BotCommand.cpp): each
+        command trimmed, a leading "/" dropped, 1-32 characters of a-z, 0-9 and "_";
+        a description of 1-256 characters after trimming; at most 100 commands."""
+        key = self._command_key(params)
         commands = params.get("commands")
-        if not isinstance(commands, list) or len(commands) > 100:
+        if not isinstance(commands, list):
             raise bad_request("can't parse commands JSON object")
+        if len(commands) > TELEGRAM_COMMANDS_MAX:
+            raise bad_request("BOT_COMMANDS_TOO_MUCH")
+        menu: list[JSON] = []
         for command in commands:
-            name = command.get("command", "") if isinstance(command, dict) else ""
-            description = command.get("description", "") if isinstance(command, dict) else ""
-            if not (
-                1 <= len(name) <= 32 and name.replace("_", "a").isalnum() and name == name.lower()
-            ):
+            if not isinstance(command, dict):
+                raise bad_request("can't parse BotCommand JSON object")
+            name = str(command.get("command") or "").strip().removeprefix("/")
+            description = str(command.get("description") or "").strip()
+            if not name:
+                raise bad_request("command must be non-empty")
+            if len(name) > TELEGRAM_COMMAND_NAME_MAX:
+                raise bad_request(f"command length must not exceed {TELEGRAM_COMMAND_NAME_MAX}")
+            if not description:
+                raise bad_request("command description must be non-empty")
+            if len(description) > TELEGRAM_COMMAND_DESCRIPTION_MAX:
+                raise bad_request(
+                    f"command description length must not exceed {TELEGRAM_COMMAND_DESCRIPTION_MAX}"
+                )
+            if not TELEGRAM_COMMAND_NAME.fullmatch(name):
                 raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(description) <= 256:
-                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands[command_key(params)] = [
-            {"command": c["command"], "description": c["description"]} for c in commands
-        ]
+            menu.append({"command": name, "description": description})
+        if menu:
+            self.commands[key] = menu
+        else:  # an empty list deletes the scope's commands, as deleteMyCommands does
+            self.commands.pop(key, None)
         return True
 
     async def _get_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
-        return list(self.commands.get(command_key(params), []))
+        return list(self.commands.get(self._command_key(params), []))
 
     async def _delete_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
-        self.commands.pop(command_key(params), None)
+        self.commands.pop(self._command_key(params), None)
         return True
+
+    def _command_key(self, params: JSON) -> str:
+        """The (scope, language) a command list is kept under, validated like Telegram
+        (td/telegram/BotCommandScope.cpp): a chat scope names a known chat, never a
+        channel; only `chat` may name a private chat; a language is two letters."""
+        scope = params.get("scope")
+        language = params.get("language_code") or ""
+        if not isinstance(language, str) or not (
+            language == "" or (len(language) == 2 and language.isascii() and language.islower())
+        ):
+            raise bad_request("invalid language code specified")
+        if scope is None or scope == "":
+            return f"default||{language}"
+        if not isinstance(scope, dict) or not isinstance(scope.get("type"), str):
+            raise bad_request("can't parse BotCommandScope JSON object")
+        kind = scope["type"]
+        if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            return f"{kind}||{language}"
+        if kind not in ("chat", "chat_administrators", "chat_member"):
+            raise bad_request("can't parse BotCommandScope: Unsupported type specified")
+        chat = self.resolve_chat(scope.get("chat_id"))
+        if chat.type == "channel":
+            raise bad_request("can't change commands in channel chats")
+        if chat.type == "private" and kind != "chat":
+            raise bad_request("can't use specified scope in private chats")
+        user = ""
+        if kind == "chat_member":
+            user_id = scope.get("user_id")
+            if not isinstance(user_id, int) or user_id not in self.users:
+                raise bad_request("can't parse BotCommandScope: Invalid user_id specified")
+            user = str(user_id)
+        return f"{kind}|{chat.id}:{user}|{language}"
 
     async def _set_webhook(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
         self.updates.set_webhook(params)

@@ -121,11 +121,6 @@ def photo_sizes(photo: Photo) -> list[JSON]:
     ]
 
 
-def command_key(params: JSON) -> str:
-    scope = params.get("scope") or {"type": "default"}
-    return f"{scope}|{params.get('language_code') or ''}"
-
-
 def administrator_member(bot_user: JSON, chat: FakeChat) -> JSON:
     rights = dict.fromkeys(
         (

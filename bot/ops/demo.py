@@ -21,8 +21,10 @@ outbox. Three acts:
    the channel and X, filed as an issue of the newsletter's repository in the fake
    GitHub, and the reader gets the channel post's link; then the reader's
    `/mysubmissions` lists it, on the channel, with that link.
+5. the editor asks /status (sources, outbox per target, X's quota, pauses, the
+   extra-edition queue); a reader asking the same is told it is for editors.
 
-At the end it prints what each chat and X received, and the steps of act 4.
+At the end it prints what each chat and X received, the steps of act 4 and act 5.
 """
 
 from __future__ import annotations
@@ -198,8 +200,9 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
                 await wait_for(lambda: bool(gh.issues()), "the GitHub issue is filed")
                 steps.append(_github_step(gh))
+                status = await _status_act(tg)
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, gh, counts, time.monotonic() - started, steps))
+            out.write(_transcript(tg, fx, gh, counts, time.monotonic() - started, steps, status))
     return 0
 
 
@@ -325,6 +328,13 @@ def _github_step(gh: FakeGitHub) -> str:
     return f"GitHub {gh.repo.full_name}: issue {', '.join(filed)} filed once"
 
 
+async def _status_act(tg: FakeTelegram) -> list[str]:
+    """Act 5: the editor's /status, and a reader's (refused)."""
+    status = await _reply_to(tg, EDITOR_ID, "/status")
+    refused = await _reply_to(tg, READER_ID, "/status")
+    return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -375,6 +385,7 @@ def _transcript(
     counts: dict[str, Any],
     seconds: float,
     steps: list[str],
+    status: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -415,6 +426,8 @@ def _transcript(
         lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body_lines, ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+    lines += ["", "=== Act 5: /status ===", ""]
+    lines += [line.replace("\n", "\n    ") for line in status]
     lines.append("")
     summary = describe_counts(counts)
     lines += [

@@ -1,19 +1,28 @@
-"""Chores for the CLI: migrate, back up, the health check Docker runs, and backfill."""
+"""Chores: migrate, back up, the health check Docker runs, and backfill (CLI and `/backfill`)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from data.db import Database, StorageError
 from data.migrations import migrate as apply_migrations
 from data.migrations import pending
 from data.store import Store
+
+if TYPE_CHECKING:  # the health check Docker runs imports this module: keep it light
+    from telegram import Bot
+
+    from bot.platforms import Platforms
+    from bot.weekly.publication import Queued
 
 HEARTBEAT_COMPONENT = "bot"
 
@@ -49,7 +58,7 @@ async def health(path: Path, *, max_age: float) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Backfilled:
-    """What `backfill_issue` did: an error, or what was queued or shown to the editors."""
+    """What a backfill did: an error, or what was queued or shown to the editors."""
 
     error: str | None = None
     queued: int = 0
@@ -57,62 +66,97 @@ class Backfilled:
     preview_status: str | None = None  # "pending", or how the editors decided before
     cards: int = 0  # preview cards sent now
     cards_before: int = 0  # cards of the preview sent by an earlier run
+    rows: Queued | None = None  # the outbox rows queued now, for the running bot's wake-ups
 
 
 async def backfill_issue(settings: Settings, number: int, *, preview: bool = True) -> Backfilled:
-    """Ingest issue `number` and give it to the editors (preview) or queue it at once.
+    """`weeklybot backfill N`: `backfill_into` from outside the bot process.
 
-    Runs outside the bot process. With `preview`, the issue gets the usual preview
-    card, sent from here through the Bot API, so the editors see it now and the
-    command says whether it got through; the buttons are answered by the running
-    bot, which reads the preview from the database. Re-running resends cards that
-    never went out. Rows that exist already (sent or not) are left alone by their
-    idempotency keys, so a repeat is harmless. Its items never hold up a newer
-    issue's (`bot.weekly.planning.schedule_issue`).
+    Opens the database and a Bot API client of its own, so the cards are sent from
+    here and the command says whether they got through; the buttons are answered by
+    the running bot, which reads the preview from the database.
     """
     from telegram import Bot
 
+    tg = settings.telegram
+
+    def bot() -> Bot:  # only opened (getMe) when there are cards to send
+        return Bot(tg.token.get_secret_value(), base_url=tg.api_base_url)
+
+    async with Database.open(settings.database_path) as db:
+        await apply_migrations(db, now=time.time())
+        return await backfill_into(Store(db), settings, number, bot=bot, preview=preview)
+
+
+async def backfill_into(
+    store: Store,
+    settings: Settings,
+    number: int,
+    *,
+    bot: Callable[[], AbstractAsyncContextManager[Bot]],
+    preview: bool = True,
+    platforms: Platforms | None = None,
+    lock: asyncio.Lock | None = None,
+) -> Backfilled:
+    """Ingest issue `number` and give it to the editors (preview) or queue it at once.
+
+    The one backfill: the CLI's `backfill` and the editors' `/backfill` both call it.
+    With `preview`, the issue gets the usual preview card, sent through the Bot that
+    `bot()` opens (the CLI's own; the running bot's, `contextlib.nullcontext`).
+    Re-running resends cards that never went out. Rows that exist already (sent or
+    not) are left alone by their idempotency keys, so a repeat is harmless. Its items
+    never hold up a newer issue's (`bot.weekly.planning.schedule_issue`). `lock` is
+    the running bot's lock on the repository mirror (`WatchBoard.repo_lock`), so a
+    backfill's `git fetch` never runs beside a poll's.
+    """
     from bot.editors.preview_cards import send_preview_cards
+    from bot.platforms import PLATFORMS
     from bot.weekly.ingest import Ingester, IssueEvent, NewIssue, backfill
     from bot.weekly.publication import Publication
     from bot.weekly.sources.git_repo import GitRepoSource
     from bot.weekly.watch import repo_options
 
+    if not settings.repo.enabled:
+        return Backfilled(error="the repository is not watched (repo.enabled is off)")
     found: list[Backfilled] = []
-    async with Database.open(settings.database_path) as db:
-        await apply_migrations(db, now=time.time())
-        store = Store(db)
-        source = GitRepoSource(repo_options(settings))
-        publication = Publication(
-            store, settings, settings.publishing.model_copy(update={"preview": preview})
-        )
+    source = GitRepoSource(repo_options(settings))
+    publication = Publication(
+        store,
+        settings,
+        settings.publishing.model_copy(update={"preview": preview}),
+        platforms=platforms or PLATFORMS,
+    )
 
-        async def deliver(events: Sequence[IssueEvent]) -> None:
-            for event in events:
-                if not isinstance(event, NewIssue):
-                    continue
-                now = dt.datetime.now(dt.UTC)
-                outcome = await publication.on_new_issue(event, now=now)
-                cards = 0
-                if outcome.preview is not None and outcome.show_cards:
-                    tg = settings.telegram
-                    bot = Bot(tg.token.get_secret_value(), base_url=tg.api_base_url)
-                    async with bot:
-                        sent = await send_preview_cards(
-                            bot, publication, outcome.preview, tg.review_chats(), now=now
-                        )
-                    cards = len(sent)
-                found.append(
-                    Backfilled(
-                        queued=len(outcome.queued.ids),
-                        preview_id=outcome.preview.id if outcome.preview else None,
-                        preview_status=outcome.preview.status if outcome.preview else None,
-                        cards=cards,
-                        cards_before=len(outcome.preview.cards) if outcome.preview else 0,
+    async def deliver(events: Sequence[IssueEvent]) -> None:
+        for event in events:
+            if not isinstance(event, NewIssue):
+                continue
+            now = dt.datetime.now(dt.UTC)
+            outcome = await publication.on_new_issue(event, now=now)
+            cards = 0
+            if outcome.preview is not None and outcome.show_cards:
+                async with bot() as opened:
+                    sent = await send_preview_cards(
+                        opened,
+                        publication,
+                        outcome.preview,
+                        settings.telegram.review_chats(),
+                        now=now,
                     )
+                cards = len(sent)
+            found.append(
+                Backfilled(
+                    queued=len(outcome.queued.ids),
+                    preview_id=outcome.preview.id if outcome.preview else None,
+                    preview_status=outcome.preview.status if outcome.preview else None,
+                    cards=cards,
+                    cards_before=len(outcome.preview.cards) if outcome.preview else 0,
+                    rows=outcome.queued,
                 )
+            )
 
-        ingester = Ingester(store, source_name=source.name)
+    ingester = Ingester(store, source_name=source.name)
+    async with lock or asyncio.Lock():
         result = await backfill(source, ingester, number, deliver)
     if result.error:
         return Backfilled(error=result.error)

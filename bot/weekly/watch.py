@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,17 +52,61 @@ def feed_options(settings: Settings) -> list[FeedOptions]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """One source's polls as this run saw them: when last, when next, the last error."""
+
+    name: str  # the `source_state` name: "github:owner/repo", "feed:https://…"
+    last_at: float | None = None  # None: not polled yet in this run
+    next_at: float | None = None
+    error: str | None = None  # of the last poll; None when it went well
+
+
+class WatchBoard:
+    """What `/status` shows of the sources, and the one lock on the repository mirror.
+
+    Kept in memory on purpose: an idle poll writes nothing to the database (one `git
+    fetch`, one 304; `bench/poll_idle.py`), so the last and next poll times live here,
+    while the last error and the failure count are `source_state`'s, which survive a
+    restart. `BotServices` holds one; the `Watcher` and `/backfill` share its lock, so
+    two git commands never run on the mirror at once.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.repo_lock = asyncio.Lock()
+        self.clock = clock
+        self._records: dict[str, PollRecord] = {}
+
+    def planned(self, name: str, next_at: float) -> None:
+        """A source is scheduled: its first poll is due at `next_at`."""
+        previous = self._records.get(name, PollRecord(name))
+        self._records[name] = PollRecord(name, previous.last_at, next_at, previous.error)
+
+    def polled(self, name: str, *, next_at: float, error: str | None) -> None:
+        self._records[name] = PollRecord(name, self.clock(), next_at, error)
+
+    def records(self) -> tuple[PollRecord, ...]:
+        return tuple(self._records.values())
+
+
 class Watcher:
     """The bot's sources, and what to do with what they find."""
 
     def __init__(
-        self, settings: Settings, store: Store, http: httpx.AsyncClient, deliver: EventSink
+        self,
+        settings: Settings,
+        store: Store,
+        http: httpx.AsyncClient,
+        deliver: EventSink,
+        *,
+        board: WatchBoard | None = None,
     ) -> None:
         self.repo = GitRepoSource(repo_options(settings)) if settings.repo.enabled else None
         self.ingester = Ingester(store, source_name=self.repo.name if self.repo else "repo:off")
         self.feeds = [FeedSource(options, store, http) for options in feed_options(settings)]
+        self.board = board or WatchBoard()
         self._deliver = deliver
-        self._repo_lock = asyncio.Lock()
+        self._repo_lock = self.board.repo_lock
         self._settings = settings
 
     async def poll_repo(self) -> RepoPoll | None:
@@ -67,6 +114,11 @@ class Watcher:
             return None
         async with self._repo_lock:
             result = await poll_repo(self.repo, self.ingester, self._deliver)
+        self.board.polled(
+            self.repo.name,
+            next_at=self.board.clock() + self._settings.repo.poll_seconds,
+            error=result.error,
+        )
         log.log(
             logging.DEBUG if result.status == "idle" else logging.INFO,  # idle: every few minutes
             "repository polled",
@@ -81,6 +133,7 @@ class Watcher:
             if not feed.due():
                 continue
             result = await feed.poll()
+            self.board.polled(feed.name, next_at=result.next_poll_at, error=result.error)
             if result.error:
                 log.warning("feed poll failed", extra={"feed": feed.name, "error": result.error})
             announced |= any(entry.number is not None for entry in result.entries)
@@ -88,7 +141,9 @@ class Watcher:
             await self.poll_repo()
 
     def schedule(self, job_queue: JobQueue[Any]) -> None:
+        now = self.board.clock()
         if self.repo is not None:
+            self.board.planned(self.repo.name, now + 1)
             job_queue.run_repeating(
                 repo_job,
                 interval=self._settings.repo.poll_seconds,
@@ -96,6 +151,8 @@ class Watcher:
                 data=self,
                 name="poll:repo",
             )
+        for feed in self.feeds:
+            self.board.planned(feed.name, now + 2)
         if self.feeds:
             job_queue.run_repeating(
                 feeds_job,
