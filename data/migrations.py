@@ -297,6 +297,36 @@ CREATE TABLE file_notices (
 ) STRICT;
 """
 
+# The extra edition's queue (issue 13): an editor's link or a queued submission, in
+# order. Its outbox rows (`extra:<id>`, or the submission's `submission:<id>`) hold the
+# planned times; this table holds what the outbox cannot: the draft on the card, the
+# order, and a time an editor gave.
+_EXTRA_QUEUE = """
+CREATE TABLE extra_queue (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL CHECK (source IN ('link', 'submission')),
+    submission_id INTEGER UNIQUE REFERENCES submissions (id),
+    outbox_key TEXT NOT NULL UNIQUE,    -- the idempotency key of its rows, every target
+    original_url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    title TEXT,                         -- the page's or the editor's; NULL: the host
+    comment TEXT,
+    state TEXT NOT NULL DEFAULT 'draft'
+        CHECK (state IN ('draft', 'queued', 'posted', 'dropped', 'cancelled')),
+    position INTEGER,                   -- order among the queued, smallest first
+    pinned_at REAL,                     -- a time an editor gave; NULL: paced
+    created_by TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at REAL,
+    cards TEXT NOT NULL DEFAULT '[]',   -- [[chat id, message id], ...] of its card
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+) STRICT;
+CREATE INDEX extra_queue_dedupe ON extra_queue (dedupe_key);
+CREATE INDEX extra_queue_queued ON extra_queue (state, position);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -306,6 +336,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
+    Migration(9, "the extra-edition queue", _EXTRA_QUEUE),
 )
 
 _SCHEMA_VERSION = """

@@ -20,6 +20,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("submit", text("command.submit")),
     CommandSpec("cancel", text("command.cancel")),
     CommandSpec("outbox", text("command.outbox"), editors_only=True),
+    CommandSpec("extra", text("command.extra"), editors_only=True),
+    CommandSpec("queue", text("command.queue"), editors_only=True),
 )
 
 

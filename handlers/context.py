@@ -21,9 +21,11 @@ from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
 from bot.domain.urls import Resolver, load_public_suffixes
 from bot.editors.kit import ChatSpacer, EditorChats, is_editor
+from bot.extra.queue import ExtraQueue
 from bot.platforms import PLATFORMS, Platforms
 from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
+from data.extras import QueueStore
 from data.store import Store
 from data.submissions import SubmissionStore
 
@@ -53,12 +55,18 @@ class BotServices:
     # they all left at once and Telegram refused the ones past its per-chat burst
     # (429): links no editor was shown.
     spacer: ChatSpacer = field(init=False, default_factory=ChatSpacer)
+    # The extra edition's queue (`/extra`, `/queue`, 🕒 Queue), over the same store.
+    extra: ExtraQueue = field(init=False)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
         object.__setattr__(self, "publication", publication)
         if self.submissions is None:
             object.__setattr__(self, "submissions", submission_service(self.settings, self.store))
+        extra = ExtraQueue(
+            QueueStore(self.store.db), self.settings, self.submissions, platforms=self.platforms
+        )
+        object.__setattr__(self, "extra", extra)
 
     def editor_chats(self, bot: Bot) -> EditorChats:
         """The review chats, spaced by the run's one `spacer`."""
