@@ -99,15 +99,12 @@ def queue_text(entries: Sequence[InQueue], *, zone: ZoneInfo, per_day: int) -> s
         return text("extra.queue.empty")
     e = html.escape
     lines = [text("extra.queue.head", count=len(entries), per_day=per_day, zone=str(zone))]
-    for position, entry in enumerate(entries, start=1):
+    for position, entry in enumerate(entries[:LISTED_MAX], start=1):
         item = entry.item
-        key: TextKey = (
-            "extra.queue.line_pinned" if item.pinned_at is not None else "extra.queue.line"
-        )
         source = text("extra.queue.from_reader") if item.source == "submission" else ""
         lines.append(
             text(
-                key,
+                "extra.queue.line_pinned" if item.pinned_at is not None else "extra.queue.line",
                 position=position,
                 title=e(_label(item)[:80]),
                 url=e(item.canonical_url),
