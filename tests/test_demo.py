@@ -93,3 +93,18 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert channel.count("Ten asyncio tips") == 1
     x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
+
+
+def test_extra_act_takes_one_item_through_the_queue(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    steps = demo_run.stdout.split("=== Act 5: the extra edition's queue ===", 1)[1]
+    assert "bot: This command is for editors." in steps
+    assert "card: 🗞 Extra edition #1" in steps
+    assert " / Telegram: / " in steps
+    assert " / X: / " in steps
+    assert "card buttons: xq:1:dr:1 xq:1:ed:1 xq:1:now:1 xq:1:q:1" in steps
+    assert "answer: Queued #1, planned " in steps
+    assert "1 queued, at most 3 a day per target" in steps
+    assert "inside the posting window: True; rows: telegram, x, key extra:1" in steps
+    assert "channel posts of it: 1, X posts of it: 1; left in the queue: 0" in steps

@@ -18,14 +18,20 @@ outbox. Three acts:
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
-   the channel and X, and the reader gets the channel post's link.
+   the channel and X, and the reader gets the channel post's link;
+5. the extra edition: the editor sends `/extra <url>` (a reader trying it is told it is
+   for editors), sees the post as each platform will get it, presses [🕒 Queue] and
+   reads `/queue` with the planned time in the posting window; the demo then moves
+   that planned time to now (it does not wait for the window) and the item is posted
+   once on the channel and X, and leaves the queue.
 
-At the end it prints what each chat and X received, and the steps of act 4.
+At the end it prints what each chat and X received, and the steps of acts 4 and 5.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import socket
@@ -170,8 +176,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
+                queue_steps = await _extra_act(runtime, tg, fx, web)
+                await wait_for(partial(_outbox_idle, runtime), "the queued item is posted")
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
+            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps, queue_steps))
     return 0
 
 
@@ -289,6 +297,52 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
     return steps
 
 
+async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb) -> list[str]:
+    """Act 5: one extra-edition item through the queue; the steps, as lines."""
+    steps: list[str] = []
+    url = web.add_page(
+        "pattern-matching", "Structural pattern matching in practice", "Where match shines."
+    ).replace("127.0.0.1", DEMO_SITE)
+    refused = await _reply_to(tg, READER_ID, f"/extra {url}")
+    steps.append(f"reader: /extra {url}  ->  bot: {refused}")
+    card_text = await _reply_to(tg, EDITOR_ID, f"/extra {url} A tour of match, with care.")
+    card = tg.sent(EDITOR_ID)[-1]
+    shown = card_text.replace("\n", " / ")
+    steps.append(f"editor: /extra {url} A tour of match, with care.  ->  card: {shown}")
+    steps.append("card buttons: " + " ".join(sorted(card.callback_data())))
+    queue = next(d for d in card.callback_data() if d.startswith("xq:1:q:"))
+    queued = await _answer_to(tg, lambda: tg.press(EDITOR_ID, EDITOR_ID, card.message_id, queue))
+    steps.append(f"editor presses [🕒 Queue]  ->  answer: {queued}")
+    listing = await _reply_to(tg, EDITOR_ID, "/queue")
+    steps.append("editor: /queue  ->  " + listing.replace("\n", " / "))
+    extra = runtime.services.extra
+    (entry,) = await extra.queued()
+    window = runtime.services.settings.publishing.window()
+    opens = window.open_at_or_after(dt.datetime.fromtimestamp(entry.at, dt.UTC))
+    inside = abs(opens.timestamp() - entry.at) < 1
+    steps.append(
+        f"planned {entry.at - time.time():.0f}s from now, inside the posting window: {inside};"
+        f" rows: {', '.join(r.target for r in entry.rows)}, key {entry.item.outbox_key}"
+    )
+    now = dt.datetime.now(dt.UTC)
+    outbox = runtime.services.store.outbox
+    await outbox.retime({r.outbox_id: now.timestamp() for r in entry.rows}, now=now)
+    runtime.services.delivery.wake()
+    steps.append("demo: the planned time is moved to now (instead of waiting for it)")
+    title = "Structural pattern matching in practice"
+    await wait_for(
+        lambda: any(title in (m.text or "") for m in tg.sent(CHANNEL_ID)), "the item on the channel"
+    )
+    await wait_for(lambda: any(url in p.text for p in fx.posts()), "the item on X")
+    await wait_for(partial(_outbox_idle, runtime), "the item's rows are sent")
+    await extra.replan()
+    posted = sum(title in (m.text or "") for m in tg.sent(CHANNEL_ID))
+    on_x = sum(url in p.text for p in fx.posts())
+    left = (await extra.summary()).length
+    steps.append(f"channel posts of it: {posted}, X posts of it: {on_x}; left in the queue: {left}")
+    return steps
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -333,7 +387,12 @@ async def _git_commit(
 
 
 def _transcript(
-    tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float, steps: list[str]
+    tg: FakeTelegram,
+    fx: FakeX,
+    counts: dict[str, Any],
+    seconds: float,
+    steps: list[str],
+    queue_steps: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -369,6 +428,9 @@ def _transcript(
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+    lines.append("")
+    lines += ["=== Act 5: the extra edition's queue ===", ""]
+    lines += [f"{n}. {step}" for n, step in enumerate(queue_steps, 1)]
     lines.append("")
     summary = describe_counts(counts)
     lines += [
