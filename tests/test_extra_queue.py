@@ -30,6 +30,8 @@ from bot.config import settings_from_values
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
+from bot.weekly.announce import after_enqueue
+from bot.weekly.publication import Queued
 from data.extras import ExtraItem, extra_key
 from data.outbox import OutboxRow
 from data.submissions import submission_key
@@ -233,7 +235,10 @@ async def test_post_now_posts_once_on_each_platform(world: World) -> None:
 
 async def test_edit_changes_the_posts_and_drop_posts_nothing(world: World) -> None:
     item_id = await world.add_link(world.page("edit", "Old title"))
+    prompts = len(world.tg.sent(EDITOR_ID))
     assert await world.press_card(item_id, "ed") == "Send the new text."
+    await until(lambda: len(world.tg.sent(EDITOR_ID)) > prompts)  # the ForceReply prompt
+    assert world.tg.sent(EDITOR_ID)[-1].force_reply
     reply = await world.say(EDITOR_ID, "A better title | Why it matters.")
     assert reply.text == f"Saved: the card of extra item #{item_id} shows the new post."
     card = world.card(item_id)
@@ -289,6 +294,7 @@ async def test_order_move_and_cancel(world: World) -> None:
     assert [t for _, t in moved] == times  # the slots stay, the items swap
     for key, t in moved:
         assert {r.next_attempt_at for r in await world.rows(key)} == {t}
+    await until(lambda: world.tg.message(EDITOR_ID, listing.message_id).edits == 1)
     shown = world.tg.message(EDITOR_ID, listing.message_id).text or ""
     assert shown.index("1. Item B") < shown.index("2. Item A")
     # The first cannot go up: nothing moves.
@@ -303,7 +309,9 @@ async def test_order_move_and_cancel(world: World) -> None:
     assert {r.state for r in await world.rows(extra_key(c))} == {"cancelled"}
     assert (await world.item(c)).state == "cancelled"
     assert [k for k, _ in await world.order()] == [extra_key(b), extra_key(a)]
-    assert "Item C" not in (world.tg.message(EDITOR_ID, listing.message_id).text or "")
+    await until(
+        lambda: "Item C" not in (world.tg.message(EDITOR_ID, listing.message_id).text or "")
+    )
     audit = await world.runtime.services.store.list_audit(action="extra.move")
     assert [e.subject for e in audit] == [extra_key(a)]
 
@@ -312,9 +320,10 @@ async def test_a_given_time(world: World) -> None:
     a = await world.queued(world.page("a", "Item A"))
     b = await world.queued(world.page("b", "Item B"))
     listing = await world.listing()
+    prompts = len(world.tg.sent(EDITOR_ID))
     assert await world.press(EDITOR_ID, EDITOR_ID, listing, f"xq:1:at:{b}") == "Send the time."
-    prompt = world.tg.sent(EDITOR_ID)[-1]
-    assert prompt.force_reply
+    await until(lambda: len(world.tg.sent(EDITOR_ID)) > prompts)
+    assert world.tg.sent(EDITOR_ID)[-1].force_reply
     reply = await world.say(EDITOR_ID, "half past nine")
     assert reply.text == (
         "Could not use “half past nine” as a time (not a time): send HH:MM, tomorrow HH:MM,"
@@ -372,6 +381,52 @@ async def test_pacing_within_the_window_next_to_an_issues_planned_items(
             row = await outbox.get_by_key("telegram", f"issue:900:zh:articles:{n}")
             assert row is not None
             assert row.next_attempt_at == at
+
+
+async def test_an_issue_queued_later_keeps_its_times_and_the_queue_moves_around_it(
+    world: World,
+) -> None:
+    a = await world.queued(world.page("a", "Item A"))
+    b = await world.queued(world.page("b", "Item B"))
+    before = dict(await world.order())
+    # An issue's items land on the very times the queue holds (as `announce` queues them).
+    outbox = world.runtime.services.store.outbox
+    ids = []
+    for n, at in enumerate(before.values()):
+        for target in TARGETS:
+            row_id = await outbox.enqueue(
+                idempotency_key=f"issue:901:zh:articles:{n}",
+                target=target,
+                kind="item",
+                payload={"text": "x"},
+                now=dt.datetime.now(dt.UTC),
+                not_before=dt.datetime.fromtimestamp(at, dt.UTC),
+            )
+            assert row_id is not None
+            ids.append(row_id)
+    assert world.runtime.application.job_queue is not None
+    after_enqueue(
+        world.runtime.services,
+        world.runtime.application.job_queue,
+        Queued(ids=tuple(ids), due=tuple(before.values())),
+    )
+    issue_times = sorted(before.values())
+
+    async def moved() -> bool:
+        return all(t not in issue_times for _, t in await world.order())
+
+    async with asyncio.timeout(10):
+        while not await moved():  # noqa: ASYNC110 - a predicate over the store
+            await asyncio.sleep(0.01)
+    order = await world.order()
+    assert [k for k, _ in order] == [extra_key(a), extra_key(b)]
+    for _, t in order:
+        assert in_window(world, t)
+        assert min(abs(t - o) for o in issue_times) >= 30 * 60
+    for n, at in enumerate(issue_times):  # the issue's rows did not move
+        row = await outbox.get_by_key("x", f"issue:901:zh:articles:{n}")
+        assert row is not None
+        assert row.next_attempt_at == at
 
 
 async def test_a_restart_keeps_the_queue_and_its_times(
