@@ -17,8 +17,17 @@ import html
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, ForceReply, Message, MessageEntity, Update, User
+from telegram import (
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -38,7 +47,7 @@ from bot.extra.pacing import BadTime, parse_time
 from bot.extra.queue import BadLink, Seen, link_in, split_extra
 from bot.texts import text
 from data.extras import ExtraDecided, ExtraItem, extra_key
-from handlers.context import BotServices, Context, actor_of, services
+from handlers.context import App, BotServices, Context, actor_of, services
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +70,7 @@ def _waiting(context: Context) -> dict[Any, Any]:
     return found
 
 
-def _zone(svc: BotServices) -> Any:
+def _zone(svc: BotServices) -> ZoneInfo:
     return svc.settings.publishing.zone
 
 
@@ -165,7 +174,7 @@ async def forwarded(update: Update, context: Context) -> None:
 # ---- /queue --------------------------------------------------------------------------
 
 
-async def _listing(svc: BotServices) -> tuple[str, Any]:
+async def _listing(svc: BotServices) -> tuple[str, InlineKeyboardMarkup | None]:
     entries = await svc.extra.queued()
     listing = queue_text(entries, zone=_zone(svc), per_day=svc.settings.extra.max_per_day)
     return listing, queue_keyboard(entries)
@@ -359,7 +368,7 @@ async def waiting_text(update: Update, context: Context) -> None:
     )
 
 
-def add_extra_handlers(application: Any) -> None:
+def add_extra_handlers(application: App) -> None:
     """Register /extra, /queue, forwarded links, the xq: buttons and the text reader."""
     application.add_handler(CommandHandler("extra", extra_cmd))
     application.add_handler(CommandHandler("queue", queue_cmd))
