@@ -25,7 +25,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
-from bot.delivery.jobs import rebuild_wakeups
+from bot.delivery.jobs import rebuild_wakeups, schedule_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
 from bot.domain.urls import Resolver
 from bot.editors.outbox_cards import EditorNotices
@@ -45,6 +45,7 @@ from data.store import Store
 from handlers.admin import add_admin_handlers
 from handlers.commands import command_menus
 from handlers.context import App, BotServices, Context, attach, services, submission_service
+from handlers.extra import add_extra_handlers
 from handlers.fallback import add_fallback_handler
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
@@ -140,6 +141,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     add_submitter_handlers(application)
     add_reminder_handlers(application, settings)
     add_admin_handlers(application)
+    add_extra_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
@@ -334,6 +336,9 @@ async def bot_running(
         stack.push_async_callback(application.updater.stop)
         assert application.job_queue is not None
         rebuilt = await rebuild_wakeups(application.job_queue, store, pool)
+        # The extra edition re-planned around what is planned now: items overdue while
+        # the bot was down go at the pace, not in one burst.
+        schedule_wakeups(application.job_queue, await svc.extra.replan(), pool)
         watcher = Watcher(
             settings,
             store,

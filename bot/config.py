@@ -382,6 +382,21 @@ class SubmissionsSettings(_Section):
         return value
 
 
+class ExtraSettings(_Section):
+    """The extra edition's queue (`/extra`, 🕒 Queue): its pace, per target."""
+
+    max_per_day: int = Field(
+        3, ge=1, le=24, description="Most queued extra-edition items per target per local day."
+    )
+    gap_minutes: float = Field(
+        30,
+        ge=1,
+        le=720,
+        description="Minutes a queued item keeps from any other planned post (an issue's"
+        " digest or items); also the step of its times from the window's start.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -399,6 +414,7 @@ class Settings(BaseSettings):
     feeds: FeedSettings = FeedSettings()
     publishing: PublishingSettings = PublishingSettings()
     submissions: SubmissionsSettings = SubmissionsSettings()
+    extra: ExtraSettings = ExtraSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

@@ -343,6 +343,60 @@ TextKey = Literal[
     "dry_run.mark",
     "dry_run.note_before",
     "dry_run.note_edited",
+    # the extra edition: /extra, /queue, their cards and buttons
+    "command.extra",
+    "command.queue",
+    "button.queue_sub",
+    "extra.in_private",
+    "extra.usage",
+    "extra.refused",
+    "extra.seen.issue",
+    "extra.seen.submission",
+    "extra.seen.extra",
+    "extra.forward_not_editor",
+    "extra.no_link",
+    "extra.gone",
+    "extra.already",
+    "extra.posting",
+    "extra.queued",
+    "extra.dropped",
+    "extra.send_edit",
+    "extra.edit_prompt",
+    "extra.send_time",
+    "extra.time_prompt",
+    "extra.moved",
+    "extra.not_moved",
+    "extra.cancelled",
+    "extra.not_queued",
+    "extra.edit_problem",
+    "extra.edit_stale",
+    "extra.edit_saved",
+    "extra.time_bad",
+    "extra.pinned",
+    "extra.state.posted",
+    "extra.state.queued",
+    "extra.state.dropped",
+    "extra.state.cancelled",
+    "extra.card.head",
+    "extra.card.url",
+    "extra.card.cannot",
+    "extra.card.post",
+    "extra.card.waiting",
+    "extra.card.decided",
+    "button.extra.now",
+    "button.extra.queue",
+    "button.extra.edit",
+    "button.extra.drop",
+    "extra.queue.empty",
+    "extra.queue.head",
+    "extra.queue.line",
+    "extra.queue.line_pinned",
+    "extra.queue.from_reader",
+    "extra.queue.more",
+    "button.queue.up",
+    "button.queue.down",
+    "button.queue.at",
+    "button.queue.cancel",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -755,6 +809,77 @@ _EN: dict[TextKey, str] = {
     "dry_run.note_edited": (
         "🧪 DRY RUN (nothing is posted): the message this replies to was edited in the rehearsal."
     ),
+    # the extra edition
+    "command.extra": "Editors: /extra <url> [comment], a link for the extra edition",
+    "command.queue": "Editors: the extra edition's queue, with its planned times",
+    "button.queue_sub": "🕒 Queue",
+    "extra.in_private": "Send /extra to me in a private chat.",
+    "extra.usage": "Send /extra <url> [comment], e.g. /extra https://example.com/post A good read.",
+    "extra.refused": "Not a link I can post ({rule}): {message}",
+    "extra.seen.issue": "Already featured in issue #{number} ({date}); not added.",
+    "extra.seen.submission": (
+        "Already submitted by a reader (submission #{id}, {state}); not added."
+    ),
+    "extra.seen.extra": "Already in the extra edition (item #{id}, {state}); not added.",
+    "extra.forward_not_editor": (
+        "Forwarded links are for editors. To suggest a link, send /submit <url>."
+    ),
+    "extra.no_link": "No link in that message: forward one with a link, or send /extra <url>.",
+    "extra.gone": "This item no longer exists.",
+    "extra.already": "Already {state} by {who} at {when}.",
+    "extra.posting": "Posting now.",
+    "extra.queued": "Queued #{position}, planned {when}.",
+    "extra.dropped": "Dropped.",
+    "extra.send_edit": "Send the new text.",
+    "extra.edit_prompt": (
+        "Extra item #{id}: reply with the new title and comment as `title | comment`"
+        " (or the title on the first line)."
+    ),
+    "extra.send_time": "Send the time.",
+    "extra.time_prompt": (
+        "Extra item #{id}: reply with its time in {zone}: HH:MM, tomorrow HH:MM,"
+        " MM-DD HH:MM or YYYY-MM-DD HH:MM."
+    ),
+    "extra.moved": "Moved.",
+    "extra.not_moved": "Not moved: it is already at that end, or no longer queued.",
+    "extra.cancelled": "Cancelled: it will not be posted.",
+    "extra.not_queued": "No longer queued: nothing changed.",
+    "extra.edit_problem": "Not saved: {problem}. Send a shorter text.",
+    "extra.edit_stale": "That item was decided meanwhile: nothing changed.",
+    "extra.edit_saved": "Saved: the card of extra item #{id} shows the new post.",
+    "extra.time_bad": (
+        "Could not use “{given}” as a time ({reason}): send HH:MM, tomorrow HH:MM,"
+        " MM-DD HH:MM or YYYY-MM-DD HH:MM, in {zone}."
+    ),
+    "extra.pinned": "Planned at {when}.",
+    "extra.state.posted": "🚀 Posted now",
+    "extra.state.queued": "🕒 Queued",
+    "extra.state.dropped": "🗑 Dropped",
+    "extra.state.cancelled": "✖ Cancelled",
+    "extra.card.head": "🗞 <b>Extra edition</b> #{id}",
+    "extra.card.url": "🔗 {url}",
+    "extra.card.cannot": "<b>{platform}</b>: cannot post this link ({problem})",
+    "extra.card.post": "<b>{platform}</b>:\n<blockquote>{post}</blockquote>",
+    "extra.card.waiting": "⏳ Post now, queue it, edit it or drop it.",
+    "extra.card.decided": "{decision} by {who} at {when}",
+    "button.extra.now": "🚀 Post now",
+    "button.extra.queue": "🕒 Queue",
+    "button.extra.edit": "✏️ Edit",
+    "button.extra.drop": "🗑 Drop",
+    "extra.queue.empty": "The extra edition's queue is empty.",
+    "extra.queue.head": (
+        "🕒 <b>Extra edition</b>: {count} queued, at most {per_day} a day per target, in {zone}."
+    ),
+    "extra.queue.line": "{position}. {title}{source}\n   {url}\n   planned {when}",
+    "extra.queue.line_pinned": (
+        "{position}. {title}{source}\n   {url}\n   planned {when} (time given)"
+    ),
+    "extra.queue.from_reader": " (a reader's link)",
+    "extra.queue.more": "… and {count} more (move the first ones to reach them).",
+    "button.queue.up": "{position} ⬆",
+    "button.queue.down": "{position} ⬇",
+    "button.queue.at": "{position} 🕒",
+    "button.queue.cancel": "{position} ✖",
 }
 
 TEMPLATES: Final[Mapping[TextKey, str]] = MappingProxyType(_EN)

@@ -340,6 +340,36 @@ CREATE TABLE target_pauses (
 ) STRICT;
 """
 
+# The extra edition's queue (issue 13): an editor's link or a queued submission, in
+# order. Its outbox rows (`extra:<id>`, or the submission's `submission:<id>`) hold the
+# planned times; this table holds what the outbox cannot: the draft on the card, the
+# order, and a time an editor gave.
+_EXTRA_QUEUE = """
+CREATE TABLE extra_queue (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL CHECK (source IN ('link', 'submission')),
+    submission_id INTEGER UNIQUE REFERENCES submissions (id),
+    outbox_key TEXT NOT NULL UNIQUE,    -- the idempotency key of its rows, every target
+    original_url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    title TEXT,                         -- the page's or the editor's; NULL: the host
+    comment TEXT,
+    state TEXT NOT NULL DEFAULT 'draft'
+        CHECK (state IN ('draft', 'queued', 'posted', 'dropped', 'cancelled')),
+    position INTEGER,                   -- order among the queued, smallest first
+    pinned_at REAL,                     -- a time an editor gave; NULL: paced
+    created_by TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at REAL,
+    cards TEXT NOT NULL DEFAULT '[]',   -- [[chat id, message id], ...] of its card
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+) STRICT;
+CREATE INDEX extra_queue_dedupe ON extra_queue (dedupe_key);
+CREATE INDEX extra_queue_queued ON extra_queue (state, position);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -351,6 +381,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
     Migration(9, "submitters: credit per reader, forget requests", _SUBMITTERS_DDL),
     Migration(10, "paused targets", _TARGET_PAUSES),
+    Migration(11, "the extra-edition queue", _EXTRA_QUEUE),
 )
 
 _SCHEMA_VERSION = """

@@ -942,19 +942,6 @@ class OutboxStore:
             result.setdefault(row["target"], {})[cast(OutboxState, row["state"])] = row["n"]
         return result
 
-    async def pending_with_prefix(self, key_prefix: str) -> tuple[int, float | None]:
-        """How many rows whose key starts with `key_prefix` wait (queued or sending),
-        and the earliest `next_attempt_at` among the queued ones (the extra-edition
-        queue's length and next time, for `/status`)."""
-        rows = await self._db.fetchall(
-            "SELECT count(*) AS n, min(CASE WHEN state = 'queued' THEN next_attempt_at END)"
-            " AS due FROM outbox WHERE state IN ('queued', 'sending')"
-            " AND substr(idempotency_key, 1, length(:prefix)) = :prefix",
-            {"prefix": key_prefix},
-        )
-        row = rows[0]
-        return int(row["n"]), None if row["due"] is None else float(row["due"])
-
     async def sent_remote_ids(self, target: str) -> list[tuple[str, float]]:
         """(remote id, sent_at) of every sent row of `target` that has an id, oldest first."""
         async with self._db.transaction(write=False) as tx:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast, get_args
 
@@ -631,6 +631,7 @@ class SubmissionStore:
         reason: str | None = None,
         posts: Callable[[Submission], Sequence[NewPost]] | None = None,
         user_id: int | None = None,
+        then: Callable[[Tx, Submission, float], Awaitable[object]] | None = None,
     ) -> Decided | None:
         at = to_ts(now)
         async with self._db.transaction() as tx:
@@ -658,6 +659,8 @@ class SubmissionStore:
                     outbox_id = await OutboxStore._insert(tx, post, at)
                     if outbox_id is not None:
                         ids.append(outbox_id)
+            if then is not None:  # the caller's part of the decision (the extra queue)
+                await then(tx, current, at)
             await _audit(
                 tx,
                 actor=actor,
@@ -694,6 +697,29 @@ class SubmissionStore:
             now=now,
             mode="publish",
             posts=posts,
+        )
+
+    async def approve_queued(
+        self,
+        submission_id: int,
+        *,
+        actor: str,
+        now: When,
+        posts: Callable[[Submission], Sequence[NewPost]],
+        then: Callable[[Tx, Submission, float], Awaitable[object]],
+    ) -> Decided | None:
+        """Approve into the extra edition's queue: as `approve`, and `then(tx, row, at)`
+        (`data.extras.QueueStore.add_submission`: queue it, time its rows) in the same
+        transaction. It is `published` once its rows are all sent, as an approval is."""
+        return await self._decide(
+            submission_id,
+            after="approved",
+            action="submission.queue",
+            actor=actor,
+            now=now,
+            mode="publish",
+            posts=posts,
+            then=then,
         )
 
     async def approve_draft_only(

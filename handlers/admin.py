@@ -87,7 +87,14 @@ async def status_cmd(update: Update, context: Context) -> None:
         return
     message, _, svc = found
     pacers = {worker.target: worker.pacer for worker in svc.delivery.workers}
-    status = await gather_status(svc.store, svc.watch, svc.platforms, pacers, now=time.time())
+    status = await gather_status(
+        svc.store,
+        svc.watch,
+        svc.platforms,
+        pacers,
+        queue=await svc.extra.summary(),
+        now=time.time(),
+    )
     await message.reply_text(
         render_status(status, svc.settings.publishing.zone),
         parse_mode=ParseMode.HTML,

@@ -40,6 +40,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("retry", text("command.retry"), editors_only=True),
     CommandSpec("skip", text("command.skip"), editors_only=True),
     CommandSpec("backfill", text("command.backfill"), editors_only=True),
+    CommandSpec("extra", text("command.extra"), editors_only=True),
+    CommandSpec("queue", text("command.queue"), editors_only=True),
 )
 
 

@@ -23,10 +23,12 @@ from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
 from bot.domain.urls import Resolver, load_public_suffixes
 from bot.editors.kit import ChatSpacer, EditorChats, is_editor
+from bot.extra.queue import ExtraQueue
 from bot.platforms import PLATFORMS, Platforms
 from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
 from bot.weekly.watch import WatchBoard
+from data.extras import QueueStore
 from data.store import Store
 from data.submissions import SubmissionStore
 from publishers.templates import PostTemplates, bundled_templates
@@ -63,6 +65,8 @@ class BotServices:
     # The sources' last and next polls (`/status`) and the lock on the repository
     # mirror, shared by the run's `Watcher` and `/backfill`.
     watch: WatchBoard = field(default_factory=WatchBoard)
+    # The extra edition's queue (`/extra`, `/queue`, 🕒 Queue), over the same store.
+    extra: ExtraQueue = field(init=False)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
@@ -70,6 +74,10 @@ class BotServices:
         if self.submissions is None:
             built = submission_service(self.settings, self.store, platforms=self.platforms)
             object.__setattr__(self, "submissions", built)
+        extra = ExtraQueue(
+            QueueStore(self.store.db), self.settings, self.submissions, platforms=self.platforms
+        )
+        object.__setattr__(self, "extra", extra)
 
     def editor_chats(self, bot: Bot) -> EditorChats:
         """The review chats, spaced by the run's one `spacer`."""

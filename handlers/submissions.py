@@ -50,6 +50,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.delivery.jobs import schedule_wakeups
 from bot.domain.urls import EXAMPLE_URL
 from bot.editors.kit import NO_PREVIEW, CallbackDataError
 from bot.editors.review_cards import (
@@ -95,6 +96,7 @@ from data.submissions import (
     submission_key,
 )
 from handlers.context import App, BotServices, Context, actor_of, services
+from handlers.extra import queued_answer
 from publishers.format_common import NotPostable
 from publishers.limits import X_MAX_WEIGHTED
 
@@ -576,7 +578,7 @@ async def review_callback(update: Update, context: Context) -> None:
     if current is None:
         await query.answer(text("review.gone"))
         return
-    if action in ("ap", "dr", "bn") or (action.startswith("rj:") and action != "rj:other"):
+    if action in ("ap", "qu", "dr", "bn") or (action.startswith("rj:") and action != "rj:other"):
         await _decide(query, context, action, sid)
         return
     if action == "sv":
@@ -654,8 +656,11 @@ async def _decide(query: CallbackQuery, context: Context, action: str, sid: int)
     subs = svc.submissions
     editor = actor_of(query.from_user)
     decided: Decided | None
+    due: tuple[float, ...] = ()
     if action == "ap":
         decided = await subs.approve(sid, editor=editor)
+    elif action == "qu":  # approved into the extra edition's queue, timed by its pace
+        decided, due = await svc.extra.queue_submission(sid, editor=editor)
     elif action == "dr":
         decided = await subs.draft_only(sid, editor=editor)
     elif action == "bn":
@@ -671,7 +676,12 @@ async def _decide(query: CallbackQuery, context: Context, action: str, sid: int)
         return
     if decided.outbox_ids:
         svc.delivery.wake()  # due now: the workers post it, paced only by the platforms
-    await query.answer(text("review.done", decision=decision_name(decided.submission)))
+        if due and context.job_queue is not None:
+            schedule_wakeups(context.job_queue, due, svc.delivery)
+    if action == "qu":
+        await query.answer(await queued_answer(svc, submission_key(sid)))
+    else:
+        await query.answer(text("review.done", decision=decision_name(decided.submission)))
     await _after_decision(context.bot, svc, decided)
 
 

@@ -24,6 +24,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import Runtime, bot_running
 from bot.editors.kit import CallbackCodec
+from bot.extra.queue import judge_link
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
 from bot.submissions.intake import Submitter
@@ -32,6 +33,7 @@ from bot.submissions.rules import Accepted
 from bot.texts import TEMPLATES, text
 from bot.weekly.ingest import NewIssue
 from bot.weekly.publication import DECISIONS
+from data.extras import ExtraItem, NewExtra
 from data.outbox import OutboxState
 from handlers.commands import COMMANDS
 from handlers.submitters import FORGET_BUTTONS
@@ -141,7 +143,21 @@ async def test_status_shows_sources_outbox_quota_pauses_and_the_queue(
     async with bot_running(settings) as runtime:
         sent_x = await enqueue(runtime, "x", "posted on x")
         await eventually(lambda: is_sent(runtime, sent_x))
-        await enqueue(runtime, "telegram", "extra:7", due_in=3600)  # the extra-edition queue
+        extra = runtime.services.extra  # one item in the extra-edition queue
+        item = await extra.store.create(
+            NewExtra(
+                original_url="https://example.com/queued",
+                canonical_url="https://example.com/queued",
+                dedupe_key="example.com/queued",
+                title="Queued",
+                comment=None,
+                created_by="user:1",
+            ),
+            now=time.time(),
+            judge=judge_link,
+        )
+        assert isinstance(item, ExtraItem)
+        assert await extra.enqueue(item.id, editor="user:1") is not None
         await ask(fake_telegram, EDITOR_ID, "/pause x")
 
         async def feed_polled() -> bool:

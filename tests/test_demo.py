@@ -114,7 +114,7 @@ def test_the_approved_link_is_filed_once_as_a_github_issue(
 def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
     demo_run: subprocess.CompletedProcess[str],
 ) -> None:
-    act = demo_run.stdout.split("=== Act 5: /status ===", 1)[1].split("outbox:", 1)[0]
+    act = demo_run.stdout.split("=== Act 6: /status ===", 1)[1].split("outbox:", 1)[0]
     assert "Status at " in act
     source = next(line for line in act.splitlines() if "last poll " in line)
     assert source.endswith("; no error")  # the repository, polled once per act
@@ -123,3 +123,18 @@ def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
     assert "Paused: none" in act
     assert "Extra-edition queue: " in act
     assert "reader: /status → This command is for editors." in act
+
+
+def test_extra_act_takes_one_item_through_the_queue(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    steps = demo_run.stdout.split("=== Act 5: the extra edition's queue ===", 1)[1]
+    assert "bot: This command is for editors." in steps
+    assert "card: 🗞 Extra edition #1" in steps
+    assert " / Telegram: / " in steps
+    assert " / X: / " in steps
+    assert "card buttons: xq:1:dr:1 xq:1:ed:1 xq:1:now:1 xq:1:q:1" in steps
+    assert "answer: Queued #1, planned " in steps
+    assert "1 queued, at most 3 a day per target" in steps
+    assert "inside the posting window: True; rows: telegram, x, key extra:1" in steps
+    assert "channel posts of it: 1, X posts of it: 1; left in the queue: 0" in steps

@@ -606,17 +606,3 @@ async def test_a_paused_target_has_nothing_claimed_and_the_other_goes_on(
     again = await outbox.claim_next("x", owner="w", lease_seconds=LEASE, now=T0 + 3)
     assert again is not None
     assert again.id == paused_row
-
-
-async def test_pending_with_prefix_counts_waiting_rows_and_the_earliest_due(
-    outbox: OutboxStore,
-) -> None:
-    assert await outbox.pending_with_prefix("extra:") == (0, None)
-    await _enqueue(outbox, "extra:1", not_before=T0 + 600)
-    await _enqueue(outbox, "extra:2", "x", not_before=T0 + 300)
-    await _enqueue(outbox, "issue:1:zh:digest:1", not_before=T0 + 10)
-    await _enqueue(outbox, "extra_not:3", not_before=T0 + 5)  # another prefix altogether
-    assert await outbox.pending_with_prefix("extra:") == (2, T0 + 300)
-    claimed = await outbox.claim_next("x", owner="w", lease_seconds=LEASE, now=T0 + 400)
-    assert claimed is not None  # sending still waits to go out: counted, its time is not
-    assert await outbox.pending_with_prefix("extra:") == (2, T0 + 600)

@@ -36,7 +36,7 @@ READER2_ID = 1005
 EDITORS_GROUP = -100200300
 READERS_GROUP = -100400500
 SITE = "blog.example.com"
-BUTTONS = ("ap", "dr", "ed", "rj", "bn")
+BUTTONS = ("ap", "qu", "dr", "ed", "rj", "bn")
 
 
 async def until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
@@ -182,7 +182,7 @@ async def test_submit_then_approve_posts_once_on_the_channel_and_x(world: World)
     assert "Preview: fetched" in card.text
     assert card.callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
     labels = [b["text"] for row in card.reply_markup["inline_keyboard"] for b in row]  # type: ignore[index]
-    assert labels == ["✅ Approve", "📝 Draft only", "✏️ Edit", "❌ Reject", "🚫 Ban"]
+    assert labels == ["✅ Approve", "🕒 Queue", "📝 Draft only", "✏️ Edit", "❌ Reject", "🚫 Ban"]
 
     assert await world.press(EDITOR_ID, sid, "ap") == "✅ Approved by you."
     await until(lambda: len(world.channel_posts()) == 1 and len(world.fx.posts()) == 1)

@@ -27,10 +27,12 @@ from data.submissions import Duplicates, Submission
 
 log = logging.getLogger(__name__)
 
-# ap approve, dr draft only, ed edit (then ed:<target>), rj reject (then rj:<reason>),
-# bn ban, bk back to the decision buttons; sv/cx save or drop a proposed edit.
+# ap approve, qu approve into the extra edition's queue, dr draft only, ed edit (then
+# ed:<target>), rj reject (then rj:<reason>), bn ban, bk back to the decision buttons;
+# sv/cx save or drop a proposed edit.
 REVIEW_ACTIONS: tuple[str, ...] = (
     "ap",
+    "qu",
     "dr",
     "ed",
     "rj",
@@ -203,7 +205,10 @@ def decision_keyboard(submission_id: int) -> InlineKeyboardMarkup:
     b = REVIEW_BUTTONS.button
     return InlineKeyboardMarkup(
         [
-            [b(text("button.approve"), "ap", submission_id)],
+            [
+                b(text("button.approve"), "ap", submission_id),
+                b(text("button.queue_sub"), "qu", submission_id),
+            ],
             [
                 b(text("button.draft_only"), "dr", submission_id),
                 b(text("button.edit_sub"), "ed", submission_id),

@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 from bot.platforms import Platforms
 from bot.texts import text
 from bot.weekly.watch import PollRecord, WatchBoard
+from data.extras import QueueSummary
 from data.outbox import OUTBOX_STATES, OutboxState
 from data.store import SourceState, Store
 from publishers.pacing import Pacer, ReportsQuota
 from publishers.x_client import RateWindow, XQuota
-
-EXTRA_KEY_PREFIX = "extra:"  # the extra-edition queue's outbox rows (`extra:<id>`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +81,16 @@ async def gather_status(
     platforms: Platforms,
     pacers: Mapping[str, Pacer],
     *,
+    queue: QueueSummary,
     now: float,
 ) -> Status:
-    """Read everything `/status` shows; `pacers` are the running workers' by target."""
+    """Read everything `/status` shows; `pacers` are the running workers' by target,
+    `queue` the extra edition's (`QueueStore.summary`: what counts as in the queue)."""
     outbox = store.outbox
     counts = await outbox.counts()
     paused = await outbox.paused()
     holds = await outbox.holds()
-    length, next_at = await outbox.pending_with_prefix(EXTRA_KEY_PREFIX)
+    length, next_at = queue.length, queue.next_at
     names = [p.name for p in platforms]
     names += sorted(set(counts) - set(names))  # rows of a target no longer registered
     targets = []

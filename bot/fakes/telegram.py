@@ -218,6 +218,12 @@ class FakeTelegram:
         """A user sends text (to the bot, or in a group); commands get bot_command entities."""
         return self.api.user_sends(user_id, text, chat_id)
 
+    def user_forwards(
+        self, user_id: int, text: str, origin: str, links: tuple[tuple[str, str], ...] = ()
+    ) -> ChatMessage:
+        """A user forwards a message (from `origin`, its text links as (word, URL)) to the bot."""
+        return self.api.user_forwards(user_id, text, origin, links)
+
     def press(self, user_id: int, chat_id: int | str, message_id: int, data: str) -> str:
         """A user presses the inline button carrying ``data``; returns the query id.
 

@@ -50,7 +50,9 @@ from publishers.limits import (
     TELEGRAM_MEDIA_GROUP_MIN,
 )
 from publishers.telegram_html import (
+    MessageEntity,
     ParsedHTML,
+    utf16_length,
 )
 
 CHAT_ACTIONS = frozenset(
@@ -217,6 +219,37 @@ class FakeBotAPI:
                 text=text,
                 entities=command_entities(text),
                 user_id=user.id,
+            )
+        )
+        self.updates.push("message", self.message_json(message))
+        return message
+
+    def user_forwards(
+        self, user_id: int, text: str, origin: str, links: tuple[tuple[str, str], ...] = ()
+    ) -> ChatMessage:
+        """A user forwards a message of the channel named `origin` to the bot, in private.
+
+        `links` are (word of `text`, URL) pairs: text links, as a channel post has them.
+        """
+        user = self._user(user_id)
+        chat = self.resolve_control_chat(user_id)
+        entities = tuple(
+            MessageEntity(
+                "text_link", utf16_length(text[: text.index(word)]), utf16_length(word), url=url
+            )
+            for word, url in links
+        )
+        message = self._store(
+            ChatMessage(
+                chat.id,
+                self._next_message_id(chat),
+                "user",
+                now(),
+                from_bot=False,
+                text=text,
+                entities=entities,
+                user_id=user.id,
+                forward_origin={"type": "hidden_user", "sender_user_name": origin, "date": now()},
             )
         )
         self.updates.push("message", self.message_json(message))

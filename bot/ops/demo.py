@@ -21,15 +21,21 @@ outbox. Three acts:
    the channel and X, filed as an issue of the newsletter's repository in the fake
    GitHub, and the reader gets the channel post's link; then the reader's
    `/mysubmissions` lists it, on the channel, with that link.
-5. the editor asks /status (sources, outbox per target, X's quota, pauses, the
+5. the extra edition: the editor sends `/extra <url>` (a reader trying it is told it is
+   for editors), sees the post as each platform will get it, presses [🕒 Queue] and
+   reads `/queue` with the planned time in the posting window; the demo then moves
+   that planned time to now (it does not wait for the window) and the item is posted
+   once on the channel and X, and leaves the queue.
+6. the editor asks /status (sources, outbox per target, X's quota, pauses, the
    extra-edition queue); a reader asking the same is told it is for editors.
 
-At the end it prints what each chat and X received, the steps of act 4 and act 5.
+At the end it prints what each chat and X received, and the steps of acts 4 to 6.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import socket
@@ -200,9 +206,12 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
                 await wait_for(lambda: bool(gh.issues()), "the GitHub issue is filed")
                 steps.append(_github_step(gh))
+                queue_steps = await _extra_act(runtime, tg, fx, web)
+                await wait_for(partial(_outbox_idle, runtime), "the queued item is posted")
                 status = await _status_act(tg)
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, gh, counts, time.monotonic() - started, steps, status))
+            seconds = time.monotonic() - started
+            out.write(_transcript(tg, fx, gh, counts, seconds, steps, queue_steps, status))
     return 0
 
 
@@ -329,10 +338,57 @@ def _github_step(gh: FakeGitHub) -> str:
 
 
 async def _status_act(tg: FakeTelegram) -> list[str]:
-    """Act 5: the editor's /status, and a reader's (refused)."""
+    """Act 6: the editor's /status, and a reader's (refused)."""
     status = await _reply_to(tg, EDITOR_ID, "/status")
     refused = await _reply_to(tg, READER_ID, "/status")
     return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
+
+
+async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb) -> list[str]:
+    """Act 5: one extra-edition item through the queue; the steps, as lines."""
+    steps: list[str] = []
+    url = web.add_page(
+        "pattern-matching", "Structural pattern matching in practice", "Where match shines."
+    ).replace("127.0.0.1", DEMO_SITE)
+    refused = await _reply_to(tg, READER_ID, f"/extra {url}")
+    steps.append(f"reader: /extra {url}  ->  bot: {refused}")
+    before = len(tg.sent(EDITOR_ID))
+    card_text = await _reply_to(tg, EDITOR_ID, f"/extra {url} A tour of match, with care.")
+    card = tg.sent(EDITOR_ID)[before]
+    shown = card_text.replace("\n", " / ")
+    steps.append(f"editor: /extra {url} A tour of match, with care.  ->  card: {shown}")
+    steps.append("card buttons: " + " ".join(sorted(card.callback_data())))
+    queue = next(d for d in card.callback_data() if d.startswith("xq:1:q:"))
+    queued = await _answer_to(tg, lambda: tg.press(EDITOR_ID, EDITOR_ID, card.message_id, queue))
+    steps.append(f"editor presses [🕒 Queue]  ->  answer: {queued}")
+    listing = await _reply_to(tg, EDITOR_ID, "/queue")
+    steps.append("editor: /queue  ->  " + listing.replace("\n", " / "))
+    extra = runtime.services.extra
+    (entry,) = await extra.queued()
+    window = runtime.services.settings.publishing.window()
+    opens = window.open_at_or_after(dt.datetime.fromtimestamp(entry.at, dt.UTC))
+    inside = abs(opens.timestamp() - entry.at) < 1
+    steps.append(
+        f"planned {entry.at - time.time():.0f}s from now, inside the posting window: {inside};"
+        f" rows: {', '.join(r.target for r in entry.rows)}, key {entry.item.outbox_key}"
+    )
+    now = dt.datetime.now(dt.UTC)
+    outbox = runtime.services.store.outbox
+    await outbox.retime({r.outbox_id: now.timestamp() for r in entry.rows}, now=now)
+    runtime.services.delivery.wake()
+    steps.append("demo: the planned time is moved to now (instead of waiting for it)")
+    title = "Structural pattern matching in practice"
+    await wait_for(
+        lambda: any(title in (m.text or "") for m in tg.sent(CHANNEL_ID)), "the item on the channel"
+    )
+    await wait_for(lambda: any(url in p.text for p in fx.posts()), "the item on X")
+    await wait_for(partial(_outbox_idle, runtime), "the item's rows are sent")
+    await extra.replan()
+    posted = sum(title in (m.text or "") for m in tg.sent(CHANNEL_ID))
+    on_x = sum(url in p.text for p in fx.posts())
+    left = (await extra.summary()).length
+    steps.append(f"channel posts of it: {posted}, X posts of it: {on_x}; left in the queue: {left}")
+    return steps
 
 
 async def _poll(runtime: Runtime, expected: str) -> None:
@@ -385,6 +441,7 @@ def _transcript(
     counts: dict[str, Any],
     seconds: float,
     steps: list[str],
+    queue_steps: list[str],
     status: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
@@ -426,7 +483,9 @@ def _transcript(
         lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body_lines, ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
-    lines += ["", "=== Act 5: /status ===", ""]
+    lines += ["", "=== Act 5: the extra edition's queue ===", ""]
+    lines += [f"{n}. {step}" for n, step in enumerate(queue_steps, 1)]
+    lines += ["", "=== Act 6: /status ===", ""]
     lines += [line.replace("\n", "\n    ") for line in status]
     lines.append("")
     summary = describe_counts(counts)

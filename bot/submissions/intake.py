@@ -18,7 +18,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,7 +26,7 @@ from bot.config import Settings, SubmissionsSettings
 from bot.domain.issue import LANGS, IssuePages
 from bot.domain.urls import InvalidURLError, Resolver, parse_submission
 from bot.platforms import PLATFORMS, TELEGRAM, Platforms, X
-from bot.submissions.link_preview import PreviewOptions, fetch_preview
+from bot.submissions.link_preview import Preview, PreviewOptions, fetch_preview
 from bot.submissions.rules import (
     DAY_SECONDS,
     Accepted,
@@ -38,7 +38,7 @@ from bot.submissions.rules import (
     judge,
     parse_note,
 )
-from data.db import When
+from data.db import Tx, When
 from data.outbox import NewPost
 from data.readers import CreditSet, ForgetRequest, Forgotten, ReaderStore
 from data.submissions import (
@@ -367,6 +367,17 @@ class SubmissionService:
 
     # ---- the preview -----------------------------------------------------------
 
+    async def preview_of(self, url: str) -> Preview:
+        """A page's title and description, fetched as a reader's link is (SSRF-safe, the
+        same allow list, resolver and TLS trust): the extra edition's cards use it."""
+        return await fetch_preview(
+            url,
+            allow=self._allow,
+            resolver=self._resolver,
+            options=self._preview_options,
+            verify=self._verify,
+        )
+
     async def fetch_preview(self, submission_id: int) -> Submission | None:
         """Fetch the page's title and description and keep them, or why there are none.
 
@@ -414,6 +425,24 @@ class SubmissionService:
             actor=editor,
             now=self._clock(),
             posts=lambda row: plan_submission_posts(row, targets, platforms),
+        )
+
+    async def approve_queued(
+        self,
+        submission_id: int,
+        *,
+        editor: str,
+        then: Callable[[Tx, Submission, float], Awaitable[object]],
+    ) -> Decided | None:
+        """Approve into the extra edition's queue (🕒 Queue): its rows keyed as Approve's,
+        timed by the queue (`then`, in the approval's transaction)."""
+        targets = self.targets
+        return await self.store.approve_queued(
+            submission_id,
+            actor=editor,
+            now=self._clock(),
+            posts=lambda row: plan_submission_posts(row, targets),
+            then=then,
         )
 
     async def draft_only(self, submission_id: int, *, editor: str) -> Decided | None:

@@ -36,6 +36,7 @@ from bot.editors.preview_cards import (
     refresh_preview,
     send_preview_cards,
 )
+from bot.extra.queue import ExtraQueue, schedule_replan
 from bot.platforms import Platforms
 from bot.weekly.alarm import AlarmChange, check_alarms
 from bot.weekly.ingest import (
@@ -68,6 +69,9 @@ class Services(Protocol):
 
     @property
     def platforms(self) -> Platforms: ...
+
+    @property
+    def extra(self) -> ExtraQueue: ...
 
 
 async def publish_event(
@@ -150,6 +154,8 @@ def after_enqueue(svc: Services, job_queue: JobQueue[Any] | None, queued: Queued
     svc.delivery.wake()
     if job_queue is not None:
         schedule_wakeups(job_queue, queued.due, svc.delivery)
+        # The schedule is fixed; the extra edition's queue moves around it.
+        schedule_replan(job_queue, svc.extra, svc.delivery)
 
 
 async def announce_alarms(bot: Bot, svc: Services, *, now: dt.datetime) -> list[AlarmChange]:
