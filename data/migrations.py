@@ -297,6 +297,26 @@ CREATE TABLE file_notices (
 ) STRICT;
 """
 
+# The Sunday roundup: one row per slot that ran (posted or empty, never run twice), and
+# every newsletter issue a roundup listed, so none is listed twice (`data.roundups`).
+_ROUNDUPS = """
+CREATE TABLE roundups (
+    date TEXT PRIMARY KEY,          -- the slot's local date, YYYY-MM-DD
+    outcome TEXT NOT NULL CHECK (outcome IN ('posted', 'empty')),
+    entries INTEGER NOT NULL CHECK (entries >= 0),
+    created_at REAL NOT NULL
+) STRICT;
+
+CREATE TABLE roundup_entries (
+    newsletter TEXT NOT NULL,
+    issue_key TEXT NOT NULL,        -- "#153", else the link's dedupe key
+    roundup_date TEXT NOT NULL REFERENCES roundups (date),
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (newsletter, issue_key)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -306,6 +326,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
+    Migration(9, "roundups and the newsletter issues they listed", _ROUNDUPS),
 )
 
 _SCHEMA_VERSION = """

@@ -20,6 +20,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("submit", text("command.submit")),
     CommandSpec("cancel", text("command.cancel")),
     CommandSpec("outbox", text("command.outbox"), editors_only=True),
+    CommandSpec("roundup", text("command.roundup"), editors_only=True),
 )
 
 

@@ -341,7 +341,7 @@ def _footer_blocks(style: ChannelStyle, lang: Lang) -> list[Block]:
     if lines:
         lines.insert(0, escape(_PITCH[lang]))
     if style.channel:
-        lines.append(escape(_CHANNEL_LINES[lang].format(style.channel)))
+        lines.append(channel_line(style.channel, lang))
     return [Block(line, opens_section=True) for line in lines]
 
 
@@ -356,3 +356,8 @@ def format_release_telegram(issue: Issue, *, url: str) -> TelegramPost:
     title = fit(title, lambda t: within(render(t), TELEGRAM_TEXT_MAX))
     # The link preview is wanted here: it shows the issue the notice is about.
     return TelegramPost(parts=(TelegramText(html=render(title), disable_preview=False),))
+
+
+def channel_line(channel: str, lang: Lang) -> str:
+    """The channel's handle line (`🐱频道 @…`) that ends the digest and the roundup."""
+    return escape(_CHANNEL_LINES[lang].format(channel))

@@ -72,6 +72,10 @@ class FeedError(Exception):
     """The feed could not be fetched or read; the message says why."""
 
 
+class FeedTimeout(FeedError):
+    """No complete answer within the request's deadline."""
+
+
 class FeedTooLarge(FeedError):
     """The body went past `max_body_bytes`; reading stopped there."""
 
@@ -334,7 +338,7 @@ async def fetch_feed(
                     last_modified=response.headers.get("last-modified"),
                 )
     except TimeoutError:
-        raise FeedError(f"no complete answer within {timeout_seconds:g}s") from None
+        raise FeedTimeout(f"no complete answer within {timeout_seconds:g}s") from None
 
 
 async def parse_feed(body: bytes, counters: FeedCounters | None = None) -> tuple[FeedItem, ...]:
@@ -373,6 +377,13 @@ def backoff_delay(
     """Exponential in the failure count, capped, minus up to `jitter` of it."""
     ceiling = min(cap, base * 2.0 ** min(failures - 1, 32))
     return ceiling * (1 - jitter * rng.random())
+
+
+def is_transient(exc: Exception) -> bool:
+    """Whether asking again soon may work: a 429 or 5xx, a timeout, a broken connection."""
+    if isinstance(exc, HTTPStatusError):
+        return exc.transient
+    return isinstance(exc, FeedTimeout | httpx.TransportError)
 
 
 def describe_error(exc: Exception) -> str:
