@@ -93,3 +93,16 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert channel.count("Ten asyncio tips") == 1
     x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
+
+
+def test_the_roundup_act_previews_posts_once_and_reports_the_feed_that_is_down(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    channel = out.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
+    assert channel.count("① PyCoder's Weekly Issue #712: async generators") == 1
+    assert "Sponsor: a hosted notebook" not in channel  # the #N entry wins
+    assert "② Django News Issue 310 - Django 6.1" in channel
+    act = out.split("=== Act 5: the Sunday roundup, step by step ===", 1)[1]
+    assert "editor: /roundup an hour before Sun" in act
+    assert "• Data Science Weekly: the feed could not be read (HTTP 503)" in act

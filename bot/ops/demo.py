@@ -18,14 +18,19 @@ outbox. Three acts:
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
-   the channel and X, and the reader gets the channel post's link.
+   the channel and X, and the reader gets the channel post's link;
+5. the Sunday roundup, from local feeds (written for the demo, served by the fake
+   web) of which one is down: the editor previews it with /roundup, then the
+   roundup's clock is set just before Sunday 18:00 (Asia/Shanghai) and the real
+   JobQueue posts it to the channel and tells the editor which newsletter is missing.
 
-At the end it prints what each chat and X received, and the steps of act 4.
+At the end it prints what each chat and X received, and the steps of acts 4 and 5.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import socket
@@ -42,10 +47,12 @@ from bot.config import NEWSLETTER_WEB_URL, Settings, settings_from_values
 from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
+from bot.fakes.feeds import atom, rss
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
 from bot.log import configure_logging
+from bot.roundup.schedule import slot_after
 from bot.weekly.planning import Plan, plan_issue
 from bot.weekly.publication import routes
 
@@ -67,6 +74,25 @@ OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
 STEP_TIMEOUT = 20.0
 # The reader's link: a name of the demo's own (resolved to the local fake web page).
 DEMO_SITE = "blog.demo-weekly.example.com"
+# Act 5's newsletters, each a feed of the fake web; the last one is down.
+ROUNDUP_FEEDS = (
+    ("PyCoder's Weekly", "pycoders"),
+    ("Django News", "django-news"),
+    ("Data Science Weekly", "dsw"),
+)
+
+
+class DemoClock:
+    """The roundup's clock: wall-clock time plus an offset act 5 moves."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def set_now(self, when: float) -> None:
+        self.offset = when - time.time()
 
 
 def _sample_text(lang: str, name: str) -> str:
@@ -108,6 +134,13 @@ def demo_settings(
             "log_level": log_level,
             # For testing only: the preview may fetch the local page of act 4.
             "submissions": {"cooldown_seconds": 0, "preview_allow": ((DEMO_SITE, web_port),)},
+            "roundup": {
+                "feeds": [
+                    {"name": name, "url": f"http://127.0.0.1:{web_port}/feed/{path}"}
+                    for name, path in ROUNDUP_FEEDS
+                ],
+                "retries": 0,
+            },
         }
     )
 
@@ -162,7 +195,8 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
             settings = demo_settings(
                 tg, fx, Path(tmp), upstream, log_level, web_port=web.address[1]
             )
-            async with bot_running(settings, resolver=_demo_resolver) as runtime:
+            clock = DemoClock()
+            async with bot_running(settings, resolver=_demo_resolver, clock=clock) as runtime:
                 await _reader_talks(tg)
                 await _publish_sample(runtime)
                 await wait_for(partial(_outbox_idle, runtime), "the sample issue is published")
@@ -170,8 +204,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
+                steps_5 = await _roundup_act(runtime, tg, web, clock)
+                await wait_for(partial(_outbox_idle, runtime), "the roundup is posted")
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
+            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps, steps_5))
     return 0
 
 
@@ -289,6 +325,66 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
     return steps
 
 
+async def _roundup_act(
+    runtime: Runtime, tg: FakeTelegram, web: FakeWeb, clock: DemoClock
+) -> list[str]:
+    """Act 5: the Sunday roundup from local feeds, one of them down; the steps."""
+    steps: list[str] = []
+    options = runtime.services.settings.roundup
+    slot = slot_after(options, dt.datetime.now(dt.UTC))
+    days = dt.timedelta(days=1)
+    web.add_feed(
+        "pycoders",
+        rss(
+            "PyCoder's Weekly",
+            [
+                ("Sponsor: a hosted notebook", "https://pycoders.example/sponsor", slot - days),
+                (
+                    "Issue #712: async generators",
+                    "https://pycoders.example/issues/712",
+                    slot - 3 * days,
+                ),
+                ("Issue #711: packaging", "https://pycoders.example/issues/711", slot - 10 * days),
+            ],
+        ),
+    )
+    web.add_feed(
+        "django-news",
+        atom(
+            "Django News",
+            [("Issue 310 - Django 6.1", "https://django-news.example/310", slot - 2 * days)],
+        ),
+    )
+    web.add_feed("dsw", rss("Data Science Weekly", []))
+    web.fail_feed("dsw", 503)
+    clock.set_now(slot.timestamp() - 3600)
+    before = len(tg.sent(EDITOR_ID))
+    tg.user_sends(EDITOR_ID, "/roundup")
+    await wait_for(
+        lambda: any("Left out:" in (m.text or "") for m in tg.sent(EDITOR_ID)[before:]),
+        "the roundup preview",
+    )
+    steps.append(
+        f"editor: /roundup an hour before {slot:%a %Y-%m-%d %H:%M %Z}  ->  bot:"
+        f" {len(tg.sent(EDITOR_ID)) - before} messages (the post as it will be, who is left out)"
+    )
+    scheduler = runtime.roundup
+    job_queue = runtime.application.job_queue
+    if scheduler is None or job_queue is None:
+        raise RuntimeError("demo: the roundup is not scheduled")
+    posts_before = len(tg.sent(CHANNEL_ID))
+    clock.set_now(slot.timestamp() - 0.5)
+    scheduler.schedule(job_queue)
+    steps.append("the roundup's clock is set half a second before the slot; the job queue fires")
+    await wait_for(lambda: len(tg.sent(CHANNEL_ID)) > posts_before, "the roundup on the channel")
+    await wait_for(
+        lambda: "roundup of" in (tg.sent(EDITOR_ID)[-1].text or ""), "the editor's report"
+    )
+    report = (tg.sent(EDITOR_ID)[-1].text or "").replace("\n", " / ")
+    steps.append(f"channel: the roundup, once; editor: {report}")
+    return steps
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -333,7 +429,12 @@ async def _git_commit(
 
 
 def _transcript(
-    tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float, steps: list[str]
+    tg: FakeTelegram,
+    fx: FakeX,
+    counts: dict[str, Any],
+    seconds: float,
+    steps: list[str],
+    roundup_steps: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -369,6 +470,9 @@ def _transcript(
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+    lines.append("")
+    lines += ["=== Act 5: the Sunday roundup, step by step ===", ""]
+    lines += [f"{n}. {step}" for n, step in enumerate(roundup_steps, 1)]
     lines.append("")
     summary = describe_counts(counts)
     lines += [
