@@ -435,3 +435,31 @@ def test_roundup_is_an_editors_command() -> None:
     (spec,) = [c for c in COMMANDS if c.name == "roundup"]
     assert spec.editors_only
     assert spec.description
+
+
+async def test_a_restart_rebuilds_the_job_and_catches_up_a_missed_sunday(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    async with world(fake_telegram, tmp_path) as w:
+        await w.fire_at(SLOT)  # the bot has posted a roundup before
+        await until(lambda: len(w.channel()) == 1)
+    # Down over the next Sunday's slot; back an hour after it.
+    nxt = SLOT + dt.timedelta(days=7)
+    clock = ShiftedClock()
+    clock.set_now(nxt.timestamp() + 3600)
+    async with FakeWeb() as web:
+        entries = [("Alpha Weekly #43: iterators", "https://a.example/43", ago(2, at=nxt))]
+        url = web.add_feed("alpha", rss("Alpha Weekly", entries))
+        settings = settings_for(
+            fake_telegram,
+            tmp_path,
+            roundup={"feeds": [{"name": "Alpha Weekly", "url": url}], "retries": 0},
+        )
+        async with bot_running(settings, clock=clock) as runtime:
+            await until(lambda: len(fake_telegram.sent(CHANNEL_ID)) == 2)
+            assert runtime.roundup is not None
+            assert runtime.roundup.slot == nxt + dt.timedelta(days=7)
+            run = await runtime.services.store.roundups.get(nxt.date())
+            assert run is not None
+            assert run.outcome == "posted"
+    assert "时间：2026.12.14 - 2026.12.20" in (fake_telegram.sent(CHANNEL_ID)[-1].text or "")
