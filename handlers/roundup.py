@@ -16,6 +16,7 @@ from bot.roundup.report import preview_head, problems_text
 from bot.roundup.schedule import slot_after
 from bot.texts import text
 from handlers.context import Context, services
+from publishers.posts import TelegramText
 
 
 async def roundup_cmd(update: Update, context: Context) -> None:
@@ -41,11 +42,13 @@ async def roundup_cmd(update: Update, context: Context) -> None:
     await message.reply_text(head)
     for post in prepared.posts:
         for part in post.parts:
+            if not isinstance(part, TelegramText):  # the roundup is text only
+                continue
             await spacer.wait(message.chat_id)
             await message.reply_text(
-                getattr(part, "html", ""),
+                part.html,
                 parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=LinkPreviewOptions(is_disabled=part.disable_preview),
             )
     problems = problems_text(roundup.problems, days=options.lookback_days)
     if problems:

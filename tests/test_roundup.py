@@ -85,6 +85,21 @@ def test_a_numbered_entry_wins_over_a_later_other_entry() -> None:
     )
 
 
+def test_a_listed_issue_leaves_no_room_for_the_newsletters_other_entries() -> None:
+    reads = [
+        FeedRead(
+            "Alpha Weekly",
+            (
+                item("Alpha Weekly #42: generators", "https://a.example/42", ago(3)),
+                item("A word from our sponsor", "https://a.example/sponsor", ago(1)),
+            ),
+        )
+    ]
+    roundup = plan(reads, posted={"Alpha Weekly": {"#42": dt.date(2026, 12, 6)}})
+    assert roundup.entries == ()
+    assert [p.kind for p in roundup.problems] == ["posted"]
+
+
 def test_without_a_numbered_entry_the_latest_wins_and_the_name_is_prefixed() -> None:
     reads = [
         FeedRead(
