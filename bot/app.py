@@ -35,6 +35,8 @@ from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.render import try_overrides
 from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
+from bot.roundup.schedule import RoundupScheduler
+from bot.roundup.service import RoundupService
 from bot.texts import text
 from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
@@ -50,6 +52,7 @@ from handlers.fallback import add_fallback_handler
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.reminders import add_reminder_handlers
+from handlers.roundup import roundup_cmd
 from handlers.start import help_cmd, start_cmd
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from handlers.submitters import add_submitter_handlers
@@ -136,6 +139,8 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     # block=False: its replies are spaced out, other updates need not wait for them
     application.add_handler(CommandHandler("outbox", outbox_cmd, block=False))
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
+    # block=False: it reads the roundup's feeds (seconds) before it answers
+    application.add_handler(CommandHandler("roundup", roundup_cmd, block=False))
     add_publication_handlers(application)
     add_submission_handlers(application)
     add_submitter_handlers(application)
@@ -266,6 +271,7 @@ class Runtime:
     application: App
     services: BotServices
     watcher: Watcher
+    roundup: RoundupScheduler | None = None  # None: the roundup is switched off
     halt: Halt = field(default_factory=Halt)
 
 
@@ -280,8 +286,9 @@ async def bot_running(
     """Open the store, start polling and delivery; on exit stop in reverse order.
 
     `resolver` resolves submitted links' hosts for their preview (the demo and tests
-    map their local page's name; `getaddrinfo` otherwise). `clock` is the submissions'
-    time (limits, reminders, expiry): tests move it.
+    map their local page's name; `getaddrinfo` otherwise). `clock` is the run's "now"
+    for the submissions (limits, reminders, expiry) and the roundup (its slot and its
+    previews): tests and the demo move it.
 
     Delivery stops first (in-flight sends get 10 s to finish and be recorded),
     then polling, then the X session and the database.
@@ -312,6 +319,7 @@ async def bot_running(
             submissions=submission_service(
                 settings, store, resolver=resolver, platforms=platforms, clock=clock
             ),
+            roundup=RoundupService(settings, store, clock=clock),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
@@ -347,6 +355,11 @@ async def bot_running(
             board=svc.watch,
         )
         watcher.schedule(application.job_queue)
+        roundup = None
+        if settings.roundup.enabled:
+            roundup = RoundupScheduler(svc.roundup, pool, settings.telegram, spacer=svc.spacer)
+            roundup.schedule(application.job_queue)
+            await roundup.catch_up(application.job_queue)
         hook = after_sent_hook(application, svc)
         for worker in build_workers(
             settings,
@@ -372,7 +385,9 @@ async def bot_running(
                 "wakeups_rebuilt": rebuilt,
             },
         )
-        yield Runtime(application=application, services=svc, watcher=watcher, halt=halt)
+        yield Runtime(
+            application=application, services=svc, watcher=watcher, roundup=roundup, halt=halt
+        )
 
 
 async def set_commands(application: App, settings: Settings) -> None:

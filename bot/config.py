@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -341,6 +342,96 @@ class FeedSettings(_Section):
         return value
 
 
+# The editor's script's public feeds (`resources/weekly_collection.py`); Python Weekly
+# and "Python recap for week" come by email, through private addresses (README).
+ROUNDUP_FEEDS: tuple[tuple[str, str], ...] = (
+    ("Python 潮流周刊", "https://pythoncat.top/rss.xml"),
+    ("Awesome Python Weekly", "https://python.libhunt.com/newsletter/feed"),
+    ("Python Hub Weekly Digest", "https://pythonhub.dev/digest/feed/"),
+    ("PyCoder's Weekly", "https://pycoders.com/feed"),
+    ("Django News", "https://django-news.com/issues.rss"),
+    ("Data Science Weekly", "https://datascienceweekly.substack.com/feed"),
+)
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# `[Name](https://…)`: a newsletter and its feed, as the digest's footer links are written.
+_FEED_LINK = re.compile(r"\[([^\[\]]+)\]\((https?://[^\s()]+)\)")
+
+
+class RoundupFeed(_Section):
+    name: str = Field(min_length=1, max_length=100, description="The newsletter's name.")
+    url: str = Field(description="Its RSS or Atom feed.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
+
+
+class RoundupSettings(_Section):
+    enabled: bool = Field(True, description="Post the weekly roundup of other newsletters.")
+    feeds: Annotated[tuple[RoundupFeed, ...], NoDecode] = Field(
+        tuple(RoundupFeed(name=n, url=u) for n, u in ROUNDUP_FEEDS),
+        description="The newsletters, as `[Name](https://feed)` separated by spaces or"
+        " commas (TOML: a list of {name, url} tables); one name may have several feeds.",
+    )
+    weekday: Weekday = Field("Sun", description="The day it is posted (Mon … Sun).")
+    time: dt.time = Field(dt.time(18, 0), description="The local time it is posted (HH:MM).")
+    timezone: str = Field("Asia/Shanghai", description="The time zone of weekday and time.")
+    lookback_days: int = Field(
+        7, ge=1, le=31, description="Each newsletter's latest issue of this many days."
+    )
+    number_pattern: str = Field(
+        r"#(\d+)", description="An entry whose title matches is an issue, preferred."
+    )
+    retries: int = Field(
+        2, ge=0, le=5, description="Retries of a feed that failed for a moment (5xx, 429, network)."
+    )
+    retry_seconds: float = Field(
+        30, ge=0, description="The first retry's wait, doubled after each, with jitter."
+    )
+    timeout_seconds: float = Field(20, gt=0, description="Limit for one feed request.")
+    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Feed body size cap.")
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if _FEED_LINK.sub("", value).strip(" ,\t\n"):
+            raise ValueError("write feeds as [Name](https://…), separated by spaces or commas")
+        return tuple({"name": n.strip(), "url": u} for n, u in _FEED_LINK.findall(value))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (like Asia/Shanghai)") from None
+        return value
+
+    @field_validator("number_pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def weekday_index(self) -> int:
+        """Monday is 0, as `datetime.weekday` counts."""
+        return _WEEKDAYS.index(self.weekday)
+
+
 class SubmissionsSettings(_Section):
     enabled: bool = Field(True, description="Readers may send links with /submit.")
     daily_cap: int = Field(5, ge=1, description="Links one reader may send in any 24 hours.")
@@ -415,6 +506,7 @@ class Settings(BaseSettings):
     publishing: PublishingSettings = PublishingSettings()
     submissions: SubmissionsSettings = SubmissionsSettings()
     extra: ExtraSettings = ExtraSettings()
+    roundup: RoundupSettings = RoundupSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

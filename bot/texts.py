@@ -397,6 +397,20 @@ TextKey = Literal[
     "button.queue.down",
     "button.queue.at",
     "button.queue.cancel",
+    # the Sunday roundup: /roundup and the editors' report
+    "command.roundup",
+    "roundup.off",
+    "roundup.fetching",
+    "roundup.queued",
+    "roundup.nothing",
+    "roundup.left_out",
+    "roundup.problem.failed",
+    "roundup.problem.empty",
+    "roundup.problem.undated",
+    "roundup.problem.stale",
+    "roundup.problem.posted",
+    "roundup.preview_head",
+    "roundup.preview_nothing",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -802,6 +816,29 @@ _EN: dict[TextKey, str] = {
     ),
     "start_checks.problems": "⚠️ The bot started with problems:\n{problems}",
     "start_checks.problem": "• {problem}",
+    "command.roundup": "Editors: preview the Sunday roundup of other newsletters",
+    "roundup.off": "The roundup is switched off (WEEKLYBOT_ROUNDUP__ENABLED).",
+    "roundup.fetching": "Reading {count} feeds…",
+    "roundup.queued": "📰 The roundup of {date} is queued for the channel: {count} newsletters.",
+    "roundup.nothing": (
+        "📰 No roundup on {date}: no newsletter published anything new in the last {days} days."
+        " Nothing is posted."
+    ),
+    "roundup.left_out": "Left out:",
+    "roundup.problem.failed": "• {name}: the feed could not be read ({reason})",
+    "roundup.problem.empty": "• {name}: the feed has no entries with a link",
+    "roundup.problem.undated": "• {name}: no entry of the feed has a date",
+    "roundup.problem.stale": (
+        "• {name}: nothing new in the last {days} days (latest: {title}, {date})"
+    ),
+    "roundup.problem.posted": "• {name}: its latest issue, {title}, was in the roundup of {date}",
+    "roundup.preview_head": (
+        "📰 The roundup as it would be posted now ({start} to {end}); the next one goes out {next}."
+    ),
+    "roundup.preview_nothing": (
+        "📰 Nothing new in the last {days} days: a roundup now would post nothing."
+        " The next one is due {next}."
+    ),
     "dry_run.mark": "🧪 DRY RUN (nothing is posted)\n",
     "dry_run.note_before": (
         "🧪 DRY RUN (nothing is posted): the next message belongs to the rehearsal."

@@ -370,6 +370,26 @@ CREATE INDEX extra_queue_dedupe ON extra_queue (dedupe_key);
 CREATE INDEX extra_queue_queued ON extra_queue (state, position);
 """
 
+# The Sunday roundup: one row per slot that ran (posted or empty, never run twice), and
+# every newsletter issue a roundup listed, so none is listed twice (`data.roundups`).
+_ROUNDUPS = """
+CREATE TABLE roundups (
+    date TEXT PRIMARY KEY,          -- the slot's local date, YYYY-MM-DD
+    outcome TEXT NOT NULL CHECK (outcome IN ('posted', 'empty')),
+    entries INTEGER NOT NULL CHECK (entries >= 0),
+    created_at REAL NOT NULL
+) STRICT;
+
+CREATE TABLE roundup_entries (
+    newsletter TEXT NOT NULL,
+    issue_key TEXT NOT NULL,        -- "#153", else the link's dedupe key
+    roundup_date TEXT NOT NULL REFERENCES roundups (date),
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (newsletter, issue_key)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -382,6 +402,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "submitters: credit per reader, forget requests", _SUBMITTERS_DDL),
     Migration(10, "paused targets", _TARGET_PAUSES),
     Migration(11, "the extra-edition queue", _EXTRA_QUEUE),
+    Migration(12, "roundups and the newsletter issues they listed", _ROUNDUPS),
 )
 
 _SCHEMA_VERSION = """

@@ -1,10 +1,11 @@
 """The `Store` facade: every typed read and write the rest of weeklybot needs.
 
 `Store(db)` is built once per open database (`bot.app.bot_running`); its `outbox`,
-`issues`, `previews`, `alarms` and `file_notices` (the editors' notices of refused
-files) are the larger repositories, each built here once;
-source state, users, the audit log, the heartbeat and backups live here. Nothing returned
-is a cursor or a row object: only frozen dataclasses and plain values.
+`issues`, `previews`, `alarms`, `file_notices` (the editors' notices of refused
+files) and `roundups` (what the Sunday roundups listed) are the larger repositories,
+each built here once; source state, users, the audit log, the heartbeat and backups
+live here. Nothing returned is a cursor or a row object: only frozen dataclasses and
+plain values.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from data.issues import IssueStore
 from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
+from data.roundups import RoundupStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class Store:
         self.previews = PreviewStore(db)
         self.alarms = AlarmStore(db)
         self.file_notices = FileNoticeStore(db)
+        self.roundups = RoundupStore(db)
 
     # ---- sources ---------------------------------------------------------------
 

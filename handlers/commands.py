@@ -42,6 +42,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("backfill", text("command.backfill"), editors_only=True),
     CommandSpec("extra", text("command.extra"), editors_only=True),
     CommandSpec("queue", text("command.queue"), editors_only=True),
+    CommandSpec("roundup", text("command.roundup"), editors_only=True),
 )
 
 

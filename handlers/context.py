@@ -25,6 +25,7 @@ from bot.domain.urls import Resolver, load_public_suffixes
 from bot.editors.kit import ChatSpacer, EditorChats, is_editor
 from bot.extra.queue import ExtraQueue
 from bot.platforms import PLATFORMS, Platforms
+from bot.roundup.service import RoundupService
 from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
 from bot.weekly.watch import WatchBoard
@@ -55,6 +56,8 @@ class BotServices:
     # Readers' links: `bot.app.bot_running` builds it once; left out, it is built here
     # from the settings and the store (tests that need no special resolver).
     submissions: SubmissionService = field(default=None)  # type: ignore[assignment]
+    # The Sunday roundup (`/roundup` previews it); left out, built with the wall clock.
+    roundup: RoundupService = field(default=None)  # type: ignore[assignment]
     # Built from the ones above, once: the workflow the preview buttons and events drive.
     publication: Publication = field(init=False)
     # One per run, shared by every `editor_chats`: a burst of review cards (readers
@@ -78,6 +81,8 @@ class BotServices:
             QueueStore(self.store.db), self.settings, self.submissions, platforms=self.platforms
         )
         object.__setattr__(self, "extra", extra)
+        if self.roundup is None:
+            object.__setattr__(self, "roundup", RoundupService(self.settings, self.store))
 
     def editor_chats(self, bot: Bot) -> EditorChats:
         """The review chats, spaced by the run's one `spacer`."""

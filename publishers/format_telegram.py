@@ -341,3 +341,12 @@ def format_release_telegram(
     title = fit(title, lambda t: within(render(t), TELEGRAM_TEXT_MAX))
     # The link preview is wanted here: it shows the issue the notice is about.
     return TelegramPost(parts=(TelegramText(html=render(title), disable_preview=False),))
+
+
+def channel_line(channel: str, lang: Lang, templates: PostTemplates | None = None) -> str:
+    """The channel's handle line (`🐱频道 @…`) that ends the digest and the roundup: the
+    digest footer's template with nothing but the channel, so both say it one way."""
+    words = templates or bundled_templates()
+    return words.render(
+        "telegram.digest_footer", lang, subscribe=[], collections=[], channel=channel
+    ).strip()

@@ -114,7 +114,7 @@ def test_the_approved_link_is_filed_once_as_a_github_issue(
 def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
     demo_run: subprocess.CompletedProcess[str],
 ) -> None:
-    act = demo_run.stdout.split("=== Act 6: /status ===", 1)[1].split("outbox:", 1)[0]
+    act = demo_run.stdout.split("=== Act 7: /status ===", 1)[1].split("outbox:", 1)[0]
     assert "Status at " in act
     source = next(line for line in act.splitlines() if "last poll " in line)
     assert source.endswith("; no error")  # the repository, polled once per act
@@ -138,3 +138,16 @@ def test_extra_act_takes_one_item_through_the_queue(
     assert "1 queued, at most 3 a day per target" in steps
     assert "inside the posting window: True; rows: telegram, x, key extra:1" in steps
     assert "channel posts of it: 1, X posts of it: 1; left in the queue: 0" in steps
+
+
+def test_the_roundup_act_previews_posts_once_and_reports_the_feed_that_is_down(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    channel = out.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
+    assert channel.count("① PyCoder's Weekly Issue #712: async generators") == 1
+    assert "Sponsor: a hosted notebook" not in channel  # the #N entry wins
+    assert "② Django News Issue 310 - Django 6.1" in channel
+    act = out.split("=== Act 6: the Sunday roundup, step by step ===", 1)[1]
+    assert "editor: /roundup an hour before Sun" in act
+    assert "• Data Science Weekly: the feed could not be read (HTTP 503)" in act

@@ -10,7 +10,10 @@ An aiohttp server on 127.0.0.1 with the pages a preview meets in the wild:
 - `/gzip-big`: the same big page gzip-compressed (a few KiB on the wire);
 - `/pdf`: a non-HTML body; `/status/{code}`: that status with an HTML body;
 - `/slow`: answers only when `release_slow()` is called (or the server closes), so a
-  test can prove the fetcher gave up without sleeping.
+  test can prove the fetcher gave up without sleeping;
+- `/feed/{name}`: a feed added with `add_feed()` (documents from `bot.fakes.feeds`),
+  with an ETag (a matching `If-None-Match` gets 304, counted in `not_modified`), or the
+  status `fail_feed()` set (with `Retry-After` when given) for its next `times` requests.
 
 `requests` records every request's path and query, `host_headers` its Host header and,
 when served over TLS (`ssl_context`), `sni_names` the name each handshake asked for.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 import html
 import ssl
 
@@ -73,6 +77,9 @@ class FakeWeb:
         self.host_headers: list[str] = []
         self.big_aborted = 0  # `/big` responses the client hung up on
         self.address: tuple[str, int] = (host, port)
+        self.feeds: dict[str, bytes] = {}
+        self._feed_faults: dict[str, list[int]] = {}
+        self.not_modified = 0
 
     def url(self, path: str, *, host: str | None = None) -> str:
         """A URL of this server, by its address or by a name (`host`) a resolver maps."""
@@ -86,6 +93,15 @@ class FakeWeb:
         """Serve an HTML page at `/page/{name}`; return its URL."""
         self.pages[name] = (title, description)
         return self.url(f"/page/{name}")
+
+    def add_feed(self, name: str, document: bytes) -> str:
+        """Serve (or replace) a feed at `/feed/{name}`; return its URL."""
+        self.feeds[name] = document
+        return self.url(f"/feed/{name}")
+
+    def fail_feed(self, name: str, status: int, *, times: int = 1_000_000) -> None:
+        """Answer the feed's next `times` requests with `status` (then serve it again)."""
+        self._feed_faults[name] = [status] * times
 
     def release_slow(self) -> None:
         self._slow_release.set()
@@ -102,6 +118,7 @@ class FakeWeb:
         app.router.add_get("/pdf", self._pdf)
         app.router.add_get("/status/{code}", self._status)
         app.router.add_get("/slow", self._slow)
+        app.router.add_get("/feed/{name}", self._feed)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl)
@@ -190,3 +207,22 @@ class FakeWeb:
         self._record(request)
         await self._slow_release.wait()
         return web.Response(text=_html("Slow page", "Late."), content_type="text/html")
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        self._record(request)
+        name = request.match_info["name"]
+        faults = self._feed_faults.get(name)
+        if faults:
+            status = faults.pop(0)
+            headers = {"Retry-After": "0"} if status in (429, 503) else {}
+            return web.Response(status=status, text="unavailable", headers=headers)
+        if name not in self.feeds:
+            raise web.HTTPNotFound(text="no such feed")
+        body = self.feeds[name]
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=body, headers={"ETag": etag, "Content-Type": "application/rss+xml"}
+        )

@@ -26,10 +26,14 @@ outbox. Three acts:
    reads `/queue` with the planned time in the posting window; the demo then moves
    that planned time to now (it does not wait for the window) and the item is posted
    once on the channel and X, and leaves the queue.
-6. the editor asks /status (sources, outbox per target, X's quota, pauses, the
+6. the Sunday roundup, from local feeds (written for the demo, served by the fake
+   web) of which one is down: the editor previews it with /roundup, then the
+   roundup's clock is set just before Sunday 18:00 (Asia/Shanghai) and the real
+   JobQueue posts it to the channel and tells the editor which newsletter is missing.
+7. the editor asks /status (sources, outbox per target, X's quota, pauses, the
    extra-edition queue); a reader asking the same is told it is for editors.
 
-At the end it prints what each chat and X received, and the steps of acts 4 to 6.
+At the end it prints what each chat and X received, and the steps of acts 4 to 7.
 """
 
 from __future__ import annotations
@@ -52,11 +56,13 @@ from bot.config import NEWSLETTER_WEB_URL, Settings, settings_from_values
 from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
+from bot.fakes.feeds import atom, rss
 from bot.fakes.github import FakeGitHub
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
 from bot.log import configure_logging
+from bot.roundup.schedule import slot_after
 from bot.weekly.planning import Plan, plan_issue
 from bot.weekly.publication import routes
 
@@ -80,6 +86,25 @@ OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
 STEP_TIMEOUT = 20.0
 # The reader's link: a name of the demo's own (resolved to the local fake web page).
 DEMO_SITE = "blog.demo-weekly.example.com"
+# Act 6's newsletters, each a feed of the fake web; the last one is down.
+ROUNDUP_FEEDS = (
+    ("PyCoder's Weekly", "pycoders"),
+    ("Django News", "django-news"),
+    ("Data Science Weekly", "dsw"),
+)
+
+
+class DemoClock:
+    """The roundup's clock: wall-clock time plus an offset act 5 moves."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def set_now(self, when: float) -> None:
+        self.offset = when - time.time()
 
 
 def _sample_text(lang: str, name: str) -> str:
@@ -135,6 +160,13 @@ def demo_settings(
             # For testing only: the preview may fetch the local page of act 4.
             "submissions": {"cooldown_seconds": 0, "preview_allow": ((DEMO_SITE, web_port),)},
             **github,
+            "roundup": {
+                "feeds": [
+                    {"name": name, "url": f"http://127.0.0.1:{web_port}/feed/{path}"}
+                    for name, path in ROUNDUP_FEEDS
+                ],
+                "retries": 0,
+            },
         }
     )
 
@@ -196,7 +228,8 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 web_port=web.address[1],
                 github_url=gh.base_url,
             )
-            async with bot_running(settings, resolver=_demo_resolver) as runtime:
+            clock = DemoClock()
+            async with bot_running(settings, resolver=_demo_resolver, clock=clock) as runtime:
                 await _reader_talks(tg)
                 await _publish_sample(runtime)
                 await wait_for(partial(_outbox_idle, runtime), "the sample issue is published")
@@ -208,10 +241,13 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 steps.append(_github_step(gh))
                 queue_steps = await _extra_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the queued item is posted")
+                roundup_steps = await _roundup_act(runtime, tg, web, clock)
+                await wait_for(partial(_outbox_idle, runtime), "the roundup is posted")
                 status = await _status_act(tg)
                 counts = await runtime.services.store.outbox.counts()
             seconds = time.monotonic() - started
-            out.write(_transcript(tg, fx, gh, counts, seconds, steps, queue_steps, status))
+            acts = (steps, queue_steps, roundup_steps, status)
+            out.write(_transcript(tg, fx, gh, counts, seconds, *acts))
     return 0
 
 
@@ -338,7 +374,7 @@ def _github_step(gh: FakeGitHub) -> str:
 
 
 async def _status_act(tg: FakeTelegram) -> list[str]:
-    """Act 6: the editor's /status, and a reader's (refused)."""
+    """Act 7: the editor's /status, and a reader's (refused)."""
     status = await _reply_to(tg, EDITOR_ID, "/status")
     refused = await _reply_to(tg, READER_ID, "/status")
     return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
@@ -388,6 +424,66 @@ async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb
     on_x = sum(url in p.text for p in fx.posts())
     left = (await extra.summary()).length
     steps.append(f"channel posts of it: {posted}, X posts of it: {on_x}; left in the queue: {left}")
+    return steps
+
+
+async def _roundup_act(
+    runtime: Runtime, tg: FakeTelegram, web: FakeWeb, clock: DemoClock
+) -> list[str]:
+    """Act 6: the Sunday roundup from local feeds, one of them down; the steps."""
+    steps: list[str] = []
+    options = runtime.services.settings.roundup
+    slot = slot_after(options, dt.datetime.now(dt.UTC))
+    days = dt.timedelta(days=1)
+    web.add_feed(
+        "pycoders",
+        rss(
+            "PyCoder's Weekly",
+            [
+                ("Sponsor: a hosted notebook", "https://pycoders.example/sponsor", slot - days),
+                (
+                    "Issue #712: async generators",
+                    "https://pycoders.example/issues/712",
+                    slot - 3 * days,
+                ),
+                ("Issue #711: packaging", "https://pycoders.example/issues/711", slot - 10 * days),
+            ],
+        ),
+    )
+    web.add_feed(
+        "django-news",
+        atom(
+            "Django News",
+            [("Issue 310 - Django 6.1", "https://django-news.example/310", slot - 2 * days)],
+        ),
+    )
+    web.add_feed("dsw", rss("Data Science Weekly", []))
+    web.fail_feed("dsw", 503)
+    clock.set_now(slot.timestamp() - 3600)
+    before = len(tg.sent(EDITOR_ID))
+    tg.user_sends(EDITOR_ID, "/roundup")
+    await wait_for(
+        lambda: any("Left out:" in (m.text or "") for m in tg.sent(EDITOR_ID)[before:]),
+        "the roundup preview",
+    )
+    steps.append(
+        f"editor: /roundup an hour before {slot:%a %Y-%m-%d %H:%M %Z}  ->  bot:"
+        f" {len(tg.sent(EDITOR_ID)) - before} messages (the post as it will be, who is left out)"
+    )
+    scheduler = runtime.roundup
+    job_queue = runtime.application.job_queue
+    if scheduler is None or job_queue is None:
+        raise RuntimeError("demo: the roundup is not scheduled")
+    posts_before = len(tg.sent(CHANNEL_ID))
+    clock.set_now(slot.timestamp() - 0.5)
+    scheduler.schedule(job_queue)
+    steps.append("the roundup's clock is set half a second before the slot; the job queue fires")
+    await wait_for(lambda: len(tg.sent(CHANNEL_ID)) > posts_before, "the roundup on the channel")
+    await wait_for(
+        lambda: "roundup of" in (tg.sent(EDITOR_ID)[-1].text or ""), "the editor's report"
+    )
+    report = (tg.sent(EDITOR_ID)[-1].text or "").replace("\n", " / ")
+    steps.append(f"channel: the roundup, once; editor: {report}")
     return steps
 
 
@@ -442,6 +538,7 @@ def _transcript(
     seconds: float,
     steps: list[str],
     queue_steps: list[str],
+    roundup_steps: list[str],
     status: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
@@ -485,7 +582,9 @@ def _transcript(
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
     lines += ["", "=== Act 5: the extra edition's queue ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(queue_steps, 1)]
-    lines += ["", "=== Act 6: /status ===", ""]
+    lines += ["", "=== Act 6: the Sunday roundup, step by step ===", ""]
+    lines += [f"{n}. {step}" for n, step in enumerate(roundup_steps, 1)]
+    lines += ["", "=== Act 7: /status ===", ""]
     lines += [line.replace("\n", "\n    ") for line in status]
     lines.append("")
     summary = describe_counts(counts)

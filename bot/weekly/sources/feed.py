@@ -14,6 +14,9 @@ Hostile input: the body is streamed and cut past `max_body_bytes`; the whole req
 has one deadline; documents that declare entities (billion laughs) are refused before
 any XML parser sees them; a document that is not well-formed XML is refused rather than
 read by feedparser's lenient fallback parser.
+
+That fetching (`fetch_feed`, `parse_feed`, `backoff_delay`, `describe_error`) is shared:
+the Sunday roundup (`bot.roundup`) reads the other newsletters' feeds with it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,10 @@ class FeedOptions:
 
 class FeedError(Exception):
     """The feed could not be fetched or read; the message says why."""
+
+
+class FeedTimeout(FeedError):
+    """No complete answer within the request's deadline."""
 
 
 class FeedTooLarge(FeedError):
@@ -135,15 +142,25 @@ class FeedSource:
         """Fetch the feed once; return the entries not seen before. Never raises for
         network, HTTP or content errors: they come back as status "error" with backoff."""
         state = await self._load_state()
+        options = self.options
         try:
-            status, body, headers = await self._fetch(state)
+            fetched = await fetch_feed(
+                self.http,
+                options.url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                timeout_seconds=options.timeout_seconds,
+                max_body_bytes=options.max_body_bytes,
+                user_agent=options.user_agent,
+                counters=self.counters,
+            )
         except (FeedError, httpx.HTTPError, TimeoutError) as exc:
-            retry_after = exc.retry_after if isinstance(exc, _HTTPStatus) else None
-            return await self._failed(state, _describe(exc), retry_after=retry_after)
-        if status == 304:
+            retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+            return await self._failed(state, describe_error(exc), retry_after=retry_after)
+        if fetched.not_modified:
             return await self._succeeded(state, "not_modified", (), state)
         try:
-            entries = await self._parse(body)
+            entries = list(self._entries(await parse_feed(fetched.body, self.counters)))
         except FeedError as exc:
             return await self._failed(state, str(exc))
         seen = _seen_ids(state.cursor)
@@ -155,8 +172,8 @@ class FeedSource:
         updated = dataclasses.replace(
             state,
             cursor=json.dumps({"seen": kept}, ensure_ascii=False),
-            etag=headers.get("etag"),
-            last_modified=headers.get("last-modified"),
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
         )
         if first_run:
             return await self._succeeded(state, "baseline", (), updated)
@@ -168,68 +185,15 @@ class FeedSource:
             self._state = stored or SourceState(self.name)
         return self._state
 
-    async def _fetch(self, state: SourceState) -> tuple[int, bytes, Mapping[str, str]]:
-        headers = {"User-Agent": self.options.user_agent, "Accept-Encoding": "gzip, deflate"}
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
-        cap = self.options.max_body_bytes
-        self.counters.requests += 1
-        self.counters.last_body_bytes = 0
-        try:
-            async with asyncio.timeout(self.options.timeout_seconds):
-                async with self.http.stream(
-                    "GET", self.options.url, headers=headers, timeout=self.options.timeout_seconds
-                ) as response:
-                    if response.status_code == 304:
-                        return 304, b"", response.headers
-                    if response.status_code != 200:
-                        raise _HTTPStatus(response.status_code, response.headers)
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > cap:
-                        raise FeedTooLarge(f"body of {declared} bytes is over the {cap}-byte cap")
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        self.counters.last_body_bytes = size
-                        if size > cap:
-                            raise FeedTooLarge(f"body is over the {cap}-byte cap; stopped reading")
-                        chunks.append(chunk)
-                    return 200, b"".join(chunks), response.headers
-        except TimeoutError:
-            raise FeedError(
-                f"no complete answer within {self.options.timeout_seconds:g}s"
-            ) from None
-
-    async def _parse(self, body: bytes) -> list[FeedEntry]:
-        _refuse_entities(body)
-        self.counters.parses += 1
-        parsed = await asyncio.to_thread(
-            feedparser.parse, io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False
-        )
-        problem = parsed.get("bozo_exception")
-        if parsed.get("bozo") and isinstance(problem, xml.sax.SAXException):
-            raise FeedError(f"not well-formed XML: {problem}")
-        if not parsed.get("version"):
-            raise FeedError("not an RSS or Atom document")
-        return list(self._entries(parsed.get("entries", [])))
-
-    def _entries(self, raw_entries: Iterable[Mapping[str, Any]]) -> Iterable[FeedEntry]:
-        for raw in raw_entries:
-            title = str(raw.get("title") or "").strip()
-            match = self._title.search(title)
+    def _entries(self, items: Iterable[FeedItem]) -> Iterable[FeedEntry]:
+        for item in items:
+            match = self._title.search(item.title)
             if match is None:
-                continue
-            link = raw.get("link") or None
-            guid = raw.get("id") or link
-            if not guid:
                 continue
             number = None
             if match.groups() and match.group(1) and match.group(1).isdigit():
                 number = int(match.group(1))
-            yield FeedEntry(str(guid), title, link and str(link), _published(raw), number)
+            yield FeedEntry(item.guid, item.title, item.link, item.published, number)
 
     async def _succeeded(
         self,
@@ -269,25 +233,161 @@ class FeedSource:
 
     def backoff_delay(self, failures: int) -> float:
         """Exponential in the failure count, capped, minus up to `backoff_jitter` of it."""
-        ceiling = min(
-            self.options.backoff_max_seconds,
-            self.options.backoff_base_seconds * 2.0 ** min(failures - 1, 32),
+        options = self.options
+        return backoff_delay(
+            failures,
+            base=options.backoff_base_seconds,
+            cap=options.backoff_max_seconds,
+            jitter=options.backoff_jitter,
+            rng=self.rng,
         )
-        return ceiling * (1 - self.options.backoff_jitter * self.rng.random())
 
     async def _save(self, state: SourceState, now: float) -> None:
         await self.store.put_source_state(state, now=now)
         self._state = dataclasses.replace(state, updated_at=now)
 
 
-class _HTTPStatus(FeedError):
+# ---- the fetching both feed readers share (this trigger and `bot.roundup`) ----------
+
+
+class HTTPStatusError(FeedError):
+    """The server answered something other than 200 or 304."""
+
     def __init__(self, status: int, headers: httpx.Headers) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
         self.retry_after = headers.get("retry-after")
 
+    @property
+    def transient(self) -> bool:
+        """Worth asking again soon: a 429 or a server error."""
+        return self.status == 429 or self.status >= 500
 
-def _describe(exc: Exception) -> str:
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of a feed as read, before any reader's filter."""
+
+    guid: str  # the entry id, else its link
+    title: str
+    link: str | None
+    published: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A feed's answer: a body (200), or `not_modified` (304) for the validators sent."""
+
+    not_modified: bool
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+async def fetch_feed(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    timeout_seconds: float,
+    max_body_bytes: int,
+    user_agent: str,
+    counters: FeedCounters | None = None,
+) -> Fetched:
+    """One conditional GET under one deadline, the body streamed and cut at the cap.
+
+    Raises:
+        FeedError: a status other than 200/304 (`HTTPStatusError`), a body over the cap
+            (`FeedTooLarge`), no complete answer in time.
+        httpx.HTTPError: the connection failed.
+    """
+    counters = counters if counters is not None else FeedCounters()
+    headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    cap = max_body_bytes
+    counters.requests += 1
+    counters.last_body_bytes = 0
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            async with http.stream(
+                "GET", url, headers=headers, timeout=timeout_seconds
+            ) as response:
+                if response.status_code == 304:
+                    return Fetched(not_modified=True, etag=etag, last_modified=last_modified)
+                if response.status_code != 200:
+                    raise HTTPStatusError(response.status_code, response.headers)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise FeedTooLarge(f"body of {declared} bytes is over the {cap}-byte cap")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    counters.last_body_bytes = size
+                    if size > cap:
+                        raise FeedTooLarge(f"body is over the {cap}-byte cap; stopped reading")
+                    chunks.append(chunk)
+                return Fetched(
+                    not_modified=False,
+                    body=b"".join(chunks),
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                )
+    except TimeoutError:
+        raise FeedTimeout(f"no complete answer within {timeout_seconds:g}s") from None
+
+
+async def parse_feed(body: bytes, counters: FeedCounters | None = None) -> tuple[FeedItem, ...]:
+    """Every entry of an RSS/Atom body, refusing entity declarations and malformed XML.
+
+    Raises:
+        FeedError: the body declares entities, is not well-formed, or is no feed.
+    """
+    _refuse_entities(body)
+    if counters is not None:
+        counters.parses += 1
+    parsed = await asyncio.to_thread(
+        feedparser.parse, io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False
+    )
+    problem = parsed.get("bozo_exception")
+    if parsed.get("bozo") and isinstance(problem, xml.sax.SAXException):
+        raise FeedError(f"not well-formed XML: {problem}")
+    if not parsed.get("version"):
+        raise FeedError("not an RSS or Atom document")
+    return tuple(_items(parsed.get("entries", [])))
+
+
+def _items(raw_entries: Iterable[Mapping[str, Any]]) -> Iterable[FeedItem]:
+    for raw in raw_entries:
+        title = str(raw.get("title") or "").strip()
+        link = raw.get("link") or None
+        guid = raw.get("id") or link
+        if not guid:
+            continue
+        yield FeedItem(str(guid), title, link and str(link), _published(raw))
+
+
+def backoff_delay(
+    failures: int, *, base: float, cap: float, jitter: float, rng: random.Random
+) -> float:
+    """Exponential in the failure count, capped, minus up to `jitter` of it."""
+    ceiling = min(cap, base * 2.0 ** min(failures - 1, 32))
+    return ceiling * (1 - jitter * rng.random())
+
+
+def is_transient(exc: Exception) -> bool:
+    """Whether asking again soon may work: a 429 or 5xx, a timeout, a broken connection."""
+    if isinstance(exc, HTTPStatusError):
+        return exc.transient
+    return isinstance(exc, FeedTimeout | httpx.TransportError)
+
+
+def describe_error(exc: Exception) -> str:
+    """A fetch failure in one line, for the log and the editors."""
     if isinstance(exc, FeedError):
         return str(exc)
     if isinstance(exc, httpx.TimeoutException):
