@@ -236,15 +236,16 @@ async def _take_submission(message: Message, context: Context, user: User, body:
         username=user.username,
         chat_id=message.chat_id,
     )
-    outcome = await svc.submissions.submit(submitter, body)
-    markup = (
-        reader_keyboard(outcome.submission_id, outcome.fields, credit=outcome.credit)
-        if isinstance(outcome, Accepted)
-        else None
-    )
-    await message.reply_text(
-        outcome_text(outcome), link_preview_options=NO_PREVIEW, reply_markup=markup
-    )
+    with svc.submissions.lull.busy():  # the previews and cards wait for the replies
+        outcome = await svc.submissions.submit(submitter, body)
+        markup = (
+            reader_keyboard(outcome.submission_id, outcome.fields, credit=outcome.credit)
+            if isinstance(outcome, Accepted)
+            else None
+        )
+        await message.reply_text(
+            outcome_text(outcome), link_preview_options=NO_PREVIEW, reply_markup=markup
+        )
     if isinstance(outcome, Accepted):
         context.application.create_task(
             review_after_preview(context.bot, svc, outcome.submission_id),
