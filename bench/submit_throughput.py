@@ -1,8 +1,10 @@
 """`/submit` throughput through the real bot, against a bare PTB echo bot on the same fake.
 
 N simulated readers send `/submit <url>` at once to the fake Telegram; the real bot
-(`bot.app.bot_running`: PTB polling, the intake's one write transaction per link, the
-reply, then the preview task and the review card) answers each. In the same run a bare
+(`bot.app.bot_running`: PTB polling, each link handled in a task of the Application so
+the links of the burst share one group commit (`Database.write_batched`, one fsync,
+`synchronous = FULL` kept), the receipt once committed, one at a time, then the
+preview and the review card) answers each. In the same run a bare
 PTB Application with the same builder settings (the same rate limiter, sequential
 updates, the same polling) answers the same N messages with an echo: the floor. The
 figure is handled updates per second, from the moment all N are pushed to the last
