@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data.db import Tx, When, to_ts
+from data.db import SyncTx, Tx, When, to_ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,15 @@ class AuditEntry:
     details: Mapping[str, Any]
 
 
+_INSERT = "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)"
+
+
+def _row(
+    actor: str, action: str, subject: str, details: Mapping[str, Any] | None, now: When
+) -> tuple[Any, ...]:
+    return (to_ts(now), actor, action, subject, json.dumps(dict(details or {}), ensure_ascii=False))
+
+
 async def insert_audit(
     tx: Tx,
     *,
@@ -34,10 +43,20 @@ async def insert_audit(
     now: When,
 ) -> int:
     """Append one entry in the open transaction `tx`; return its id."""
-    return await tx.insert(
-        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)",
-        (to_ts(now), actor, action, subject, json.dumps(dict(details or {}), ensure_ascii=False)),
-    )
+    return await tx.insert(_INSERT, _row(actor, action, subject, details, now))
+
+
+def insert_audit_batched(
+    tx: SyncTx,
+    *,
+    actor: str,
+    action: str,
+    subject: str = "",
+    details: Mapping[str, Any] | None = None,
+    now: When,
+) -> int:
+    """`insert_audit` inside a batched write's body (`Database.write_batched`)."""
+    return tx.insert(_INSERT, _row(actor, action, subject, details, now))
 
 
 async def select_audit(

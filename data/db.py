@@ -24,15 +24,17 @@ import datetime as dt
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
 import aiosqlite
 
 MEMORY = ":memory:"
+
+T = TypeVar("T")
 
 # A point in time given by the caller (the store has no clock of its own): Unix
 # seconds, or an aware datetime. Stored as REAL Unix seconds.
@@ -110,6 +112,79 @@ class Tx:
         return rows[0] if rows else None
 
 
+class SyncTx:
+    """Statements of a batched write (`Database.write_batched`), run on aiosqlite's thread.
+
+    The body that gets one is plain synchronous code: the whole batch is one trip to
+    that thread, however many statements its bodies run.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement and return how many rows it changed."""
+        return self._conn.execute(sql, params).rowcount
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT and return the new rowid."""
+        rowid = self._conn.execute(sql, params).lastrowid
+        if rowid is None:  # pragma: no cover - an INSERT always sets it
+            raise StorageError("INSERT returned no rowid")
+        return rowid
+
+    def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run one statement (SELECT or … RETURNING) and return all its rows."""
+        return list(self._conn.execute(sql, params).fetchall())
+
+    def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+
+# One queued batched write: its body and the future its caller awaits.
+_Queued: TypeAlias = tuple[Callable[[SyncTx], Any], "asyncio.Future[Any]"]
+_SAVEPOINT = "weeklybot_batched"
+
+
+def _run_batch(conn: sqlite3.Connection, bodies: Sequence[Callable[[SyncTx], Any]]) -> list[Any]:
+    """On aiosqlite's thread: the bodies in order in one write transaction, one commit.
+
+    Each body runs in its own savepoint: one that raises is undone alone (its exception
+    is its result) and the next sees the database as the ones before it left it.
+    """
+    tx = SyncTx(conn)
+    results: list[Any] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for body in bodies:
+            conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+            try:
+                value = body(tx)
+            except Exception as exc:  # the caller's own error: it gets it back
+                conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                conn.execute(f"RELEASE {_SAVEPOINT}")
+                results.append(_Failed(exc))
+            else:
+                conn.execute(f"RELEASE {_SAVEPOINT}")
+                results.append(value)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+class _Failed:
+    """A batched body's exception, carried back to its caller."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+
 class Database:
     """One connection to the weeklybot database, with its pragmas set."""
 
@@ -118,6 +193,9 @@ class Database:
         self._conn = conn
         self._lock = asyncio.Lock()
         self._closed = False
+        self._queued: list[_Queued] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.batches_committed = 0  # group commits of `write_batched` (tests, the bench)
         self.path = path
 
     @staticmethod
@@ -228,6 +306,77 @@ class Database:
                 # (A rollback with no transaction open is a no-op.)
                 await self._conn.rollback()
                 raise
+
+    async def write_batched(self, body: Callable[[SyncTx], T]) -> T:
+        """Run `body` in a write transaction shared with the batched writes queued meanwhile.
+
+        Group commit: the commit is an fsync (`synchronous = FULL`, milliseconds on a
+        disk), so writes that arrive together (readers sending `/submit` at once) are
+        run one after the other in one transaction with one commit, in the order they
+        were queued; each sees what the ones before it wrote, so compare-and-sets and
+        dedupe judge as in transactions of their own. A body that raises is undone
+        alone (a savepoint) and its caller gets the exception; a failed commit fails
+        them all. `body` is synchronous and runs on aiosqlite's thread (the whole batch
+        is one trip there): it must be quick and pure apart from its statements.
+
+        Returns once the commit is done. A caller cancelled after its body ran does not
+        undo it (as with a cancellation just after a `transaction()`'s commit).
+        """
+        self._check_open()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((body, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name="db-group-commit")
+        return await future
+
+    async def _flush(self) -> None:
+        """Commit the queued batched writes, a batch at a time, until none is left."""
+        batch: list[_Queued] = []
+        try:
+            while self._queued:
+                async with self._lock:
+                    batch = [(body, fut) for body, fut in self._queued if not fut.done()]
+                    self._queued = []
+                    if not batch:
+                        continue
+                    try:
+                        self._check_open()
+                        bodies = [body for body, _ in batch]
+                        results = await self._on_thread(_run_batch, bodies)
+                    except Exception as exc:
+                        for _, fut in batch:
+                            if not fut.done():
+                                fut.set_exception(exc)
+                        continue
+                    self.batches_committed += 1
+                    for (_, fut), result in zip(batch, results, strict=True):
+                        if fut.done():
+                            continue
+                        if isinstance(result, _Failed):
+                            fut.set_exception(result.exc)
+                        else:
+                            fut.set_result(result)
+        except BaseException:  # cancelled (the loop is closing): nobody waits forever
+            for _, fut in (*batch, *self._queued):
+                fut.cancel()
+            self._queued = []
+            raise
+        finally:
+            self._flusher = None
+
+    async def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call `fn(sqlite3_connection, *args)` on aiosqlite's thread: one trip.
+
+        aiosqlite has no public call for this; `_execute` is the queue every one of its
+        own methods goes through (aiosqlite >= 0.20, pinned in pyproject.toml).
+        """
+        conn = self._conn
+
+        def call() -> T:
+            return fn(conn._conn, *args)
+
+        result: T = await conn._execute(call)  # type: ignore[no-untyped-call]
+        return result
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run one SELECT on its own and return all its rows.

@@ -14,7 +14,9 @@ second press, a second editor or a late job changes nothing and learns who won::
 Every move is audited (who, when, state before and after) in the transaction that made
 it. `create` reads the submitter's ban, limits and the link's duplicates and inserts in
 one write transaction, handing what it read to the caller's pure `judge`: two quick
-`/submit`s of one link, or a reader racing the daily cap, cannot both get in.
+`/submit`s of one link, or a reader racing the daily cap, cannot both get in. Creates
+arriving together are group-committed (`Database.write_batched`): judged one after the
+other in one transaction with one fsync, not one fsync each.
 
 Dedupe is by `bot.domain.urls.dedupe_key`: against submissions (any state; the caller's
 rules decide which block) and against the `items.dedupe_key` of every stored issue, in
@@ -29,8 +31,8 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast, get_args
 
-from data.audit import insert_audit
-from data.db import Database, Reader, Tx, When, to_ts
+from data.audit import insert_audit, insert_audit_batched
+from data.db import Database, Reader, SyncTx, Tx, When, to_ts
 from data.outbox import NewPost, OutboxStore
 
 SubmissionState = Literal["pending", "approved", "published", "rejected", "withdrawn", "expired"]
@@ -258,10 +260,10 @@ WHERE s.dedupe_key = :key AND (:exclude IS NULL OR s.id <> :exclude)
 """
 
 
-async def _duplicates(tx: Reader, key: str, exclude: int | None) -> Duplicates:
+def _duplicates_of(rows: Sequence[Any]) -> Duplicates:
     featured: list[FeaturedIn] = []
     submitted: list[SubmittedBefore] = []
-    for row in await tx.fetchall(_DUPLICATES, {"key": key, "exclude": exclude}):
+    for row in rows:
         if row["source"] == "item":
             featured.append(
                 FeaturedIn(
@@ -289,18 +291,21 @@ async def _duplicates(tx: Reader, key: str, exclude: int | None) -> Duplicates:
     return Duplicates(featured=tuple(featured), submissions=tuple(submitted))
 
 
-async def _counts(tx: Tx, user_id: int, since: float) -> LimitCounts:
-    recent = await tx.fetchall(
-        "SELECT created_at FROM submissions WHERE user_id = ? AND created_at > ?"
-        " ORDER BY created_at",
-        (user_id, since),
-    )
-    row = await tx.fetchone(
-        "SELECT (SELECT max(created_at) FROM submissions WHERE user_id = :user) AS last_at,"
-        " (SELECT count(*) FROM submissions WHERE user_id = :user AND state = 'pending') AS mine,"
-        " (SELECT count(*) FROM submissions WHERE state = 'pending') AS total",
-        {"user": user_id},
-    )
+async def _duplicates(tx: Reader, key: str, exclude: int | None) -> Duplicates:
+    return _duplicates_of(await tx.fetchall(_DUPLICATES, {"key": key, "exclude": exclude}))
+
+
+_RECENT = (
+    "SELECT created_at FROM submissions WHERE user_id = ? AND created_at > ? ORDER BY created_at"
+)
+_TALLIES = (
+    "SELECT (SELECT max(created_at) FROM submissions WHERE user_id = :user) AS last_at,"
+    " (SELECT count(*) FROM submissions WHERE user_id = :user AND state = 'pending') AS mine,"
+    " (SELECT count(*) FROM submissions WHERE state = 'pending') AS total"
+)
+
+
+def _counts_of(recent: Sequence[Any], row: Any) -> LimitCounts:
     assert row is not None  # an aggregate always gives a row
     return LimitCounts(
         recent=tuple(float(r["created_at"]) for r in recent),
@@ -310,8 +315,15 @@ async def _counts(tx: Tx, user_id: int, since: float) -> LimitCounts:
     )
 
 
-async def _banned(tx: Reader, user_id: int) -> Banned | None:
-    row = await tx.fetchone("SELECT * FROM banned_users WHERE user_id = ?", (user_id,))
+async def _counts(tx: Tx, user_id: int, since: float) -> LimitCounts:
+    recent = await tx.fetchall(_RECENT, (user_id, since))
+    return _counts_of(recent, await tx.fetchone(_TALLIES, {"user": user_id}))
+
+
+_BANNED = "SELECT * FROM banned_users WHERE user_id = ?"
+
+
+def _banned_of(row: Any) -> Banned | None:
     if row is None:
         return None
     return Banned(
@@ -320,6 +332,10 @@ async def _banned(tx: Reader, user_id: int) -> Banned | None:
         banned_at=row["banned_at"],
         reason=row["reason"],
     )
+
+
+async def _banned(tx: Reader, user_id: int) -> Banned | None:
+    return _banned_of(await tx.fetchone(_BANNED, (user_id,)))
 
 
 async def _audit(
@@ -340,6 +356,40 @@ async def _audit(
         subject=submission_key(submission_id),
         details={"before": before, "after": after, **details},
         now=at,
+    )
+
+
+_SEEN = (
+    "INSERT INTO users (user_id, username, display_name, first_seen_at,"
+    " last_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+    " username = excluded.username, display_name = excluded.display_name,"
+    " last_seen_at = excluded.last_seen_at"
+)
+_CREATE = (
+    "INSERT INTO submissions (user_id, display_name, username, chat_id,"
+    " original_url, canonical_url, dedupe_key, note, for_whom, solves, level,"
+    " credit_as, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " (SELECT credit FROM users WHERE user_id = ?), ?, ?) RETURNING *"
+)
+
+
+def _create_params(new: NewSubmission, at: float) -> tuple[Any, ...]:
+    return (
+        new.user_id,
+        new.display_name,
+        new.username,
+        new.chat_id,
+        new.original_url,
+        new.canonical_url,
+        new.dedupe_key,
+        new.note,
+        new.fields.for_whom,
+        new.fields.solves,
+        new.fields.level,
+        new.user_id,
+        at,
+        at,
     )
 
 
@@ -422,65 +472,49 @@ class SubmissionStore:
         since: When,
         judge: Callable[[Gate], R | None],
     ) -> Submission | R:
-        """Insert `new` unless `judge` refuses it, judged on what this transaction read.
+        """Insert `new` unless `judge` refuses it, judged on what its write transaction read.
 
         `since` starts the window of `LimitCounts.recent`. `judge` is pure: it gets the
         submitter's ban, counts and the link's duplicates and returns a refusal (given
         back as it is; nothing is written) or None (the row is inserted and returned).
+        Creates queued together share one transaction and one commit
+        (`Database.write_batched`): each is judged in turn on what the ones before it
+        stored, so two of one link still store it once. `judge` runs on the database's
+        thread, so it must be pure and quick (it is: `bot.submissions.rules.judge`).
         """
         at = to_ts(now)
-        async with self._db.transaction() as tx:
+        window = to_ts(since)
+
+        def body(tx: SyncTx) -> Submission | R:
             gate = Gate(
-                banned=await _banned(tx, new.user_id),
-                counts=await _counts(tx, new.user_id, to_ts(since)),
-                duplicates=await _duplicates(tx, new.dedupe_key, None),
+                banned=_banned_of(tx.fetchone(_BANNED, (new.user_id,))),
+                counts=_counts_of(
+                    tx.fetchall(_RECENT, (new.user_id, window)),
+                    tx.fetchone(_TALLIES, {"user": new.user_id}),
+                ),
+                duplicates=_duplicates_of(
+                    tx.fetchall(_DUPLICATES, {"key": new.dedupe_key, "exclude": None})
+                ),
             )
             refusal = judge(gate)
             if refusal is not None:
                 return refusal
             # The submitter as last seen (their credit choice kept), then the row, which
             # takes that choice.
-            await tx.execute(
-                "INSERT INTO users (user_id, username, display_name, first_seen_at,"
-                " last_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
-                " username = excluded.username, display_name = excluded.display_name,"
-                " last_seen_at = excluded.last_seen_at",
-                (new.user_id, new.username, new.display_name, at, at),
-            )
-            rows = await tx.fetchall(
-                "INSERT INTO submissions (user_id, display_name, username, chat_id,"
-                " original_url, canonical_url, dedupe_key, note, for_whom, solves, level,"
-                " credit_as, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " (SELECT credit FROM users WHERE user_id = ?), ?, ?) RETURNING *",
-                (
-                    new.user_id,
-                    new.display_name,
-                    new.username,
-                    new.chat_id,
-                    new.original_url,
-                    new.canonical_url,
-                    new.dedupe_key,
-                    new.note,
-                    new.fields.for_whom,
-                    new.fields.solves,
-                    new.fields.level,
-                    new.user_id,
-                    at,
-                    at,
-                ),
-            )
+            tx.execute(_SEEN, (new.user_id, new.username, new.display_name, at, at))
+            rows = tx.fetchall(_CREATE, _create_params(new, at))
             created = _submission(rows[0])  # the row as stored, defaults included
-            await _audit(
+            insert_audit_batched(
                 tx,
                 actor=f"user:{new.user_id}",
                 action="submission.create",
-                submission_id=created.id,
-                before=None,
-                after="pending",
-                at=at,
+                subject=submission_key(created.id),
+                details={"before": None, "after": "pending"},
+                now=at,
             )
-        return created
+            return created
+
+        return await self._db.write_batched(body)
 
     async def set_preview(
         self,
@@ -491,30 +525,44 @@ class SubmissionStore:
         error: str | None,
         now: When,
     ) -> Submission | None:
-        """Keep what the preview fetch found (or why it found nothing), in any state."""
+        """Keep what the preview fetch found (or why it found nothing), in any state.
+
+        A batched write (`Database.write_batched`): the previews of a burst of
+        submissions share commits with each other and with the intake.
+        """
         at = to_ts(now)
-        async with self._db.transaction() as tx:
-            rows = await tx.fetchall(
+
+        def body(tx: SyncTx) -> list[Any]:
+            return tx.fetchall(
                 "UPDATE submissions SET preview_title = ?, preview_description = ?,"
                 " preview_error = ?, previewed_at = ?, updated_at = ? WHERE id = ? RETURNING *",
                 (title, description, error, at, at, submission_id),
             )
+
+        rows = await self._db.write_batched(body)
         return _submission(rows[0]) if rows else None
 
     async def add_cards(
         self, submission_id: int, cards: Sequence[tuple[int, int]], *, now: When
     ) -> None:
-        """Remember where the review cards went, so each one can show the decision."""
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone("SELECT cards FROM submissions WHERE id = ?", (submission_id,))
+        """Remember where the review cards went, so each one can show the decision.
+
+        A batched write, read and written in one body: no other write comes between.
+        """
+        at = to_ts(now)
+
+        def body(tx: SyncTx) -> None:
+            row = tx.fetchone("SELECT cards FROM submissions WHERE id = ?", (submission_id,))
             if row is None:
                 return
             known = [tuple(c) for c in json.loads(row["cards"])]
             known += [tuple(c) for c in cards if tuple(c) not in known]
-            await tx.execute(
+            tx.execute(
                 "UPDATE submissions SET cards = ?, updated_at = ? WHERE id = ?",
-                (json.dumps(known), to_ts(now), submission_id),
+                (json.dumps(known), at, submission_id),
             )
+
+        await self._db.write_batched(body)
 
     async def save_edit(
         self,

@@ -97,6 +97,7 @@ from data.submissions import (
 )
 from handlers.context import App, BotServices, Context, actor_of, services
 from handlers.extra import queued_answer
+from handlers.turns import Turn
 from publishers.format_common import NotPostable
 from publishers.limits import X_MAX_WEIGHTED
 
@@ -206,15 +207,20 @@ def _is_private(message: Message) -> bool:
 
 
 async def ask_for_link(message: Message, context: Context, user: User) -> None:
-    """`/submit` alone or `/start submit`: the next text in this chat is the link."""
-    if not services(context).submissions.settings.enabled:
-        await message.reply_text(text("submit.disabled"))
-        return
-    _wait(context, user.id, Waiting("link"))
-    await message.reply_text(
-        text("submit.ask"),
-        reply_markup=ForceReply(selective=True, input_field_placeholder=EXAMPLE_URL),
-    )
+    """`/submit` alone or `/start submit`: the next text in this chat is the link.
+
+    Blocking (the next update is dispatched once the wait is set), and answered in the
+    chat's turn: after the replies to the links sent before it."""
+    svc = services(context)
+    async with svc.turns.take(message.chat_id):
+        if not svc.submissions.settings.enabled:
+            await message.reply_text(text("submit.disabled"))
+            return
+        _wait(context, user.id, Waiting("link"))
+        await message.reply_text(
+            text("submit.ask"),
+            reply_markup=ForceReply(selective=True, input_field_placeholder=EXAMPLE_URL),
+        )
 
 
 async def submit_cmd(update: Update, context: Context) -> None:
@@ -235,10 +241,36 @@ async def submit_cmd(update: Update, context: Context) -> None:
         await ask_for_link(message, context, user)
         return
     _stop_waiting(context, user.id)
-    await _take_submission(message, context, user, rest)
+    _take_in_background(update, message, context, user, rest)
 
 
-async def _take_submission(message: Message, context: Context, user: User, body: str) -> None:
+def _take_in_background(
+    update: Update, message: Message, context: Context, user: User, body: str
+) -> None:
+    """Store and answer a link in a task of the Application, not in the update's dispatch.
+
+    So PTB dispatches the next updates at once, and the links of a burst of readers
+    are in one group commit (`Database.write_batched`: one fsync for them all) instead
+    of each waiting for its own. This is what PTB's `block=False` does
+    (`Application.create_task` with the update: an error reaches the error handler,
+    `Application.stop` waits for the task); it is done here by hand so that what
+    must follow the updates' order is done before it, synchronously, at dispatch:
+    the chat's waiting state is changed by the caller, and the chat's `Turn` is
+    taken here (the replies in the chat go in the updates' order).
+    """
+    turn = services(context).turns.take(message.chat_id)
+    task = context.application.create_task(
+        _take_submission(message, context, user, body, turn),
+        update=update,
+        name=f"submit-{update.update_id}",
+    )
+    task.add_done_callback(lambda _: turn.end())  # even if it never started
+
+
+async def _take_submission(
+    message: Message, context: Context, user: User, body: str, turn: Turn
+) -> None:
+    """The intake's batched write, the reply once it is committed, then the review work."""
     svc = services(context)
     submitter = Submitter(
         user_id=user.id,
@@ -246,22 +278,25 @@ async def _take_submission(message: Message, context: Context, user: User, body:
         username=user.username,
         chat_id=message.chat_id,
     )
-    outcome = await svc.submissions.submit(submitter, body)
-    markup = (
-        reader_keyboard(
-            outcome.submission_id, outcome.fields, credit=outcome.credit, username=user.username
-        )
-        if isinstance(outcome, Accepted)
-        else None
-    )
-    await message.reply_text(
-        outcome_text(outcome), link_preview_options=NO_PREVIEW, reply_markup=markup
-    )
-    if isinstance(outcome, Accepted):
-        context.application.create_task(
-            review_after_preview(context.bot, svc, outcome.submission_id),
-            name=f"review-card-{outcome.submission_id}",
-        )
+    async with turn:
+        with svc.submissions.lull.busy():  # the previews and cards wait for the replies
+            outcome = await svc.submissions.submit(submitter, body)
+            markup = (
+                reader_keyboard(
+                    outcome.submission_id,
+                    outcome.fields,
+                    credit=outcome.credit,
+                    username=user.username,
+                )
+                if isinstance(outcome, Accepted)
+                else None
+            )
+            async with svc.replies:  # one at a time, over one kept-alive connection
+                await message.reply_text(
+                    outcome_text(outcome), link_preview_options=NO_PREVIEW, reply_markup=markup
+                )
+    if isinstance(outcome, Accepted):  # in the same task: `Application.stop` waits for it
+        await review_after_preview(context.bot, svc, outcome.submission_id)
 
 
 async def review_after_preview(bot: Bot, svc: BotServices, submission_id: int) -> None:
@@ -299,7 +334,8 @@ async def cancel_cmd(update: Update, context: Context) -> None:
     for key in dropped:
         del proposed[key]
     done = waiting is not None or dropped
-    await message.reply_text(text("submit.cancelled" if done else "submit.nothing_to_cancel"))
+    async with services(context).turns.take(message.chat_id):  # after the links' replies
+        await message.reply_text(text("submit.cancelled" if done else "submit.nothing_to_cancel"))
 
 
 def _split_edit(body: str) -> tuple[str | None, str | None]:
@@ -320,11 +356,17 @@ async def submission_text(update: Update, context: Context) -> None:
     waiting = _chat_state(context, _WAITING).get(user.id)
     if not isinstance(waiting, Waiting):
         return
-    svc = services(context)
     if waiting.kind == "link":
         _stop_waiting(context, user.id)
-        await _take_submission(message, context, user, message.text)
+        _take_in_background(update, message, context, user, message.text)
         return
+    async with services(context).turns.take(message.chat_id):  # after the links' replies
+        await _waited_text(message, context, user, waiting)
+
+
+async def _waited_text(message: Message, context: Context, user: User, waiting: Waiting) -> None:
+    """A field, an edit or a reason (blocking: the waiting state changes in order)."""
+    svc = services(context)
     if waiting.kind == "field":
         await _take_field(message, context, user, waiting)
         return
@@ -334,7 +376,7 @@ async def submission_text(update: Update, context: Context) -> None:
     if waiting.kind == "reason":
         _stop_waiting(context, user.id)
         decided = await svc.submissions.reject(
-            waiting.submission_id, editor=actor_of(user), reason="other", text=message.text
+            waiting.submission_id, editor=actor_of(user), reason="other", text=message.text or ""
         )
         if decided is None or not decided.won:
             await message.reply_text(text("review.edit_stale"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from data.db import Database
+from data.db import Database, StorageError, SyncTx
 from data.migrations import MIGRATIONS, migrate
 from data.store import SourceState, Store
 
@@ -165,3 +166,78 @@ async def test_a_lone_query_reads_outside_any_transaction_and_refuses_writes(
         with pytest.raises(ValueError, match="SELECT only"):
             await db.fetchall(write)
     assert len(await db.fetchall("SELECT * FROM heartbeat")) == 1  # nothing was written
+
+
+# ---- batched writes (group commit) ------------------------------------------------------
+
+
+async def _heartbeats(db: Database) -> int:
+    row = await db.fetchone("SELECT count(*) AS n FROM heartbeat")
+    return int(row["n"]) if row else 0
+
+
+async def test_batched_writes_queued_together_share_one_commit_in_order(store: Store) -> None:
+    """Writes queued at once run in one transaction, in order, each seeing the ones before."""
+    db = store.db
+    seen: list[int] = []
+
+    def beat(n: int) -> Callable[[SyncTx], int]:
+        def body(tx: SyncTx) -> int:
+            row = tx.fetchone("SELECT count(*) AS n FROM heartbeat")
+            assert row is not None
+            seen.append(int(row["n"]))
+            return tx.execute(
+                "INSERT INTO heartbeat (component, beat_at) VALUES (?, ?)", (f"c{n}", T0 + n)
+            )
+
+        return body
+
+    before = db.batches_committed
+    results = await asyncio.gather(*(db.write_batched(beat(n)) for n in range(10)))
+    assert results == [1] * 10
+    assert seen == list(range(10))  # in the order queued, each sees the earlier ones
+    assert db.batches_committed - before == 1  # one transaction, one commit
+    assert await _heartbeats(db) == 10
+
+
+async def test_a_failing_batched_write_is_undone_alone(store: Store) -> None:
+    db = store.db
+
+    def insert(name: str) -> Callable[[SyncTx], None]:
+        def body(tx: SyncTx) -> None:
+            tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES (?, ?)", (name, T0))
+
+        return body
+
+    def half_then_fail(tx: SyncTx) -> None:
+        tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('half', 1)")
+        raise ValueError("the caller's own bug")
+
+    results = await asyncio.gather(
+        db.write_batched(insert("a")),
+        db.write_batched(half_then_fail),
+        db.write_batched(insert("b")),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert results[2] is None
+    assert isinstance(results[1], ValueError)
+    rows = await db.fetchall("SELECT component FROM heartbeat ORDER BY component")
+    assert [r["component"] for r in rows] == ["a", "b"]  # 'half' rolled back to its savepoint
+
+
+async def test_a_batched_write_is_visible_to_another_connection_once_it_returns(
+    tmp_path: Path, store: Store
+) -> None:
+    await store.db.write_batched(
+        lambda tx: tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('x', 1)")
+    )
+    with sqlite3.connect(tmp_path / "weekly.db") as other:
+        assert other.execute("SELECT component FROM heartbeat").fetchall() == [("x",)]
+
+
+async def test_a_batched_write_on_a_closed_database_is_refused(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "closed.db")
+    await db.close()
+    with pytest.raises(StorageError, match="closed"):
+        await db.write_batched(lambda tx: tx.execute("SELECT 1"))

@@ -15,6 +15,7 @@ from bot.domain.issue import IssuePages
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX, XLimits
 from bot.submissions.intake import (
+    Lull,
     SubmissionService,
     Submitter,
     plan_submission_posts,
@@ -477,3 +478,25 @@ async def test_an_approved_link_is_posted_once_on_both_and_then_published(
         tg_row = await store.outbox.get_by_key("telegram", submission_key(sub.id))
         assert tg_row is not None
         assert tg_row.remote_id == str(message.message_id)  # the submitter's link to the post
+
+
+# ---- the lull: background review work waits for the replies ---------------------------
+
+
+async def test_review_work_waits_while_submits_are_handled_then_starts() -> None:
+    lull = Lull(quiet=0.01, max_wait=30.0)
+    with lull.busy():
+        waiting = asyncio.create_task(lull.wait())
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not waiting.done()  # a /submit is being handled: the preview waits
+        assert not lull.quiet
+    await asyncio.wait_for(waiting, timeout=5)  # quiet once none was handled for a while
+    assert lull.quiet
+
+
+async def test_review_work_never_waits_longer_than_max_wait() -> None:
+    lull = Lull(quiet=0.01, max_wait=0.05)
+    with lull.busy():
+        await asyncio.wait_for(lull.wait(), timeout=5)  # returned although still busy
+        assert not lull.quiet

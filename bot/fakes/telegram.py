@@ -249,6 +249,11 @@ class FakeTelegram:
         cid = None if chat_id is None else self.api.resolve_control_chat(chat_id).id
         return self.api.messages(cid)
 
+    def messages_since(self, start: int) -> list[ChatMessage]:
+        """Every message from the `start`-th on, all chats, in send order (`len(messages())`
+        is where the next look starts): a poller reads only what is new."""
+        return self.api.messages_since(start)
+
     def sent(self, chat_id: int | str | None = None) -> list[ChatMessage]:
         """The bot's messages that are still visible."""
         return [m for m in self.messages(chat_id) if m.from_bot and not m.deleted]

@@ -192,6 +192,10 @@ class FakeBotAPI:
         """Return every message (or one chat's), deleted ones included, in send order."""
         return [m for (cid, _), m in self._messages.items() if chat_id in (None, cid)]
 
+    def messages_since(self, start: int) -> list[ChatMessage]:
+        """The messages of every chat from the `start`-th sent on (a watcher's cursor)."""
+        return list(itertools.islice(self._messages.values(), start, None))
+
     def message(self, chat_id: int, message_id: int) -> ChatMessage:
         try:
             return self._messages[(chat_id, message_id)]

@@ -14,11 +14,12 @@ trusts its `editor` argument and records it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -78,6 +79,61 @@ REJECT_REASONS: tuple[RejectReason, ...] = (
     "other",
 )
 BANNED_REASON = "banned"
+QUIET_SECONDS = 0.05  # no `/submit` handled for this long: the intake is quiet
+MAX_DEFER_SECONDS = 5.0  # the review work of a link never waits longer for a quiet moment
+
+
+class Lull:
+    """When the intake is quiet: the preview and review card behind a burst wait for it.
+
+    Readers' replies come first: while `/submit`s are being handled (`busy`), the
+    background work of the links already stored (the page fetch, its write, the card)
+    would take the event loop and the database from the replies still to send. So it
+    `wait`s until no `/submit` was handled for `quiet` seconds, never longer than
+    `max_wait` (under a steady stream the cards still come, a few seconds late).
+    """
+
+    def __init__(
+        self, *, quiet: float = QUIET_SECONDS, max_wait: float = MAX_DEFER_SECONDS
+    ) -> None:
+        self._quiet = quiet
+        self._max_wait = max_wait
+        self._busy = 0
+        self._open = asyncio.Event()
+        self._open.set()
+        self._opener: asyncio.TimerHandle | None = None
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Around the handling of one `/submit`, its reply included."""
+        self._busy += 1
+        self._open.clear()
+        if self._opener is not None:
+            self._opener.cancel()
+            self._opener = None
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._opener = asyncio.get_running_loop().call_later(self._quiet, self._reopen)
+
+    def _reopen(self) -> None:
+        self._opener = None
+        if self._busy == 0:
+            self._open.set()
+
+    @property
+    def quiet(self) -> bool:
+        return self._open.is_set()
+
+    async def wait(self) -> None:
+        """Return once the intake is quiet, or after `max_wait` at the latest."""
+        if self._open.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._max_wait):
+                await self._open.wait()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +360,7 @@ class SubmissionService:
         self._verify = verify
         self._clock = clock
         self._tasks: set[asyncio.Task[Submission | None]] = set()
+        self.lull = Lull()
 
     # ---- intake ----------------------------------------------------------------
 
@@ -401,10 +458,17 @@ class SubmissionService:
             now=self._clock(),
         )
 
+    async def _preview_when_quiet(self, submission_id: int) -> Submission | None:
+        await self.lull.wait()
+        return await self.fetch_preview(submission_id)
+
     def preview_in_background(self, submission_id: int) -> asyncio.Task[Submission | None]:
-        """Start `fetch_preview` as a task (kept until done); await it to send the card."""
+        """Start `fetch_preview` as a task (kept until done); await it to send the card.
+
+        It starts once the intake is quiet (`Lull`): the replies of a burst go first.
+        """
         task = asyncio.create_task(
-            self.fetch_preview(submission_id), name=f"preview-submission-{submission_id}"
+            self._preview_when_quiet(submission_id), name=f"preview-submission-{submission_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
