@@ -139,9 +139,13 @@ class FakeBotAPI:
     # --- registry ---
 
     def add_user(
-        self, user_id: int, first_name: str = "User", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "User",
+        username: str | None = None,
+        language_code: str | None = None,
     ) -> FakeUser:
-        user = FakeUser(user_id, first_name, username)
+        user = FakeUser(user_id, first_name, username, language_code=language_code)
         self.users[user_id] = user
         self.chats[user_id] = FakeChat(user_id, "private", username=username, first_name=first_name)
         return user

@@ -122,8 +122,18 @@ def photo_sizes(photo: Photo) -> list[JSON]:
 
 
 def command_key(params: JSON) -> str:
+    """Where a command list is kept: its scope and language (empty: every other language).
+
+    Telegram takes a two-letter ISO 639-1 `language_code` only: a client's own tag such
+    as "zh-hans" is refused with 400 "invalid language code specified".
+    """
     scope = params.get("scope") or {"type": "default"}
-    return f"{scope}|{params.get('language_code') or ''}"
+    lang = params.get("language_code") or ""
+    if lang and not (
+        isinstance(lang, str) and len(lang) == 2 and lang.isascii() and lang.isalpha()
+    ):
+        raise bad_request("invalid language code specified")
+    return f"{scope}|{lang}"
 
 
 def administrator_member(bot_user: JSON, chat: FakeChat) -> JSON:
