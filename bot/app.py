@@ -33,16 +33,17 @@ from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
-from bot.texts import text
+from bot.texts import CHAT_LANGS, text
 from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
 from data.db import Database
 from data.migrations import migrate
 from data.outbox import OutboxRow
 from data.store import Store
-from handlers.commands import COMMANDS
+from handlers.commands import command_menus
 from handlers.context import App, BotServices, Context, attach, services, submission_service
 from handlers.fallback import add_fallback_handler
+from handlers.lang import add_lang_handlers
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.start import help_cmd, start_cmd
@@ -52,6 +53,8 @@ from publishers.pacing import telegram_rate_limiter
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MENU_LANG = "en"  # the menu of every client whose language has none of its own
 
 
 async def log_update(update: object, context: Context) -> None:
@@ -131,6 +134,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
     add_submission_handlers(application)
+    add_lang_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
@@ -334,8 +338,12 @@ async def bot_running(
 
 
 async def set_commands(application: App) -> None:
-    public = [BotCommand(c.name, c.description) for c in COMMANDS if not c.editors_only]
-    await application.bot.set_my_commands(public)
+    """The readers' command menu per language: the default one in English, and one for
+    clients in Chinese (Telegram's `language_code` "zh" covers zh-hans and zh-hant)."""
+    for lang in CHAT_LANGS:
+        menu = [BotCommand(name, description) for name, description in command_menus(lang)]
+        code = None if lang == DEFAULT_MENU_LANG else lang
+        await application.bot.set_my_commands(menu, language_code=code)
 
 
 async def serve(settings: Settings, *, dry_run: bool = False) -> int:

@@ -1,11 +1,19 @@
 """Every text the bot shows in a chat, in one catalogue: named keys, `str.format` fields.
 
-Handlers, cards, alarms and notices ask `text(key, **values)`; none spells its own
-wording, so changing a sentence is one line here, and the template and language work
-to come replaces `TEMPLATES` (one mapping per language) without touching a caller.
-`text` refuses a missing or an unexpected value, so a template and its callers cannot
-drift apart silently; `tests/test_texts.py` checks that every key is used and that each
-call fills exactly its template's fields.
+Handlers, cards, alarms and notices ask `text(key, lang, **values)`; none spells its own
+wording, so changing a sentence is one line here. `text` refuses a missing or an
+unexpected value, so a template and its callers cannot drift apart silently;
+`tests/test_texts.py` checks that every key is used and that each call fills exactly
+its template's fields.
+
+Two audiences. What a reader can see (the welcome, /help, /submit's prompts and
+outcomes, the receipt's buttons, the notices of a decision, "Not allowed.") is in
+every `ChatLang`: `_EN` and `_ZH` hold the same keys with the same placeholders, and a
+reader key has no default language (`text` refuses it without one), so a caller that
+forgot the reader's language fails its test instead of answering a Chinese reader in
+English. What only editors see (cards, alarms, notices) is `EDITOR_KEYS`: English only,
+in `EDITOR_LANG`. A key is a reader's unless listed there, so a new reader text without
+its Chinese is a failing test that names the key.
 
 Templates marked HTML are Telegram HTML: callers escape the values they put in
 (`html.escape`), the template's own tags stay. The posts to the channel and X are not
@@ -18,7 +26,11 @@ import string
 from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, get_args
+
+ChatLang = Literal["zh", "en"]  # the languages the bot speaks to readers in
+CHAT_LANGS: tuple[ChatLang, ...] = get_args(ChatLang)
+EDITOR_LANG: Final[ChatLang] = "en"  # the one language of editor-facing texts
 
 TextKey = Literal[
     # /start, /help and the command menu
@@ -28,6 +40,13 @@ TextKey = Literal[
     "command.start",
     "command.help",
     "command.outbox",
+    "command.lang",
+    # /lang
+    "lang.ask",
+    "lang.set",
+    "lang.unknown",
+    "button.lang.zh",
+    "button.lang.en",
     # every privileged button and command
     "editors_only.decide",
     "editors_only.outbox",
@@ -170,6 +189,8 @@ TextKey = Literal[
     "reader.ask.solves",
     "reader.send_it",
     "reader.field_saved",
+    "reader.field.for_whom",
+    "reader.field.solves",
     "reader.field_too_long",
     "reader.credited",
     "reader.anonymous",
@@ -266,6 +287,12 @@ _EN: dict[TextKey, str] = {
     "command.start": "What this bot is and how to follow the weekly",
     "command.help": "List the commands",
     "command.outbox": "Posts that need an editor: in doubt or failed",
+    "command.lang": "Choose the bot's language: /lang zh or /lang en",
+    "lang.ask": "Which language should I use with you?",
+    "lang.set": "OK, I'll write to you in English from now on.",
+    "lang.unknown": "I speak Chinese and English: send /lang zh or /lang en.",
+    "button.lang.zh": "中文",
+    "button.lang.en": "English",
     "editors_only.decide": "Only editors can decide this.",
     "editors_only.outbox": "Only editors can see the outbox.",
     "button.unknown": "Unknown button.",
@@ -449,6 +476,8 @@ _EN: dict[TextKey, str] = {
     "reader.ask.solves": "What problem does #{id} solve? Send it in one message, or /cancel.",
     "reader.send_it": "Send it as a message.",
     "reader.field_saved": "Saved for #{id}: {name}: {value}",
+    "reader.field.for_whom": "for",
+    "reader.field.solves": "solves",
     "reader.field_too_long": (
         "That is {length} characters; at most {limit} are kept. Send a shorter one, or /cancel."
     ),
@@ -547,28 +576,302 @@ _EN: dict[TextKey, str] = {
     ),
 }
 
-TEMPLATES: Final[Mapping[TextKey, str]] = MappingProxyType(_EN)
+_ZH: dict[TextKey, str] = {
+    "start.welcome": (
+        "你好！我是「Python潮流周刊」的机器人。\n"
+        "频道会逐条发布每一期的新内容，两期之间也会分享额外的好链接。\n"
+        "发送 /help 查看我能做什么。"
+    ),
+    "help.head": "可用命令：",
+    "help.line": "/{name} - {description}",
+    "command.start": "介绍这个机器人，以及如何关注周刊",
+    "command.help": "列出所有命令",
+    "command.outbox": "需要编辑处理的帖子：可能已发出或发送失败",
+    "command.lang": "切换语言：/lang zh 或 /lang en",
+    "lang.ask": "想让我用哪种语言和你交流？",
+    "lang.set": "好的，之后我会用中文和你交流。",
+    "lang.unknown": "我会说中文和英文：发送 /lang zh 或 /lang en。",
+    "button.lang.zh": "中文",
+    "button.lang.en": "English",
+    "editors_only.decide": "只有编辑才能做这个决定。",
+    "editors_only.outbox": "只有编辑才能查看发件箱。",
+    "button.unknown": "未知按钮。",
+    "command.submit": "向频道推荐链接：/submit <链接> [备注]",
+    "command.cancel": "取消机器人正在等你发送的内容（链接、修改）",
+    "submit.ask": (
+        "请把链接发给我，也可以附上备注（for: … solves: … level: …），或发送 /cancel 取消。"
+    ),
+    "submit.in_private": "请私聊发给我：点下面的按钮打开私聊。",
+    "button.submit_private": "私聊推荐",
+    "submit.cancelled": "已取消。",
+    "submit.nothing_to_cancel": "没有需要取消的操作。",
+    "submit.accepted": "收到，编号 #{id}，编辑会尽快查看。",
+    "submit.featured": "这个链接已收录在第 {number} 期（{date}）：{url}",
+    "submit.featured_no_link": "这个链接已收录在第 {number} 期（{date}）。",
+    "submit.waiting": "这个链接已经有人推荐过（#{id}），正在等待审核。",
+    "submit.taken": "这个链接已经有人推荐过（#{id}），编辑已经采纳。",
+    "submit.refused": "没能收下（{rule}）：{message}",
+    "submit.over.cooldown": "请稍等一下（两次推荐至少间隔 {limit} 秒），{when} 之后可以再发。",
+    "submit.over.daily_cap": "你在过去 24 小时里已经推荐了 {limit} 个链接，{when} 之后可以再发。",
+    "submit.over.pending_per_user": ("你已有 {limit} 个链接在等待审核，等编辑看过之后再推荐吧。"),
+    "submit.over.pending_total": "编辑们还有 {limit} 个链接待审核，请等他们处理完再试。",
+    "submit.banned": "抱歉，这个机器人不再接收你推荐的链接。",
+    "submit.disabled": "推荐功能暂时关闭。",
+    "submit.time_format": "%Y-%m-%d %H:%M UTC",
+    "button.reader.for": "👥 适合谁",
+    "button.reader.for_set": "👥 适合：{value}",
+    "button.reader.solves": "🧩 解决什么问题",
+    "button.reader.solves_set": "🧩 解决：{value}",
+    "button.reader.level": "🎓 难度",
+    "button.reader.level_set": "🎓 难度：{value}",
+    "button.reader.anonymous": "🙈 匿名",
+    "button.reader.credit_me": "👤 署我的名",
+    "button.level.beginner": "入门",
+    "button.level.intermediate": "进阶",
+    "button.level.advanced": "高级",
+    "button.back": "返回",
+    "reader.pick_level": "请选择难度。",
+    "reader.level_saved": "难度已保存：{level}。",
+    "reader.ask.for_whom": "#{id} 适合哪些人？请用一条消息告诉我，或发送 /cancel 取消。",
+    "reader.ask.solves": "#{id} 能解决什么问题？请用一条消息告诉我，或发送 /cancel 取消。",
+    "reader.send_it": "请直接发一条消息告诉我。",
+    "reader.field_saved": "已为 #{id} 保存{name}：{value}",
+    "reader.field.for_whom": "适合人群",
+    "reader.field.solves": "解决的问题",
+    "reader.field_too_long": (
+        "这段有 {length} 个字符，最多只保留 {limit} 个。请发一段短一些的，或发送 /cancel 取消。"
+    ),
+    "reader.credited": "发布时会注明由你推荐。",
+    "reader.anonymous": "发布时不会出现你的名字。",
+    "reader.decided": "已经有结果了：编辑已处理过 #{id}。",
+    "told.published": "🎉 你推荐的链接 #{id} 已发布到频道：{link}",
+    "told.published_no_link": "🎉 你推荐的链接 #{id} 已发布到频道。",
+    "told.draft": "👍 你推荐的链接 #{id} 已被采纳，会收录进下一期周刊。",
+    "told.rejected": "你推荐的链接 #{id} 这次没有被采用：{reason}。感谢推荐！",
+    "reason.duplicate": "之前已经收录过或有人推荐过",
+    "reason.off_topic": "和周刊的主题不太相关",
+    "reason.low_quality": "没有达到周刊的收录标准",
+    "reason.paywalled": "需要付费才能阅读",
+    "reason.broken_link": "链接打不开",
+    "reason.banned": "这个机器人不再接收你推荐的链接",
+    "reason.other": "{words}",
+    "reason.unknown": "没有说明原因",
+    "review.not_allowed": "无权操作。",
+    "review.gone": "找不到这个链接了。",
+}
+
+# What only editors see: English only (`EDITOR_LANG`); every other key is a reader's
+# and must be in every language. Listed by key, so mypy checks the spelling.
+EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
+    (
+        "decided.already",
+        "who.you",
+        "who.an_editor",
+        "outbox.summary",
+        "outbox.empty",
+        "outbox.need_you",
+        "outbox.nothing_needs_you",
+        "outbox.more",
+        "outbox.outcome.again",
+        "outbox.outcome.sent",
+        "outbox.outcome.retry",
+        "outbox.outcome.cancel",
+        "outbox.outcome.skip",
+        "outbox.outcome.dropall",
+        "outbox.part_of_post",
+        "outbox.part_question",
+        "outbox.decided_by",
+        "card.in_doubt",
+        "card.failed",
+        "card.stranded",
+        "card.posted_without_id",
+        "card.reason_unknown",
+        "card.unreadable",
+        "button.post_again",
+        "button.mark_sent",
+        "button.try_again",
+        "button.drop_it",
+        "button.send_rest",
+        "button.drop_whole",
+        "preview.head",
+        "preview.footer",
+        "preview.waiting",
+        "preview.edited_head",
+        "preview.thread_head",
+        "preview.when_format",
+        "preview.now",
+        "preview.edited",
+        "preview.digest",
+        "preview.items",
+        "preview.nothing",
+        "preview.target_line",
+        "preview.target_refused",
+        "preview.target_waiting",
+        "button.publish_now",
+        "button.schedule",
+        "button.edit",
+        "button.skip",
+        "button.edit_platform",
+        "button.backfill",
+        "file.notice",
+        "file.refused_head",
+        "file.refused_then",
+        "file.warnings_head",
+        "file.warnings_then",
+        "file.blob",
+        "file.reason",
+        "file.more_reasons",
+        "backfill.list",
+        "backfill.line",
+        "backfill.not_stored",
+        "backfill.nothing",
+        "backfill.has_preview",
+        "backfill.coming",
+        "decided.published",
+        "decided.scheduled",
+        "decided.skipped",
+        "edit.which",
+        "edit.kept",
+        "edit.not_this_platform",
+        "edit.send_new",
+        "edit.rule.telegram",
+        "edit.rule.x",
+        "edit.prompt",
+        "edit.not_saved",
+        "edit.too_late",
+        "edit.saved",
+        "digest.empty",
+        "digest.bad_html",
+        "digest.too_long_telegram",
+        "digest.too_much_formatting",
+        "digest.too_long_x",
+        "late.head",
+        "late.target",
+        "late.added",
+        "late.skipped",
+        "late.queued",
+        "alarm.silence",
+        "alarm.silence_clear",
+        "alarm.newest",
+        "alarm.newest_unknown",
+        "alarm.source_failing",
+        "alarm.source_clear",
+        "alarm.unknown_error",
+        "review.head",
+        "review.title",
+        "review.no_title",
+        "review.urls",
+        "review.note",
+        "review.field",
+        "review.anonymous",
+        "review.by",
+        "review.dupes",
+        "review.dupe_issue",
+        "review.dupe_submission",
+        "review.fetched",
+        "review.fetch_failed",
+        "review.fetch_pending",
+        "review.edit_line",
+        "review.waiting",
+        "review.decided",
+        "review.reason",
+        "review.state.approved",
+        "review.state.draft",
+        "review.state.published",
+        "review.state.rejected",
+        "review.state.banned",
+        "review.state.withdrawn",
+        "review.state.expired",
+        "button.approve",
+        "button.draft_only",
+        "button.edit_sub",
+        "button.reject",
+        "button.ban",
+        "button.reason.duplicate",
+        "button.reason.off_topic",
+        "button.reason.low_quality",
+        "button.reason.paywalled",
+        "button.reason.broken_link",
+        "button.reason.other",
+        "button.save",
+        "button.cancel",
+        "review.already",
+        "review.done",
+        "review.pick_reason",
+        "review.pick_platform",
+        "review.back",
+        "review.reason_prompt",
+        "review.edit_prompt",
+        "review.edit_preview",
+        "review.x_cannot",
+        "review.edit_problem",
+        "review.edit_saved",
+        "review.edit_dropped",
+        "review.edit_stale",
+        "verb.approved",
+        "verb.draft",
+        "verb.published",
+        "verb.rejected",
+        "verb.banned",
+        "verb.withdrawn",
+        "verb.expired",
+        "error.notice",
+        "start_checks.problems",
+        "start_checks.problem",
+        "dry_run.mark",
+        "dry_run.note_before",
+        "dry_run.note_edited",
+    )
+)
+
+CATALOGUE: Final[Mapping[ChatLang, Mapping[TextKey, str]]] = MappingProxyType(
+    {"en": MappingProxyType(_EN), "zh": MappingProxyType(_ZH)}
+)
+TEMPLATES: Final[Mapping[TextKey, str]] = CATALOGUE["en"]  # every key, in English
 
 
 class TextError(KeyError):
-    """A text asked for with values its template does not have, or without one it has."""
+    """A text asked for with values its template does not have, or without one it has,
+    or a reader's text asked for without the reader's language."""
+
+
+def lang_of_code(language_code: str | None) -> ChatLang:
+    """A Telegram client's `language_code` as the bot's language: zh* is zh, else en."""
+    return "zh" if (language_code or "").lower().startswith("zh") else "en"
+
+
+def template(key: TextKey, lang: ChatLang | None = None) -> str:
+    """The template of `key` for `lang`: an editor key is English whatever `lang` is."""
+    if key in EDITOR_KEYS:
+        return _EN[key]
+    if lang is None:
+        raise TextError(f"text {key!r} is a reader's: pass the reader's language")
+    try:
+        return CATALOGUE[lang][key]
+    except KeyError:
+        raise TextError(f"text {key!r} has no {lang!r} template") from None
 
 
 @cache
-def fields(key: TextKey) -> frozenset[str]:
+def fields(key: TextKey, lang: ChatLang = "en") -> frozenset[str]:
     """The names a template's placeholders take (``{days:.0f}`` is ``days``)."""
     return frozenset(
         name.split(".")[0].split("[")[0]
-        for _, name, _, _ in string.Formatter().parse(TEMPLATES[key])
+        for _, name, _, _ in string.Formatter().parse(CATALOGUE[lang][key])
         if name
     )
 
 
-def text(key: TextKey, **values: object) -> str:
-    """The text under ``key`` with its fields filled; every field, and no other."""
+def text(key: TextKey, lang: ChatLang | None = None, /, **values: object) -> str:
+    """The text under ``key`` in ``lang`` with its fields filled; every field, and no other.
+
+    ``lang`` is positional, so a template's own ``{lang}`` field stays a value. A reader's
+    key needs it (`TextError` without); an editor key (`EDITOR_KEYS`) is English.
+    """
+    chosen = template(key, lang)
     wanted = fields(key)
     if wanted != values.keys():
         missing = sorted(wanted - values.keys())
         extra = sorted(values.keys() - wanted)
         raise TextError(f"text {key!r}: missing {missing}, unexpected {extra}")
-    return TEMPLATES[key].format(**values)
+    return chosen.format(**values)

@@ -297,6 +297,18 @@ CREATE TABLE file_notices (
 ) STRICT;
 """
 
+# The language each user is spoken to in: the one their Telegram client sent last
+# (`chosen` 0), or the one they picked with /lang (`chosen` 1, kept until the next /lang).
+# A notice sent without an update (a publication) reads it. Issue 14 numbers this 13.
+_USER_LANGS = """
+CREATE TABLE user_langs (
+    user_id INTEGER PRIMARY KEY,
+    lang TEXT NOT NULL CHECK (lang IN ('zh', 'en')),
+    chosen INTEGER NOT NULL CHECK (chosen IN (0, 1)),
+    set_at REAL NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -306,6 +318,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
+    Migration(9, "the language each user is spoken to in", _USER_LANGS),
 )
 
 _SCHEMA_VERSION = """

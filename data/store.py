@@ -1,8 +1,8 @@
 """The `Store` facade: every typed read and write the rest of weeklybot needs.
 
 `Store(db)` is built once per open database (`bot.app.bot_running`); its `outbox`,
-`issues`, `previews`, `alarms` and `file_notices` (the editors' notices of refused
-files) are the larger repositories, each built here once;
+`issues`, `previews`, `alarms`, `file_notices` (the editors' notices of refused
+files) and `langs` (each user's language) are the larger repositories, each built here once;
 source state, users, the audit log, the heartbeat and backups live here. Nothing returned
 is a cursor or a row object: only frozen dataclasses and plain values.
 """
@@ -18,6 +18,7 @@ from data.alarms import AlarmStore
 from data.audit import AuditEntry, insert_audit, select_audit
 from data.db import Database, When, to_ts
 from data.issues import IssueStore
+from data.langs import UserLangStore
 from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
@@ -81,6 +82,7 @@ class Store:
         self.previews = PreviewStore(db)
         self.alarms = AlarmStore(db)
         self.file_notices = FileNoticeStore(db)
+        self.langs = UserLangStore(db)  # the language each user is spoken to in
 
     # ---- sources ---------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Old keyboards, other bots' data or a modified client can send callback data that no
 card kind claims (not `sub:`, `rd:`, `pv:`, `ob:`). Left unanswered, the client shows a
 spinner until Telegram gives up; answered here, the presser reads "Unknown button."
-and the log keeps the (clipped) data.
+(in their language) and the log keeps the (clipped) data.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.editors.kit import CALLBACK_DATA_MAX
 from bot.texts import text
-from handlers.context import App, Context
+from handlers.context import App, Context, services
+from handlers.lang import reader_lang
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ async def unknown_callback(update: Update, context: Context) -> None:
         "unknown button",
         extra={"user_id": query.from_user.id, "data": (query.data or "")[:CALLBACK_DATA_MAX]},
     )
-    await query.answer(text("button.unknown"))
+    await query.answer(
+        text("button.unknown", await reader_lang(services(context), query.from_user))
+    )
 
 
 def add_fallback_handler(application: App) -> None:

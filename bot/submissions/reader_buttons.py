@@ -1,10 +1,11 @@
 """The reader's buttons under "Received, #id": the optional fields and the credit.
 
 A note can carry `for: … solves: … level: …`; the same fields can be set after the link
-with these buttons, on the reader's own receipt: [For whom] [Solves] [Level] and a credit
-toggle. Their data is `READER_BUTTONS` (``rd:1:<action>:<id>``, the submission's id),
-a codec of its own: the handler checks the presser against the submission's submitter
-(not the editor list) on every press. Rendering is pure; the labels show what is set.
+with these buttons, on the reader's own receipt, in the reader's language: [For whom]
+[Solves] [Level] and a credit toggle. Their data is `READER_BUTTONS`
+(``rd:1:<action>:<id>``, the submission's id), a codec of its own: the handler checks
+the presser against the submission's submitter (not the editor list) on every press.
+Rendering is pure; the labels show what is set.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.editors.kit import CallbackCodec
 from bot.submissions.rules import LEVELS
-from bot.texts import TextKey, text
+from bot.texts import ChatLang, TextKey, text
 from data.submissions import Fields
 
 # fo for whom, so solves (each then takes the reader's next message), lv the level menu
@@ -45,28 +46,37 @@ def _short(value: str) -> str:
     return value if len(value) <= _LABEL_VALUE_MAX else value[: _LABEL_VALUE_MAX - 1] + "…"
 
 
-def reader_keyboard(submission_id: int, fields: Fields, *, credit: bool) -> InlineKeyboardMarkup:
-    """[For whom] [Solves] [Level] and the credit toggle; a set field shows its value."""
+def level_label(level: str, lang: ChatLang) -> str:
+    """A level as the reader's language names it; a free-text level (from a note) as is."""
+    key = LEVEL_BUTTONS.get(level)
+    return text(key, lang) if key else level
+
+
+def reader_keyboard(
+    submission_id: int, fields: Fields, *, credit: bool, lang: ChatLang
+) -> InlineKeyboardMarkup:
+    """[For whom] [Solves] [Level] and the credit toggle, in the reader's language; a set
+    field shows its value."""
     b = READER_BUTTONS.button
     for_whom = (
-        text("button.reader.for_set", value=_short(fields.for_whom))
+        text("button.reader.for_set", lang, value=_short(fields.for_whom))
         if fields.for_whom
-        else text("button.reader.for")
+        else text("button.reader.for", lang)
     )
     solves = (
-        text("button.reader.solves_set", value=_short(fields.solves))
+        text("button.reader.solves_set", lang, value=_short(fields.solves))
         if fields.solves
-        else text("button.reader.solves")
+        else text("button.reader.solves", lang)
     )
     level = (
-        text("button.reader.level_set", value=_short(fields.level))
+        text("button.reader.level_set", lang, value=_short(level_label(fields.level, lang)))
         if fields.level
-        else text("button.reader.level")
+        else text("button.reader.level", lang)
     )
     toggle = (
-        b(text("button.reader.anonymous"), "cr:off", submission_id)
+        b(text("button.reader.anonymous", lang), "cr:off", submission_id)
         if credit
-        else b(text("button.reader.credit_me"), "cr:on", submission_id)
+        else b(text("button.reader.credit_me", lang), "cr:on", submission_id)
     )
     return InlineKeyboardMarkup(
         [
@@ -80,11 +90,11 @@ def reader_keyboard(submission_id: int, fields: Fields, *, credit: bool) -> Inli
     )
 
 
-def level_keyboard(submission_id: int) -> InlineKeyboardMarkup:
+def level_keyboard(submission_id: int, *, lang: ChatLang) -> InlineKeyboardMarkup:
     b = READER_BUTTONS.button
     return InlineKeyboardMarkup(
         [
-            [b(text(LEVEL_BUTTONS[level]), f"lv:{level}", submission_id) for level in LEVELS],
-            [b(text("button.back"), "bk", submission_id)],
+            [b(text(LEVEL_BUTTONS[level], lang), f"lv:{level}", submission_id) for level in LEVELS],
+            [b(text("button.back", lang), "bk", submission_id)],
         ]
     )
