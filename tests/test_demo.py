@@ -93,3 +93,18 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert channel.count("Ten asyncio tips") == 1
     x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
+
+
+def test_a_zh_reader_is_answered_and_told_in_chinese(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    chat = out.split("=== Telegram private chat with the reader @xiaoming_reads", 1)[1]
+    chat = chat.split("=== ", 1)[0]
+    assert "你好！我是「Python潮流周刊」的机器人。" in chat
+    assert "收到，编号 #2，编辑会尽快查看。" in chat
+    assert "buttons: [👥 适合谁] [🧩 解决什么问题] [🎓 难度：高级] [🙈 匿名]" in chat
+    assert "🎉 你推荐的链接 #2 已发布到频道：https://t.me/" in chat
+    menus = out.split("=== The command menu per language (setMyCommands) ===", 1)[1]
+    assert "default (en): /start What this bot is" in menus
+    assert "zh: /start 介绍这个机器人" in menus

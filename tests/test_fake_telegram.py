@@ -176,7 +176,7 @@ async def test_commands_per_language_and_the_language_rule(bot: telegram.Bot) ->
     assert await bot.get_my_commands(language_code="ja") == ()  # nothing of its own
     # Telegram takes ISO 639-1 codes only, not a client's tag.
     for code in ("zh-hans", "zho", "z1"):
-        with pytest.raises(BadRequest, match="(?i)invalid language code specified"):
+        with pytest.raises(BadRequest, match="Invalid language code specified"):
             await bot.set_my_commands([("start", "Start")], language_code=code)
     await bot.delete_my_commands(language_code="zh")
     assert await bot.get_my_commands(language_code="zh") == ()

@@ -18,7 +18,10 @@ outbox. Three acts:
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
-   the channel and X, and the reader gets the channel post's link.
+   the channel and X, and the reader gets the channel post's link;
+5. a reader whose Telegram is in Chinese (`language_code` zh-hans) is answered in
+   Chinese: /start, /submit, the receipt's buttons, and the notice of the publication,
+   sent hours later in real life without any update of theirs (the stored language).
 
 At the end it prints what each chat and X received, and the steps of act 4.
 """
@@ -43,6 +46,7 @@ from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
 from bot.fakes.telegram import FakeTelegram
+from bot.fakes.telegram_params import command_key
 from bot.fakes.web import FakeWeb
 from bot.fakes.x import FakeX
 from bot.log import configure_logging
@@ -61,6 +65,7 @@ X_KEYS = {
 CHANNEL_ID = -1001000000042
 CHANNEL_NAME = "pythontrendingweekly_demo"
 READER_ID, EDITOR_ID = 1001, 2002
+ZH_READER_ID = 1003  # a reader whose Telegram client is in Simplified Chinese
 SAMPLE = "2026-11-21-weekly.md"  # #901, full form
 NEW_ISSUE = "2026-11-28-weekly.md"  # #902, summary form
 OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
@@ -158,6 +163,7 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
         ):
             tg.add_user(READER_ID, "Alice", "alice_reads")
             tg.add_user(EDITOR_ID, "Cat", "cat_edits")
+            tg.add_user(ZH_READER_ID, "小明", "xiaoming_reads", language_code="zh-hans")
             tg.add_channel(CHANNEL_ID, username=CHANNEL_NAME, title="Python Trending Weekly (demo)")
             settings = demo_settings(
                 tg, fx, Path(tmp), upstream, log_level, web_port=web.address[1]
@@ -170,6 +176,8 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
+                await _zh_reader_act(tg, web)
+                await wait_for(partial(_outbox_idle, runtime), "the zh reader's link is posted")
                 counts = await runtime.services.store.outbox.counts()
             out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
     return 0
@@ -289,6 +297,23 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
     return steps
 
 
+async def _zh_reader_act(tg: FakeTelegram, web: FakeWeb) -> None:
+    """Act 5: a reader in Chinese, from /start to the notice of their link's post."""
+    url = web.add_page(
+        "pattern-matching", "Structural pattern matching in practice", "match/case, case by case."
+    ).replace("127.0.0.1", DEMO_SITE)
+    await _reply_to(tg, ZH_READER_ID, "/start")
+    cards_before = len(tg.sent(EDITOR_ID))
+    await _reply_to(tg, ZH_READER_ID, f"/submit {url} level: advanced")
+    await wait_for(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "the zh review card")
+    card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "sub:1:ap:" in str(m.reply_markup))
+    approve = next(d for d in card.callback_data() if d.startswith("sub:1:ap:"))
+    await _answer_to(tg, lambda: tg.press(EDITOR_ID, EDITOR_ID, card.message_id, approve))
+    await wait_for(
+        lambda: "已发布到频道" in (tg.sent(ZH_READER_ID)[-1].text or ""), "the zh reader is told"
+    )
+
+
 async def _poll(runtime: Runtime, expected: str) -> None:
     # The bot's own scheduled poll may get there first: then this one is "idle".
     result = await runtime.watcher.poll_repo()
@@ -338,6 +363,7 @@ def _transcript(
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
         (READER_ID, "Telegram private chat with the reader @alice_reads"),
+        (ZH_READER_ID, "Telegram private chat with the reader @xiaoming_reads (zh-hans)"),
         (EDITOR_ID, "Telegram private chat with the editor @cat_edits"),
         (CHANNEL_ID, f"Telegram channel @{CHANNEL_NAME}"),
     )
@@ -367,6 +393,11 @@ def _transcript(
     for post in fx.posts():
         thread = f" (reply to {post.reply_to})" if post.reply_to else ""
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
+    lines += ["=== The command menu per language (setMyCommands) ===", ""]
+    for code, name in (("", "default (en)"), ("zh", "zh")):
+        menu = tg.api.commands.get(command_key({"language_code": code}), [])
+        lines.append(f"{name}: " + " · ".join(f"/{c['command']} {c['description']}" for c in menu))
+    lines.append("")
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
     lines.append("")
