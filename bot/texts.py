@@ -165,6 +165,12 @@ TextKey = Literal[
     "submit.waiting",
     "submit.taken",
     "submit.refused",
+    "refused.empty",
+    "refused.syntax",
+    "refused.scheme",
+    "refused.length",
+    "refused.host",
+    "refused.note",
     "submit.over.cooldown",
     "submit.over.daily_cap",
     "submit.over.pending_per_user",
@@ -444,6 +450,22 @@ _EN: dict[TextKey, str] = {
     "submit.waiting": "Already submitted (#{id}), waiting for review.",
     "submit.taken": "Already submitted (#{id}) and approved by the editors.",
     "submit.refused": "Not accepted ({rule}): {message}",
+    # A refusal's reason per rule. An English reply carries the link rules' own detailed
+    # reason instead (`bot.domain.urls`, `bot.submissions.rules` word it in English).
+    "refused.empty": "Send a link, for example {example}",
+    "refused.syntax": (
+        "A link has no spaces, backslashes, user name or password, and a port is a number"
+        " from 1 to 65535; send just the link, for example {example}"
+    ),
+    "refused.scheme": "A link starts with https:// or http://, for example {example}",
+    "refused.length": (
+        "The link is too long; send the page's address without extra parameters,"
+        " for example {example}"
+    ),
+    "refused.host": (
+        "Send a public web site's name (not an IP address or a local name), for example {example}"
+    ),
+    "refused.note": "The note is too long; keep it short, for example: {example}",
     "submit.over.cooldown": (
         "Please wait a little ({limit} s between links): the next one is welcome from {when}."
     ),
@@ -611,6 +633,15 @@ _ZH: dict[TextKey, str] = {
     "submit.waiting": "这个链接已经有人推荐过（#{id}），正在等待审核。",
     "submit.taken": "这个链接已经有人推荐过（#{id}），编辑已经采纳。",
     "submit.refused": "没能收下（{rule}）：{message}",
+    "refused.empty": "请发送一个链接，例如 {example}",
+    "refused.syntax": (
+        "链接里不能有空格、反斜杠、用户名或密码，端口须是 1 到 65535 之间的数字；"
+        "请只发送链接本身，例如 {example}"
+    ),
+    "refused.scheme": "只接受以 https:// 或 http:// 开头的链接，例如 {example}",
+    "refused.length": "链接太长了，请去掉多余的参数，只发送页面地址，例如 {example}",
+    "refused.host": "请发送公开网站的域名（不能是 IP 地址或内网地址），例如 {example}",
+    "refused.note": "备注太长了，请写得简短一些，例如：{example}",
     "submit.over.cooldown": "请稍等一下（两次推荐至少间隔 {limit} 秒），{when} 之后可以再发。",
     "submit.over.daily_cap": "你在过去 24 小时里已经推荐了 {limit} 个链接，{when} 之后可以再发。",
     "submit.over.pending_per_user": ("你已有 {limit} 个链接在等待审核，等编辑看过之后再推荐吧。"),

@@ -107,6 +107,15 @@ OVER_PENDING_TEXTS: dict[str, TextKey] = {
     "pending_per_user": "submit.over.pending_per_user",
     "pending_total": "submit.over.pending_total",
 }
+# Why a link or note was refused, per rule, for a reader not reading English.
+REFUSED_TEXTS: dict[str, TextKey] = {
+    "empty": "refused.empty",
+    "syntax": "refused.syntax",
+    "scheme": "refused.scheme",
+    "length": "refused.length",
+    "host": "refused.host",
+    "note": "refused.note",
+}
 # "Already <verb> by … at …", per decided state (see `decision_name` for the card's).
 ALREADY_VERBS: dict[str, TextKey] = {
     "approved": "verb.approved",
@@ -182,7 +191,9 @@ def outcome_text(outcome: Outcome, lang: ChatLang) -> str:
             if state == "pending":
                 return text("submit.waiting", lang, id=sid)
             return text("submit.taken", lang, id=sid)
-        case Refused(rule=rule, message=message):
+        case Refused(rule=rule, message=message, example=example):
+            if lang != "en" and rule in REFUSED_TEXTS:  # the rules' own words are English
+                message = text(REFUSED_TEXTS[rule], lang, example=example)
             return text("submit.refused", lang, rule=rule, message=message)
         case OverLimit(rule=rule, limit=limit, retry_at=retry_at):
             if rule in OVER_LIMIT_TEXTS:

@@ -11,16 +11,19 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import telegram
 
+from bot.domain.urls import EXAMPLE_URL, Rule
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from bot.texts import text
 from data.db import Database
 from data.langs import UserLangStore
 from data.migrations import migrate
 from handlers.commands import COMMANDS, command_menus
+from handlers.submissions import REFUSED_TEXTS
 from tests.conftest import CHANNEL_USERNAME, EDITOR_ID, READER_ID
 from tests.test_submissions_bot import (
     World,
@@ -100,6 +103,22 @@ async def test_a_zh_readers_submission_its_buttons_and_the_notices_are_chinese(
     link = f"https://t.me/{CHANNEL_USERNAME}/{post.message_id}"
     told = f"🎉 你推荐的链接 #{sid} 已发布到频道：{link}"
     await until(lambda: any(m.text == told for m in world.tg.sent(ZH_ID)))
+
+
+async def test_a_refused_link_is_explained_in_chinese(world: World) -> None:
+    reply = await world.say(ZH_ID, "/submit ftp://example.com/file")
+    assert (
+        reply.text
+        == f"没能收下（scheme）：只接受以 https:// 或 http:// 开头的链接，例如 {EXAMPLE_URL}"
+    )
+    english = await world.say(EN_ID, "/submit ftp://example.com/file")
+    assert english.text is not None
+    assert english.text.startswith("Not accepted (scheme): Only http:// and https:// links")
+    assert "(got ftp:)" in english.text  # the rules' own detailed reason, in English
+
+
+def test_every_refusal_rule_has_its_text() -> None:
+    assert set(REFUSED_TEXTS) == {*get_args(Rule), "note"}
 
 
 async def test_a_rejection_reaches_the_zh_reader_with_the_reason_in_chinese(
