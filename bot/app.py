@@ -29,8 +29,10 @@ from bot.delivery.jobs import rebuild_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
 from bot.domain.urls import Resolver
 from bot.editors.outbox_cards import EditorNotices
+from bot.editors.template_notices import TemplateNotices
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
+from bot.ops.render import try_overrides
 from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.texts import CHAT_LANGS, text
@@ -46,10 +48,13 @@ from handlers.fallback import add_fallback_handler
 from handlers.lang import add_lang_handlers
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
+from handlers.reminders import add_reminder_handlers
 from handlers.start import help_cmd, start_cmd
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
+from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
+from publishers.templates import load_templates
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
@@ -134,6 +139,8 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application.add_handler(CallbackQueryHandler(outbox_callback, pattern=r"^ob:"))
     add_publication_handlers(application)
     add_submission_handlers(application)
+    add_submitter_handlers(application)
+    add_reminder_handlers(application, settings)
     add_lang_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
@@ -158,6 +165,7 @@ def build_workers(
     *,
     dry_run: bool,
     platforms: Platforms = PLATFORMS,
+    http: httpx.AsyncClient | None = None,
     after_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
 ) -> list[DeliveryWorker]:
     """One delivery worker per configured target, each with its own pacing.
@@ -166,7 +174,7 @@ def build_workers(
     its settings turn on a `DryRunPublisher` with the same pacing instead.
     """
     notices = EditorNotices(application.bot, settings.telegram.review_chats(), store.outbox)
-    wiring = Wiring(settings=settings, bot=application.bot, x_client=x_client)
+    wiring = Wiring(settings=settings, bot=application.bot, x_client=x_client, http=http)
     deliveries: list[Delivery] = []
     for platform in platforms:
         pacer = platform.pacer(settings)
@@ -174,7 +182,7 @@ def build_workers(
             delivery = platform.build(wiring, pacer)
             if delivery is not None:
                 deliveries.append(delivery)
-        elif platform.settings(settings, settings.publishing) is not None:
+        elif platform.enabled(settings):
             deliveries.append(Delivery(DryRunPublisher(platform.name), pacer))
     return [
         DeliveryWorker(
@@ -263,12 +271,17 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def bot_running(
-    settings: Settings, *, dry_run: bool = False, resolver: Resolver = socket.getaddrinfo
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    resolver: Resolver = socket.getaddrinfo,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
     """Open the store, start polling and delivery; on exit stop in reverse order.
 
     `resolver` resolves submitted links' hosts for their preview (the demo and tests
-    map their local page's name; `getaddrinfo` otherwise).
+    map their local page's name; `getaddrinfo` otherwise). `clock` is the submissions'
+    time (limits, reminders, expiry): tests move it.
 
     Delivery stops first (in-flight sends get 10 s to finish and be recorded),
     then polling, then the X session and the database.
@@ -282,22 +295,39 @@ async def bot_running(
             log.info("migrations applied", extra={"versions": applied})
         store = Store(db)
         pool = DeliveryPool()
+        # The post templates, read once: a broken override is told to the editors (once,
+        # when the bot can send) and its bundled default posts instead.
+        template_notices = TemplateNotices()
+        templates = load_templates(
+            settings.publishing.templates_dir, report=template_notices.report
+        )
+        platforms = PLATFORMS.with_templates(templates)
+        try_overrides(templates, platforms)  # a broken one is told before its post is due
         svc = BotServices(
             settings=settings,
             store=store,
             delivery=pool,
-            submissions=submission_service(settings, store, resolver=resolver),
+            platforms=platforms,
+            templates=templates,
+            submissions=submission_service(
+                settings, store, resolver=resolver, platforms=platforms, clock=clock
+            ),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
+        # The publishers' own client: no redirects followed (a POST must not be replayed
+        # elsewhere, nor a token sent there).
+        publishing_http = await stack.enter_async_context(httpx.AsyncClient())
         x_client = x_client_for(settings)  # a dry run checks the keys, never posts
         if x_client is not None:
             await stack.enter_async_context(x_client)
         await stack.enter_async_context(application)
-        await run_start_checks(application.bot, settings, x_client)
+        await run_start_checks(application.bot, settings, x_client, http=publishing_http)
         await set_commands(application)
         await application.start()
         stack.push_async_callback(application.stop)
+        template_notices.attach(svc.editor_chats(application.bot))
+        stack.push_async_callback(template_notices.drain)
         assert application.updater is not None
         halt = Halt()
         await application.updater.start_polling(
@@ -319,6 +349,7 @@ async def bot_running(
             dry_run=dry_run,
             platforms=svc.platforms,
             after_sent=hook,
+            http=publishing_http,
         ):
             pool.add(worker)
         pool.start()

@@ -111,6 +111,27 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return run_parse(args.path, as_json=args.json, stdout=sys.stdout, stderr=sys.stderr)
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from bot.ops.render import run_render
+
+    folder, style, pages = args.templates_dir, None, None
+    if folder is None:  # the bot's own folder and digest settings
+        settings = _settings(args)
+        folder = settings.publishing.templates_dir
+        style = settings.publishing.channel_style()
+        pages = settings.repo.pages
+    return run_render(
+        args.template,
+        issue_file=args.issue,
+        lang=args.lang,
+        templates_dir=folder,
+        style=style,
+        pages=pages,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+    )
+
+
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     from bot.ops.maintenance import migrate
 
@@ -237,6 +258,21 @@ def build_parser() -> argparse.ArgumentParser:
     parse = add("parse", cmd_parse, "parse an issue file and print its sections and items")
     parse.add_argument("path", help="the issue's Markdown file")
     parse.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    render = add(
+        "render",
+        cmd_render,
+        "print the posts a post template produces (for an issue file, or a bundled sample)",
+    )
+    render.add_argument("template", help="the template's name, e.g. telegram.item or x.digest")
+    render.add_argument("--issue", type=Path, help="an issue's Markdown file (default: a sample)")
+    render.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="the sample's language (no --issue)"
+    )
+    render.add_argument(
+        "--templates-dir",
+        type=Path,
+        help="a folder of templates to try (default: publishing.templates_dir of the settings)",
+    )
     db = add("db", lambda a: EXIT_USAGE, "database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     migrate = db_sub.add_parser(

@@ -11,6 +11,7 @@ should stop the bot with a message, not run it with a default.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -189,6 +190,77 @@ class XSettings(_Section):
 _X_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
+_GITHUB_REPO = re.compile(r"[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}")
+
+
+class GitHubSettings(_Section):
+    """Approved reader links filed as issues of a repository: on when repo and token are set."""
+
+    repo: str | None = Field(
+        None, description="owner/name of the repository that gets one issue per approved link."
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="Fine-grained token with Issues read/write on the repository"
+        " (or a classic token with public_repo, repo for a private one).",
+    )
+    api_base_url: str = Field(
+        "https://api.github.com", description="REST API base; point it at a fake for tests."
+    )
+    label: str = Field(
+        "submission", description="Label of the filed issues (created if missing); empty: none."
+    )
+    min_spacing_seconds: float = Field(
+        1.0, ge=0, description="Gap between two issues (GitHub asks a second between writes)."
+    )
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip().removeprefix("https://github.com/").removesuffix(".git")
+        if not _GITHUB_REPO.fullmatch(text):
+            raise ValueError(f"{value!r} is not owner/name (like chinesehuazhou/python-weekly)")
+        return text
+
+    @field_validator("token")
+    @classmethod
+    def _token_given(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        stripped = value.get_secret_value().strip()
+        if not stripped or any(c.isspace() for c in stripped):
+            raise ValueError("not a GitHub token: one word, like github_pat_… or ghp_…")
+        return SecretStr(stripped)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        text = value.strip()
+        if len(text) > 50 or "," in text:
+            raise ValueError("a label is at most 50 characters, without a comma")
+        return text
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> GitHubSettings:
+        if (self.repo is None) != (self.token is None):
+            missing = "token" if self.token is None else "repo"
+            raise ValueError(f"GitHub needs both repo and token, or neither; missing: {missing}")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.repo is not None and self.token is not None
+
+
 class RepoSettings(_Section):
     enabled: bool = Field(True, description="Watch the newsletter's git repository.")
     url: str = Field(
@@ -281,6 +353,21 @@ class SubmissionsSettings(_Section):
     max_pending_total: int = Field(
         200, ge=1, description="Links of all readers waiting for review at once."
     )
+    remind_after_hours: float = Field(
+        24,
+        gt=0,
+        description="A link waiting for review this long is in the editors' daily reminder.",
+    )
+    expire_days: float = Field(
+        14,
+        ge=0,
+        description="A link waiting for review this long expires and its submitter is told;"
+        " 0: never.",
+    )
+    reminder_time: dt.time = Field(
+        dt.time(10, 0),
+        description="When the daily reminder goes out (local time of publishing.timezone, HH:MM).",
+    )
     preview_allow: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
         (),
         description="For testing only: host:port pairs (comma separated) the link preview"
@@ -307,6 +394,7 @@ class Settings(BaseSettings):
 
     telegram: TelegramSettings
     x: XSettings = XSettings()
+    github: GitHubSettings = GitHubSettings()
     repo: RepoSettings = RepoSettings()
     feeds: FeedSettings = FeedSettings()
     publishing: PublishingSettings = PublishingSettings()
@@ -412,6 +500,8 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     fields = [str(part) for part in loc if isinstance(part, str)]
     if fields == ["x"]:  # a rule across the section: the four keys together
         return "the WEEKLYBOT_X__* keys"
+    if fields == ["github"]:  # repo and token together
+        return "WEEKLYBOT_GITHUB__REPO and WEEKLYBOT_GITHUB__TOKEN"
     return ENV_PREFIX + "__".join(fields).upper()
 
 
@@ -516,6 +606,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.x.consumer_secret,
         settings.x.access_token,
         settings.x.access_token_secret,
+        settings.github.token,
     ]
     values = [s.get_secret_value() for s in candidates if s is not None]
     return [v for v in values if v] + url_credentials(settings.repo.url)

@@ -1,6 +1,6 @@
 """The registry of platforms: what each target is, named in one place.
 
-A target ("telegram", "x") is a `Platform`: its display name, which settings say
+A target ("telegram", "x", "github") is a `Platform`: its display name, which settings say
 its language and what it gets, its pure formatters (item, digest, release), how its
 outbox payload reads back and shows to an editor, the rules of an editor's digest
 text, and the factory of its publisher, pacer and doubt settler. Planning, the
@@ -16,9 +16,10 @@ Adding a target is one `Platform` here (and its formatters and publisher in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, NoReturn, Protocol, TypeVar
 
+import httpx
 from telegram import Bot
 
 from bot.config import Settings
@@ -26,6 +27,8 @@ from bot.domain.issue import Issue, Item, Lang, SectionKind
 from bot.texts import text
 from bot.weekly.settings import PublishingSettings
 from publishers.base import DoubtSettler, Publisher
+from publishers.format_common import NotPostable
+from publishers.format_github import edit_problem_github, format_submission_github
 from publishers.format_submission import (
     SubmittedLinkPost,
     edit_problem_telegram,
@@ -42,19 +45,24 @@ from publishers.format_telegram import (
     within,
 )
 from publishers.format_x import format_digest_x, format_item_x, format_release_x
+from publishers.github import GitHubAPI, GitHubPublisher
+from publishers.github_probe import GitHubProbe
 from publishers.limits import (
+    TELEGRAM_CAPTION_MAX,
     TELEGRAM_ENTITIES_MAX,
     TELEGRAM_TEXT_MAX,
     X_MAX_WEIGHTED,
+    telegram_caption_fits,
     telegram_entity_count,
     telegram_length,
     x_weighted_length,
 )
-from publishers.pacing import Pacer, TelegramPacer, XPacer
-from publishers.posts import TelegramPhoto, TelegramPost, TelegramText, XPost
+from publishers.pacing import GitHubPacer, Pacer, TelegramPacer, XPacer
+from publishers.posts import GitHubIssue, TelegramPhoto, TelegramPost, TelegramText, XPost
 from publishers.telegram import TelegramPublisher
 from publishers.telegram_html import parse_html
 from publishers.telegram_probe import TelegramProbe
+from publishers.templates import PostTemplates
 from publishers.x import XPublisher
 from publishers.x_client import XClient
 
@@ -90,6 +98,7 @@ class Wiring:
     settings: Settings
     bot: Bot
     x_client: XClient | None = None
+    http: httpx.AsyncClient | None = None  # for targets that speak plain HTTP (GitHub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,29 +122,58 @@ def _single(post: Post) -> Sequence[Post]:
     return (post,)
 
 
+class NoIssuePosts(ValueError):
+    """An issue post was asked of a target that takes none (a wrong route, a bug)."""
+
+
+def _no_issue_posts(*_: object) -> NoReturn:
+    raise NoIssuePosts("this target takes no issue posts")
+
+
+def no_issue_settings(settings: Settings, publishing: PublishingSettings) -> None:
+    """The `settings` of a target that gets nothing of an issue: it is never routed."""
+    return None
+
+
+def always_on(settings: Settings) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Platform:
-    """One target, everything the bot knows of it; formatters and readers are pure."""
+    """One target, everything the bot knows of it; formatters and readers are pure.
+
+    A target that takes no issue posts (GitHub: readers' links only) leaves
+    `settings` and the digest/item/release fields at their defaults: `routes` never
+    routes it, so planning, the preview cards and their buttons never meet it.
+    """
 
     name: str  # the outbox target, and the word in callback data
     display: str  # how cards name it
-    settings: Callable[[Settings, PublishingSettings], TargetSettings | None]  # None: off
-    format_digest: DigestFormatter
-    format_item: ItemFormatter  # raises NotPostable for an item it cannot post
-    format_release: ReleaseFormatter
     read: Callable[[Mapping[str, Any]], Post]  # payload → post; ValueError if not its own
     visible_text: Callable[[Mapping[str, Any]], str]  # what a reader sees first, plain
-    validate: Callable[[str], str | None]  # why an editor's digest text cannot go, or None
-    edit_rule: str  # the edit prompt's reminder of the rules
-    edited_digest: Callable[[Mapping[str, Any], str], Sequence[Post]]  # (first part, text)
     pacer: Callable[[Settings], Pacer]
     build: Callable[[Wiring, Pacer], Delivery | None]  # None: not configured
+    enabled: Callable[[Settings], bool] = always_on  # configured: it gets a worker
+    # What it gets of an issue; None: nothing (off, or a target of readers' links only).
+    settings: Callable[[Settings, PublishingSettings], TargetSettings | None] = no_issue_settings
+    format_digest: DigestFormatter = _no_issue_posts
+    format_item: ItemFormatter = _no_issue_posts  # raises NotPostable for an item it cannot post
+    format_release: ReleaseFormatter = _no_issue_posts
+    validate: Callable[[str], str | None] = _no_issue_posts  # why an editor's digest text cannot go
+    edit_rule: str = ""  # the edit prompt's reminder of the rules
+    edited_digest: Callable[[Mapping[str, Any], str], Sequence[Post]] = _no_issue_posts
     split_item: Callable[[Post], Sequence[Post]] = _single  # one outbox row each, ordered
     formatted_edit: bool = False  # the editor's text keeps Telegram formatting (entities)
     shown_edit: Callable[[str], str] = field(default=str)  # an edited text as cards quote it
     badge: str = ""  # before its name where its digest is quoted on a card
     format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
+    # This platform with its formatters rendering `PostTemplates` (None: it has none).
+    templated: Callable[[Platform, PostTemplates], Platform] | None = None
+    # Its submission post is what readers see (the reader hears "published" once it is
+    # out); False: filed for the editors (GitHub), not waited for.
+    publishes: bool = True
 
 
 class Platforms:
@@ -174,6 +212,10 @@ class Platforms:
     def with_platform(self, platform: Platform) -> Platforms:
         """A new registry with `platform` added last (tests add a toy target so)."""
         return Platforms([*self, platform])
+
+    def with_templates(self, templates: PostTemplates) -> Platforms:
+        """The same targets, their posts worded by `templates` (the run's, loaded once)."""
+        return Platforms([p if p.templated is None else p.templated(p, templates) for p in self])
 
 
 # ---- Telegram -----------------------------------------------------------------------
@@ -251,6 +293,128 @@ def _telegram_build(wiring: Wiring, pacer: Pacer) -> Delivery:
     return Delivery(TelegramPublisher(wiring.bot, tg.channel_id), pacer, probe)
 
 
+def _telegram_fits(posts: Sequence[Post]) -> str | None:
+    """Why a post of the channel would be refused (too long, bad HTML), or None."""
+    for post in posts:
+        assert isinstance(post, TelegramPost)
+        for part in post.parts:
+            if isinstance(part, TelegramPhoto):
+                if not telegram_caption_fits(part.caption_html):
+                    return f"its post's caption is over {TELEGRAM_CAPTION_MAX} characters"
+            elif validate_telegram(part.html) is not None:
+                return f"its post is over {TELEGRAM_TEXT_MAX} characters or not valid HTML"
+            elif telegram_length(part.html) == 0:
+                return "its post is empty"
+    return None
+
+
+def _x_fits(posts: Sequence[Post]) -> str | None:
+    for post in posts:
+        assert isinstance(post, XPost)
+        if x_weighted_length(post.text) > X_MAX_WEIGHTED:
+            return f"its post weighs over {X_MAX_WEIGHTED} on X"
+        if not post.text.strip():
+            return "its post is empty"
+    return None
+
+
+_T = TypeVar("_T")
+
+# Which templates word each kind of post (an override among them is told when it fails).
+_TG_DIGEST = (
+    "telegram.digest_header",
+    "telegram.digest_section",
+    "telegram.digest_line",
+    "telegram.digest_footer",
+)
+
+
+def _guarded(
+    words: PostTemplates,
+    names: Sequence[str],
+    lang: Lang | None,
+    fits: Callable[[Sequence[Post]], str | None],
+    make: Callable[[PostTemplates], _T],
+    posts: Callable[[_T], Sequence[Post]],
+) -> _T:
+    """`make` with the run's templates, unless an override makes a post that cannot go
+    (over a limit even cut, refused HTML, nothing left to post): then that override is
+    told once and the bundled default's post goes. The formatters fit; this catches a
+    template whose fixed text alone is too long."""
+    if not words.overridden(names, lang):
+        return make(words)
+    try:
+        made = make(words)
+    except (NotPostable, ValueError) as exc:  # a digest line too long, a link "alone" too long
+        fallback = make(words.defaults_only())  # NotPostable here too: the item's own
+        words.unfit(names, lang, f"its post cannot be made: {exc}")
+        return fallback
+    why = fits(posts(made))
+    if why is None:
+        return made
+    words.unfit(names, lang, f"{why}, however cut; the default's post went instead")
+    return make(words.defaults_only())
+
+
+def _telegram_templated(platform: Platform, words: PostTemplates) -> Platform:
+    """The channel's formatters with the run's templates; the rest unchanged."""
+
+    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+        return _guarded(
+            words,
+            _TG_DIGEST,
+            issue.lang,
+            _telegram_fits,
+            lambda t: format_digest_telegram(
+                issue, issue_url=url, lang=issue.lang, style=style, templates=t
+            ),
+            list,
+        )
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return _guarded(
+            words,
+            ("telegram.item",),
+            issue.lang,
+            _telegram_fits,
+            lambda t: format_item_telegram(
+                item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
+            ),
+            _single,
+        )
+
+    def release(issue: Issue, url: str) -> Post:
+        return _guarded(
+            words,
+            ("telegram.release",),
+            issue.lang,
+            _telegram_fits,
+            lambda t: format_release_telegram(issue, url=url, templates=t),
+            _single,
+        )
+
+    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
+        return _guarded(
+            words,
+            ("telegram.link",),
+            None,
+            _telegram_fits,
+            lambda t: format_submission_telegram(post, title=title, comment=comment, templates=t),
+            _single,
+        )
+
+    return replace(
+        platform,
+        format_digest=digest,
+        format_item=item,
+        format_release=release,
+        format_submission=submission,
+        submission_problem=lambda post, title, comment: edit_problem_telegram(
+            post, title=title, comment=comment, templates=words
+        ),
+    )
+
+
 TELEGRAM_PLATFORM = Platform(
     name="telegram",
     display="Telegram",
@@ -274,6 +438,7 @@ TELEGRAM_PLATFORM = Platform(
     submission_problem=lambda post, title, comment: edit_problem_telegram(
         post, title=title, comment=comment
     ),
+    templated=_telegram_templated,
 )
 
 
@@ -320,9 +485,67 @@ def _x_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
     return Delivery(XPublisher(wiring.x_client, pacer), pacer)
 
 
+def _x_templated(platform: Platform, words: PostTemplates) -> Platform:
+    """X's formatters with the run's templates; the rest unchanged."""
+
+    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+        return _guarded(
+            words,
+            ("x.digest", "x.digest_section"),
+            issue.lang,
+            _x_fits,
+            lambda t: format_digest_x(issue, issue_url=url, lang=issue.lang, templates=t),
+            list,
+        )
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return _guarded(
+            words,
+            ("x.item",),
+            issue.lang,
+            _x_fits,
+            lambda t: format_item_x(
+                item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
+            ),
+            _single,
+        )
+
+    def release(issue: Issue, url: str) -> Post:
+        return _guarded(
+            words,
+            ("x.release",),
+            issue.lang,
+            _x_fits,
+            lambda t: format_release_x(issue, url=url, templates=t),
+            _single,
+        )
+
+    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
+        return _guarded(
+            words,
+            ("x.link",),
+            None,
+            _x_fits,
+            lambda t: format_submission_x(post, title=title, comment=comment, templates=t),
+            _single,
+        )
+
+    return replace(
+        platform,
+        format_digest=digest,
+        format_item=item,
+        format_release=release,
+        format_submission=submission,
+        submission_problem=lambda post, title, comment: edit_problem_x(
+            post, title=title, comment=comment, templates=words
+        ),
+    )
+
+
 X_PLATFORM = Platform(
     name="x",
     display="X",
+    enabled=lambda settings: settings.x.enabled,
     settings=_x_settings,
     format_digest=_x_digest,
     format_item=_x_item,
@@ -341,7 +564,48 @@ X_PLATFORM = Platform(
     submission_problem=lambda post, title, comment: edit_problem_x(
         post, title=title, comment=comment
     ),
+    templated=_x_templated,
 )
 
-PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM])
-TELEGRAM, X = TELEGRAM_PLATFORM.name, X_PLATFORM.name  # the target names, for tests and tools
+
+# ---- GitHub: readers' links only -------------------------------------------------------
+
+
+def _github_pacer(settings: Settings) -> Pacer:
+    return GitHubPacer(min_spacing=settings.github.min_spacing_seconds)
+
+
+def _github_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
+    gh = wiring.settings.github
+    if gh.repo is None or gh.token is None or wiring.http is None:
+        return None
+    api = GitHubAPI(
+        wiring.http, base_url=gh.api_base_url, repo=gh.repo, token=gh.token.get_secret_value()
+    )
+    return Delivery(GitHubPublisher(api, label=gh.label, pacer=pacer), pacer, GitHubProbe(api))
+
+
+def _github_visible(payload: Mapping[str, Any]) -> str:
+    return GitHubIssue.from_payload(payload).title
+
+
+GITHUB_PLATFORM = Platform(
+    name="github",
+    display="GitHub",
+    read=GitHubIssue.from_payload,
+    visible_text=_github_visible,
+    pacer=_github_pacer,
+    build=_github_build,
+    enabled=lambda settings: settings.github.enabled,
+    publishes=False,
+    format_submission=lambda post, title, comment: format_submission_github(
+        post, title=title, comment=comment
+    ),
+    submission_problem=lambda post, title, comment: edit_problem_github(
+        post, title=title, comment=comment
+    ),
+)
+
+PLATFORMS = Platforms([TELEGRAM_PLATFORM, X_PLATFORM, GITHUB_PLATFORM])
+# The target names, for tests and tools.
+TELEGRAM, X, GITHUB = TELEGRAM_PLATFORM.name, X_PLATFORM.name, GITHUB_PLATFORM.name

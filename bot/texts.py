@@ -7,7 +7,8 @@ unexpected value, so a template and its callers cannot drift apart silently;
 its template's fields.
 
 Two audiences. What a reader can see (the welcome, /help, /submit's prompts and
-outcomes, the receipt's buttons, the notices of a decision, "Not allowed.") is in
+outcomes, the receipt's buttons, the notices of a decision or an expiry, a submitter's
+own /mysubmissions /withdraw /credit /forgetme, "Not allowed.") is in
 every `ChatLang`: `_EN` and `_ZH` hold the same keys with the same placeholders, and a
 reader key has no default language (`text` refuses it without one), so a caller that
 forgot the reader's language fails its test instead of answering a Chinese reader in
@@ -17,7 +18,7 @@ its Chinese is a failing test that names the key.
 
 Templates marked HTML are Telegram HTML: callers escape the values they put in
 (`html.escape`), the template's own tags stay. The posts to the channel and X are not
-here: their wording is the formatters' (`publishers/format_*.py`).
+here: their wording is the post templates' (`publishers/templates/`).
 """
 
 from __future__ import annotations
@@ -184,8 +185,10 @@ TextKey = Literal[
     "button.reader.solves_set",
     "button.reader.level",
     "button.reader.level_set",
-    "button.reader.anonymous",
-    "button.reader.credit_me",
+    "button.credit.username",
+    "button.credit.name",
+    "button.credit.anonymous",
+    "button.credit.chosen",
     "button.level.beginner",
     "button.level.intermediate",
     "button.level.advanced",
@@ -198,13 +201,53 @@ TextKey = Literal[
     "reader.field.for_whom",
     "reader.field.solves",
     "reader.field_too_long",
-    "reader.credited",
-    "reader.anonymous",
+    "credit.saved_username",
+    "credit.saved_name",
+    "credit.saved_anonymous",
     "reader.decided",
     "told.published",
     "told.published_no_link",
     "told.draft",
     "told.rejected",
+    "told.expired",
+    # a submitter's own tools: /mysubmissions, /withdraw, /credit, /forgetme
+    "command.mysubmissions",
+    "command.withdraw",
+    "command.credit",
+    "command.forgetme",
+    "mine.none",
+    "mine.in_private",
+    "mine.head",
+    "mine.line",
+    "mine.reason",
+    "mine.posted",
+    "mine.state.pending",
+    "mine.state.approved",
+    "mine.state.draft",
+    "mine.state.published",
+    "mine.state.rejected",
+    "mine.state.withdrawn",
+    "mine.state.expired",
+    "withdraw.usage",
+    "withdraw.unknown",
+    "withdraw.too_late",
+    "withdraw.done",
+    "credit.ask",
+    "forget.ask",
+    "button.forget.ok",
+    "forget.cancelled",
+    "forget.answered",
+    "forget.done_short",
+    "forget.done",
+    # the editors' daily reminder (HTML)
+    "reminder.head",
+    "reminder.expired",
+    "reminder.line",
+    "reminder.age_hours",
+    "reminder.age_days",
+    "reminder.more",
+    "reminder.opened",
+    "button.reminder.open",
     "reason.duplicate",
     "reason.off_topic",
     "reason.low_quality",
@@ -220,6 +263,7 @@ TextKey = Literal[
     "review.note",
     "review.field",
     "review.anonymous",
+    "review.forgotten",
     "review.by",
     "review.dupes",
     "review.dupe_issue",
@@ -275,6 +319,7 @@ TextKey = Literal[
     "verb.expired",
     # the bot itself
     "error.notice",
+    "template.problem",
     "start_checks.problems",
     "start_checks.problem",
     "dry_run.mark",
@@ -487,8 +532,10 @@ _EN: dict[TextKey, str] = {
     "button.reader.solves_set": "🧩 Solves: {value}",
     "button.reader.level": "🎓 Level",
     "button.reader.level_set": "🎓 Level: {value}",
-    "button.reader.anonymous": "🙈 Stay anonymous",
-    "button.reader.credit_me": "👤 Credit me",
+    "button.credit.username": "👤 @{handle}",
+    "button.credit.name": "👤 My name",
+    "button.credit.anonymous": "🙈 Anonymous",
+    "button.credit.chosen": "✅ {label}",
     "button.level.beginner": "Beginner",
     "button.level.intermediate": "Intermediate",
     "button.level.advanced": "Advanced",
@@ -503,13 +550,67 @@ _EN: dict[TextKey, str] = {
     "reader.field_too_long": (
         "That is {length} characters; at most {limit} are kept. Send a shorter one, or /cancel."
     ),
-    "reader.credited": "The post will say it came from you.",
-    "reader.anonymous": "The post will not name you.",
+    "credit.saved_username": "Saved for all your links: the posts will say via @{handle}.",
+    "credit.saved_name": "Saved for all your links: the posts will name you.",
+    "credit.saved_anonymous": "Saved for all your links: the posts will not name you.",
     "reader.decided": "Already decided: an editor has looked at #{id}.",
     "told.published": "🎉 Your link #{id} is on the channel: {link}",
     "told.published_no_link": "🎉 Your link #{id} is on the channel.",
     "told.draft": "👍 Your link #{id} was approved: it is kept for the next issue.",
     "told.rejected": "Your link #{id} was not taken: {reason}. Thank you for sending it.",
+    "told.expired": (
+        "⌛ Your link #{id} waited too long for review and has expired. Thank you for "
+        "sending it; you may send it again."
+    ),
+    "command.mysubmissions": "Your last links and what became of them",
+    "command.withdraw": "Take back a link still waiting for review: /withdraw <id>",
+    "command.credit": "How posts credit you: @username, your name, or anonymous",
+    "command.forgetme": "Delete your name, username, language and notes from the bot",
+    "mine.none": "You have not sent any link yet: /submit <url> sends one.",
+    "mine.in_private": "Please ask me in a private chat: this is about your own links.",
+    "mine.head": "Your last {count} link(s), newest first:",
+    "mine.line": "#{id} · {state}\n{url}",
+    "mine.reason": "Reason: {reason}",
+    "mine.posted": "On the channel: {link}",
+    "mine.state.pending": "⏳ waiting for review",
+    "mine.state.approved": "✅ approved, being posted",
+    "mine.state.draft": "📝 kept for the next issue",
+    "mine.state.published": "🎉 on the channel",
+    "mine.state.rejected": "❌ not taken",
+    "mine.state.withdrawn": "↩️ withdrawn by you",
+    "mine.state.expired": "⌛ expired before review",
+    "withdraw.usage": (
+        "Send /withdraw and the link's number, e.g. /withdraw 12 (/mysubmissions lists them)."
+    ),
+    "withdraw.unknown": "You have no link #{id}. /mysubmissions lists yours.",
+    "withdraw.too_late": "#{id} can no longer be withdrawn: it was {decision} already.",
+    "withdraw.done": "↩️ #{id} withdrawn: the editors will not review it.",
+    "credit.ask": (
+        "How should posts of your links credit you? Your choice applies to your links "
+        "waiting for review and to the next ones; links already approved keep theirs."
+    ),
+    "forget.ask": (
+        "This deletes what the bot keeps about you: your name, @username, language, notes "
+        "and fields of your {count} link(s). The {pending} still waiting for review are withdrawn. "
+        "Posts already on the channel stay as they are; your numeric id stays with your "
+        "past links (limits and editors' decisions still count). This cannot be undone."
+    ),
+    "button.forget.ok": "🗑 Forget me",
+    "forget.cancelled": "Nothing was deleted.",
+    "forget.answered": "This request was answered already; send /forgetme to ask again.",
+    "forget.done_short": "Done.",
+    "forget.done": (
+        "Done: the bot no longer keeps your name, @username, language, notes or fields; "
+        "{withdrawn} link(s) waiting for review were withdrawn."
+    ),
+    "reminder.head": "⏰ <b>{count} link(s) waiting for review for over {hours:g} h</b>",
+    "reminder.expired": "⌛ {count} link(s) waited too long and expired; their senders are told.",
+    "reminder.line": "#{id} · {age} · {domain} · {title}",
+    "reminder.age_hours": "{hours} h",
+    "reminder.age_days": "{days} days",
+    "reminder.more": "…and {count} more.",
+    "reminder.opened": "The card of #{id} follows.",
+    "button.reminder.open": "📥 #{id}",
     "reason.duplicate": "it was featured or submitted before",
     "reason.off_topic": "it is off-topic for the weekly",
     "reason.low_quality": "it did not meet the weekly's bar",
@@ -525,6 +626,7 @@ _EN: dict[TextKey, str] = {
     "review.note": "Note: {note}",
     "review.field": "{name}: {value}",
     "review.anonymous": "Credit: anonymous (the posts name nobody)",
+    "review.forgotten": "From: a reader who asked to be forgotten [{user_id}]",
     "review.by": "From: {name}{username} [{user_id}], {accepted} link(s) accepted before",
     "review.dupes": "⚠️ Seen before: {hints}",
     "review.dupe_issue": "issue #{number}",
@@ -587,6 +689,10 @@ _EN: dict[TextKey, str] = {
     "verb.withdrawn": "withdrawn",
     "verb.expired": "expired",
     "error.notice": "⚠️ The bot failed on update {update_id} ({kind}); the details are in its log.",
+    "template.problem": (
+        "⚠️ Post template <code>{name}</code> ({digest}) is not used: {error}\n"
+        "Posts use the built-in default until the file is fixed."
+    ),
     "start_checks.problems": "⚠️ The bot started with problems:\n{problems}",
     "start_checks.problem": "• {problem}",
     "dry_run.mark": "🧪 DRY RUN (nothing is posted)\n",
@@ -655,8 +761,10 @@ _ZH: dict[TextKey, str] = {
     "button.reader.solves_set": "🧩 解决：{value}",
     "button.reader.level": "🎓 难度",
     "button.reader.level_set": "🎓 难度：{value}",
-    "button.reader.anonymous": "🙈 匿名",
-    "button.reader.credit_me": "👤 署我的名",
+    "button.credit.username": "👤 @{handle}",
+    "button.credit.name": "👤 署我的名字",
+    "button.credit.anonymous": "🙈 匿名",
+    "button.credit.chosen": "✅ {label}",
     "button.level.beginner": "入门",
     "button.level.intermediate": "进阶",
     "button.level.advanced": "高级",
@@ -672,13 +780,63 @@ _ZH: dict[TextKey, str] = {
     "reader.field_too_long": (
         "这段有 {length} 个字符，最多只保留 {limit} 个。请发一段短一些的，或发送 /cancel 取消。"
     ),
-    "reader.credited": "发布时会注明由你推荐。",
-    "reader.anonymous": "发布时不会出现你的名字。",
+    "credit.saved_username": "已保存，对你所有的链接生效：发布时会注明来自 @{handle}。",
+    "credit.saved_name": "已保存，对你所有的链接生效：发布时会署上你的名字。",
+    "credit.saved_anonymous": "已保存，对你所有的链接生效：发布时不会出现你的名字。",
     "reader.decided": "已经有结果了：编辑已处理过 #{id}。",
     "told.published": "🎉 你推荐的链接 #{id} 已发布到频道：{link}",
     "told.published_no_link": "🎉 你推荐的链接 #{id} 已发布到频道。",
     "told.draft": "👍 你推荐的链接 #{id} 已被采纳，会收录进下一期周刊。",
     "told.rejected": "你推荐的链接 #{id} 这次没有被采用：{reason}。感谢推荐！",
+    "told.expired": "⌛ 你推荐的链接 #{id} 等待审核太久，已经过期。感谢推荐，你可以重新发送。",
+    "command.mysubmissions": "你最近推荐的链接及处理结果",
+    "command.withdraw": "撤回仍在等待审核的链接：/withdraw <编号>",
+    "command.credit": "发布时如何署名：@用户名、你的名字或匿名",
+    "command.forgetme": "从机器人中删除你的名字、用户名、语言和备注",
+    "mine.none": "你还没有推荐过链接：发送 /submit <链接> 即可推荐。",
+    "mine.in_private": "请私聊问我：这涉及你自己推荐的链接。",
+    "mine.head": "你最近的 {count} 个链接，最新的在前：",
+    "mine.line": "#{id} · {state}\n{url}",
+    "mine.reason": "原因：{reason}",
+    "mine.posted": "已发布到频道：{link}",
+    "mine.state.pending": "⏳ 等待审核",
+    "mine.state.approved": "✅ 已采纳，正在发布",
+    "mine.state.draft": "📝 已采纳，收录进下一期",
+    "mine.state.published": "🎉 已发布到频道",
+    "mine.state.rejected": "❌ 未被采用",
+    "mine.state.withdrawn": "↩️ 已由你撤回",
+    "mine.state.expired": "⌛ 未及审核，已过期",
+    "withdraw.usage": (
+        "请发送 /withdraw 加上链接的编号，例如 /withdraw 12（/mysubmissions 会列出编号）。"
+    ),
+    "withdraw.unknown": "你没有编号为 #{id} 的链接。/mysubmissions 会列出你的链接。",
+    "withdraw.too_late": "#{id} 已经不能撤回了：它已{decision}。",
+    "withdraw.done": "↩️ #{id} 已撤回：编辑不会再审核它。",
+    "credit.ask": (
+        "发布你推荐的链接时，希望怎样署名？你的选择适用于正在等待审核的链接和之后推荐的链接；"
+        "已经采纳的链接保持原样。"
+    ),
+    "forget.ask": (
+        "这会删除机器人保存的关于你的信息：你的名字、@用户名、语言设置，以及你 {count} 个链接的"
+        "备注和字段。其中仍在等待审核的 {pending} 个会被撤回。已经发布到频道的帖子保持不变；"
+        "你的数字 ID 会保留在过去的链接上（频率限制和编辑的决定仍然有效）。此操作无法撤销。"
+    ),
+    "button.forget.ok": "🗑 删除我的信息",
+    "button.cancel": "取消",
+    "forget.cancelled": "没有删除任何内容。",
+    "forget.answered": "这个请求已经处理过了；如需再次删除，请发送 /forgetme。",
+    "forget.done_short": "已完成。",
+    "forget.done": (
+        "已完成：机器人不再保存你的名字、@用户名、语言设置、备注或字段；"
+        "{withdrawn} 个等待审核的链接已撤回。"
+    ),
+    "verb.approved": "被采纳",
+    "verb.draft": "被采纳，收录进下一期",
+    "verb.published": "被采纳并发布",
+    "verb.rejected": "被拒绝",
+    "verb.banned": "被拒绝（不再接收你的推荐）",
+    "verb.withdrawn": "撤回",
+    "verb.expired": "过期",
     "reason.duplicate": "之前已经收录过或有人推荐过",
     "reason.off_topic": "和周刊的主题不太相关",
     "reason.low_quality": "没有达到周刊的收录标准",
@@ -795,6 +953,7 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "review.note",
         "review.field",
         "review.anonymous",
+        "review.forgotten",
         "review.by",
         "review.dupes",
         "review.dupe_issue",
@@ -825,7 +984,6 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "button.reason.broken_link",
         "button.reason.other",
         "button.save",
-        "button.cancel",
         "review.already",
         "review.done",
         "review.pick_reason",
@@ -839,14 +997,16 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "review.edit_saved",
         "review.edit_dropped",
         "review.edit_stale",
-        "verb.approved",
-        "verb.draft",
-        "verb.published",
-        "verb.rejected",
-        "verb.banned",
-        "verb.withdrawn",
-        "verb.expired",
+        "reminder.head",
+        "reminder.expired",
+        "reminder.line",
+        "reminder.age_hours",
+        "reminder.age_days",
+        "reminder.more",
+        "reminder.opened",
+        "button.reminder.open",
         "error.notice",
+        "template.problem",
         "start_checks.problems",
         "start_checks.problem",
         "dry_run.mark",

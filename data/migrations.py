@@ -297,6 +297,39 @@ CREATE TABLE file_notices (
 ) STRICT;
 """
 
+# Submitters' own tools (/credit, /forgetme): how a reader wants to be credited is theirs,
+# kept per user with the numeric id (`users.credit`, their name as last seen beside it);
+# a pending submission mirrors it (`submissions.credit_as`, set with it in one
+# transaction), a decided one keeps what its posts used. The old on/off `credit` becomes
+# `credit_as` ('name' or 'anonymous'), and the latest submission's choice becomes the
+# reader's. `forgotten_at` marks the rows /forgetme emptied; `forget_requests` is the
+# confirmation a [Forget me] press is a compare-and-set on (a double press acts once).
+_SUBMITTERS_DDL = """
+ALTER TABLE users ADD COLUMN display_name TEXT;
+ALTER TABLE users ADD COLUMN credit TEXT NOT NULL DEFAULT 'name'
+    CHECK (credit IN ('username', 'name', 'anonymous'));
+ALTER TABLE submissions ADD COLUMN credit_as TEXT NOT NULL DEFAULT 'name'
+    CHECK (credit_as IN ('username', 'name', 'anonymous'));
+UPDATE submissions SET credit_as = CASE credit WHEN 0 THEN 'anonymous' ELSE 'name' END;
+ALTER TABLE submissions DROP COLUMN credit;
+ALTER TABLE submissions ADD COLUMN forgotten_at REAL;
+INSERT INTO users (user_id, username, display_name, credit, first_seen_at, last_seen_at)
+    SELECT s.user_id, s.username, s.display_name, s.credit_as, s.created_at, s.created_at
+    FROM submissions s
+    WHERE s.id = (SELECT max(id) FROM submissions t WHERE t.user_id = s.user_id)
+    ON CONFLICT (user_id) DO UPDATE SET credit = excluded.credit,
+        display_name = coalesce(users.display_name, excluded.display_name);
+CREATE TABLE forget_requests (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'asked' CHECK (state IN ('asked', 'done', 'cancelled')),
+    asked_at REAL NOT NULL,
+    decided_at REAL,
+    CHECK ((state = 'asked') = (decided_at IS NULL))
+) STRICT;
+CREATE INDEX forget_requests_by_user ON forget_requests (user_id, id);
+"""
+
 # The language each user is spoken to in: the one their Telegram client sent last
 # (`chosen` 0), or the one they picked with /lang (`chosen` 1, kept until the next /lang).
 # A notice sent without an update (a publication) reads it. Issue 14 numbers this 13.
@@ -318,7 +351,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "users lose the unused role (editors are a setting)", _NO_USER_ROLE),
     Migration(7, "reader submissions, banned users, item dedupe keys", _submissions),
     Migration(8, "file notices told once per revision", _FILE_NOTICES),
-    Migration(9, "the language each user is spoken to in", _USER_LANGS),
+    Migration(9, "submitters: credit per reader, forget requests", _SUBMITTERS_DDL),
+    Migration(10, "the language each user is spoken to in", _USER_LANGS),
 )
 
 _SCHEMA_VERSION = """

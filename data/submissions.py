@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast, get_args
 
@@ -36,6 +36,10 @@ from data.outbox import NewPost, OutboxStore
 SubmissionState = Literal["pending", "approved", "published", "rejected", "withdrawn", "expired"]
 SUBMISSION_STATES: tuple[SubmissionState, ...] = get_args(SubmissionState)
 Mode = Literal["publish", "draft"]
+# How a submitter wants the posts to credit them (`/credit`): their @username, their
+# display name, or nobody. Theirs per user (`users.credit`); a pending row follows it.
+CreditChoice = Literal["username", "name", "anonymous"]
+CREDIT_CHOICES: tuple[CreditChoice, ...] = get_args(CreditChoice)
 # A link in one of these states is taken: a new submission of it is a duplicate.
 ACTIVE_STATES: tuple[SubmissionState, ...] = ("pending", "approved", "published")
 SUBMISSION_KIND = "submission"  # the outbox rows' kind
@@ -69,7 +73,6 @@ class NewSubmission:
     dedupe_key: str
     note: str = ""
     fields: Fields = Fields()
-    credit: bool = True  # posts say "via <name>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class Submission:
     dedupe_key: str
     note: str
     fields: Fields
-    credit: bool
+    credit_as: CreditChoice  # the submitter's choice while pending; what the posts used after
     preview_title: str | None
     preview_description: str | None
     preview_error: str | None
@@ -108,6 +111,7 @@ class Submission:
     told_at: float | None
     created_at: float
     updated_at: float
+    forgotten_at: float | None = None  # /forgetme emptied its personal fields
 
     @property
     def subject(self) -> str:
@@ -214,7 +218,7 @@ def _submission(row: Any) -> Submission:
         dedupe_key=row["dedupe_key"],
         note=row["note"],
         fields=Fields(for_whom=row["for_whom"], solves=row["solves"], level=row["level"]),
-        credit=bool(row["credit"]),
+        credit_as=cast(CreditChoice, row["credit_as"]),
         preview_title=row["preview_title"],
         preview_description=row["preview_description"],
         preview_error=row["preview_error"],
@@ -229,6 +233,7 @@ def _submission(row: Any) -> Submission:
         told_at=row["told_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        forgotten_at=row["forgotten_at"],
     )
 
 
@@ -343,6 +348,7 @@ class SubmissionStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.db = db  # for the stores beside it (`data.readers.ReaderStore`)
 
     # ---- reading ---------------------------------------------------------------
     # One query each, so each is its own snapshot (`Database.fetchall`); `limit_counts`
@@ -379,11 +385,28 @@ class SubmissionStore:
         )
         return [_submission(row) for row in rows]
 
+    async def of_user(self, user_id: int, *, limit: int = 10) -> list[Submission]:
+        """A submitter's latest submissions, newest first (`/mysubmissions`)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM submissions WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        )
+        return [_submission(row) for row in rows]
+
+    async def pending_before(self, before: When, *, limit: int = 200) -> list[Submission]:
+        """Pending submissions created before `before`, oldest first (the reminders)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM submissions WHERE state = 'pending' AND created_at < ?"
+            " ORDER BY created_at, id LIMIT ?",
+            (to_ts(before), limit),
+        )
+        return [_submission(row) for row in rows]
+
     async def untold(self, *, limit: int = 100) -> list[Submission]:
         """Decided submissions whose submitter was not told yet (a crash lost the message)."""
         rows = await self._db.fetchall(
             "SELECT * FROM submissions WHERE told_at IS NULL"
-            " AND (state IN ('published', 'rejected')"
+            " AND (state IN ('published', 'rejected', 'expired')"
             " OR (state = 'approved' AND mode = 'draft')) ORDER BY id LIMIT ?",
             (limit,),
         )
@@ -415,11 +438,21 @@ class SubmissionStore:
             refusal = judge(gate)
             if refusal is not None:
                 return refusal
+            # The submitter as last seen (their credit choice kept), then the row, which
+            # takes that choice.
+            await tx.execute(
+                "INSERT INTO users (user_id, username, display_name, first_seen_at,"
+                " last_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " username = excluded.username, display_name = excluded.display_name,"
+                " last_seen_at = excluded.last_seen_at",
+                (new.user_id, new.username, new.display_name, at, at),
+            )
             rows = await tx.fetchall(
                 "INSERT INTO submissions (user_id, display_name, username, chat_id,"
                 " original_url, canonical_url, dedupe_key, note, for_whom, solves, level,"
-                " credit, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " credit_as, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT credit FROM users WHERE user_id = ?), ?, ?) RETURNING *",
                 (
                     new.user_id,
                     new.display_name,
@@ -432,7 +465,7 @@ class SubmissionStore:
                     new.fields.for_whom,
                     new.fields.solves,
                     new.fields.level,
-                    int(new.credit),
+                    new.user_id,
                     at,
                     at,
                 ),
@@ -524,11 +557,11 @@ class SubmissionStore:
         submission_id: int,
         *,
         user_id: int,
-        fields: Fields | None = None,
-        credit: bool | None = None,
+        fields: Fields,
         now: When,
     ) -> Submission | None:
-        """The submitter's own changes while it waits (fields by buttons, credit or not).
+        """The submitter's own fields, set by buttons while it waits (their credit is
+        theirs per user: `data.readers.ReaderStore.set_credit`).
 
         None unless it is theirs and still pending. `fields` replaces all three.
         """
@@ -538,18 +571,13 @@ class SubmissionStore:
                 "id": submission_id,
                 "user": user_id,
                 "at": at,
-                "set_fields": fields is not None,
-                "for_whom": fields.for_whom if fields else None,
-                "solves": fields.solves if fields else None,
-                "level": fields.level if fields else None,
-                "credit": None if credit is None else int(credit),
+                "for_whom": fields.for_whom,
+                "solves": fields.solves,
+                "level": fields.level,
             }
             changed = await tx.execute(
                 "UPDATE submissions SET updated_at = :at,"
-                " for_whom = CASE WHEN :set_fields THEN :for_whom ELSE for_whom END,"
-                " solves = CASE WHEN :set_fields THEN :solves ELSE solves END,"
-                " level = CASE WHEN :set_fields THEN :level ELSE level END,"
-                " credit = coalesce(:credit, credit)"
+                " for_whom = :for_whom, solves = :solves, level = :level"
                 " WHERE id = :id AND user_id = :user AND state = 'pending'",
                 params,
             )
@@ -819,24 +847,31 @@ class SubmissionStore:
                 )
             return ids
 
-    async def promote_published(self, *, now: When) -> list[Submission]:
+    async def promote_published(
+        self, *, now: When, not_awaited: Collection[str] = ()
+    ) -> list[Submission]:
         """Mark `published` the approved-to-publish submissions whose rows are all sent.
 
-        Idempotent and crash-safe: it reads the outbox, so calling it after every send
-        (or at start) finds exactly the ones that went out since. Returns them.
+        Rows of the `not_awaited` targets (filed for the editors, like a GitHub issue,
+        not posted to readers) are not waited for. Idempotent and crash-safe: it reads
+        the outbox, so calling it after every send (or at start) finds exactly the ones
+        that went out since. Returns them.
         """
         at = to_ts(now)
+        skipped = json.dumps(sorted(set(not_awaited)))
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "UPDATE submissions SET state = 'published', updated_at = :at"
                 " WHERE state = 'approved' AND mode = 'publish'"
                 " AND EXISTS (SELECT 1 FROM outbox o"
-                "   WHERE o.idempotency_key = 'submission:' || submissions.id)"
+                "   WHERE o.idempotency_key = 'submission:' || submissions.id"
+                "   AND o.target NOT IN (SELECT value FROM json_each(:skipped)))"
                 " AND NOT EXISTS (SELECT 1 FROM outbox o"
                 "   WHERE o.idempotency_key = 'submission:' || submissions.id"
-                "   AND o.state <> 'sent')"
+                "   AND o.state <> 'sent'"
+                "   AND o.target NOT IN (SELECT value FROM json_each(:skipped)))"
                 " RETURNING id",
-                {"at": at},
+                {"at": at, "skipped": skipped},
             )
             published: list[Submission] = []
             for submission_id in sorted(int(row["id"]) for row in rows):

@@ -22,6 +22,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", "command.help"),
     CommandSpec("submit", "command.submit"),
     CommandSpec("cancel", "command.cancel"),
+    CommandSpec("mysubmissions", "command.mysubmissions"),
+    CommandSpec("withdraw", "command.withdraw"),
+    CommandSpec("credit", "command.credit"),
+    CommandSpec("forgetme", "command.forgetme"),
     CommandSpec("lang", "command.lang"),
     CommandSpec("outbox", "command.outbox", editors_only=True),
 )

@@ -10,6 +10,8 @@ never index `bot_data` directly.
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -26,6 +28,7 @@ from bot.submissions.intake import SubmissionService, targets_of
 from bot.weekly.publication import Publication
 from data.store import Store
 from data.submissions import SubmissionStore
+from publishers.templates import PostTemplates, bundled_templates
 
 # As ApplicationBuilder types them: the Application's bot is ExtBot[int] (it runs with
 # AIORateLimiter, whose rate-limit args are ints), the context's stays ExtBot[None].
@@ -43,6 +46,9 @@ class BotServices:
     store: Store
     delivery: DeliveryPool
     platforms: Platforms = PLATFORMS  # the targets; a test adds a toy one
+    # The run's post templates (`publishing.templates_dir` over the bundled ones); the
+    # platforms above are bound to them (`Platforms.with_templates`) by whoever builds this.
+    templates: PostTemplates = field(default_factory=bundled_templates)
     # Readers' links: `bot.app.bot_running` builds it once; left out, it is built here
     # from the settings and the store (tests that need no special resolver).
     submissions: SubmissionService = field(default=None)  # type: ignore[assignment]
@@ -58,7 +64,8 @@ class BotServices:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
         object.__setattr__(self, "publication", publication)
         if self.submissions is None:
-            object.__setattr__(self, "submissions", submission_service(self.settings, self.store))
+            built = submission_service(self.settings, self.store, platforms=self.platforms)
+            object.__setattr__(self, "submissions", built)
 
     def editor_chats(self, bot: Bot) -> EditorChats:
         """The review chats, spaced by the run's one `spacer`."""
@@ -70,7 +77,12 @@ class BotServices:
 
 
 def submission_service(
-    settings: Settings, store: Store, *, resolver: Resolver = socket.getaddrinfo
+    settings: Settings,
+    store: Store,
+    *,
+    resolver: Resolver = socket.getaddrinfo,
+    platforms: Platforms = PLATFORMS,
+    clock: Callable[[], float] = time.time,
 ) -> SubmissionService:
     """The submissions service over the store's database, with the settings' targets.
 
@@ -87,6 +99,8 @@ def submission_service(
         resolver=resolver,
         verify=httpx.create_ssl_context(),
         pages=settings.repo.pages,
+        platforms=platforms,
+        clock=clock,
     )
 
 

@@ -32,9 +32,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from telegram import (
     Bot,
@@ -68,6 +68,7 @@ from bot.editors.review_cards import (
 from bot.platforms import TELEGRAM
 from bot.submissions.intake import RejectReason, Submitter, edit_problem, post_texts
 from bot.submissions.reader_buttons import (
+    LEGACY_CREDIT,
     READER_BUTTONS,
     TEXT_FIELDS,
     level_keyboard,
@@ -86,7 +87,14 @@ from bot.submissions.rules import (
 )
 from bot.texts import EDITOR_LANG, ChatLang, TextKey, text
 from data.outbox import OutboxRow
-from data.submissions import SUBMISSION_KIND, Decided, Edit, Submission, submission_key
+from data.submissions import (
+    SUBMISSION_KIND,
+    CreditChoice,
+    Decided,
+    Edit,
+    Submission,
+    submission_key,
+)
 from handlers.context import App, BotServices, Context, actor_of, services
 from handlers.lang import reader_lang, stored_lang
 from publishers.format_common import NotPostable
@@ -258,7 +266,13 @@ async def _take_submission(
     )
     outcome = await svc.submissions.submit(submitter, body)
     markup = (
-        reader_keyboard(outcome.submission_id, outcome.fields, credit=outcome.credit, lang=lang)
+        reader_keyboard(
+            outcome.submission_id,
+            outcome.fields,
+            credit=outcome.credit,
+            username=user.username,
+            lang=lang,
+        )
         if isinstance(outcome, Accepted)
         else None
     )
@@ -291,7 +305,7 @@ async def review_after_preview(bot: Bot, svc: BotServices, submission_id: int) -
     if (
         fresh is not None
         and fresh.state == "pending"
-        and (fresh.fields, fresh.credit) != (submission.fields, submission.credit)
+        and (fresh.fields, fresh.credit_as) != (submission.fields, submission.credit_as)
     ):
         await _show_on_cards(bot, svc, fresh)
 
@@ -362,9 +376,13 @@ async def _propose_edit(message: Message, context: Context, user: User, waiting:
         await message.reply_text(text("review.edit_stale"))
         return
     title, comment = _split_edit(message.text or "")
-    problem = edit_problem(waiting.target, current, title=title, comment=comment)
+    problem = edit_problem(
+        waiting.target, current, title=title, comment=comment, platforms=svc.platforms
+    )
     try:
-        texts = post_texts(current, proposed=(waiting.target, Edit(title, comment)))
+        texts = post_texts(
+            current, proposed=(waiting.target, Edit(title, comment)), templates=svc.templates
+        )
     except NotPostable as exc:
         problem = problem or str(exc)
         texts = None
@@ -444,28 +462,75 @@ async def reader_callback(update: Update, context: Context) -> None:
             markup = (
                 level_keyboard(sid, lang=lang)
                 if action == "lv"
-                else reader_keyboard(sid, current.fields, credit=current.credit, lang=lang)
+                else _receipt_keyboard(current, lang)
             )
             await _set_buttons(query, markup)
         return
-    if action.startswith("lv:"):
-        level = action.removeprefix("lv:")
-        changed = await subs.set_reader_choices(
-            sid, user_id=user_id, fields=dataclasses.replace(current.fields, level=level)
-        )
-        answer = text("reader.level_saved", lang, level=level_label(level, lang))
-    else:  # cr:on / cr:off
-        changed = await subs.set_reader_choices(sid, user_id=user_id, credit=action == "cr:on")
-        answer = text("reader.credited" if action == "cr:on" else "reader.anonymous", lang)
+    if action.startswith("cr:"):
+        choice = LEGACY_CREDIT.get(action) or cast(CreditChoice, action.removeprefix("cr:"))
+        await _set_credit_from_receipt(query, context, current, choice, own=own, lang=lang)
+        return
+    level = action.removeprefix("lv:")
+    changed = await subs.set_reader_choices(
+        sid, user_id=user_id, fields=dataclasses.replace(current.fields, level=level)
+    )
     if changed is None:  # decided meanwhile
         await query.answer(text("reader.decided", lang, id=sid))
         return
-    await query.answer(answer)
+    await query.answer(text("reader.level_saved", lang, level=level_label(level, lang)))
     if own:
-        await _set_buttons(
-            query, reader_keyboard(sid, changed.fields, credit=changed.credit, lang=lang)
-        )
+        await _set_buttons(query, _receipt_keyboard(changed, lang))
     await _show_on_cards(context.bot, svc, changed)
+
+
+def _receipt_keyboard(row: Submission, lang: ChatLang) -> InlineKeyboardMarkup:
+    return reader_keyboard(
+        row.id, row.fields, credit=row.credit_as, username=row.username, lang=lang
+    )
+
+
+def credit_answer(choice: CreditChoice, *, username: str | None, lang: ChatLang) -> str:
+    """What the reader is told their posts will say, in their language."""
+    if choice == "anonymous":
+        return text("credit.saved_anonymous", lang)
+    if choice == "username" and username:
+        return text("credit.saved_username", lang, handle=username)
+    return text("credit.saved_name", lang)
+
+
+async def _set_credit_from_receipt(
+    query: CallbackQuery,
+    context: Context,
+    current: Submission,
+    choice: CreditChoice,
+    *,
+    own: bool,
+    lang: ChatLang,
+) -> None:
+    """The receipt's credit buttons: the reader's choice for all their links, as /credit."""
+    svc = services(context)
+    user = query.from_user
+    done = await svc.submissions.set_credit(submitter_of(user), choice)
+    await query.answer(credit_answer(choice, username=user.username, lang=lang))
+    fresh = next((r for r in done.pending if r.id == current.id), None)
+    if own:
+        shown = fresh or dataclasses.replace(current, credit_as=choice, username=user.username)
+        await _set_buttons(query, _receipt_keyboard(shown, lang))
+    await show_credit_on_cards(context.bot, svc, done.pending)
+
+
+async def show_credit_on_cards(bot: Bot, svc: BotServices, rows: Sequence[Submission]) -> None:
+    """Each pending card of theirs shows the new credit (its decision buttons kept)."""
+    for row in rows:
+        if row.state == "pending":
+            await _show_on_cards(bot, svc, row)
+
+
+def submitter_of(user: User, chat_id: int | None = None) -> Submitter:
+    """Who pressed or wrote, as the submissions service takes them."""
+    return Submitter(
+        user_id=user.id, display_name=user.full_name, username=user.username, chat_id=chat_id
+    )
 
 
 async def _take_field(
@@ -497,7 +562,7 @@ async def _take_field(
             await context.bot.edit_message_reply_markup(
                 chat_id=message.chat_id,
                 message_id=waiting.message_id,
-                reply_markup=reader_keyboard(sid, changed.fields, credit=changed.credit, lang=lang),
+                reply_markup=_receipt_keyboard(changed, lang),
             )
         except BadRequest as exc:
             log.info("reader buttons not refreshed", extra={"error": str(exc)})
@@ -620,7 +685,7 @@ def _already(submission: Submission) -> str:
         state = "draft"
     elif state == "rejected" and submission.reason == "banned":
         state = "banned"
-    verb = text(ALREADY_VERBS[state]) if state in ALREADY_VERBS else state
+    verb = text(ALREADY_VERBS[state], EDITOR_LANG) if state in ALREADY_VERBS else state
     return text(
         "review.already",
         decision=verb,
@@ -711,22 +776,28 @@ async def _save(query: CallbackQuery, context: Context, sid: int) -> None:
 # ---- telling the submitter ---------------------------------------------------------------
 
 
-async def channel_post_link(bot: Bot, svc: BotServices, submission_id: int) -> str | None:
-    """t.me/<channel>/<message id> of the submission's channel post, once it is sent."""
-    row = await svc.store.outbox.get_by_key(TELEGRAM, submission_key(submission_id))
-    if row is None or row.state != "sent" or not row.remote_id:
-        return None
+async def channel_base(bot: Bot, svc: BotServices) -> str | None:
+    """`https://t.me/<channel>` (`…/c/<id>` for a private one): what post links start with."""
     channel = svc.settings.telegram.channel_id
     if isinstance(channel, str):
-        return f"https://t.me/{channel.removeprefix('@')}/{row.remote_id}"
+        return f"https://t.me/{channel.removeprefix('@')}"
     try:
         username = (await bot.get_chat(channel)).username
     except TelegramError as exc:
         log.warning("channel not read for a post link", extra={"error": str(exc)})
         return None
     if username:
-        return f"https://t.me/{username}/{row.remote_id}"
-    return f"https://t.me/c/{str(channel).removeprefix('-100')}/{row.remote_id}"
+        return f"https://t.me/{username}"
+    return f"https://t.me/c/{str(channel).removeprefix('-100')}"
+
+
+async def channel_post_link(bot: Bot, svc: BotServices, submission_id: int) -> str | None:
+    """t.me/<channel>/<message id> of the submission's channel post, once it is sent."""
+    row = await svc.store.outbox.get_by_key(TELEGRAM, submission_key(submission_id))
+    if row is None or row.state != "sent" or not row.remote_id:
+        return None
+    base = await channel_base(bot, svc)
+    return None if base is None else f"{base}/{row.remote_id}"
 
 
 async def tell(bot: Bot, svc: BotServices, submission: Submission) -> None:
@@ -744,6 +815,8 @@ async def tell(bot: Bot, svc: BotServices, submission: Submission) -> None:
         )
     elif submission.state == "approved":
         message = text("told.draft", lang, id=submission.id)
+    elif submission.state == "expired":
+        message = text("told.expired", lang, id=submission.id)
     else:
         reason = reason_text(submission.reason, lang)
         message = text("told.rejected", lang, id=submission.id, reason=reason)

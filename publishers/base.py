@@ -69,9 +69,12 @@ class DoubtSettler(Protocol):
 
 
 def payload_texts(payload: Mapping[str, Any]) -> list[str]:
-    """Every text of a payload in sending order: an X post's text, each Telegram part's."""
+    """Every text of a payload in sending order: an X post's text, each Telegram part's,
+    a GitHub issue's title and body."""
     if isinstance(payload.get("text"), str):
         return [payload["text"]]
+    if isinstance(payload.get("title"), str) and isinstance(payload.get("body"), str):
+        return [f"{payload['title']}\n\n{payload['body']}"]
     texts = []
     for part in payload.get("parts") or ():
         if isinstance(part, Mapping):

@@ -51,12 +51,6 @@ BRANDS: dict[Lang, str] = {
     "ja": "Python Trending Weekly",
 }
 
-# The "now free to read" notice of a released full text (`format_release_*`).
-FREE_NOW: dict[Lang, str] = {
-    "zh": "全文现已免费阅读",
-    "en": "is now free to read",
-    "ja": "の全文が無料で読めるようになりました",
-}
 _CREDIT_TEMPLATES: dict[Lang, str] = {"zh": "投稿：{}", "en": "via {}", "ja": "投稿：{}"}
 
 # Caps on decoration taken from the source, so a malformed field cannot crowd

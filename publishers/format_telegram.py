@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from bot.domain.issue import CONTAINER, Issue, Item, Lang, Link, SectionKind
 from bot.domain.parser import strip_annotations
 from publishers.format_common import (
-    FREE_NOW,
     Block,
     circled,
     clean_block,
@@ -53,6 +52,8 @@ from publishers.limits import (
     telegram_length,
 )
 from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
+from publishers.telegram_html import escape, escape_attribute, link  # noqa: F401 (theirs, re-exported)
+from publishers.templates import PostTemplates, bundled_templates
 
 # Digest lines are an index, not the item: long titles are cut so that a list
 # stays a list (and one line can never outgrow a message).
@@ -65,33 +66,6 @@ COVER_URL = (
     "resources/img/python-weekly.png"
 )
 CHANNEL_HANDLE = "@pythontrendingweekly"
-_TAGS: dict[Lang, str] = {
-    "zh": "#Python潮流周刊",
-    "en": "#PythonTrendingWeekly",
-    "ja": "#PythonTrendingWeekly",
-}
-_BANNERS: dict[Lang, str] = {
-    "zh": "🐱🐱🐱🐱  第 {} 期  🐱🐱🐱🐱",
-    "en": "🐱🐱🐱🐱  Issue {}  🐱🐱🐱🐱",
-    "ja": "🐱🐱🐱🐱  第 {} 号  🐱🐱🐱🐱",
-}
-_PITCH: dict[Lang, str] = {
-    "zh": "在信息洪流中为你淘金，助力 Python 技术视野拓展和职业发展。"
-    "现在订阅，每周让自己进步一点点。",
-    "en": "Cut through the noise: hand-picked Python content every week."
-    " Subscribe now and make progress every week.",
-    "ja": "厳選した Python の情報を毎週お届けします。",
-}
-_LINK_LINES: dict[Lang, tuple[str, str]] = {
-    "zh": ("👀 订阅：", "👀 合集："),
-    "en": ("👀 Subscribe: ", "👀 Collections: "),
-    "ja": ("👀 購読：", "👀 合集："),
-}
-_CHANNEL_LINES: dict[Lang, str] = {
-    "zh": "🐱频道 {}",
-    "en": "🐱 Channel {}",
-    "ja": "🐱チャンネル {}",
-}
 _EN_SUBSCRIBE = (Link("Patreon", "https://patreon.com/PythonCat666"),)
 _SUBSCRIBE: dict[Lang, tuple[Link, ...]] = {
     "zh": (
@@ -113,20 +87,6 @@ _COLLECTIONS: dict[Lang, tuple[Link, ...]] = {
     "en": _EN_COLLECTIONS,
     "ja": _EN_COLLECTIONS,
 }
-
-
-def escape(text: str) -> str:
-    """Escape text for Telegram HTML: only `&`, `<`, `>` are special in text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def escape_attribute(value: str) -> str:
-    """Escape a double-quoted attribute value (an `href`)."""
-    return escape(value).replace('"', "&quot;")
-
-
-def link(url: str, text: str) -> str:
-    return f'<a href="{escape_attribute(url)}">{escape(text)}</a>'
 
 
 _MD_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
@@ -159,27 +119,35 @@ def format_item_telegram(
     issue: Issue,
     issue_url: str | None,
     lang: Lang,
+    templates: PostTemplates | None = None,
 ) -> TelegramPost:
     """Format one item as a text post, a photo post, or photo-then-text.
+
+    Its wording is the `telegram.item` template's (`templates`, else the bundled one).
 
     Raises:
         NotPostable: deleted placeholders, containers, items without a link.
     """
+    words = templates or bundled_templates()
     url = require_postable(item)
     title = clean_line(item.title) or url
     description = clean_block(strip_annotations(item.description))
     meta = join_nonempty(" · ", [stars_text(item), credit_text(item, lang)])
     label = issue_label(issue, lang)
-    footer = (
-        hashtag(section_kind, lang)
-        + " · "
-        + (link(issue_url, label) if issue_url else escape(label))
-    )
+    tag = hashtag(section_kind, lang)
 
     def render(title: str, description: str) -> str:
-        head = f"<b>{link(url, title)}</b>"
-        tail = join_nonempty("\n", [escape(meta), footer])
-        return join_nonempty("\n\n", [head, escape(description), tail])
+        return words.render(
+            "telegram.item",
+            lang,
+            title=title,
+            url=url,
+            description=description,
+            meta=meta,
+            hashtag=tag,
+            issue_label=label,
+            issue_url=issue_url,
+        )
 
     text = _fit_item(render, title, description, TELEGRAM_TEXT_MAX)
     photo = photo_url(item)
@@ -230,6 +198,7 @@ def format_digest_telegram(
     issue_url: str | None,
     lang: Lang,
     style: ChannelStyle | None = None,
+    templates: PostTemplates | None = None,
 ) -> tuple[TelegramPost, ...]:
     """The channel's own weekly post: the cover photo, the issue's items, the footer.
 
@@ -240,19 +209,21 @@ def format_digest_telegram(
     text, split between items (`(k/n)`) past 4,096 characters or 100 entities. The
     title links to the issue's full text (`Issue.full_text_url`, the paid column's post
     a summary names), else to `issue_url`. Items with a link of their own are linked;
-    deleted ones never appear.
+    deleted ones never appear. The wording is the `telegram.digest_*` templates'.
     """
     style = style or ChannelStyle()
+    words = templates or bundled_templates()
     url = issue.full_text_url or issue_url
     title = fit(subtitle(issue, lang), lambda t: len(t) <= DIGEST_TITLE_MAX)
-    banner = (
-        _BANNERS[lang].format(issue.number)
-        if issue.number is not None
-        else issue_label(issue, lang)
+    header = words.render(
+        "telegram.digest_header",
+        lang,
+        number=issue.number,
+        issue_label=issue_label(issue, lang),
+        title=title,
+        url=url,
     )
-    heading = f"<b>{link(url, title)}</b>" if url else f"<b>{escape(title)}</b>"
-    header = "\n\n".join([escape(_TAGS[lang]), escape(banner), heading])
-    body = [*_digest_blocks(issue, lang), *_footer_blocks(style, lang)]
+    body = [*_digest_blocks(issue, lang, words), *_footer_blocks(style, lang, words)]
     whole = join_blocks([Block(header), *body])
     if style.photo_url is not None and telegram_caption_fits(whole):
         return (
@@ -299,59 +270,73 @@ def _texts(blocks: Sequence[Block]) -> list[TelegramPost]:
     ]
 
 
-def _digest_blocks(issue: Issue, lang: Lang) -> list[Block]:
+def _digest_blocks(issue: Issue, lang: Lang, words: PostTemplates) -> list[Block]:
     """Per section: its name in bold, a blank line, one line per item (as the script)."""
     blocks: list[Block] = []
     for section in issue.sections:
         lines: list[str] = []
         for number, item in enumerate(listed_items(section), start=1):
-            lines.extend(_digest_lines(item, number))
+            lines.extend(_digest_lines(item, number, lang, words))
         if not lines:
             continue
-        heading = f"<b>{escape(section_label(section, lang))}</b>"
+        heading = words.render(
+            "telegram.digest_section", lang, label=section_label(section, lang), kind=section.kind
+        )
         blocks.append(Block(heading + "\n\n" + lines[0], opens_section=True))
         blocks.extend(Block(line) for line in lines[1:])
     return blocks
 
 
-def _digest_lines(item: Item, number: int) -> list[str]:
-    title = fit(clean_line(item.title), lambda t: len(t) <= DIGEST_TITLE_MAX)
-    mark = circled(number)
-    if item.url is not None and CONTAINER not in item.flags:
-        return [f"{mark} {link(item.url, title or item.url)}"]
-    lines = [f"{mark} {escape(title)}"]
-    for sub in item.sub_links:
-        sub_title = fit(clean_line(sub.title), lambda t: len(t) <= DIGEST_TITLE_MAX)
-        lines.append(f"    • {link(sub.url, sub_title or sub.url)}")
-    return lines
+def _digest_lines(item: Item, number: int, lang: Lang, words: PostTemplates) -> list[str]:
+    """An item's lines in the digest (a container's sub-links one each: never split)."""
+    linked = item.url is not None and CONTAINER not in item.flags
+    rendered = words.render(
+        "telegram.digest_line",
+        lang,
+        mark=circled(number),
+        title=fit(clean_line(item.title), lambda t: len(t) <= DIGEST_TITLE_MAX),
+        url=item.url if linked else None,
+        sub_links=[]
+        if linked
+        else [
+            {
+                "title": fit(clean_line(sub.title), lambda t: len(t) <= DIGEST_TITLE_MAX),
+                "url": sub.url,
+            }
+            for sub in item.sub_links
+        ],
+    )
+    return [line for line in rendered.split("\n") if line.strip()]
 
 
-def _footer_blocks(style: ChannelStyle, lang: Lang) -> list[Block]:
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+
+
+def _footer_blocks(style: ChannelStyle, lang: Lang, words: PostTemplates) -> list[Block]:
     """The script's footer: why subscribe, where (the paid column, the tip jar), the
     free collections, and the channel's handle; a line without links is left out."""
-    lines = [
-        _LINK_LINES[lang][0] + "  ".join(link(x.url, x.title) for x in style.subscribe(lang))
-        if style.subscribe(lang)
-        else "",
-        _LINK_LINES[lang][1] + "  ".join(link(x.url, x.title) for x in style.collections(lang))
-        if style.collections(lang)
-        else "",
-    ]
-    lines = [line for line in lines if line]
-    if lines:
-        lines.insert(0, escape(_PITCH[lang]))
-    if style.channel:
-        lines.append(escape(_CHANNEL_LINES[lang].format(style.channel)))
-    return [Block(line, opens_section=True) for line in lines]
+    rendered = words.render(
+        "telegram.digest_footer",
+        lang,
+        subscribe=style.subscribe(lang),
+        collections=style.collections(lang),
+        channel=style.channel or None,
+    )
+    paragraphs = (p.strip() for p in _PARAGRAPHS.split(rendered))
+    return [Block(p, opens_section=True) for p in paragraphs if p]
 
 
-def format_release_telegram(issue: Issue, *, url: str) -> TelegramPost:
-    """One message: the issue is free to read now, with its linked title."""
+def format_release_telegram(
+    issue: Issue, *, url: str, templates: PostTemplates | None = None
+) -> TelegramPost:
+    """One message: the issue is free to read now, with its linked title
+    (the `telegram.release` template)."""
+    words = templates or bundled_templates()
     label = issue_label(issue, issue.lang)
     title = fit(clean_line(issue.title) or label, lambda t: len(t) <= DIGEST_TITLE_MAX)
 
     def render(title: str) -> str:
-        return f"🔓 <b>{escape(label)}</b> {escape(FREE_NOW[issue.lang])}\n\n{link(url, title)}"
+        return words.render("telegram.release", issue.lang, issue_label=label, title=title, url=url)
 
     title = fit(title, lambda t: within(render(t), TELEGRAM_TEXT_MAX))
     # The link preview is wanted here: it shows the issue the notice is about.

@@ -25,7 +25,6 @@ from bot.domain.issue import Issue, Item, Lang, Section, SectionKind
 from bot.domain.parser import strip_annotations
 from publishers.format_common import (
     BRANDS,
-    FREE_NOW,
     NotPostable,
     circled,
     clean_block,
@@ -35,7 +34,6 @@ from publishers.format_common import (
     fit,
     hashtag,
     issue_label,
-    join_nonempty,
     listed_items,
     require_postable,
     section_label,
@@ -43,6 +41,7 @@ from publishers.format_common import (
 )
 from publishers.limits import X_MAX_WEIGHTED, x_weighted_length
 from publishers.posts import XPost
+from publishers.templates import PostTemplates, bundled_templates
 
 # Below this the description is a fragment; drop an extra rather than cut further.
 DESCRIPTION_MIN_WEIGHT = 100
@@ -66,8 +65,9 @@ def format_item_x(
     issue: Issue,
     issue_url: str | None,
     lang: Lang,
+    templates: PostTemplates | None = None,
 ) -> XPost:
-    """Format one item as a single post ending with its link.
+    """Format one item as a single post ending with its link (the `x.item` template).
 
     `issue_url` is not linked: a second URL costs 23 and would take the card.
 
@@ -76,6 +76,7 @@ def format_item_x(
             or a link X does not recognise as one and that alone is too long.
     """
     del issue_url  # see docstring: the issue is named, not linked
+    words = templates or bundled_templates()
     url = require_postable(item)
     stars = stars_text(item)
     # Highest priority first; dropped from the end.
@@ -83,9 +84,15 @@ def format_item_x(
     label = issue_label(issue, lang)
 
     def render(title: str, description: str, with_stars: bool, extras: Sequence[str]) -> str:
-        head = join_nonempty(" ", [title, stars if with_stars else ""])
-        tail = join_nonempty("\n", [" · ".join(extras), url])
-        return join_nonempty("\n\n", [head, description, tail])
+        return words.render(
+            "x.item",
+            lang,
+            title=title,
+            stars=stars if with_stars else "",
+            description=description,
+            extras=list(extras),
+            url=url,
+        )
 
     if not fits_x(render("", "", False, [])):
         raise NotPostable(f"item {item.index}: its link alone is over {X_MAX_WEIGHTED}")
@@ -115,7 +122,9 @@ def format_item_x(
     return XPost(text=render(title, cut, False, []))
 
 
-def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple[XPost, ...]:
+def format_digest_x(
+    issue: Issue, *, issue_url: str | None, lang: Lang, templates: PostTemplates | None = None
+) -> tuple[XPost, ...]:
     """Say what the issue holds in one post, or two: a thread of every title is too long.
 
     The first post: the title, the count line ("Shared 12 articles, 12 open-source
@@ -123,34 +132,44 @@ def format_digest_x(issue: Issue, *, issue_url: str | None, lang: Lang) -> tuple
     titles do not fit beside it, a reply lists the top items, taken in turn from each
     section (articles ①, projects ①, articles ②, …) while they fit whole. Deleted items
     never appear; titles are not linked (the link of the first post is the issue's).
+    The wording is the `x.digest` and `x.digest_section` templates'.
     """
+    words = templates or bundled_templates()
     url = issue.full_text_url or issue_url or ""
     counts = count_line(issue, lang)
 
+    def post(title: str, items: str) -> str:
+        return words.render("x.digest", lang, title=title, counts=counts, items=items, url=url)
+
     def head(title: str) -> str:
-        return join_nonempty("\n\n", [title, counts, url])
+        return post(title, "")
+
+    def top(taken: int) -> str:
+        return _top_items(sections, lang, taken, words)
 
     title = _fit_x(clean_line(issue.title) or issue_label(issue, lang), lambda t: fits_x(head(t)))
     first = head(title)
     sections = [(section, listed_items(section)) for section in issue.sections]
-    everything = _top_items(sections, lang, sum(len(items) for _, items in sections))
-    whole = join_nonempty("\n\n", [title, counts, everything, url])
+    everything = top(sum(len(items) for _, items in sections))
+    whole = post(title, everything)
     if everything and fits_x(whole):
         return (XPost(text=whole),)
     if not fits_x(first):  # a link X does not shorten, and alone too long
         raise NotPostable(f"issue {issue.number}: its link alone is over {X_MAX_WEIGHTED}")
     best = ""
     for taken in range(1, sum(len(items) for _, items in sections) + 1):
-        text = _top_items(sections, lang, taken)
+        text = top(taken)
         if not fits_x(text):
             break
         best = text
     if not best and sections and sections[0][1]:
-        best = _fit_x(_top_items(sections, lang, 1), fits_x)
+        best = _fit_x(top(1), fits_x)
     return (XPost(text=first), XPost(text=best)) if best else (XPost(text=first),)
 
 
-def _top_items(sections: Sequence[tuple[Section, list[Item]]], lang: Lang, taken: int) -> str:
+def _top_items(
+    sections: Sequence[tuple[Section, list[Item]]], lang: Lang, taken: int, words: PostTemplates
+) -> str:
     """The first `taken` items, round robin over the sections, listed per section."""
     chosen: dict[int, int] = {}
     rank = 0
@@ -164,21 +183,24 @@ def _top_items(sections: Sequence[tuple[Section, list[Item]]], lang: Lang, taken
     for at, (section, items) in enumerate(sections):
         if at not in chosen:
             continue
-        lines = [
-            f"{circled(n)} {clean_line(item.title)}"
+        listed = [
+            {"mark": circled(n), "title": clean_line(item.title)}
             for n, item in enumerate(items[: chosen[at]], start=1)
         ]
-        blocks.append(section_label(section, lang) + "\n" + "\n".join(lines))
+        blocks.append(
+            words.render("x.digest_section", lang, label=section_label(section, lang), items=listed)
+        )
     return "\n\n".join(blocks)
 
 
-def format_release_x(issue: Issue, *, url: str) -> XPost:
-    """One post within 280 weighted characters; the link is last and never cut."""
+def format_release_x(issue: Issue, *, url: str, templates: PostTemplates | None = None) -> XPost:
+    """One post within 280 weighted characters; the link is last and never cut
+    (the `x.release` template)."""
+    words = templates or bundled_templates()
     label = issue_label(issue, issue.lang)
 
     def render(title: str) -> str:
-        head = f"🔓 {label} {FREE_NOW[issue.lang]}"
-        return "\n".join(part for part in (head, title, url) if part)
+        return words.render("x.release", issue.lang, issue_label=label, title=title, url=url)
 
     title = clean_line(issue.title)
     if title.startswith(BRANDS[issue.lang]):  # "Python 潮流周刊#60：…" repeats the label

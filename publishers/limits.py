@@ -26,6 +26,10 @@ TELEGRAM_ANSWER_CALLBACK_TEXT_MAX = 200
 X_MAX_WEIGHTED = 280
 X_URL_WEIGHT = 23
 
+# GitHub issues (the 422 "is too long (maximum is …)" of POST /repos/{o}/{r}/issues)
+GITHUB_TITLE_MAX = 256  # characters
+GITHUB_BODY_MAX = 65536  # characters
+
 
 def x_weighted_length(text: str) -> int:
     """Return X's weighted length of a post, as twitter-text v3 counts it.

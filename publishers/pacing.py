@@ -112,3 +112,18 @@ class XPacer(_HoldingPacer):
         until = quota.blocked_until()
         if until is not None:
             self.hold_until(float(until))
+
+
+class GitHubPacer(_HoldingPacer):
+    """Issues a second apart at least, and within GitHub's content-creation limits.
+
+    GitHub's best practices ask for a second between writes, and its secondary
+    limits allow no more than 80 content-creating requests a minute and 500 an hour;
+    a limit met anyway (its `retry-after`, a spent quota's reset) holds the target.
+    """
+
+    def __init__(self, *, min_spacing: float = 1.0, clock: Clock = time.time) -> None:
+        limiters = [AsyncLimiter(80, 60), AsyncLimiter(500, 3600)]
+        if min_spacing > 0:
+            limiters.insert(0, AsyncLimiter(1, min_spacing))
+        super().__init__(tuple(limiters), clock)

@@ -89,6 +89,35 @@ class XPost:
         return cls(text=_str(payload, "text"))
 
 
+@dataclass(frozen=True, slots=True)
+class GitHubIssue:
+    """One issue of the configured repository: a reader's approved link.
+
+    `marker` is the hidden line of the body that names the outbox key
+    (`<!-- weeklybot:submission:<id> -->`): a retry after a doubtful attempt looks
+    for it among the repository's issues before filing again. The label is the
+    settings' and is added when it is sent, so a changed label needs no replan.
+    """
+
+    title: str
+    body: str
+    marker: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"platform": "github", "title": self.title, "body": self.body, "marker": self.marker}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> GitHubIssue:
+        if payload.get("platform") != "github":
+            raise ValueError(f"not a GitHub payload: {payload.get('platform')!r}")
+        issue = cls(
+            title=_str(payload, "title"), body=_str(payload, "body"), marker=_str(payload, "marker")
+        )
+        if not issue.marker or issue.marker not in issue.body:
+            raise ValueError("a GitHub payload's body must hold its marker")
+        return issue
+
+
 def _str(raw: Mapping[str, Any], key: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str):

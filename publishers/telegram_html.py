@@ -844,3 +844,20 @@ def _utf8_prefix(text: str, limit: int) -> str:
 def _utf8_width(char: str) -> int:
     code = ord(char)
     return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+
+
+# ---- writing it: the one escaping rule of the formatters and the post templates ----
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram HTML: only `&`, `<`, `>` are special in text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attribute(value: str) -> str:
+    """Escape a double-quoted attribute value (an `href`)."""
+    return escape(value).replace('"', "&quot;")
+
+
+def link(url: str, text: str) -> str:
+    return f'<a href="{escape_attribute(url)}">{escape(text)}</a>'

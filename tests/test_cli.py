@@ -26,6 +26,7 @@ COMMANDS = [
     "fake-telegram",
     "fake-x",
     "parse",
+    "render",
     "db",
     "backfill",
     "check-config",

@@ -183,7 +183,8 @@ def test_installed_command_exits_2_without_traceback(tmp_path: Path) -> None:
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     sections = {
-        f"WEEKLYBOT_{name.upper()}" for name in ("telegram", "x", "repo", "feeds", "publishing")
+        f"WEEKLYBOT_{name.upper()}"
+        for name in ("telegram", "x", "github", "repo", "feeds", "publishing")
     }
     missing = [
         name

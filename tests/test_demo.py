@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.ops.demo import CHANNEL_NAME, DEMO_TOKEN, X_KEYS, sample_issue
+from bot.ops.demo import CHANNEL_NAME, DEMO_TOKEN, GITHUB_REPO, GITHUB_TOKEN, X_KEYS, sample_issue
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_demo_exits_0(demo_run: subprocess.CompletedProcess[str]) -> None:
 def test_demo_never_prints_a_secret(demo_run: subprocess.CompletedProcess[str]) -> None:
     output = demo_run.stdout + demo_run.stderr
     assert "level=DEBUG" in output  # the run really logged at DEBUG
-    for secret in (DEMO_TOKEN, *X_KEYS.values()):
+    for secret in (DEMO_TOKEN, GITHUB_TOKEN, *X_KEYS.values()):
         assert secret not in output
     assert DEMO_TOKEN.split(":", 1)[1] not in output
 
@@ -89,9 +89,12 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert "answer: Not allowed.; card edits: 0, channel posts of it: 0" in steps
     assert "answer: ✅ Approved by you." in steps
     assert f"Your link #1 is on the channel: https://t.me/{CHANNEL_NAME}/" in steps
+    assert "reader: /mysubmissions  ->  bot: Your last 1 link(s), newest first:" in steps
+    assert "#1 · 🎉 on the channel / " in steps
+    assert f"On the channel: https://t.me/{CHANNEL_NAME}/" in steps
     channel = demo_run.stdout.split("=== Telegram channel", 1)[1].split("=== X", 1)[0]
     assert channel.count("Ten asyncio tips") == 1
-    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== Act 4", 1)[0]
+    x_part = demo_run.stdout.split("=== X (@demo user) ===", 1)[1].split("=== GitHub", 1)[0]
     assert x_part.count("Ten asyncio tips") == 1
 
 
@@ -103,8 +106,29 @@ def test_a_zh_reader_is_answered_and_told_in_chinese(
     chat = chat.split("=== ", 1)[0]
     assert "你好！我是「Python潮流周刊」的机器人。" in chat
     assert "收到，编号 #2，编辑会尽快查看。" in chat
-    assert "buttons: [👥 适合谁] [🧩 解决什么问题] [🎓 难度：高级] [🙈 匿名]" in chat
+    assert (
+        "buttons: [👥 适合谁] [🧩 解决什么问题] [🎓 难度：高级]"
+        " [👤 @xiaoming_reads] [✅ 👤 署我的名字] [🙈 匿名]"
+    ) in chat
     assert "🎉 你推荐的链接 #2 已发布到频道：https://t.me/" in chat
+    assert "你最近的 1 个链接，最新的在前：" in chat
+    assert "#2 · 🎉 已发布到频道" in chat
     menus = out.split("=== The command menu per language (setMyCommands) ===", 1)[1]
     assert "default (en): /start What this bot is" in menus
     assert "zh: /start 介绍这个机器人" in menus
+
+
+def test_the_approved_link_is_filed_once_as_a_github_issue(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    github = out.split(f"=== GitHub issues of {GITHUB_REPO} (fake) ===", 1)[1].split("===")[0]
+    # Act 4's link, then act 5's: each approved link is one issue.
+    assert github.count("[issue #") == 2
+    assert "[issue #1 [submission]] Ten asyncio tips" in github
+    assert "[issue #2 [submission]] Structural pattern matching in practice" in github
+    assert github.count("<!-- weeklybot:submission:1 -->") == 1
+    assert github.count("<!-- weeklybot:submission:2 -->") == 1
+    assert "- **Level:** intermediate" in github
+    filed = f"GitHub {GITHUB_REPO}: issue #1 'Ten asyncio tips' labels ['submission'] filed once"
+    assert filed in out

@@ -26,6 +26,7 @@ from bot.domain.issue import IssuePages
 from bot.editors.outbox_cards import preview as card_preview
 from bot.fakes.telegram import FakeTelegram
 from bot.platforms import (
+    GITHUB,
     PLATFORMS,
     TELEGRAM,
     Delivery,
@@ -124,17 +125,18 @@ def test_a_registered_target_is_planned_and_released() -> None:
 
 
 def test_the_registry_keeps_its_order_and_refuses_a_second_platform_of_one_name() -> None:
-    assert PLATFORMS.names == (TELEGRAM, X)
+    assert PLATFORMS.names == (TELEGRAM, X, GITHUB)
     toy = toy_platform(RecordingPublisher())
-    assert PLATFORMS.with_platform(toy).names == (TELEGRAM, X, "toy")
-    assert PLATFORMS.names == (TELEGRAM, X)  # adding made a new registry
+    assert PLATFORMS.with_platform(toy).names == (TELEGRAM, X, GITHUB, "toy")
+    assert PLATFORMS.names == (TELEGRAM, X, GITHUB)  # adding made a new registry
     with pytest.raises(ValueError, match="share a name"):
         Platforms([toy, toy])
 
 
 def test_an_unknown_target_is_an_error_never_x() -> None:
     issue = issues()["en"]
-    with pytest.raises(UnknownTarget, match="unknown target 'mastodon' \\(known: telegram, x\\)"):
+    known = "known: telegram, x, github"
+    with pytest.raises(UnknownTarget, match=f"unknown target 'mastodon' \\({known}\\)"):
         PLATFORMS["mastodon"]
     with pytest.raises(UnknownTarget):
         plan_posts(issue, Plan("mastodon"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +108,15 @@ async def world(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Wo
 
 @contextlib.asynccontextmanager
 async def world_with(
-    fake_telegram: FakeTelegram, tmp_path: Path, *, flood: bool = False, **submissions: Any
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+    *,
+    flood: bool = False,
+    clock: Callable[[], float] = time.time,
+    **submissions: Any,
 ) -> AsyncIterator[World]:
-    """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings.
+    """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings,
+    `clock` is the submissions' time.
 
     Without `flood` the fake's flood limits are off: conversations burst into one group.
     """
@@ -146,7 +153,7 @@ async def world_with(
             }
         )
         resolver = Table({SITE: ["127.0.0.1"]})
-        async with bot_running(settings, resolver=resolver) as runtime:
+        async with bot_running(settings, resolver=resolver, clock=clock) as runtime:
             yield World(tg, fx, web, runtime)
 
 
@@ -541,7 +548,8 @@ async def test_help_lists_submit(world: World) -> None:
 
 # ---- the reader's buttons ----------------------------------------------------------------
 
-READER_BUTTONS = ("fo", "so", "lv", "cr:off")
+READER_BUTTONS = ("fo", "so", "lv", "cr:username", "cr:name", "cr:anonymous")
+NOT_NAMED = "Saved for all your links: the posts will not name you."
 
 
 async def receipt(world: World, url: str) -> tuple[int, ChatMessage]:
@@ -577,7 +585,14 @@ def labels(message: ChatMessage) -> list[str]:
 async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: World) -> None:
     sid, mine = await receipt(world, world.page("fields"))
     assert mine.callback_data() == {f"rd:1:{a}:{sid}" for a in READER_BUTTONS}
-    assert labels(mine) == ["👥 For whom", "🧩 Solves", "🎓 Level", "🙈 Stay anonymous"]
+    assert labels(mine) == [
+        "👥 For whom",
+        "🧩 Solves",
+        "🎓 Level",
+        "👤 @reader",
+        "✅ 👤 My name",
+        "🙈 Anonymous",
+    ]
     card_edits = world.card(sid).edits
 
     # The level by button: the menu, then the pick.
@@ -604,12 +619,10 @@ async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: 
     assert "👥 For: data engineers" in labels(world.tg.message(READER_ID, mine.message_id))
 
     # Anonymous: the card says so, and the post names nobody.
-    assert await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}") == (
-        "The post will not name you."
-    )
-    assert not (await world.row(sid)).credit
+    assert await reader_press(world, READER_ID, mine, f"rd:1:cr:anonymous:{sid}") == NOT_NAMED
+    assert (await world.row(sid)).credit_as == "anonymous"
     await until(lambda: "Credit: anonymous" in (world.card(sid).text or ""))
-    assert f"rd:1:cr:on:{sid}" in world.tg.message(READER_ID, mine.message_id).callback_data()
+    assert "✅ 🙈 Anonymous" in labels(world.tg.message(READER_ID, mine.message_id))
     assert await world.press(EDITOR_ID, sid, "ap") == "✅ Approved by you."
     await until(lambda: len(world.channel_posts()) == 1 and len(world.fx.posts()) == 1)
     assert "via" not in (world.channel_posts()[0].text or "")
@@ -635,10 +648,13 @@ async def test_a_field_set_while_the_card_is_on_its_way_reaches_the_card(world: 
 async def test_a_double_tap_on_a_readers_button_is_no_error(world: World) -> None:
     sid, mine = await receipt(world, world.page("double-tap"))
     for forged in (False, True):  # the second tap sends the same data to the new keyboard
-        answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}", forged=forged)
-        assert answer == "The post will not name you."
-    assert not (await world.row(sid)).credit
-    assert any(c.status == 400 for c in world.tg.calls_of("editMessageReplyMarkup"))
+        answer = await reader_press(
+            world, READER_ID, mine, f"rd:1:cr:anonymous:{sid}", forged=forged
+        )
+        assert answer == NOT_NAMED
+    assert (await world.row(sid)).credit_as == "anonymous"
+    # The keyboard is edited after the press is answered: wait for the second edit.
+    await until(lambda: any(c.status == 400 for c in world.tg.calls_of("editMessageReplyMarkup")))
     # Updates are handled in order: once the next press is answered, an error notice for
     # the double tap would have been sent.
     assert await reader_press(world, READER_ID, mine, f"rd:1:lv:{sid}") == "Pick a level."
@@ -667,9 +683,9 @@ async def test_someone_else_pressing_the_readers_buttons_changes_nothing(world: 
             assert answer == "Not allowed.", action
             assert world.tg.answers[-1].show_alert
     after = await world.row(sid)
-    assert (after.fields, after.credit, after.updated_at) == (
+    assert (after.fields, after.credit_as, after.updated_at) == (
         before.fields,
-        before.credit,
+        before.credit_as,
         before.updated_at,
     )
     assert world.tg.message(READER_ID, mine.message_id).edits == 0
@@ -682,7 +698,7 @@ async def test_the_readers_buttons_after_a_decision_say_already_decided(world: W
     sid, mine = await receipt(world, world.page("decided"))
     assert await world.press(EDITOR_ID, sid, "dr") == "📝 Kept for the draft by you."
     before = await world.row(sid)
-    answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:off:{sid}")
+    answer = await reader_press(world, READER_ID, mine, f"rd:1:cr:anonymous:{sid}")
     assert answer == f"Already decided: an editor has looked at #{sid}."
     # The press took the stale buttons away; an old client may still send their data.
     await until(lambda: not world.tg.message(READER_ID, mine.message_id).callback_data())
@@ -691,7 +707,11 @@ async def test_the_readers_buttons_after_a_decision_say_already_decided(world: W
         assert answer == f"Already decided: an editor has looked at #{sid}.", action
     assert not any("Who is" in (m.text or "") for m in world.tg.sent(READER_ID))
     after = await world.row(sid)
-    assert (after.fields, after.credit, after.state) == (before.fields, before.credit, "approved")
+    assert (after.fields, after.credit_as, after.state) == (
+        before.fields,
+        before.credit_as,
+        "approved",
+    )
 
 
 # ---- every press is answered ---------------------------------------------------------------

@@ -426,14 +426,18 @@ async def test_no_credit_when_the_reader_declined(db: Database, clock: ManualClo
     svc = service(db, clock)
     sub = await submitted_with_preview(svc)
     assert (
-        await svc.store.set_reader_choices(sub.id, user_id=OTHER.user_id, credit=False, now=T0)
+        await svc.store.set_reader_choices(
+            sub.id, user_id=OTHER.user_id, fields=Fields(level="beginner"), now=T0
+        )
         is None
     )
+    done = await svc.set_credit(READER, "anonymous")
+    assert [r.id for r in done.pending] == [sub.id]
     row = await svc.store.set_reader_choices(
-        sub.id, user_id=READER.user_id, credit=False, fields=Fields(level="advanced"), now=T0
+        sub.id, user_id=READER.user_id, fields=Fields(level="advanced"), now=T0
     )
     assert row is not None
-    assert not row.credit
+    assert row.credit_as == "anonymous"
     assert row.fields == Fields(level="advanced")
     assert row.note == sub.note
     assert all("via" not in str(p.payload) for p in plan_submission_posts(row, svc.targets))

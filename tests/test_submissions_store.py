@@ -372,13 +372,39 @@ async def test_published_once_every_row_is_sent(store: SubmissionStore, db: Data
     assert await store.promote_published(now=T0 + 6) == []
 
 
+async def test_a_target_filed_for_the_editors_is_not_waited_for(
+    store: SubmissionStore, db: Database
+) -> None:
+    """A GitHub issue held by a rate limit (or refused) never keeps the reader waiting."""
+    made = await create(store, new())
+
+    def with_github(row: Submission) -> Sequence[NewPost]:
+        key = submission_key(row.id)
+        return [
+            NewPost(key, "telegram", "submission", {"platform": "telegram", "text": "t"}),
+            NewPost(key, "github", "submission", {"platform": "github", "title": "t"}),
+        ]
+
+    assert await store.approve(made.id, actor="user:1001", now=T0 + 1, posts=with_github)
+    outbox = OutboxStore(db)
+    row = await outbox.claim_next("telegram", owner="w", lease_seconds=60, now=T0 + 3)
+    assert row is not None
+    await outbox.mark_started(row.id, owner="w", lease_seconds=60, now=T0 + 3)
+    await outbox.mark_sent(row.id, owner="w", remote_id="10", now=T0 + 4)
+    assert await store.promote_published(now=T0 + 5) == []  # the GitHub row is queued
+    published = await store.promote_published(now=T0 + 5, not_awaited=["github"])
+    assert [p.id for p in published] == [made.id]
+
+
 async def test_expire_and_untold(store: SubmissionStore) -> None:
     old = await create(store, new(1, url="https://a.example.com/old"), at=T0)
     fresh = await create(store, new(2, url="https://a.example.com/new"), at=T0 + 100)
     assert await store.expire_pending(older_than=T0 + 50, now=T0 + 200) == [old.id]
     assert (await store.get(fresh.id)).state == "pending"  # type: ignore[union-attr]
     await store.reject(fresh.id, actor="user:1001", reason="off_topic", now=T0 + 300)
-    assert [s.id for s in await store.untold()] == [fresh.id]
+    # An expired link's submitter is told too (not left wondering).
+    assert [s.id for s in await store.untold()] == [old.id, fresh.id]
+    assert await store.mark_told(old.id, now=T0 + 301)
     assert await store.mark_told(fresh.id, now=T0 + 301)
     assert not await store.mark_told(fresh.id, now=T0 + 302)
     assert await store.untold() == []

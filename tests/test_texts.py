@@ -129,7 +129,15 @@ def test_every_language_has_the_same_placeholders(key: TextKey) -> None:
 def test_chinese_is_chinese() -> None:
     """A zh template is not the English one copied: each has a CJK character, unless
     it is language-neutral (a name, a format, a placeholder alone)."""
-    neutral = {"help.line", "reason.other", "submit.time_format", "button.lang.en"}
+    neutral = {
+        "help.line",
+        "reason.other",
+        "submit.time_format",
+        "button.lang.en",
+        "button.credit.username",  # 👤 @{handle}
+        "button.credit.chosen",  # ✅ {label}
+        "mine.line",  # #{id} · {state}, the URL
+    }
     untranslated = [
         key
         for key in sorted(READER_KEYS - neutral)

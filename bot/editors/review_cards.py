@@ -153,17 +153,20 @@ def card_text(submission: Submission, *, accepted: int, duplicates: Duplicates) 
     ):
         if value:
             lines.append(text("review.field", name=name, value=e(value)))
-    if not submission.credit:
+    if submission.credit_as == "anonymous":
         lines.append(text("review.anonymous"))
-    lines.append(
-        text(
-            "review.by",
-            name=e(submission.display_name or "?"),
-            username=f" @{e(submission.username)}" if submission.username else "",
-            user_id=submission.user_id,
-            accepted=accepted,
+    if submission.forgotten_at is not None:
+        lines.append(text("review.forgotten", user_id=submission.user_id))
+    else:
+        lines.append(
+            text(
+                "review.by",
+                name=e(submission.display_name or "?"),
+                username=f" @{e(submission.username)}" if submission.username else "",
+                user_id=submission.user_id,
+                accepted=accepted,
+            )
         )
-    )
     hints = _dupe_hints(submission, duplicates)
     if hints:
         lines.append(text("review.dupes", hints=e(hints)))
@@ -249,7 +252,7 @@ def save_keyboard(submission_id: int) -> InlineKeyboardMarkup:
         [
             [
                 b(text("button.save"), "sv", submission_id),
-                b(text("button.cancel"), "cx", submission_id),
+                b(text("button.cancel", EDITOR_LANG), "cx", submission_id),
             ]
         ]
     )

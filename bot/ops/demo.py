@@ -3,7 +3,7 @@
 The real PTB Application polls the fake Telegram Bot API, the real tweepy
 client posts to the fake X API, the repository source fetches a local git
 repository made on the spot, and every post goes through the real store and
-outbox. Three acts:
+outbox. Five acts:
 
 1. a reader sends /start and /help;
 2. the bundled sample issue (#901, full form) is ingested and published: a
@@ -18,10 +18,13 @@ outbox. Three acts:
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
    (not allowed, nothing changes), and the editor approves: the link is posted on
-   the channel and X, and the reader gets the channel post's link;
+   the channel and X, filed as an issue of the newsletter's repository in the fake
+   GitHub, and the reader gets the channel post's link; then the reader's
+   `/mysubmissions` lists it, on the channel, with that link;
 5. a reader whose Telegram is in Chinese (`language_code` zh-hans) is answered in
-   Chinese: /start, /submit, the receipt's buttons, and the notice of the publication,
-   sent hours later in real life without any update of theirs (the stored language).
+   Chinese: /start, /submit, the receipt's buttons, the notice of the publication,
+   sent hours later in real life without any update of theirs (the stored language),
+   and /mysubmissions.
 
 At the end it prints what each chat and X received, and the steps of act 4.
 """
@@ -45,6 +48,7 @@ from bot.config import NEWSLETTER_WEB_URL, Settings, settings_from_values
 from bot.domain.issue import Issue
 from bot.domain.parser import parse_issue
 from bot.editors.outbox_cards import describe_counts
+from bot.fakes.github import FakeGitHub
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.telegram_params import command_key
 from bot.fakes.web import FakeWeb
@@ -62,6 +66,8 @@ X_KEYS = {
     "access_token": "4242-demo-access-token",
     "access_token_secret": "demo-access-token-secret",
 }
+GITHUB_TOKEN = "github_pat_demo_token_not_a_secret_but_never_printed"  # noqa: S105 - fake
+GITHUB_REPO = "chinesehuazhou/python-weekly"
 CHANNEL_ID = -1001000000042
 CHANNEL_NAME = "pythontrendingweekly_demo"
 READER_ID, EDITOR_ID = 1001, 2002
@@ -92,7 +98,20 @@ def demo_settings(
     log_level: str,
     *,
     web_port: int = 0,
+    github_url: str | None = None,
 ) -> Settings:
+    github = (
+        {}
+        if github_url is None
+        else {
+            "github": {
+                "repo": GITHUB_REPO,
+                "token": GITHUB_TOKEN,
+                "api_base_url": github_url,
+                "min_spacing_seconds": 0,
+            }
+        }
+    )
     return settings_from_values(
         {
             "telegram": {
@@ -113,6 +132,7 @@ def demo_settings(
             "log_level": log_level,
             # For testing only: the preview may fetch the local page of act 4.
             "submissions": {"cooldown_seconds": 0, "preview_allow": ((DEMO_SITE, web_port),)},
+            **github,
         }
     )
 
@@ -147,7 +167,7 @@ async def _outbox_idle(runtime: Runtime) -> bool:
 
 async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
     started = time.monotonic()
-    configure_logging(log_level, secrets=[DEMO_TOKEN, *X_KEYS.values()])
+    configure_logging(log_level, secrets=[DEMO_TOKEN, GITHUB_TOKEN, *X_KEYS.values()])
     with tempfile.TemporaryDirectory(prefix="weeklybot-demo-") as tmp:
         upstream = Path(tmp) / "python-weekly"
         await _git_commit(upstream, "add weekly 852", {OLD_ISSUE: f"{OLD_ISSUE[:-3]}.summary.md"})
@@ -160,13 +180,20 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 access_token_secret=X_KEYS["access_token_secret"],
             ) as fx,
             FakeWeb() as web,
+            FakeGitHub(token=GITHUB_TOKEN, repo=GITHUB_REPO) as gh,
         ):
             tg.add_user(READER_ID, "Alice", "alice_reads")
             tg.add_user(EDITOR_ID, "Cat", "cat_edits")
             tg.add_user(ZH_READER_ID, "小明", "xiaoming_reads", language_code="zh-hans")
             tg.add_channel(CHANNEL_ID, username=CHANNEL_NAME, title="Python Trending Weekly (demo)")
             settings = demo_settings(
-                tg, fx, Path(tmp), upstream, log_level, web_port=web.address[1]
+                tg,
+                fx,
+                Path(tmp),
+                upstream,
+                log_level,
+                web_port=web.address[1],
+                github_url=gh.base_url,
             )
             async with bot_running(settings, resolver=_demo_resolver) as runtime:
                 await _reader_talks(tg)
@@ -176,10 +203,12 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
+                await wait_for(lambda: bool(gh.issues()), "the GitHub issue is filed")
+                steps.append(_github_step(gh))
                 await _zh_reader_act(tg, web)
                 await wait_for(partial(_outbox_idle, runtime), "the zh reader's link is posted")
                 counts = await runtime.services.store.outbox.counts()
-            out.write(_transcript(tg, fx, counts, time.monotonic() - started, steps))
+            out.write(_transcript(tg, fx, gh, counts, time.monotonic() - started, steps))
     return 0
 
 
@@ -294,11 +323,15 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
         lambda: "is on the channel" in (tg.sent(READER_ID)[-1].text or ""), "the reader is told"
     )
     steps.append("channel and X: posted once each; reader: " + (tg.sent(READER_ID)[-1].text or ""))
+    mine = await _reply_to(tg, READER_ID, "/mysubmissions")
+    shown = " / ".join(line for line in mine.splitlines() if line)
+    steps.append(f"reader: /mysubmissions  ->  bot: {shown}")
     return steps
 
 
 async def _zh_reader_act(tg: FakeTelegram, web: FakeWeb) -> None:
-    """Act 5: a reader in Chinese, from /start to the notice of their link's post."""
+    """Act 5: a reader in Chinese, from /start to the notice of their link's post and
+    their /mysubmissions."""
     url = web.add_page(
         "pattern-matching", "Structural pattern matching in practice", "match/case, case by case."
     ).replace("127.0.0.1", DEMO_SITE)
@@ -312,6 +345,12 @@ async def _zh_reader_act(tg: FakeTelegram, web: FakeWeb) -> None:
     await wait_for(
         lambda: "已发布到频道" in (tg.sent(ZH_READER_ID)[-1].text or ""), "the zh reader is told"
     )
+    await _reply_to(tg, ZH_READER_ID, "/mysubmissions")
+
+
+def _github_step(gh: FakeGitHub) -> str:
+    filed = [f"#{i.number} {i.title!r} labels {i.labels}" for i in gh.issues()]
+    return f"GitHub {gh.repo.full_name}: issue {', '.join(filed)} filed once"
 
 
 async def _poll(runtime: Runtime, expected: str) -> None:
@@ -358,7 +397,12 @@ async def _git_commit(
 
 
 def _transcript(
-    tg: FakeTelegram, fx: FakeX, counts: dict[str, Any], seconds: float, steps: list[str]
+    tg: FakeTelegram,
+    fx: FakeX,
+    gh: FakeGitHub,
+    counts: dict[str, Any],
+    seconds: float,
+    steps: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -393,6 +437,11 @@ def _transcript(
     for post in fx.posts():
         thread = f" (reply to {post.reply_to})" if post.reply_to else ""
         lines += [f"[post {post.id}{thread}] " + post.text.replace("\n", "\n    "), ""]
+    lines += [f"=== GitHub issues of {gh.repo.full_name} (fake) ===", ""]
+    for issue in gh.issues():
+        labels = f" [{', '.join(issue.labels)}]" if issue.labels else ""
+        body_lines = [f"    {line}".rstrip() for line in (issue.body or "").split("\n")]
+        lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body_lines, ""]
     lines += ["=== The command menu per language (setMyCommands) ===", ""]
     for code, name in (("", "default (en)"), ("zh", "zh")):
         menu = tg.api.commands.get(command_key({"language_code": code}), [])

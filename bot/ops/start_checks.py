@@ -1,7 +1,8 @@
 """What `weeklybot run` checks before it polls: each problem one line with its fix.
 
 Fatal problems (the channel is missing or the bot may not post there, X refuses
-the credentials) stop the bot with exit 2; the others are logged as warnings and
+the credentials, GitHub refuses the token or cannot show the repository or has its
+issues off) stop the bot with exit 2; the others are logged as warnings and
 told to the editors who can be reached. The database folder is checked when the
 database opens (`data.db.check_usable`), before any of these.
 
@@ -17,6 +18,7 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
+import httpx
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberOwner
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden
@@ -26,6 +28,7 @@ from tweepy.errors import TweepyException, Unauthorized
 from bot.config import Settings
 from bot.editors.kit import EditorChats
 from bot.texts import text
+from publishers.github import GitHubAPI
 from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
@@ -147,11 +150,55 @@ async def check_x(x_client: XClient | None) -> list[Problem]:
     return []
 
 
-async def run_start_checks(bot: Bot, settings: Settings, x_client: XClient | None) -> None:
+async def check_github(settings: Settings, http: httpx.AsyncClient | None) -> list[Problem]:
+    """The token sees the repository, issues are on (GET /repos/{owner}/{repo}); a token
+    whose owner may not push gets a warning: GitHub drops the label then."""
+    gh = settings.github
+    if gh.repo is None or gh.token is None or http is None:
+        return []
+    api = GitHubAPI(http, base_url=gh.api_base_url, repo=gh.repo, token=gh.token.get_secret_value())
+    fix = "WEEKLYBOT_GITHUB__TOKEN (a fine-grained token with Issues: Read and write)"
+    try:
+        answer = await api.repository()
+    except httpx.HTTPError as exc:
+        return [Problem(f"cannot reach GitHub ({type(exc).__name__}); issues wait", fatal=False)]
+    if answer.status == 401:
+        return [Problem(f"GitHub refused the token ({answer.detail()}); set {fix}", fatal=True)]
+    if answer.status == 404:
+        return [
+            Problem(
+                f"GitHub has no repository {gh.repo} the token can see; check"
+                f" WEEKLYBOT_GITHUB__REPO and {fix}",
+                fatal=True,
+            )
+        ]
+    if answer.status != 200 or not isinstance(answer.body, dict):
+        return [Problem(f"GitHub answered {answer.status} ({answer.detail()})", fatal=False)]
+    if answer.body.get("has_issues") is False:
+        return [Problem(f"issues are disabled in {gh.repo}: turn them on", fatal=True)]
+    permissions = answer.body.get("permissions")
+    if gh.label and isinstance(permissions, dict) and permissions.get("push") is False:
+        return [
+            Problem(
+                f"the token's owner may not push to {gh.repo}: GitHub files the issues"
+                f" without the label {gh.label!r}",
+                fatal=False,
+            )
+        ]
+    return []
+
+
+async def run_start_checks(
+    bot: Bot,
+    settings: Settings,
+    x_client: XClient | None,
+    *,
+    http: httpx.AsyncClient | None = None,
+) -> None:
     """Log every problem on its own line; raise on fatal ones, tell editors the rest."""
     problems = await check_channel(bot, settings)
     review, working = await check_review_chats(bot, settings)
-    problems += review + await check_x(x_client)
+    problems += review + await check_x(x_client) + await check_github(settings, http)
     for problem in problems:
         log.log(
             logging.CRITICAL if problem.fatal else logging.WARNING, "start check: %s", problem.text

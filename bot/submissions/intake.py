@@ -18,7 +18,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,8 +40,10 @@ from bot.submissions.rules import (
 )
 from data.db import When
 from data.outbox import NewPost
+from data.readers import CreditSet, ForgetRequest, Forgotten, ReaderStore
 from data.submissions import (
     SUBMISSION_KIND,
+    CreditChoice,
     Decided,
     Edit,
     FeaturedIn,
@@ -55,11 +57,13 @@ from data.submissions import (
 from publishers.format_common import NotPostable
 from publishers.format_submission import (
     SubmittedLinkPost,
+    draft_credit,
     format_submission_telegram,
     format_submission_x,
 )
 from publishers.limits import x_weighted_length
 from publishers.posts import TelegramText
+from publishers.templates import PostTemplates
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,18 @@ class Submitter:
     chat_id: int | None = None  # default: the user's private chat (= user_id)
 
 
+MINE_LIMIT = 10  # submissions `/mysubmissions` lists
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """`/withdraw`'s result: `unknown` (no such id of theirs), `decided` (too late:
+    `submission` says how it was decided), `withdrawn`."""
+
+    outcome: Literal["unknown", "decided", "withdrawn"]
+    submission: Submission | None
+
+
 @dataclass(frozen=True, slots=True)
 class PostTexts:
     """What a submission would post on each target now: the [Edit] screen shows it."""
@@ -97,11 +113,9 @@ class PostTexts:
 
 def targets_of(settings: Settings, platforms: Platforms = PLATFORMS) -> tuple[str, ...]:
     """The registered targets that are on and take reader links (the channel always; X
-    when it is configured)."""
+    and GitHub when they are configured)."""
     return tuple(
-        p.name
-        for p in platforms
-        if p.format_submission is not None and p.settings(settings, settings.publishing)
+        p.name for p in platforms if p.format_submission is not None and p.enabled(settings)
     )
 
 
@@ -122,26 +136,70 @@ def issue_link(featured: FeaturedIn, pages: IssuePages | None) -> str | None:
     return pages.url(featured.lang, featured.date)
 
 
-def link_post(submission: Submission) -> SubmittedLinkPost:
-    """The formatter's input: the page's title and description, the credit if wanted."""
-    name = submission.display_name.strip() or submission.username
+def credit_of(
+    choice: CreditChoice, *, display_name: str, username: str | None
+) -> tuple[str | None, bool]:
+    """The name a post credits and whether it is the @username, by the submitter's choice.
+
+    One rule for every target and the draft: `username` needs one (else the display
+    name), `name` is the display name (else the username, written plainly), `anonymous`
+    is nobody.
+    """
+    name = display_name.strip() or None
+    if choice == "anonymous":
+        return None, False
+    if choice == "username" and username:
+        return username, True
+    return name or username, False
+
+
+def link_post(submission: Submission, *, anonymous: bool = False) -> SubmittedLinkPost:
+    """The formatter's input: the page's title and description, the credit as chosen."""
+    credit, handle = credit_of(
+        "anonymous" if anonymous else submission.credit_as,
+        display_name=submission.display_name,
+        username=submission.username,
+    )
+    fields = submission.fields
     return SubmittedLinkPost(
         url=submission.canonical_url,
         title=submission.preview_title,
         comment=submission.preview_description,
-        credit=name if submission.credit else None,
+        credit=credit,
+        handle=handle,
+        key=submission_key(submission.id),
+        note=submission.note,
+        fields=tuple(
+            (label, value)
+            for label, value in (
+                ("For", fields.for_whom),
+                ("Solves", fields.solves),
+                ("Level", fields.level),
+            )
+            if value
+        ),
     )
 
 
+def submission_draft_credit(submission: Submission, lang: str) -> str:
+    """What the next issue's draft writes after this link: `（@handle 投稿）` (zh),
+    `(Submitted by @handle)` (en), by the credit the submitter chose; "" if anonymous."""
+    return draft_credit(link_post(submission), lang)
+
+
 def plan_submission_posts(
-    submission: Submission, targets: Sequence[str], platforms: Platforms = PLATFORMS
+    submission: Submission,
+    targets: Sequence[str],
+    platforms: Platforms = PLATFORMS,
+    *,
+    anonymous: bool = False,
 ) -> list[NewPost]:
     """One outbox row per target, keyed `submission:<id>`, due now; the editor's edits used.
 
     A target that cannot take the link (X: a URL it does not shorten, too long) is left
     out and logged; the others still go.
     """
-    post = link_post(submission)
+    post = link_post(submission, anonymous=anonymous)
     rows: list[NewPost] = []
     for target in targets:
         edit = submission.edits.get(target)
@@ -172,11 +230,16 @@ def edit_problem(
     return None if check is None else check(link_post(submission), title, comment)
 
 
-def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = None) -> PostTexts:
+def post_texts(
+    submission: Submission,
+    *,
+    proposed: tuple[str, Edit] | None = None,
+    templates: PostTemplates | None = None,
+) -> PostTexts:
     """The texts as they would go out now, with the X weight.
 
     `proposed` is an edit not saved yet, (target, Edit): the [Edit] screen shows what
-    it would post before the editor saves it.
+    it would post before the editor saves it. `templates`: the run's (None: bundled).
     """
     post = link_post(submission)
     edits = dict(submission.edits)
@@ -187,12 +250,16 @@ def post_texts(submission: Submission, *, proposed: tuple[str, Edit] | None = No
         post,
         title=edit_tg.title if edit_tg else None,
         comment=edit_tg.comment if edit_tg else None,
+        templates=templates,
     )
     part = telegram.parts[0]
     assert isinstance(part, TelegramText)  # a submission's post is one text message
     try:
         x_text = format_submission_x(
-            post, title=edit_x.title if edit_x else None, comment=edit_x.comment if edit_x else None
+            post,
+            title=edit_x.title if edit_x else None,
+            comment=edit_x.comment if edit_x else None,
+            templates=templates,
         ).text
     except NotPostable:
         return PostTexts(telegram_html=part.html, x_text=None, x_weight=None)
@@ -221,8 +288,12 @@ class SubmissionService:
         verify: ssl.SSLContext | bool = True,
         clock: Callable[[], float] = time.time,
         pages: IssuePages | None = None,
+        platforms: Platforms = PLATFORMS,
+        readers: ReaderStore | None = None,
     ) -> None:
         self.store = store
+        self.platforms = platforms  # with the run's post templates
+        self.readers = readers or ReaderStore(store.db)
         self._pages = pages
         self.settings = settings
         self.targets = tuple(targets)
@@ -290,7 +361,7 @@ class SubmissionService:
                 submission_id=result.id,
                 canonical_url=result.canonical_url,
                 fields=result.fields,
-                credit=result.credit,
+                credit=result.credit_as,
             )
         return result
 
@@ -337,12 +408,12 @@ class SubmissionService:
 
     async def approve(self, submission_id: int, *, editor: str) -> Decided | None:
         """Publish now on every target and keep it for the draft: one row per target."""
-        targets = self.targets
+        targets, platforms = self.targets, self.platforms
         return await self.store.approve(
             submission_id,
             actor=editor,
             now=self._clock(),
-            posts=lambda row: plan_submission_posts(row, targets),
+            posts=lambda row: plan_submission_posts(row, targets, platforms),
         )
 
     async def draft_only(self, submission_id: int, *, editor: str) -> Decided | None:
@@ -375,13 +446,12 @@ class SubmissionService:
         submission_id: int,
         *,
         user_id: int,
-        fields: Fields | None = None,
-        credit: bool | None = None,
+        fields: Fields,
     ) -> Submission | None:
-        """The submitter's fields or credit, set by their buttons; None unless it is
-        theirs and still pending (the store's compare-and-set)."""
+        """The submitter's fields, set by their buttons; None unless it is theirs and
+        still pending (the store's compare-and-set)."""
         return await self.store.set_reader_choices(
-            submission_id, user_id=user_id, fields=fields, credit=credit, now=self._clock()
+            submission_id, user_id=user_id, fields=fields, now=self._clock()
         )
 
     async def withdraw(self, submission_id: int, *, user_id: int) -> Decided | None:
@@ -406,7 +476,9 @@ class SubmissionService:
         current = await self.store.get(submission_id)
         if current is None or current.state != "pending":
             return None
-        problem = edit_problem(target, current, title=title, comment=comment)
+        problem = edit_problem(
+            target, current, title=title, comment=comment, platforms=self.platforms
+        )
         if problem is not None:
             return problem
         return await self.store.save_edit(
@@ -418,6 +490,91 @@ class SubmissionService:
         now = self._clock()
         return await self.store.expire_pending(older_than=now - older_than_seconds, now=now)
 
+    def now(self) -> float:
+        """The service's clock (tests hand in one they move)."""
+        return self._clock()
+
+    # ---- reminders and expiry ----------------------------------------------------------
+
+    async def expire_due(self) -> list[Submission]:
+        """Expire what waited `expire_days` (never when 0); the rows, to tell and re-render."""
+        days = self.settings.expire_days
+        if days <= 0:
+            return []
+        ids = await self.expire(older_than_seconds=days * DAY_SECONDS)
+        rows = [await self.store.get(i) for i in ids]
+        return [r for r in rows if r is not None]
+
+    async def reminders_due(self) -> list[Submission]:
+        """Pending links older than `remind_after_hours`, oldest first (the digest)."""
+        cutoff = self._clock() - self.settings.remind_after_hours * 3600
+        return await self.store.pending_before(cutoff)
+
+    # ---- the submitter's own tools -----------------------------------------------------
+
+    async def mine(self, user_id: int, *, limit: int = MINE_LIMIT) -> list[Submission]:
+        """Their latest submissions, newest first (`/mysubmissions`)."""
+        return await self.store.of_user(user_id, limit=limit)
+
+    async def withdraw_own(self, submission_id: int, *, user_id: int) -> Withdrawal:
+        """`/withdraw <id>`: a compare-and-set ``pending → withdrawn`` on their own row.
+
+        Someone else's id is answered as an unknown one (nobody learns what others sent).
+        """
+        current = await self.store.get(submission_id)
+        if current is None or current.user_id != user_id:
+            return Withdrawal("unknown", None)
+        decided = await self.withdraw(submission_id, user_id=user_id)
+        if decided is None:
+            return Withdrawal("unknown", None)
+        return Withdrawal("withdrawn" if decided.won else "decided", decided.submission)
+
+    async def set_credit(self, user: Submitter, choice: CreditChoice) -> CreditSet:
+        """Their credit for every future and pending link (the names as Telegram shows
+        them now are kept beside it)."""
+        return await self.readers.set_credit(
+            user.user_id,
+            choice,
+            username=user.username,
+            display_name=user.display_name,
+            now=self._clock(),
+        )
+
+    async def credit_choice(self, user_id: int) -> CreditChoice:
+        reader = await self.readers.get(user_id)
+        return "name" if reader is None else reader.credit
+
+    async def ask_forget(self, user_id: int) -> ForgetRequest:
+        return await self.readers.ask_forget(user_id, now=self._clock())
+
+    async def cancel_forget(self, request_id: int, *, user_id: int) -> bool:
+        return await self.readers.cancel_forget(request_id, user_id=user_id, now=self._clock())
+
+    async def forget(self, request_id: int, *, user_id: int) -> Forgotten | None:
+        """Forget the submitter (`data.readers.ReaderStore.forget`), once per request.
+
+        The stored copies of their posts are rewritten as every platform that takes
+        links would post them without a credit (a target switched off since included).
+        """
+        every = tuple(p.name for p in self.platforms if p.format_submission is not None)
+
+        def anonymous(row: Submission) -> dict[str, Mapping[str, object]]:
+            return {
+                p.target: p.payload
+                for p in plan_submission_posts(row, every, self.platforms, anonymous=True)
+            }
+
+        return await self.readers.forget(
+            request_id, user_id=user_id, now=self._clock(), anonymous_posts=anonymous
+        )
+
     async def published(self, *, now: When | None = None) -> list[Submission]:
-        """Approved links whose posts are all out, now marked published (tell submitters)."""
-        return await self.store.promote_published(now=self._clock() if now is None else now)
+        """Approved links whose posts are all out, now marked published (tell submitters).
+
+        A target that files the link for the editors (GitHub) is not waited for: its
+        limits or a refusal there never keep a reader from hearing of the channel post.
+        """
+        filed = [t for t in self.targets if t in PLATFORMS and not PLATFORMS[t].publishes]
+        return await self.store.promote_published(
+            now=self._clock() if now is None else now, not_awaited=filed
+        )

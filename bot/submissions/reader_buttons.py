@@ -2,34 +2,43 @@
 
 A note can carry `for: … solves: … level: …`; the same fields can be set after the link
 with these buttons, on the reader's own receipt, in the reader's language: [For whom]
-[Solves] [Level] and a credit toggle. Their data is `READER_BUTTONS`
-(``rd:1:<action>:<id>``, the submission's id), a codec of its own: the handler checks
-the presser against the submission's submitter (not the editor list) on every press.
-Rendering is pure; the labels show what is set.
+[Solves] [Level] and the
+credit's three choices (@username, display name, anonymous), the same three `/credit`
+offers (`credit_buttons`, one renderer): the choice is the reader's, for all their
+pending and future links. Their data is `READER_BUTTONS` (``rd:1:<action>:<id>``, the
+submission's id), a codec of its own: the handler checks the presser against the
+submission's submitter (not the editor list) on every press; `/credit`'s are
+`CREDIT_BUTTONS` (``cr:1:<choice>:<user id>``), checked against the presser. Rendering is
+pure; the labels show what is set.
 """
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from collections.abc import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.editors.kit import CallbackCodec
 from bot.submissions.rules import LEVELS
 from bot.texts import ChatLang, TextKey, text
-from data.submissions import Fields
+from data.submissions import CREDIT_CHOICES, CreditChoice, Fields
 
 # fo for whom, so solves (each then takes the reader's next message), lv the level menu
-# (then lv:<level>), bk back to the main buttons, cr:on / cr:off credit or anonymous
-# (explicit, so a double press sets the same thing twice rather than undoing itself).
+# (then lv:<level>), bk back to the main buttons, cr:<choice> the credit (explicit, so a
+# double press sets the same thing twice rather than undoing itself). cr:on / cr:off are
+# the receipts sent before the three-way choice: still read (name / anonymous).
+LEGACY_CREDIT: dict[str, CreditChoice] = {"cr:on": "name", "cr:off": "anonymous"}
 READER_ACTIONS: tuple[str, ...] = (
     "fo",
     "so",
     "lv",
     "bk",
-    "cr:on",
-    "cr:off",
+    *(f"cr:{choice}" for choice in CREDIT_CHOICES),
+    *LEGACY_CREDIT,
     *(f"lv:{level}" for level in LEVELS),
 )
 READER_BUTTONS = CallbackCodec("rd", READER_ACTIONS, version=1)
+CREDIT_BUTTONS = CallbackCodec("cr", CREDIT_CHOICES, version=1)
 # The text fields a button asks for: action -> the `Fields` attribute it sets.
 TEXT_FIELDS: dict[str, str] = {"fo": "for_whom", "so": "solves"}
 
@@ -52,11 +61,55 @@ def level_label(level: str, lang: ChatLang) -> str:
     return text(key, lang) if key else level
 
 
-def reader_keyboard(
-    submission_id: int, fields: Fields, *, credit: bool, lang: ChatLang
+def credit_buttons(
+    button: Callable[[str, CreditChoice], InlineKeyboardButton],
+    choice: CreditChoice,
+    *,
+    username: str | None,
+    lang: ChatLang,
+) -> list[InlineKeyboardButton]:
+    """[@username] [My name] [Anonymous] in the reader's language, the chosen one ticked;
+    no @username button for a reader without one (they are credited by their name)."""
+    labels: dict[CreditChoice, str] = {
+        "username": text("button.credit.username", lang, handle=_short(username or "")),
+        "name": text("button.credit.name", lang),
+        "anonymous": text("button.credit.anonymous", lang),
+    }
+    shown = [c for c in CREDIT_CHOICES if c != "username" or username]
+    if choice == "username" and not username:
+        choice = "name"  # what they get: see `bot.submissions.intake.credit_of`
+    return [
+        button(text("button.credit.chosen", lang, label=labels[c]) if c == choice else labels[c], c)
+        for c in shown
+    ]
+
+
+def credit_keyboard(
+    user_id: int, choice: CreditChoice, *, username: str | None, lang: ChatLang
 ) -> InlineKeyboardMarkup:
-    """[For whom] [Solves] [Level] and the credit toggle, in the reader's language; a set
-    field shows its value."""
+    """`/credit`'s buttons, in the reader's language."""
+    return InlineKeyboardMarkup(
+        [
+            credit_buttons(
+                lambda label, c: CREDIT_BUTTONS.button(label, c, user_id),
+                choice,
+                username=username,
+                lang=lang,
+            )
+        ]
+    )
+
+
+def reader_keyboard(
+    submission_id: int,
+    fields: Fields,
+    *,
+    credit: CreditChoice,
+    username: str | None,
+    lang: ChatLang,
+) -> InlineKeyboardMarkup:
+    """[For whom] [Solves] [Level] and the credit's choices, in the reader's language; a
+    set field shows its value."""
     b = READER_BUTTONS.button
     for_whom = (
         text("button.reader.for_set", lang, value=_short(fields.for_whom))
@@ -73,10 +126,11 @@ def reader_keyboard(
         if fields.level
         else text("button.reader.level", lang)
     )
-    toggle = (
-        b(text("button.reader.anonymous", lang), "cr:off", submission_id)
-        if credit
-        else b(text("button.reader.credit_me", lang), "cr:on", submission_id)
+    credits = credit_buttons(
+        lambda label, c: b(label, f"cr:{c}", submission_id),
+        credit,
+        username=username,
+        lang=lang,
     )
     return InlineKeyboardMarkup(
         [
@@ -85,7 +139,7 @@ def reader_keyboard(
                 b(solves, "so", submission_id),
                 b(level, "lv", submission_id),
             ],
-            [toggle],
+            credits,
         ]
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.domain.urls import EXAMPLE_URL
-from data.submissions import FeaturedIn, Fields, Gate, SubmissionState
+from data.submissions import CreditChoice, FeaturedIn, Fields, Gate, SubmissionState
 
 DAY_SECONDS = 24 * 60 * 60
 NOTE_MAX = 1000  # characters of the reader's note, fields included
@@ -49,7 +49,7 @@ class Accepted:
     submission_id: int
     canonical_url: str
     fields: Fields = field(default_factory=Fields)  # as the note set them: buttons show them
-    credit: bool = True
+    credit: CreditChoice = "name"  # the submitter's choice, on their receipt's buttons
 
 
 @dataclass(frozen=True, slots=True)

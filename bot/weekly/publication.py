@@ -76,11 +76,12 @@ class Route:
 def routes(
     settings: Settings, publishing: PublishingSettings, platforms: Platforms = PLATFORMS
 ) -> tuple[Route, ...]:
-    """Each registered target its settings turn on (the channel always; X when configured)."""
+    """Each registered target that is on and gets issue posts (the channel always; X when
+    configured; never a target of readers' links only)."""
     pages = settings.repo.pages
     found = []
     for platform in platforms:
-        chosen = platform.settings(settings, publishing)
+        chosen = platform.settings(settings, publishing) if platform.enabled(settings) else None
         if chosen is None:
             continue
         plan = Plan(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,6 +85,11 @@ class PublishingSettings(BaseModel):
         3600, gt=0, description="How often the silence and failure alarms are checked."
     )
 
+    templates_dir: Path | None = Field(
+        None,
+        description="Folder of post templates (`<name>[.<lang>].j2`) that override the bundled"
+        " ones (publishers/templates/); unset: the bundled ones.",
+    )
     digest_photo_url: str = Field(
         COVER_URL,
         description="Photo of the channel digest (the newsletter's cover); empty: text only.",
