@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -249,22 +250,26 @@ def fit(text: str, fits: Callable[[str], bool], *, work_limit: int = 4200) -> st
     """Return `text`, or its longest cut with "…" that `fits`, or "" if none does.
 
     Cuts fall on grapheme boundaries and never inside a URL; a cut that would
-    split a word backs off to the word's start. `fits` need not be monotone (X
-    weighs `a.co` as a 23-character URL but `a.c` as 3): every returned value
-    has been checked.
+    split a word backs off to the word's start. The punctuation trimmed before
+    "…" is never a URL's own (`https://a.com/-` keeps its `-`: without it X
+    would link another page). `fits` need not be monotone (X weighs `a.co` as
+    a 23-character URL but `a.c` as 3): every returned value has been checked.
     """
     if fits(text):
         return text
-    work, cuts = _cut_window(text, work_limit)
+    work, cuts, url_ends = _cut_window(text, work_limit)
+
+    def kept(cut: int) -> str:
+        return _trim_end(work[:cut], keep=_last_url_end(url_ends, cut))
 
     def candidate(cut: int) -> str:
-        return _trim_end(work[:cut]) + ELLIPSIS
+        return kept(cut) + ELLIPSIS
 
     best = -1
     lo, hi = 0, len(cuts) - 1
     while lo <= hi:
         mid = (lo + hi) // 2
-        if _trim_end(work[: cuts[mid]]) and fits(candidate(cuts[mid])):
+        if kept(cuts[mid]) and fits(candidate(cuts[mid])):
             best = mid
             lo = mid + 1
         else:
@@ -275,13 +280,20 @@ def fit(text: str, fits: Callable[[str], bool], *, work_limit: int = 4200) -> st
     word_start = _word_start(work, cut)
     if word_start != cut and word_start in set(cuts):
         tidier = candidate(word_start)
-        if _trim_end(work[:word_start]) and fits(tidier):
+        if kept(word_start) and fits(tidier):
             return tidier
     return candidate(cut)
 
 
-def _cut_window(text: str, limit: int) -> tuple[str, list[int]]:
-    """The text a cut is taken from, and its cut points, all within `limit`.
+def _last_url_end(url_ends: Sequence[int], cut: int) -> int:
+    """The end of the last URL that ends at or before `cut` (0 if none): trimming stops there."""
+    at = bisect_right(url_ends, cut)
+    return url_ends[at - 1] if at else 0
+
+
+def _cut_window(text: str, limit: int) -> tuple[str, list[int], list[int]]:
+    """The text a cut is taken from, its cut points, all within `limit`, and where
+    its URLs end (sorted).
 
     Neither platform takes more than ~4,100 units, so megabytes are not scanned;
     but the window's edge may fall inside a URL, which the first `limit` code
@@ -292,7 +304,8 @@ def _cut_window(text: str, limit: int) -> tuple[str, list[int]]:
     (`_FULL_SCAN` windows), else no cut falls after the start of that run.
     """
     if len(text) <= limit:
-        return text, [c for c in cut_points(text) if c > 0]
+        spans = _url_spans(text)
+        return text, [c for c in _cuts_outside(text, spans) if c > 0], [e for _, e in spans]
     stop = next((i for i in range(limit, min(len(text), 2 * limit)) if text[i].isspace()), None)
     run_start = limit
     if stop is not None:
@@ -303,18 +316,29 @@ def _cut_window(text: str, limit: int) -> tuple[str, list[int]]:
         wider = text[: 2 * limit]
         while run_start > 0 and not text[run_start - 1].isspace():
             run_start -= 1
-    cuts = [c for c in cut_points(wider, upto=limit) if c > 0]
+    spans = _url_spans(wider)
+    cuts = [c for c in _cuts_outside(wider, spans, upto=limit) if c > 0]
     if len(wider) < len(text) and stop is None:
         cuts = [c for c in cuts if c <= run_start]
-    return wider, cuts
+    return wider, cuts, [e for _, e in spans]
 
 
 def cut_points(text: str, *, upto: int | None = None) -> list[int]:
     """Return the indices (up to `upto`) where `text` may be cut: grapheme
     boundaries outside URLs."""
+    return _cuts_outside(text, _url_spans(text), upto=upto)
+
+
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each URL X would link in `text`, in order."""
+    return [(url["indices"][0], url["indices"][1]) for url in extract_urls_with_indices(text)]
+
+
+def _cuts_outside(
+    text: str, spans: Sequence[tuple[int, int]], *, upto: int | None = None
+) -> list[int]:
     inside_url: set[int] = set()
-    for url in extract_urls_with_indices(text):
-        start, end = url["indices"]
+    for start, end in spans:
         inside_url.update(range(start + 1, end))
     last = len(text) if upto is None else min(len(text), upto)
     return [i for i in range(last + 1) if i not in inside_url and is_grapheme_boundary(text, i)]
@@ -380,9 +404,11 @@ def _word_start(text: str, cut: int) -> int:
 _TRAILING = " \t\n,，、;；:：-–—(（[【\u200d"
 
 
-def _trim_end(text: str) -> str:
-    """Drop trailing spaces and punctuation that would look odd before "…"."""
-    return text.rstrip(_TRAILING)
+def _trim_end(text: str, *, keep: int = 0) -> str:
+    """Drop trailing spaces and punctuation that would look odd before "…",
+    but not the first `keep` code points (a URL's own `-` or `:`)."""
+    trimmed = text.rstrip(_TRAILING)
+    return trimmed if len(trimmed) >= keep else text[:keep]
 
 
 def join_nonempty(separator: str, pieces: Sequence[str]) -> str:

@@ -285,11 +285,26 @@ def test_a_url_across_the_cut_window_is_never_split() -> None:
     window=st.integers(10, 120),
     budget=st.integers(5, 280),
 )
+# Found by hypothesis: the cut fell at the first URL's end, then the trim before "…"
+# took its "-" as punctuation, leaving "https://a.com/…" (another page).
+@example(words=["https://a.com/-", "https://a.com/"], window=15, budget=25)
 def test_a_cut_never_ends_inside_a_link(words: list[str], window: int, budget: int) -> None:
     text = " ".join(words)
     cut = fit(text, lambda t: x_weighted_length(t) <= budget, work_limit=window)
     assert x_weighted_length(cut) <= budget
     assert cut == text or not _splits_a_link(text, cut)
+
+
+@pytest.mark.parametrize("window", [15, 4200])  # the window's edge at the URL's end; none
+def test_the_trim_before_the_ellipsis_keeps_a_links_own_punctuation(window: int) -> None:
+    text = "https://a.com/- https://a.com/"
+    cut = fit(text, lambda t: x_weighted_length(t) <= 25, work_limit=window)
+    assert cut == "https://a.com/-…"
+    assert [found["url"] for found in extract_urls_with_indices(cut)] == ["https://a.com/-"]
+    # What follows a link is trimmed as before; so is punctuation that is no link's.
+    cut = fit("see https://a.com/x - and more", lambda t: len(t) <= 24)
+    assert cut == "see https://a.com/x…"
+    assert fit("one, two", lambda t: len(t) <= 6) == "one…"
 
 
 @pytest.mark.parametrize("length", [300, 3000])  # within 16 windows: scanned whole; past: not
