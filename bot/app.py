@@ -49,6 +49,7 @@ from handlers.commands import command_menus
 from handlers.context import App, BotServices, Context, attach, services, submission_service
 from handlers.extra import add_extra_handlers
 from handlers.fallback import add_fallback_handler
+from handlers.lang import add_lang_handlers
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.reminders import add_reminder_handlers
@@ -147,6 +148,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     add_reminder_handlers(application, settings)
     add_admin_handlers(application)
     add_extra_handlers(application)
+    add_lang_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
@@ -398,11 +400,17 @@ async def set_commands(application: App, settings: Settings) -> None:
     """
     for menu in command_menus(settings.telegram):
         try:
-            await application.bot.set_my_commands(menu.commands, scope=menu.scope)
+            await application.bot.set_my_commands(
+                menu.commands, scope=menu.scope, language_code=menu.language_code
+            )
         except TelegramError as exc:
             log.warning(
                 "command menu not set",
-                extra={"scope": menu.scope.to_dict(), "error": f"{type(exc).__name__}: {exc}"},
+                extra={
+                    "scope": menu.scope.to_dict(),
+                    "language_code": menu.language_code,
+                    "error": f"{type(exc).__name__}: {exc}",
+                },
             )
 
 

@@ -1,11 +1,20 @@
 """Every text the bot shows in a chat, in one catalogue: named keys, `str.format` fields.
 
-Handlers, cards, alarms and notices ask `text(key, **values)`; none spells its own
-wording, so changing a sentence is one line here, and the template and language work
-to come replaces `TEMPLATES` (one mapping per language) without touching a caller.
-`text` refuses a missing or an unexpected value, so a template and its callers cannot
-drift apart silently; `tests/test_texts.py` checks that every key is used and that each
-call fills exactly its template's fields.
+Handlers, cards, alarms and notices ask `text(key, lang, **values)`; none spells its own
+wording, so changing a sentence is one line here. `text` refuses a missing or an
+unexpected value, so a template and its callers cannot drift apart silently;
+`tests/test_texts.py` checks that every key is used and that each call fills exactly
+its template's fields.
+
+Two audiences. What a reader can see (the welcome, /help, /submit's prompts and
+outcomes, the receipt's buttons, the notices of a decision or an expiry, a submitter's
+own /mysubmissions /withdraw /credit /forgetme, "Not allowed.") is in
+every `ChatLang`: `_EN` and `_ZH` hold the same keys with the same placeholders, and a
+reader key has no default language (`text` refuses it without one), so a caller that
+forgot the reader's language fails its test instead of answering a Chinese reader in
+English. What only editors see (cards, alarms, notices) is `EDITOR_KEYS`: English only,
+in `EDITOR_LANG`. A key is a reader's unless listed there, so a new reader text without
+its Chinese is a failing test that names the key.
 
 Templates marked HTML are Telegram HTML: callers escape the values they put in
 (`html.escape`), the template's own tags stay. The posts to the channel and X are not
@@ -18,7 +27,11 @@ import string
 from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, get_args
+
+ChatLang = Literal["zh", "en"]  # the languages the bot speaks to readers in
+CHAT_LANGS: tuple[ChatLang, ...] = get_args(ChatLang)
+EDITOR_LANG: Final[ChatLang] = "en"  # the one language of editor-facing texts
 
 TextKey = Literal[
     # /start, /help and the command menu
@@ -35,6 +48,13 @@ TextKey = Literal[
     "command.skip",
     "command.backfill",
     "command.unknown",
+    "command.lang",
+    # /lang
+    "lang.ask",
+    "lang.set",
+    "lang.unknown",
+    "button.lang.zh",
+    "button.lang.en",
     # every privileged button and command
     "editors_only.decide",
     "editors_only.outbox",
@@ -192,6 +212,12 @@ TextKey = Literal[
     "submit.waiting",
     "submit.taken",
     "submit.refused",
+    "refused.empty",
+    "refused.syntax",
+    "refused.scheme",
+    "refused.length",
+    "refused.host",
+    "refused.note",
     "submit.over.cooldown",
     "submit.over.daily_cap",
     "submit.over.pending_per_user",
@@ -218,6 +244,8 @@ TextKey = Literal[
     "reader.ask.solves",
     "reader.send_it",
     "reader.field_saved",
+    "reader.field.for_whom",
+    "reader.field.solves",
     "reader.field_too_long",
     "credit.saved_username",
     "credit.saved_name",
@@ -424,6 +452,12 @@ _EN: dict[TextKey, str] = {
     "command.start": "What this bot is and how to follow the weekly",
     "command.help": "List the commands",
     "command.outbox": "Posts that need an editor: in doubt or failed",
+    "command.lang": "Choose the bot's language: /lang zh or /lang en",
+    "lang.ask": "Which language should I use with you?",
+    "lang.set": "OK, I'll write to you in English from now on.",
+    "lang.unknown": "I speak Chinese and English: send /lang zh or /lang en.",
+    "button.lang.zh": "中文",
+    "button.lang.en": "English",
     "editors_only.decide": "Only editors can decide this.",
     "editors_only.outbox": "Only editors can see the outbox.",
     "editors_only.command": "This command is for editors.",
@@ -634,6 +668,22 @@ _EN: dict[TextKey, str] = {
     "submit.waiting": "Already submitted (#{id}), waiting for review.",
     "submit.taken": "Already submitted (#{id}) and approved by the editors.",
     "submit.refused": "Not accepted ({rule}): {message}",
+    # A refusal's reason per rule. An English reply carries the link rules' own detailed
+    # reason instead (`bot.domain.urls`, `bot.submissions.rules` word it in English).
+    "refused.empty": "Send a link, for example {example}",
+    "refused.syntax": (
+        "A link has no spaces, backslashes, user name or password, and a port is a number"
+        " from 1 to 65535; send just the link, for example {example}"
+    ),
+    "refused.scheme": "A link starts with https:// or http://, for example {example}",
+    "refused.length": (
+        "The link is too long; send the page's address without extra parameters,"
+        " for example {example}"
+    ),
+    "refused.host": (
+        "Send a public web site's name (not an IP address or a local name), for example {example}"
+    ),
+    "refused.note": "The note is too long; keep it short, for example: {example}",
     "submit.over.cooldown": (
         "Please wait a little ({limit} s between links): the next one is welcome from {when}."
     ),
@@ -668,6 +718,8 @@ _EN: dict[TextKey, str] = {
     "reader.ask.solves": "What problem does #{id} solve? Send it in one message, or /cancel.",
     "reader.send_it": "Send it as a message.",
     "reader.field_saved": "Saved for #{id}: {name}: {value}",
+    "reader.field.for_whom": "for",
+    "reader.field.solves": "solves",
     "reader.field_too_long": (
         "That is {length} characters; at most {limit} are kept. Send a shorter one, or /cancel."
     ),
@@ -686,7 +738,7 @@ _EN: dict[TextKey, str] = {
     "command.mysubmissions": "Your last links and what became of them",
     "command.withdraw": "Take back a link still waiting for review: /withdraw <id>",
     "command.credit": "How posts credit you: @username, your name, or anonymous",
-    "command.forgetme": "Delete your name, username and notes from the bot",
+    "command.forgetme": "Delete your name, username, language and notes from the bot",
     "mine.none": "You have not sent any link yet: /submit <url> sends one.",
     "mine.in_private": "Please ask me in a private chat: this is about your own links.",
     "mine.head": "Your last {count} link(s), newest first:",
@@ -711,8 +763,8 @@ _EN: dict[TextKey, str] = {
         "waiting for review and to the next ones; links already approved keep theirs."
     ),
     "forget.ask": (
-        "This deletes what the bot keeps about you: your name, @username, notes and fields "
-        "of your {count} link(s). The {pending} still waiting for review are withdrawn. "
+        "This deletes what the bot keeps about you: your name, @username, language, notes "
+        "and fields of your {count} link(s). The {pending} still waiting for review are withdrawn. "
         "Posts already on the channel stay as they are; your numeric id stays with your "
         "past links (limits and editors' decisions still count). This cannot be undone."
     ),
@@ -721,8 +773,8 @@ _EN: dict[TextKey, str] = {
     "forget.answered": "This request was answered already; send /forgetme to ask again.",
     "forget.done_short": "Done.",
     "forget.done": (
-        "Done: the bot no longer keeps your name, @username, notes or fields; {withdrawn} "
-        "link(s) waiting for review were withdrawn."
+        "Done: the bot no longer keeps your name, @username, language, notes or fields; "
+        "{withdrawn} link(s) waiting for review were withdrawn."
     ),
     "reminder.head": "⏰ <b>{count} link(s) waiting for review for over {hours:g} h</b>",
     "reminder.expired": "⌛ {count} link(s) waited too long and expired; their senders are told.",
@@ -919,28 +971,476 @@ _EN: dict[TextKey, str] = {
     "button.queue.cancel": "{position} ✖",
 }
 
-TEMPLATES: Final[Mapping[TextKey, str]] = MappingProxyType(_EN)
+_ZH: dict[TextKey, str] = {
+    "editors_only.command": "这个命令只有编辑可以用。",
+    "command.unknown": "我不认识 /{name}。发送 /help 查看可用的命令。",
+    "extra.forward_not_editor": "只有编辑可以转发链接。想推荐链接，请发送 /submit <链接>。",
+    "start.welcome": (
+        "你好！我是「Python潮流周刊」的机器人。\n"
+        "频道会逐条发布每一期的新内容，两期之间也会分享额外的好链接。\n"
+        "发送 /help 查看我能做什么。"
+    ),
+    "help.head": "可用命令：",
+    "help.line": "/{name} - {description}",
+    "command.start": "介绍这个机器人，以及如何关注周刊",
+    "command.help": "列出所有命令",
+    "command.outbox": "需要编辑处理的帖子：可能已发出或发送失败",
+    "command.lang": "切换语言：/lang zh 或 /lang en",
+    "lang.ask": "想让我用哪种语言和你交流？",
+    "lang.set": "好的，之后我会用中文和你交流。",
+    "lang.unknown": "我会说中文和英文：发送 /lang zh 或 /lang en。",
+    "button.lang.zh": "中文",
+    "button.lang.en": "English",
+    "editors_only.decide": "只有编辑才能做这个决定。",
+    "editors_only.outbox": "只有编辑才能查看发件箱。",
+    "button.unknown": "未知按钮。",
+    "command.submit": "向频道推荐链接：/submit <链接> [备注]",
+    "command.cancel": "取消机器人正在等你发送的内容（链接、修改）",
+    "submit.ask": (
+        "请把链接发给我，也可以附上备注（for: … solves: … level: …），或发送 /cancel 取消。"
+    ),
+    "submit.in_private": "请私聊发给我：点下面的按钮打开私聊。",
+    "button.submit_private": "私聊推荐",
+    "submit.cancelled": "已取消。",
+    "submit.nothing_to_cancel": "没有需要取消的操作。",
+    "submit.accepted": "收到，编号 #{id}，编辑会尽快查看。",
+    "submit.featured": "这个链接已收录在第 {number} 期（{date}）：{url}",
+    "submit.featured_no_link": "这个链接已收录在第 {number} 期（{date}）。",
+    "submit.waiting": "这个链接已经有人推荐过（#{id}），正在等待审核。",
+    "submit.taken": "这个链接已经有人推荐过（#{id}），编辑已经采纳。",
+    "submit.refused": "没能收下（{rule}）：{message}",
+    "refused.empty": "请发送一个链接，例如 {example}",
+    "refused.syntax": (
+        "链接里不能有空格、反斜杠、用户名或密码，端口须是 1 到 65535 之间的数字；"
+        "请只发送链接本身，例如 {example}"
+    ),
+    "refused.scheme": "只接受以 https:// 或 http:// 开头的链接，例如 {example}",
+    "refused.length": "链接太长了，请去掉多余的参数，只发送页面地址，例如 {example}",
+    "refused.host": "请发送公开网站的域名（不能是 IP 地址或内网地址），例如 {example}",
+    "refused.note": "备注太长了，请写得简短一些，例如：{example}",
+    "submit.over.cooldown": "请稍等一下（两次推荐至少间隔 {limit} 秒），{when} 之后可以再发。",
+    "submit.over.daily_cap": "你在过去 24 小时里已经推荐了 {limit} 个链接，{when} 之后可以再发。",
+    "submit.over.pending_per_user": ("你已有 {limit} 个链接在等待审核，等编辑看过之后再推荐吧。"),
+    "submit.over.pending_total": "编辑们还有 {limit} 个链接待审核，请等他们处理完再试。",
+    "submit.banned": "抱歉，这个机器人不再接收你推荐的链接。",
+    "submit.disabled": "推荐功能暂时关闭。",
+    "submit.time_format": "%Y-%m-%d %H:%M UTC",
+    "button.reader.for": "👥 适合谁",
+    "button.reader.for_set": "👥 适合：{value}",
+    "button.reader.solves": "🧩 解决什么问题",
+    "button.reader.solves_set": "🧩 解决：{value}",
+    "button.reader.level": "🎓 难度",
+    "button.reader.level_set": "🎓 难度：{value}",
+    "button.credit.username": "👤 @{handle}",
+    "button.credit.name": "👤 署我的名字",
+    "button.credit.anonymous": "🙈 匿名",
+    "button.credit.chosen": "✅ {label}",
+    "button.level.beginner": "入门",
+    "button.level.intermediate": "进阶",
+    "button.level.advanced": "高级",
+    "button.back": "返回",
+    "reader.pick_level": "请选择难度。",
+    "reader.level_saved": "难度已保存：{level}。",
+    "reader.ask.for_whom": "#{id} 适合哪些人？请用一条消息告诉我，或发送 /cancel 取消。",
+    "reader.ask.solves": "#{id} 能解决什么问题？请用一条消息告诉我，或发送 /cancel 取消。",
+    "reader.send_it": "请直接发一条消息告诉我。",
+    "reader.field_saved": "已为 #{id} 保存{name}：{value}",
+    "reader.field.for_whom": "适合人群",
+    "reader.field.solves": "解决的问题",
+    "reader.field_too_long": (
+        "这段有 {length} 个字符，最多只保留 {limit} 个。请发一段短一些的，或发送 /cancel 取消。"
+    ),
+    "credit.saved_username": "已保存，对你所有的链接生效：发布时会注明来自 @{handle}。",
+    "credit.saved_name": "已保存，对你所有的链接生效：发布时会署上你的名字。",
+    "credit.saved_anonymous": "已保存，对你所有的链接生效：发布时不会出现你的名字。",
+    "reader.decided": "已经有结果了：编辑已处理过 #{id}。",
+    "told.published": "🎉 你推荐的链接 #{id} 已发布到频道：{link}",
+    "told.published_no_link": "🎉 你推荐的链接 #{id} 已发布到频道。",
+    "told.draft": "👍 你推荐的链接 #{id} 已被采纳，会收录进下一期周刊。",
+    "told.rejected": "你推荐的链接 #{id} 这次没有被采用：{reason}。感谢推荐！",
+    "told.expired": "⌛ 你推荐的链接 #{id} 等待审核太久，已经过期。感谢推荐，你可以重新发送。",
+    "command.mysubmissions": "你最近推荐的链接及处理结果",
+    "command.withdraw": "撤回仍在等待审核的链接：/withdraw <编号>",
+    "command.credit": "发布时如何署名：@用户名、你的名字或匿名",
+    "command.forgetme": "从机器人中删除你的名字、用户名、语言和备注",
+    "mine.none": "你还没有推荐过链接：发送 /submit <链接> 即可推荐。",
+    "mine.in_private": "请私聊问我：这涉及你自己推荐的链接。",
+    "mine.head": "你最近的 {count} 个链接，最新的在前：",
+    "mine.line": "#{id} · {state}\n{url}",
+    "mine.reason": "原因：{reason}",
+    "mine.posted": "已发布到频道：{link}",
+    "mine.state.pending": "⏳ 等待审核",
+    "mine.state.approved": "✅ 已采纳，正在发布",
+    "mine.state.draft": "📝 已采纳，收录进下一期",
+    "mine.state.published": "🎉 已发布到频道",
+    "mine.state.rejected": "❌ 未被采用",
+    "mine.state.withdrawn": "↩️ 已由你撤回",
+    "mine.state.expired": "⌛ 未及审核，已过期",
+    "withdraw.usage": (
+        "请发送 /withdraw 加上链接的编号，例如 /withdraw 12（/mysubmissions 会列出编号）。"
+    ),
+    "withdraw.unknown": "你没有编号为 #{id} 的链接。/mysubmissions 会列出你的链接。",
+    "withdraw.too_late": "#{id} 已经不能撤回了：它已{decision}。",
+    "withdraw.done": "↩️ #{id} 已撤回：编辑不会再审核它。",
+    "credit.ask": (
+        "发布你推荐的链接时，希望怎样署名？你的选择适用于正在等待审核的链接和之后推荐的链接；"
+        "已经采纳的链接保持原样。"
+    ),
+    "forget.ask": (
+        "这会删除机器人保存的关于你的信息：你的名字、@用户名、语言设置，以及你 {count} 个链接的"
+        "备注和字段。其中仍在等待审核的 {pending} 个会被撤回。已经发布到频道的帖子保持不变；"
+        "你的数字 ID 会保留在过去的链接上（频率限制和编辑的决定仍然有效）。此操作无法撤销。"
+    ),
+    "button.forget.ok": "🗑 删除我的信息",
+    "button.cancel": "取消",
+    "forget.cancelled": "没有删除任何内容。",
+    "forget.answered": "这个请求已经处理过了；如需再次删除，请发送 /forgetme。",
+    "forget.done_short": "已完成。",
+    "forget.done": (
+        "已完成：机器人不再保存你的名字、@用户名、语言设置、备注或字段；"
+        "{withdrawn} 个等待审核的链接已撤回。"
+    ),
+    "verb.approved": "被采纳",
+    "verb.draft": "被采纳，收录进下一期",
+    "verb.published": "被采纳并发布",
+    "verb.rejected": "被拒绝",
+    "verb.banned": "被拒绝（不再接收你的推荐）",
+    "verb.withdrawn": "撤回",
+    "verb.expired": "过期",
+    "reason.duplicate": "之前已经收录过或有人推荐过",
+    "reason.off_topic": "和周刊的主题不太相关",
+    "reason.low_quality": "没有达到周刊的收录标准",
+    "reason.paywalled": "需要付费才能阅读",
+    "reason.broken_link": "链接打不开",
+    "reason.banned": "这个机器人不再接收你推荐的链接",
+    "reason.other": "{words}",
+    "reason.unknown": "没有说明原因",
+    "review.not_allowed": "无权操作。",
+    "review.gone": "找不到这个链接了。",
+}
+
+# What only editors see: English only (`EDITOR_LANG`); every other key is a reader's
+# and must be in every language. Listed by key, so mypy checks the spelling.
+EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
+    (
+        "command.status",
+        "command.pause",
+        "command.resume",
+        "command.retry",
+        "command.skip",
+        "command.backfill",
+        "status.message",
+        "status.source",
+        "status.source_ok",
+        "status.source_error",
+        "status.no_sources",
+        "status.never",
+        "status.target",
+        "status.paused_by",
+        "status.held",
+        "status.quota",
+        "status.quota_window",
+        "status.quota_unknown",
+        "status.none_paused",
+        "status.queue",
+        "status.queue_empty",
+        "admin.unknown_target",
+        "admin.one_target",
+        "pause.done",
+        "pause.already",
+        "resume.done",
+        "resume.already",
+        "admin.usage_id",
+        "admin.no_row",
+        "admin.row_done",
+        "admin.retry_state",
+        "admin.retry_in_doubt",
+        "admin.skip_state",
+        "admin.skip_rest",
+        "admin.usage_backfill",
+        "admin.backfill_working",
+        "admin.backfill_failed",
+        "admin.backfill_decided",
+        "admin.backfill_cards",
+        "admin.backfill_cards_before",
+        "admin.backfill_no_chat",
+        "admin.backfill_none_queued",
+        "admin.backfill_queued",
+        "command.roundup",
+        "roundup.off",
+        "roundup.fetching",
+        "roundup.queued",
+        "roundup.nothing",
+        "roundup.left_out",
+        "roundup.problem.failed",
+        "roundup.problem.empty",
+        "roundup.problem.undated",
+        "roundup.problem.stale",
+        "roundup.problem.posted",
+        "roundup.preview_head",
+        "roundup.preview_nothing",
+        "command.extra",
+        "command.queue",
+        "button.queue_sub",
+        "extra.in_private",
+        "extra.usage",
+        "extra.refused",
+        "extra.seen.issue",
+        "extra.seen.submission",
+        "extra.seen.extra",
+        "extra.no_link",
+        "extra.gone",
+        "extra.already",
+        "extra.posting",
+        "extra.queued",
+        "extra.dropped",
+        "extra.send_edit",
+        "extra.edit_prompt",
+        "extra.send_time",
+        "extra.time_prompt",
+        "extra.moved",
+        "extra.not_moved",
+        "extra.cancelled",
+        "extra.not_queued",
+        "extra.edit_problem",
+        "extra.edit_stale",
+        "extra.edit_saved",
+        "extra.time_bad",
+        "extra.pinned",
+        "extra.state.posted",
+        "extra.state.queued",
+        "extra.state.dropped",
+        "extra.state.cancelled",
+        "extra.card.head",
+        "extra.card.url",
+        "extra.card.cannot",
+        "extra.card.post",
+        "extra.card.waiting",
+        "extra.card.decided",
+        "button.extra.now",
+        "button.extra.queue",
+        "button.extra.edit",
+        "button.extra.drop",
+        "extra.queue.empty",
+        "extra.queue.head",
+        "extra.queue.line",
+        "extra.queue.line_pinned",
+        "extra.queue.from_reader",
+        "extra.queue.more",
+        "button.queue.up",
+        "button.queue.down",
+        "button.queue.at",
+        "button.queue.cancel",
+        "decided.already",
+        "who.you",
+        "who.an_editor",
+        "outbox.summary",
+        "outbox.empty",
+        "outbox.need_you",
+        "outbox.nothing_needs_you",
+        "outbox.more",
+        "outbox.outcome.again",
+        "outbox.outcome.sent",
+        "outbox.outcome.retry",
+        "outbox.outcome.cancel",
+        "outbox.outcome.skip",
+        "outbox.outcome.dropall",
+        "outbox.part_of_post",
+        "outbox.part_question",
+        "outbox.decided_by",
+        "card.in_doubt",
+        "card.failed",
+        "card.stranded",
+        "card.posted_without_id",
+        "card.reason_unknown",
+        "card.unreadable",
+        "button.post_again",
+        "button.mark_sent",
+        "button.try_again",
+        "button.drop_it",
+        "button.send_rest",
+        "button.drop_whole",
+        "preview.head",
+        "preview.footer",
+        "preview.waiting",
+        "preview.edited_head",
+        "preview.thread_head",
+        "preview.when_format",
+        "preview.now",
+        "preview.edited",
+        "preview.digest",
+        "preview.items",
+        "preview.nothing",
+        "preview.target_line",
+        "preview.target_refused",
+        "preview.target_waiting",
+        "button.publish_now",
+        "button.schedule",
+        "button.edit",
+        "button.skip",
+        "button.edit_platform",
+        "button.backfill",
+        "file.notice",
+        "file.refused_head",
+        "file.refused_then",
+        "file.warnings_head",
+        "file.warnings_then",
+        "file.blob",
+        "file.reason",
+        "file.more_reasons",
+        "backfill.list",
+        "backfill.line",
+        "backfill.not_stored",
+        "backfill.nothing",
+        "backfill.has_preview",
+        "backfill.coming",
+        "decided.published",
+        "decided.scheduled",
+        "decided.skipped",
+        "edit.which",
+        "edit.kept",
+        "edit.not_this_platform",
+        "edit.send_new",
+        "edit.rule.telegram",
+        "edit.rule.x",
+        "edit.prompt",
+        "edit.not_saved",
+        "edit.too_late",
+        "edit.saved",
+        "digest.empty",
+        "digest.bad_html",
+        "digest.too_long_telegram",
+        "digest.too_much_formatting",
+        "digest.too_long_x",
+        "late.head",
+        "late.target",
+        "late.added",
+        "late.skipped",
+        "late.queued",
+        "alarm.silence",
+        "alarm.silence_clear",
+        "alarm.newest",
+        "alarm.newest_unknown",
+        "alarm.source_failing",
+        "alarm.source_clear",
+        "alarm.unknown_error",
+        "review.head",
+        "review.title",
+        "review.no_title",
+        "review.urls",
+        "review.note",
+        "review.field",
+        "review.anonymous",
+        "review.forgotten",
+        "review.by",
+        "review.dupes",
+        "review.dupe_issue",
+        "review.dupe_submission",
+        "review.fetched",
+        "review.fetch_failed",
+        "review.fetch_pending",
+        "review.edit_line",
+        "review.waiting",
+        "review.decided",
+        "review.reason",
+        "review.state.approved",
+        "review.state.draft",
+        "review.state.published",
+        "review.state.rejected",
+        "review.state.banned",
+        "review.state.withdrawn",
+        "review.state.expired",
+        "button.approve",
+        "button.draft_only",
+        "button.edit_sub",
+        "button.reject",
+        "button.ban",
+        "button.reason.duplicate",
+        "button.reason.off_topic",
+        "button.reason.low_quality",
+        "button.reason.paywalled",
+        "button.reason.broken_link",
+        "button.reason.other",
+        "button.save",
+        "review.already",
+        "review.done",
+        "review.pick_reason",
+        "review.pick_platform",
+        "review.back",
+        "review.reason_prompt",
+        "review.edit_prompt",
+        "review.edit_preview",
+        "review.x_cannot",
+        "review.edit_problem",
+        "review.edit_saved",
+        "review.edit_dropped",
+        "review.edit_stale",
+        "reminder.head",
+        "reminder.expired",
+        "reminder.line",
+        "reminder.age_hours",
+        "reminder.age_days",
+        "reminder.more",
+        "reminder.opened",
+        "button.reminder.open",
+        "error.notice",
+        "template.problem",
+        "start_checks.problems",
+        "start_checks.problem",
+        "dry_run.mark",
+        "dry_run.note_before",
+        "dry_run.note_edited",
+    )
+)
+
+CATALOGUE: Final[Mapping[ChatLang, Mapping[TextKey, str]]] = MappingProxyType(
+    {"en": MappingProxyType(_EN), "zh": MappingProxyType(_ZH)}
+)
+TEMPLATES: Final[Mapping[TextKey, str]] = CATALOGUE["en"]  # every key, in English
 
 
 class TextError(KeyError):
-    """A text asked for with values its template does not have, or without one it has."""
+    """A text asked for with values its template does not have, or without one it has,
+    or a reader's text asked for without the reader's language."""
+
+
+def lang_of_code(language_code: str | None) -> ChatLang:
+    """A Telegram client's `language_code` as the bot's language: zh* is zh, else en."""
+    return "zh" if (language_code or "").lower().startswith("zh") else "en"
+
+
+def template(key: TextKey, lang: ChatLang | None = None) -> str:
+    """The template of `key` for `lang`: an editor key is English whatever `lang` is."""
+    if key in EDITOR_KEYS:
+        return _EN[key]
+    if lang is None:
+        raise TextError(f"text {key!r} is a reader's: pass the reader's language")
+    try:
+        return CATALOGUE[lang][key]
+    except KeyError:
+        raise TextError(f"text {key!r} has no {lang!r} template") from None
 
 
 @cache
-def fields(key: TextKey) -> frozenset[str]:
+def fields(key: TextKey, lang: ChatLang = "en") -> frozenset[str]:
     """The names a template's placeholders take (``{days:.0f}`` is ``days``)."""
     return frozenset(
         name.split(".")[0].split("[")[0]
-        for _, name, _, _ in string.Formatter().parse(TEMPLATES[key])
+        for _, name, _, _ in string.Formatter().parse(CATALOGUE[lang][key])
         if name
     )
 
 
-def text(key: TextKey, **values: object) -> str:
-    """The text under ``key`` with its fields filled; every field, and no other."""
+def text(key: TextKey, lang: ChatLang | None = None, /, **values: object) -> str:
+    """The text under ``key`` in ``lang`` with its fields filled; every field, and no other.
+
+    ``lang`` is positional, so a template's own ``{lang}`` field stays a value. A reader's
+    key needs it (`TextError` without); an editor key (`EDITOR_KEYS`) is English.
+    """
+    chosen = template(key, lang)
     wanted = fields(key)
     if wanted != values.keys():
         missing = sorted(wanted - values.keys())
         extra = sorted(values.keys() - wanted)
         raise TextError(f"text {key!r}: missing {missing}, unexpected {extra}")
-    return TEMPLATES[key].format(**values)
+    return chosen.format(**values)

@@ -390,6 +390,18 @@ CREATE TABLE roundup_entries (
 ) STRICT;
 """
 
+# The language each user is spoken to in: the one their Telegram client sent last
+# (`chosen` 0), or the one they picked with /lang (`chosen` 1, kept until the next /lang).
+# A notice sent without an update (a publication) reads it.
+_USER_LANGS = """
+CREATE TABLE user_langs (
+    user_id INTEGER PRIMARY KEY,
+    lang TEXT NOT NULL CHECK (lang IN ('zh', 'en')),
+    chosen INTEGER NOT NULL CHECK (chosen IN (0, 1)),
+    set_at REAL NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -403,6 +415,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "paused targets", _TARGET_PAUSES),
     Migration(11, "the extra-edition queue", _EXTRA_QUEUE),
     Migration(12, "roundups and the newsletter issues they listed", _ROUNDUPS),
+    Migration(13, "the language each user is spoken to in", _USER_LANGS),
 )
 
 _SCHEMA_VERSION = """

@@ -2,10 +2,10 @@
 
 `Store(db)` is built once per open database (`bot.app.bot_running`); its `outbox`,
 `issues`, `previews`, `alarms`, `file_notices` (the editors' notices of refused
-files) and `roundups` (what the Sunday roundups listed) are the larger repositories,
-each built here once; source state, users, the audit log, the heartbeat and backups
-live here. Nothing returned is a cursor or a row object: only frozen dataclasses and
-plain values.
+files), `roundups` (what the Sunday roundups listed) and `langs` (each user's language)
+are the larger repositories, each built here once; source state, users, the audit log,
+the heartbeat and backups live here. Nothing returned is a cursor or a row object: only
+frozen dataclasses and plain values.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from data.alarms import AlarmStore
 from data.audit import AuditEntry, insert_audit, select_audit
 from data.db import Database, When, to_ts
 from data.issues import IssueStore
+from data.langs import UserLangStore
 from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
@@ -84,6 +85,7 @@ class Store:
         self.alarms = AlarmStore(db)
         self.file_notices = FileNoticeStore(db)
         self.roundups = RoundupStore(db)
+        self.langs = UserLangStore(db)  # the language each user is spoken to in
 
     # ---- sources ---------------------------------------------------------------
 

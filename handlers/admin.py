@@ -24,6 +24,7 @@ from bot.ops.maintenance import Backfilled, backfill_into
 from bot.texts import TextKey, text
 from bot.weekly.announce import after_enqueue
 from handlers.context import App, BotServices, Context, actor_of, services
+from handlers.lang import reader_lang
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ async def refuse_command(
 ) -> None:
     """Not an editor: answer, log, audit; nothing else happens. Every editors' command
     refuses through here (the queue's too), so each refusal is in the audit log."""
-    await message.reply_text(text(reply))
+    await message.reply_text(text(reply, await reader_lang(svc, user)))
     log.warning("editor command refused", extra={"user_id": user.id, "command": command})
     await svc.store.append_audit(
         actor=f"user:{user.id}",

@@ -14,71 +14,95 @@ from telegram import (
 )
 
 from bot.config import TelegramSettings
-from bot.texts import text
+from bot.texts import CHAT_LANGS, ChatLang, TextKey, text
+
+# The menu of every client whose language has none of its own.
+DEFAULT_MENU_LANG: ChatLang = "en"
 
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     name: str
-    description: str  # shown in Telegram's command menu, ≤ 256 chars
+    key: TextKey  # its description in the catalogue: Telegram's menu takes ≤ 256 chars
     editors_only: bool = False
+
+    def description(self, lang: ChatLang) -> str:
+        return text(self.key, lang)
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", text("command.start")),
-    CommandSpec("help", text("command.help")),
-    CommandSpec("submit", text("command.submit")),
-    CommandSpec("cancel", text("command.cancel")),
-    CommandSpec("mysubmissions", text("command.mysubmissions")),
-    CommandSpec("withdraw", text("command.withdraw")),
-    CommandSpec("credit", text("command.credit")),
-    CommandSpec("forgetme", text("command.forgetme")),
-    CommandSpec("outbox", text("command.outbox"), editors_only=True),
-    CommandSpec("status", text("command.status"), editors_only=True),
-    CommandSpec("pause", text("command.pause"), editors_only=True),
-    CommandSpec("resume", text("command.resume"), editors_only=True),
-    CommandSpec("retry", text("command.retry"), editors_only=True),
-    CommandSpec("skip", text("command.skip"), editors_only=True),
-    CommandSpec("backfill", text("command.backfill"), editors_only=True),
-    CommandSpec("extra", text("command.extra"), editors_only=True),
-    CommandSpec("queue", text("command.queue"), editors_only=True),
-    CommandSpec("roundup", text("command.roundup"), editors_only=True),
+    CommandSpec("start", "command.start"),
+    CommandSpec("help", "command.help"),
+    CommandSpec("submit", "command.submit"),
+    CommandSpec("cancel", "command.cancel"),
+    CommandSpec("mysubmissions", "command.mysubmissions"),
+    CommandSpec("withdraw", "command.withdraw"),
+    CommandSpec("credit", "command.credit"),
+    CommandSpec("forgetme", "command.forgetme"),
+    CommandSpec("lang", "command.lang"),
+    CommandSpec("outbox", "command.outbox", editors_only=True),
+    CommandSpec("status", "command.status", editors_only=True),
+    CommandSpec("pause", "command.pause", editors_only=True),
+    CommandSpec("resume", "command.resume", editors_only=True),
+    CommandSpec("retry", "command.retry", editors_only=True),
+    CommandSpec("skip", "command.skip", editors_only=True),
+    CommandSpec("backfill", "command.backfill", editors_only=True),
+    CommandSpec("extra", "command.extra", editors_only=True),
+    CommandSpec("queue", "command.queue", editors_only=True),
+    CommandSpec("roundup", "command.roundup", editors_only=True),
 )
 
 
-def help_text(*, is_editor: bool) -> str:
+def reader_menu(lang: ChatLang) -> list[tuple[str, str]]:
+    """The readers' command menu in `lang`: (command, description)."""
+    return [(c.name, c.description(lang)) for c in COMMANDS if not c.editors_only]
+
+
+def help_text(lang: ChatLang, *, is_editor: bool) -> str:
     """The /help reply: the commands this user may use, one per line."""
     lines = [
-        text("help.line", name=c.name, description=c.description)
+        text("help.line", lang, name=c.name, description=c.description(lang))
         for c in COMMANDS
         if is_editor or not c.editors_only
     ]
-    return "\n".join([text("help.head"), *lines])
+    return "\n".join([text("help.head", lang), *lines])
 
 
 @dataclass(frozen=True, slots=True)
 class Menu:
-    """One `setMyCommands` call: a scope and the commands its users see."""
+    """One `setMyCommands` call: a scope, a language (None: the default) and the
+    commands its users see."""
 
     scope: BotCommandScope
+    language_code: str | None
     commands: tuple[BotCommand, ...]
 
 
 def command_menus(
     telegram: TelegramSettings, commands: Sequence[CommandSpec] = COMMANDS
 ) -> tuple[Menu, ...]:
-    """Every menu the bot sets at start, built from `COMMANDS` (the one place).
+    """Every menu the bot sets at start, built from `COMMANDS` (the one place), per
+    scope and per language.
 
     Readers (the default scope and every private chat) see the reader commands; each
     editor's private chat and the editor chat (`BotCommandScopeChat`, which Telegram
-    prefers over the wider scopes) see the editors' too. A menu only shows: every
-    command still asks `is_editor`.
+    prefers over the wider scopes) see the editors' too. Each scope gets the default
+    menu (English) and one for clients in Chinese (`language_code` "zh" covers zh-hans
+    and zh-hant). A menu only shows: every command still asks `is_editor`.
     """
-    readers = tuple(BotCommand(c.name, c.description) for c in commands if not c.editors_only)
-    editors = tuple(BotCommand(c.name, c.description) for c in commands)
     chats = dict.fromkeys((*telegram.editor_ids, *telegram.review_chats()))
-    return (
-        Menu(BotCommandScopeDefault(), readers),
-        Menu(BotCommandScopeAllPrivateChats(), readers),
-        *(Menu(BotCommandScopeChat(chat_id), editors) for chat_id in chats),
-    )
+    menus: list[Menu] = []
+    for lang in CHAT_LANGS:
+        code = None if lang == DEFAULT_MENU_LANG else lang
+
+        def menu(specs: Sequence[CommandSpec], lang: ChatLang = lang) -> tuple[BotCommand, ...]:
+            return tuple(BotCommand(c.name, c.description(lang)) for c in specs)
+
+        readers = menu([c for c in commands if not c.editors_only])
+        editors = menu(commands)
+        menus += [
+            Menu(BotCommandScopeDefault(), code, readers),
+            Menu(BotCommandScopeAllPrivateChats(), code, readers),
+            *(Menu(BotCommandScopeChat(chat_id), code, editors) for chat_id in chats),
+        ]
+    return tuple(menus)

@@ -75,6 +75,9 @@ class BotServices:
     # One per run: a reader's messages answered in their order, though a link is
     # handled as a task (`handlers.submissions`).
     turns: ChatTurns = field(init=False, default_factory=ChatTurns)
+    # Writes no reply waits for (a reader's client language seen): kept referenced
+    # until done, so the loop cannot drop them.
+    background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
     # The receipts of a burst of links go out one at a time, in the order their
     # updates came: concurrent, each opened a connection of its own, and the
     # connections cost more than the replies (the bench: 0.35 of the echo at 16 at

@@ -49,6 +49,7 @@ from bot.texts import text
 from data.extras import ExtraDecided, ExtraItem, extra_key
 from handlers.admin import refuse_command
 from handlers.context import App, BotServices, Context, actor_of, services
+from handlers.lang import reader_lang
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +157,9 @@ async def forwarded(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    if not services(context).is_editor(user.id):
-        await message.reply_text(text("extra.forward_not_editor"))
+    svc = services(context)
+    if not svc.is_editor(user.id):
+        await message.reply_text(text("extra.forward_not_editor", await reader_lang(svc, user)))
         return
     body = message.text or message.caption or ""
     entities = (message.entities or ()) + (message.caption_entities or ())
@@ -207,7 +209,8 @@ async def _show_listing(query: CallbackQuery, svc: BotServices) -> None:
 
 async def _deny(query: CallbackQuery, svc: BotServices, why: str, item_id: int | None) -> None:
     """Not an editor, or data this bot did not make: answer, log, audit; nothing else."""
-    await query.answer(text("review.not_allowed"), show_alert=True)
+    lang = await reader_lang(svc, query.from_user)
+    await query.answer(text("review.not_allowed", lang), show_alert=True)
     user_id = query.from_user.id
     data = (query.data or "")[:64]
     log.warning("queue press refused", extra={"user_id": user_id, "why": why, "data": data})

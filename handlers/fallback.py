@@ -3,7 +3,7 @@
 Old keyboards, other bots' data or a modified client can send callback data that no
 card kind claims (not `sub:`, `rd:`, `pv:`, `ob:`). Left unanswered, the client shows a
 spinner until Telegram gives up; answered here, the presser reads "Unknown button."
-and the log keeps the (clipped) data.
+(in their language) and the log keeps the (clipped) data.
 
 A command no `CommandHandler` took (`/foo`, a typo) gets a one-line pointer to `/help`:
 in a private chat always, in a group only when addressed to this bot (`/foo@thisbot`),
@@ -20,7 +20,8 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.editors.kit import CALLBACK_DATA_MAX
 from bot.texts import text
-from handlers.context import App, Context
+from handlers.context import App, Context, services
+from handlers.lang import reader_lang
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ async def unknown_callback(update: Update, context: Context) -> None:
         "unknown button",
         extra={"user_id": query.from_user.id, "data": (query.data or "")[:CALLBACK_DATA_MAX]},
     )
-    await query.answer(text("button.unknown"))
+    await query.answer(
+        text("button.unknown", await reader_lang(services(context), query.from_user))
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -49,7 +52,10 @@ async def unknown_command(update: Update, context: Context) -> None:
     if message.chat.type != ChatType.PRIVATE and not addressee:
         return  # in a group, an unaddressed command may be another bot's
     log.info("unknown command", extra={"command": name[:32]})
-    await message.reply_text(text("command.unknown", name=name[:32]))
+    if message.from_user is None:  # a channel's post: nobody to answer
+        return
+    lang = await reader_lang(services(context), message.from_user)
+    await message.reply_text(text("command.unknown", lang, name=name[:32]))
 
 
 def add_fallback_handler(application: App) -> None:

@@ -21,10 +21,11 @@ from bot.editors.outbox_cards import (
     in_doubt_card,
     stranded_card,
 )
-from bot.texts import TextKey, text
+from bot.texts import EDITOR_LANG, TextKey, text
 from data.outbox import OutboxStore
 from handlers.admin import audit_press_refused, refuse_command
 from handlers.context import Context, actor_of, services
+from handlers.lang import reader_lang
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
 
@@ -84,13 +85,14 @@ async def outbox_callback(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
-        await query.answer(text("editors_only.decide"), show_alert=True)
+        lang = await reader_lang(svc, query.from_user)
+        await query.answer(text("editors_only.decide", lang), show_alert=True)
         await audit_press_refused(svc, query)
         return
     try:
         button = OUTBOX_BUTTONS.decode(query.data)
     except CallbackDataError:
-        await query.answer(text("button.unknown"))
+        await query.answer(text("button.unknown", EDITOR_LANG))
         return
     action, outbox_id = button.action, button.id
     actor = actor_of(query.from_user)

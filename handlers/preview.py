@@ -46,12 +46,13 @@ from bot.editors.preview_cards import (
     refresh_cards,
     send_preview_cards,
 )
-from bot.texts import text
+from bot.texts import EDITOR_LANG, text
 from bot.weekly.announce import after_enqueue
 from bot.weekly.ingest import NewIssue
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
 from handlers.admin import audit_press_refused
 from handlers.context import App, Context, actor_of, services
+from handlers.lang import reader_lang
 from publishers.format_telegram import editor_html
 
 __all__ = [
@@ -115,13 +116,14 @@ async def preview_callback(update: Update, context: Context) -> None:
         return
     svc = services(context)
     if not svc.is_editor(query.from_user.id):
-        await query.answer(text("editors_only.decide"), show_alert=True)
+        lang = await reader_lang(svc, query.from_user)
+        await query.answer(text("editors_only.decide", lang), show_alert=True)
         await audit_press_refused(svc, query)
         return
     try:
         button = PREVIEW_BUTTONS.decode(query.data)
     except CallbackDataError:
-        await query.answer(text("button.unknown"))
+        await query.answer(text("button.unknown", EDITOR_LANG))
         return
     action, preview_id = button.action, button.id
     publication = svc.publication
@@ -130,7 +132,7 @@ async def preview_callback(update: Update, context: Context) -> None:
     target = action.removeprefix("ed:") if action.startswith("ed:") else None
     known = action in DECISIONS or action in ("edit", "back", "bf")
     if not known and (target is None or target not in publication.platforms):
-        await query.answer(text("button.unknown"))
+        await query.answer(text("button.unknown", EDITOR_LANG))
         return
     if action == "bf":  # the number is an issue's here, from `backfill_keyboard`
         await _backfill(query, context, publication, preview_id, now=now)

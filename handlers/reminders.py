@@ -22,9 +22,10 @@ from bot.config import Settings
 from bot.editors.kit import NO_PREVIEW, CallbackDataError, EditorChats
 from bot.editors.reminders import REMINDER_BUTTONS, digest_keyboard, digest_text
 from bot.editors.review_cards import refresh_review_cards, send_review_card
-from bot.texts import text
+from bot.texts import EDITOR_LANG, text
 from handlers.admin import audit_press_refused
 from handlers.context import App, BotServices, Context, services
+from handlers.lang import reader_lang
 from handlers.submissions import tell
 
 log = logging.getLogger(__name__)
@@ -94,17 +95,19 @@ async def reminder_callback(update: Update, context: Context) -> None:
         button = REMINDER_BUTTONS.decode(query.data)
     except CallbackDataError as exc:
         log.warning("reminder press refused", extra={"user_id": user_id, "why": str(exc)})
-        await query.answer(text("review.not_allowed"), show_alert=True)
+        lang = await reader_lang(svc, query.from_user)
+        await query.answer(text("review.not_allowed", lang), show_alert=True)
         await audit_press_refused(svc, query)
         return
     if not svc.is_editor(user_id):
-        await query.answer(text("review.not_allowed"), show_alert=True)
+        lang = await reader_lang(svc, query.from_user)
+        await query.answer(text("review.not_allowed", lang), show_alert=True)
         await audit_press_refused(svc, query)
         return
     store = svc.submissions.store
     row = await store.get(button.id)
     if row is None:
-        await query.answer(text("review.gone"))
+        await query.answer(text("review.gone", EDITOR_LANG))
         return
     chat_id = query.message.chat.id if query.message is not None else user_id
     await query.answer(text("reminder.opened", id=row.id))

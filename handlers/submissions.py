@@ -73,6 +73,7 @@ from bot.submissions.reader_buttons import (
     READER_BUTTONS,
     TEXT_FIELDS,
     level_keyboard,
+    level_label,
     reader_keyboard,
 )
 from bot.submissions.rules import (
@@ -85,7 +86,7 @@ from bot.submissions.rules import (
     OverLimit,
     Refused,
 )
-from bot.texts import TextKey, text
+from bot.texts import EDITOR_LANG, ChatLang, TextKey, text
 from data.outbox import OutboxRow
 from data.submissions import (
     SUBMISSION_KIND,
@@ -97,6 +98,7 @@ from data.submissions import (
 )
 from handlers.context import App, BotServices, Context, actor_of, services
 from handlers.extra import queued_answer
+from handlers.lang import reader_lang, stored_lang
 from handlers.turns import Turn
 from publishers.format_common import NotPostable
 from publishers.limits import X_MAX_WEIGHTED
@@ -115,6 +117,15 @@ OVER_LIMIT_TEXTS: dict[str, TextKey] = {
 OVER_PENDING_TEXTS: dict[str, TextKey] = {
     "pending_per_user": "submit.over.pending_per_user",
     "pending_total": "submit.over.pending_total",
+}
+# Why a link or note was refused, per rule, for a reader not reading English.
+REFUSED_TEXTS: dict[str, TextKey] = {
+    "empty": "refused.empty",
+    "syntax": "refused.syntax",
+    "scheme": "refused.scheme",
+    "length": "refused.length",
+    "host": "refused.host",
+    "note": "refused.note",
 }
 # "Already <verb> by … at …", per decided state (see `decision_name` for the card's).
 ALREADY_VERBS: dict[str, TextKey] = {
@@ -168,37 +179,43 @@ def _stop_waiting(context: Context, user_id: int) -> Waiting | None:
 # ---- the reader's side -------------------------------------------------------------------
 
 
-def _when(at: float | None) -> str:
+def _when(at: float | None, lang: ChatLang) -> str:
     if at is None:
         return "?"
-    return dt.datetime.fromtimestamp(at, dt.UTC).strftime(text("submit.time_format"))
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime(text("submit.time_format", lang))
 
 
-def outcome_text(outcome: Outcome) -> str:
-    """The reply to a `/submit`, worded from the catalogue."""
+def outcome_text(outcome: Outcome, lang: ChatLang) -> str:
+    """The reply to a `/submit`, worded from the catalogue in the reader's language."""
     match outcome:
         case Accepted(submission_id=sid):
-            return text("submit.accepted", id=sid)
+            return text("submit.accepted", lang, id=sid)
         case Duplicate() if outcome.featured:
             date = outcome.issue_date.isoformat() if outcome.issue_date else "?"
             url = outcome.issue_url or outcome.item_url
             if url:
-                return text("submit.featured", number=outcome.issue_number, date=date, url=url)
-            return text("submit.featured_no_link", number=outcome.issue_number, date=date)
+                return text(
+                    "submit.featured", lang, number=outcome.issue_number, date=date, url=url
+                )
+            return text("submit.featured_no_link", lang, number=outcome.issue_number, date=date)
         case Duplicate(submission_id=sid, state=state):
             if state == "pending":
-                return text("submit.waiting", id=sid)
-            return text("submit.taken", id=sid)
-        case Refused(rule=rule, message=message):
-            return text("submit.refused", rule=rule, message=message)
+                return text("submit.waiting", lang, id=sid)
+            return text("submit.taken", lang, id=sid)
+        case Refused(rule=rule, message=message, example=example):
+            if lang != "en" and rule in REFUSED_TEXTS:  # the rules' own words are English
+                message = text(REFUSED_TEXTS[rule], lang, example=example)
+            return text("submit.refused", lang, rule=rule, message=message)
         case OverLimit(rule=rule, limit=limit, retry_at=retry_at):
             if rule in OVER_LIMIT_TEXTS:
-                return text(OVER_LIMIT_TEXTS[rule], limit=f"{limit:g}", when=_when(retry_at))
-            return text(OVER_PENDING_TEXTS[rule], limit=f"{limit:g}")
+                return text(
+                    OVER_LIMIT_TEXTS[rule], lang, limit=f"{limit:g}", when=_when(retry_at, lang)
+                )
+            return text(OVER_PENDING_TEXTS[rule], lang, limit=f"{limit:g}")
         case BannedUser():
-            return text("submit.banned")
+            return text("submit.banned", lang)
         case Disabled():
-            return text("submit.disabled")
+            return text("submit.disabled", lang)
     raise AssertionError(f"unknown outcome {outcome!r}")
 
 
@@ -206,7 +223,7 @@ def _is_private(message: Message) -> bool:
     return message.chat.type == ChatType.PRIVATE
 
 
-async def ask_for_link(message: Message, context: Context, user: User) -> None:
+async def ask_for_link(message: Message, context: Context, user: User, lang: ChatLang) -> None:
     """`/submit` alone or `/start submit`: the next text in this chat is the link.
 
     Blocking (the next update is dispatched once the wait is set), and answered in the
@@ -214,11 +231,11 @@ async def ask_for_link(message: Message, context: Context, user: User) -> None:
     svc = services(context)
     async with svc.turns.take(message.chat_id):
         if not svc.submissions.settings.enabled:
-            await message.reply_text(text("submit.disabled"))
+            await message.reply_text(text("submit.disabled", lang))
             return
         _wait(context, user.id, Waiting("link"))
         await message.reply_text(
-            text("submit.ask"),
+            text("submit.ask", lang),
             reply_markup=ForceReply(selective=True, input_field_placeholder=EXAMPLE_URL),
         )
 
@@ -228,24 +245,30 @@ async def submit_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
+    lang = await reader_lang(services(context), user)
     if not _is_private(message):
         link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_ARG}"
-        button = InlineKeyboardButton(text("button.submit_private"), url=link)
+        button = InlineKeyboardButton(text("button.submit_private", lang), url=link)
         await message.reply_text(
-            text("submit.in_private"), reply_markup=InlineKeyboardMarkup([[button]])
+            text("submit.in_private", lang), reply_markup=InlineKeyboardMarkup([[button]])
         )
         return
     parts = (message.text or "").split(maxsplit=1)
     rest = parts[1].strip() if len(parts) > 1 else ""
     if not rest:
-        await ask_for_link(message, context, user)
+        await ask_for_link(message, context, user, lang)
         return
     _stop_waiting(context, user.id)
-    _take_in_background(update, message, context, user, rest)
+    _take_in_background(update, message, context, user, rest, lang)
 
 
 def _take_in_background(
-    update: Update, message: Message, context: Context, user: User, body: str
+    update: Update,
+    message: Message,
+    context: Context,
+    user: User,
+    body: str,
+    lang: ChatLang,
 ) -> None:
     """Store and answer a link in a task of the Application, not in the update's dispatch.
 
@@ -260,7 +283,7 @@ def _take_in_background(
     """
     turn = services(context).turns.take(message.chat_id)
     task = context.application.create_task(
-        _take_submission(message, context, user, body, turn),
+        _take_submission(message, context, user, body, lang, turn),
         update=update,
         name=f"submit-{update.update_id}",
     )
@@ -268,7 +291,7 @@ def _take_in_background(
 
 
 async def _take_submission(
-    message: Message, context: Context, user: User, body: str, turn: Turn
+    message: Message, context: Context, user: User, body: str, lang: ChatLang, turn: Turn
 ) -> None:
     """The intake's batched write, the reply once it is committed, then the review work."""
     svc = services(context)
@@ -287,13 +310,16 @@ async def _take_submission(
                     outcome.fields,
                     credit=outcome.credit,
                     username=user.username,
+                    lang=lang,
                 )
                 if isinstance(outcome, Accepted)
                 else None
             )
             async with svc.replies:  # one at a time, over one kept-alive connection
                 await message.reply_text(
-                    outcome_text(outcome), link_preview_options=NO_PREVIEW, reply_markup=markup
+                    outcome_text(outcome, lang),
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=markup,
                 )
     if isinstance(outcome, Accepted):  # in the same task: `Application.stop` waits for it
         await review_after_preview(context.bot, svc, outcome.submission_id)
@@ -335,7 +361,9 @@ async def cancel_cmd(update: Update, context: Context) -> None:
         del proposed[key]
     done = waiting is not None or dropped
     async with services(context).turns.take(message.chat_id):  # after the links' replies
-        await message.reply_text(text("submit.cancelled" if done else "submit.nothing_to_cancel"))
+        lang = await reader_lang(services(context), user)
+        answer: TextKey = "submit.cancelled" if done else "submit.nothing_to_cancel"
+        await message.reply_text(text(answer, lang))
 
 
 def _split_edit(body: str) -> tuple[str | None, str | None]:
@@ -358,7 +386,9 @@ async def submission_text(update: Update, context: Context) -> None:
         return
     if waiting.kind == "link":
         _stop_waiting(context, user.id)
-        _take_in_background(update, message, context, user, message.text)
+        _take_in_background(
+            update, message, context, user, message.text, await reader_lang(services(context), user)
+        )
         return
     async with services(context).turns.take(message.chat_id):  # after the links' replies
         await _waited_text(message, context, user, waiting)
@@ -368,7 +398,7 @@ async def _waited_text(message: Message, context: Context, user: User, waiting: 
     """A field, an edit or a reason (blocking: the waiting state changes in order)."""
     svc = services(context)
     if waiting.kind == "field":
-        await _take_field(message, context, user, waiting)
+        await _take_field(message, context, user, waiting, await reader_lang(svc, user))
         return
     if not svc.is_editor(user.id):  # editors may have changed since the press
         _stop_waiting(context, user.id)
@@ -424,7 +454,10 @@ async def _propose_edit(message: Message, context: Context, user: User, waiting:
 
 # What the reader is asked for, and how the field is named back, per `Fields` attribute.
 ASK_TEXTS: dict[str, TextKey] = {"for_whom": "reader.ask.for_whom", "solves": "reader.ask.solves"}
-FIELD_NAMES = {"for_whom": "for", "solves": "solves"}
+FIELD_NAMES: dict[str, TextKey] = {
+    "for_whom": "reader.field.for_whom",
+    "solves": "reader.field.solves",
+}
 
 
 def _on_own_receipt(query: CallbackQuery, submission: Submission) -> bool:
@@ -439,28 +472,29 @@ async def reader_callback(update: Update, context: Context) -> None:
         return
     svc = services(context)
     user_id = query.from_user.id
+    lang = await reader_lang(svc, query.from_user)
     try:
         button = READER_BUTTONS.decode(query.data)
     except CallbackDataError as exc:
         log.warning("reader press refused", extra={"user_id": user_id, "why": str(exc)})
-        await query.answer(text("button.unknown"))
+        await query.answer(text("button.unknown", lang))
         return
     action, sid = button.action, button.id
     subs = svc.submissions
     current = await subs.store.get(sid)
     if current is None:
-        await query.answer(text("review.gone"))
+        await query.answer(text("review.gone", lang))
         return
     if current.user_id != user_id:
         log.warning(
             "reader press refused",
             extra={"user_id": user_id, "why": "not the submitter", "submission_id": sid},
         )
-        await query.answer(text("review.not_allowed"), show_alert=True)
+        await query.answer(text("review.not_allowed", lang), show_alert=True)
         return
     own = _on_own_receipt(query, current)
     if current.state != "pending":
-        await query.answer(text("reader.decided", id=sid))
+        await query.answer(text("reader.decided", lang, id=sid))
         if own:
             await _drop_buttons(query)
         return
@@ -468,57 +502,69 @@ async def reader_callback(update: Update, context: Context) -> None:
         attr = TEXT_FIELDS[action]
         message_id = query.message.message_id if own and query.message is not None else 0
         _wait(context, user_id, Waiting("field", sid, attr, message_id))
-        await query.answer(text("reader.send_it"))
-        await _prompt(query, context, text(ASK_TEXTS[attr], id=sid))
+        await query.answer(text("reader.send_it", lang))
+        await _prompt(query, context, text(ASK_TEXTS[attr], lang, id=sid))
         return
     if action in ("lv", "bk"):
-        await query.answer(text("reader.pick_level") if action == "lv" else None)
+        await query.answer(text("reader.pick_level", lang) if action == "lv" else None)
         if own:
-            markup = level_keyboard(sid) if action == "lv" else _receipt_keyboard(current)
+            markup = (
+                level_keyboard(sid, lang=lang)
+                if action == "lv"
+                else _receipt_keyboard(current, lang)
+            )
             await _set_buttons(query, markup)
         return
     if action.startswith("cr:"):
         choice = LEGACY_CREDIT.get(action) or cast(CreditChoice, action.removeprefix("cr:"))
-        await _set_credit_from_receipt(query, context, current, choice, own=own)
+        await _set_credit_from_receipt(query, context, current, choice, own=own, lang=lang)
         return
     level = action.removeprefix("lv:")
     changed = await subs.set_reader_choices(
         sid, user_id=user_id, fields=dataclasses.replace(current.fields, level=level)
     )
     if changed is None:  # decided meanwhile
-        await query.answer(text("reader.decided", id=sid))
+        await query.answer(text("reader.decided", lang, id=sid))
         return
-    await query.answer(text("reader.level_saved", level=level))
+    await query.answer(text("reader.level_saved", lang, level=level_label(level, lang)))
     if own:
-        await _set_buttons(query, _receipt_keyboard(changed))
+        await _set_buttons(query, _receipt_keyboard(changed, lang))
     await _show_on_cards(context.bot, svc, changed)
 
 
-def _receipt_keyboard(row: Submission) -> InlineKeyboardMarkup:
-    return reader_keyboard(row.id, row.fields, credit=row.credit_as, username=row.username)
+def _receipt_keyboard(row: Submission, lang: ChatLang) -> InlineKeyboardMarkup:
+    return reader_keyboard(
+        row.id, row.fields, credit=row.credit_as, username=row.username, lang=lang
+    )
 
 
-def credit_answer(choice: CreditChoice, *, username: str | None) -> str:
-    """What the reader is told their posts will say."""
+def credit_answer(choice: CreditChoice, *, username: str | None, lang: ChatLang) -> str:
+    """What the reader is told their posts will say, in their language."""
     if choice == "anonymous":
-        return text("credit.saved_anonymous")
+        return text("credit.saved_anonymous", lang)
     if choice == "username" and username:
-        return text("credit.saved_username", handle=username)
-    return text("credit.saved_name")
+        return text("credit.saved_username", lang, handle=username)
+    return text("credit.saved_name", lang)
 
 
 async def _set_credit_from_receipt(
-    query: CallbackQuery, context: Context, current: Submission, choice: CreditChoice, *, own: bool
+    query: CallbackQuery,
+    context: Context,
+    current: Submission,
+    choice: CreditChoice,
+    *,
+    own: bool,
+    lang: ChatLang,
 ) -> None:
     """The receipt's credit buttons: the reader's choice for all their links, as /credit."""
     svc = services(context)
     user = query.from_user
     done = await svc.submissions.set_credit(submitter_of(user), choice)
-    await query.answer(credit_answer(choice, username=user.username))
+    await query.answer(credit_answer(choice, username=user.username, lang=lang))
     fresh = next((r for r in done.pending if r.id == current.id), None)
     if own:
         shown = fresh or dataclasses.replace(current, credit_as=choice, username=user.username)
-        await _set_buttons(query, _receipt_keyboard(shown))
+        await _set_buttons(query, _receipt_keyboard(shown, lang))
     await show_credit_on_cards(context.bot, svc, done.pending)
 
 
@@ -536,13 +582,15 @@ def submitter_of(user: User, chat_id: int | None = None) -> Submitter:
     )
 
 
-async def _take_field(message: Message, context: Context, user: User, waiting: Waiting) -> None:
+async def _take_field(
+    message: Message, context: Context, user: User, waiting: Waiting, lang: ChatLang
+) -> None:
     """The reader's next message after [For whom] or [Solves]: that field's value."""
     svc = services(context)
     value = " ".join((message.text or "").split())
     if len(value) > FIELD_MAX:
         await message.reply_text(
-            text("reader.field_too_long", length=f"{len(value):,}", limit=FIELD_MAX)
+            text("reader.field_too_long", lang, length=f"{len(value):,}", limit=FIELD_MAX)
         )
         return  # still waiting for one that fits
     _stop_waiting(context, user.id)
@@ -553,16 +601,17 @@ async def _take_field(message: Message, context: Context, user: User, waiting: W
         fields = dataclasses.replace(current.fields, **{waiting.target: value})
         changed = await svc.submissions.set_reader_choices(sid, user_id=user.id, fields=fields)
     if changed is None:  # decided meanwhile (or not theirs: nothing is stored)
-        await message.reply_text(text("reader.decided", id=sid))
+        await message.reply_text(text("reader.decided", lang, id=sid))
         return
-    name = FIELD_NAMES.get(waiting.target, waiting.target)
-    await message.reply_text(text("reader.field_saved", id=sid, name=name, value=value))
+    key = FIELD_NAMES.get(waiting.target)
+    name = text(key, lang) if key else waiting.target
+    await message.reply_text(text("reader.field_saved", lang, id=sid, name=name, value=value))
     if waiting.message_id:
         try:
             await context.bot.edit_message_reply_markup(
                 chat_id=message.chat_id,
                 message_id=waiting.message_id,
-                reply_markup=_receipt_keyboard(changed),
+                reply_markup=_receipt_keyboard(changed, lang),
             )
         except BadRequest as exc:
             log.info("reader buttons not refreshed", extra={"error": str(exc)})
@@ -588,7 +637,8 @@ async def _deny(
     query: CallbackQuery, svc: BotServices, why: str, submission_id: int | None
 ) -> None:
     """Not an editor, or data this bot did not make: answer, log, audit; nothing else."""
-    await query.answer(text("review.not_allowed"), show_alert=True)
+    lang = await reader_lang(svc, query.from_user)
+    await query.answer(text("review.not_allowed", lang), show_alert=True)
     user_id = query.from_user.id
     data = (query.data or "")[:64]
     log.warning("review press refused", extra={"user_id": user_id, "why": why, "data": data})
@@ -618,7 +668,7 @@ async def review_callback(update: Update, context: Context) -> None:
     subs = svc.submissions
     current = await subs.store.get(sid)
     if current is None:
-        await query.answer(text("review.gone"))
+        await query.answer(text("review.gone", EDITOR_LANG))
         return
     if action in ("ap", "qu", "dr", "bn") or (action.startswith("rj:") and action != "rj:other"):
         await _decide(query, context, action, sid)
@@ -684,7 +734,7 @@ def _already(submission: Submission) -> str:
         state = "draft"
     elif state == "rejected" and submission.reason == "banned":
         state = "banned"
-    verb = text(ALREADY_VERBS[state]) if state in ALREADY_VERBS else state
+    verb = text(ALREADY_VERBS[state], EDITOR_LANG) if state in ALREADY_VERBS else state
     return text(
         "review.already",
         decision=verb,
@@ -711,7 +761,7 @@ async def _decide(query: CallbackQuery, context: Context, action: str, sid: int)
         reason: RejectReason = action.removeprefix("rj:")  # type: ignore[assignment]
         decided = await subs.reject(sid, editor=editor, reason=reason)
     if decided is None:
-        await query.answer(text("review.gone"))
+        await query.answer(text("review.gone", EDITOR_LANG))
         return
     if not decided.won:
         await query.answer(_already(decided.submission))
@@ -812,19 +862,21 @@ async def tell(bot: Bot, svc: BotServices, submission: Submission) -> None:
     once), then the message; a submitter who blocked the bot is skipped with a log line."""
     if not await svc.submissions.store.mark_told(submission.id, now=dt.datetime.now(dt.UTC)):
         return
+    lang = await stored_lang(svc, submission.user_id)  # no update of theirs: the stored one
     if submission.state == "published":
         link = await channel_post_link(bot, svc, submission.id)
         message = (
-            text("told.published", id=submission.id, link=link)
+            text("told.published", lang, id=submission.id, link=link)
             if link
-            else text("told.published_no_link", id=submission.id)
+            else text("told.published_no_link", lang, id=submission.id)
         )
     elif submission.state == "approved":
-        message = text("told.draft", id=submission.id)
+        message = text("told.draft", lang, id=submission.id)
     elif submission.state == "expired":
-        message = text("told.expired", id=submission.id)
+        message = text("told.expired", lang, id=submission.id)
     else:
-        message = text("told.rejected", id=submission.id, reason=reason_text(submission.reason))
+        reason = reason_text(submission.reason, lang)
+        message = text("told.rejected", lang, id=submission.id, reason=reason)
     try:
         await bot.send_message(submission.chat_id, message)
     except Forbidden:

@@ -1,9 +1,11 @@
 """A submitter's own tools: /mysubmissions, /withdraw, /credit and /forgetme.
 
-Thin, like every handler: the rules are `bot.submissions.intake.SubmissionService`'s
-and the store's compare-and-sets (`data.submissions`, `data.readers`). Each press is
-checked against the presser: a /credit button carries the asker's id, a /forgetme
-button its request's id, whose row names the asker; anyone else is "Not allowed.".
+Every answer is in the reader's language (`handlers.lang.reader_lang`), the pointer
+to the private chat in a group included. Thin, like every handler: the rules are
+`bot.submissions.intake.SubmissionService`'s and the store's compare-and-sets
+(`data.submissions`, `data.readers`). Each press is checked against the presser: a
+/credit button carries the asker's id, a /forgetme button its request's id, whose row
+names the asker; anyone else is "Not allowed.".
 /forgetme asks first ([Forget me] [Cancel]): the confirmation is a compare-and-set on
 the request, so a double press forgets once. The review cards follow every change:
 a withdrawal drops their buttons, a credit choice shows on the pending ones, /forgetme
@@ -25,9 +27,10 @@ from bot.editors.kit import NO_PREVIEW, CallbackCodec, CallbackDataError
 from bot.editors.review_cards import reason_text, refresh_review_cards
 from bot.platforms import TELEGRAM
 from bot.submissions.reader_buttons import CREDIT_BUTTONS, credit_keyboard
-from bot.texts import TextKey, text
+from bot.texts import ChatLang, TextKey, text
 from data.submissions import CreditChoice, Submission, submission_key
 from handlers.context import App, BotServices, Context, services
+from handlers.lang import reader_lang
 from handlers.submissions import (
     ALREADY_VERBS,
     channel_base,
@@ -66,20 +69,22 @@ async def _post_link(svc: BotServices, base: str | None, row: Submission) -> str
     return f"{base}/{sent.remote_id}"
 
 
-def mine_line(row: Submission, link: str | None) -> str:
-    """One link of /mysubmissions (HTML): number, what became of it, the URL, and the
-    reason or the channel post."""
+def mine_line(row: Submission, link: str | None, lang: ChatLang) -> str:
+    """One link of /mysubmissions (HTML) in the reader's language: number, what became
+    of it, the URL, and the reason or the channel post."""
     state = _state_of(row)
     line = text(
         "mine.line",
+        lang,
         id=row.id,
-        state=text(STATE_WORDS[state]) if state in STATE_WORDS else state,
+        state=text(STATE_WORDS[state], lang) if state in STATE_WORDS else state,
         url=html.escape(row.canonical_url),
     )
     if row.state == "rejected":
-        line += "\n" + text("mine.reason", reason=html.escape(reason_text(row.reason)))
+        reason = html.escape(reason_text(row.reason, lang))
+        line += "\n" + text("mine.reason", lang, reason=reason)
     if link:
-        line += "\n" + text("mine.posted", link=html.escape(link))
+        line += "\n" + text("mine.posted", lang, link=html.escape(link))
     return line
 
 
@@ -88,31 +93,32 @@ async def mysubmissions_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    if not await _in_private(update):
-        return
     svc = services(context)
+    lang = await reader_lang(svc, user)
+    if not await _in_private(update, lang):
+        return
     rows = await svc.submissions.mine(user.id)
     if not rows:
-        await message.reply_text(text("mine.none"))
+        await message.reply_text(text("mine.none", lang))
         return
     base = None
     if any(r.state == "published" for r in rows):
         base = await channel_base(context.bot, svc)
-    lines = [mine_line(r, await _post_link(svc, base, r)) for r in rows]
+    lines = [mine_line(r, await _post_link(svc, base, r), lang) for r in rows]
     await message.reply_text(
-        "\n\n".join([text("mine.head", count=len(rows)), *lines]),
+        "\n\n".join([text("mine.head", lang, count=len(rows)), *lines]),
         parse_mode=ParseMode.HTML,
         link_preview_options=NO_PREVIEW,
     )
 
 
-async def _in_private(update: Update) -> bool:
+async def _in_private(update: Update, lang: ChatLang) -> bool:
     """These commands show or change a reader's own data: in a group, only a pointer to
     the private chat (nobody else reads their links or their choices)."""
     message = update.effective_message
     if message is None or message.chat.type == ChatType.PRIVATE:
         return True
-    await message.reply_text(text("mine.in_private"))
+    await message.reply_text(text("mine.in_private", lang))
     return False
 
 
@@ -141,26 +147,27 @@ async def withdraw_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    if not await _in_private(update):
+    svc = services(context)
+    lang = await reader_lang(svc, user)
+    if not await _in_private(update, lang):
         return
     sid = _id_argument(context.args)
     if sid is None:
-        await message.reply_text(text("withdraw.usage"))
+        await message.reply_text(text("withdraw.usage", lang))
         return
-    svc = services(context)
     done = await svc.submissions.withdraw_own(sid, user_id=user.id)
     if done.outcome == "unknown" or done.submission is None:
-        await message.reply_text(text("withdraw.unknown", id=sid))
+        await message.reply_text(text("withdraw.unknown", lang, id=sid))
         return
     row = done.submission
     if done.outcome == "decided":
         state = _state_of(row)
         if state == "rejected" and row.reason == "banned":
             state = "banned"
-        verb = text(ALREADY_VERBS[state]) if state in ALREADY_VERBS else state
-        await message.reply_text(text("withdraw.too_late", id=sid, decision=verb))
+        verb = text(ALREADY_VERBS[state], lang) if state in ALREADY_VERBS else state
+        await message.reply_text(text("withdraw.too_late", lang, id=sid, decision=verb))
         return
-    await message.reply_text(text("withdraw.done", id=sid))
+    await message.reply_text(text("withdraw.done", lang, id=sid))
     await _refresh(context.bot, svc, row)
 
 
@@ -172,12 +179,14 @@ async def credit_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    if not await _in_private(update):
+    svc = services(context)
+    lang = await reader_lang(svc, user)
+    if not await _in_private(update, lang):
         return
-    choice = await services(context).submissions.credit_choice(user.id)
+    choice = await svc.submissions.credit_choice(user.id)
     await message.reply_text(
-        text("credit.ask"),
-        reply_markup=credit_keyboard(user.id, choice, username=user.username),
+        text("credit.ask", lang),
+        reply_markup=credit_keyboard(user.id, choice, username=user.username, lang=lang),
     )
 
 
@@ -186,22 +195,23 @@ async def credit_callback(update: Update, context: Context) -> None:
     if query is None:
         return
     user = query.from_user
+    svc = services(context)
+    lang = await reader_lang(svc, user)
     try:
         button = CREDIT_BUTTONS.decode(query.data)
     except CallbackDataError as exc:
         log.warning("credit press refused", extra={"user_id": user.id, "why": str(exc)})
-        await query.answer(text("button.unknown"))
+        await query.answer(text("button.unknown", lang))
         return
     if button.id != user.id:
         log.warning("credit press refused", extra={"user_id": user.id, "why": "not theirs"})
-        await query.answer(text("review.not_allowed"), show_alert=True)
+        await query.answer(text("review.not_allowed", lang), show_alert=True)
         return
-    svc = services(context)
     wanted = cast(CreditChoice, button.action)  # the codec knows only the three
     done = await svc.submissions.set_credit(submitter_of(user), wanted)
     choice = done.reader.credit
-    await query.answer(credit_answer(choice, username=user.username))
-    await _set_markup(query, credit_keyboard(user.id, choice, username=user.username))
+    await query.answer(credit_answer(choice, username=user.username, lang=lang))
+    await _set_markup(query, credit_keyboard(user.id, choice, username=user.username, lang=lang))
     await show_credit_on_cards(context.bot, svc, done.pending)
 
 
@@ -220,9 +230,10 @@ async def forgetme_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    if not await _in_private(update):
-        return
     svc = services(context)
+    lang = await reader_lang(svc, user)
+    if not await _in_private(update, lang):
+        return
     rows = await svc.submissions.store.of_user(user.id, limit=10_000)
     pending = sum(1 for r in rows if r.state == "pending")
     request = await svc.submissions.ask_forget(user.id)
@@ -230,13 +241,13 @@ async def forgetme_cmd(update: Update, context: Context) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                b(text("button.forget.ok"), "ok", request.id),
-                b(text("button.cancel"), "no", request.id),
+                b(text("button.forget.ok", lang), "ok", request.id),
+                b(text("button.cancel", lang), "no", request.id),
             ]
         ]
     )
     await message.reply_text(
-        text("forget.ask", count=len(rows), pending=pending), reply_markup=markup
+        text("forget.ask", lang, count=len(rows), pending=pending), reply_markup=markup
     )
 
 
@@ -245,32 +256,34 @@ async def forget_callback(update: Update, context: Context) -> None:
     if query is None:
         return
     user = query.from_user
+    svc = services(context)
+    # Read before forgetting: the row in `user_langs` goes with the rest of their data.
+    lang = await reader_lang(svc, user)
     try:
         button = FORGET_BUTTONS.decode(query.data)
     except CallbackDataError as exc:
         log.warning("forget press refused", extra={"user_id": user.id, "why": str(exc)})
-        await query.answer(text("button.unknown"))
+        await query.answer(text("button.unknown", lang))
         return
-    svc = services(context)
     subs = svc.submissions
     request = await subs.readers.get_request(button.id)
     if request is None or request.user_id != user.id:
         log.warning("forget press refused", extra={"user_id": user.id, "why": "not theirs"})
-        await query.answer(text("review.not_allowed"), show_alert=True)
+        await query.answer(text("review.not_allowed", lang), show_alert=True)
         return
     if button.action == "no":
         cancelled = await subs.cancel_forget(request.id, user_id=user.id)
-        await query.answer(text("forget.cancelled" if cancelled else "forget.answered"))
+        await query.answer(text("forget.cancelled" if cancelled else "forget.answered", lang))
         if cancelled:
-            await _edit(query, text("forget.cancelled"))
+            await _edit(query, text("forget.cancelled", lang))
         return
     done = await subs.forget(request.id, user_id=user.id)
     if done is None or not done.won:
-        await query.answer(text("forget.answered"))
+        await query.answer(text("forget.answered", lang))
         return
-    await query.answer(text("forget.done_short"))
+    await query.answer(text("forget.done_short", lang))
     _forget_conversation(context, user.id)
-    await _edit(query, text("forget.done", withdrawn=len(done.withdrawn)))
+    await _edit(query, text("forget.done", lang, withdrawn=len(done.withdrawn)))
     for row in done.submissions:  # the editors' cards lose the names too
         await _refresh(context.bot, svc, row)
 

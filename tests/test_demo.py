@@ -98,14 +98,37 @@ def test_submission_act_shows_each_step(demo_run: subprocess.CompletedProcess[st
     assert x_part.count("Ten asyncio tips") == 1
 
 
+def test_a_zh_reader_is_answered_and_told_in_chinese(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo_run.stdout
+    chat = out.split("=== Telegram private chat with the reader @xiaoming_reads", 1)[1]
+    chat = chat.split("=== ", 1)[0]
+    assert "你好！我是「Python潮流周刊」的机器人。" in chat
+    assert "收到，编号 #2，编辑会尽快查看。" in chat
+    assert (
+        "buttons: [👥 适合谁] [🧩 解决什么问题] [🎓 难度：高级]"
+        " [👤 @xiaoming_reads] [✅ 👤 署我的名字] [🙈 匿名]"
+    ) in chat
+    assert "🎉 你推荐的链接 #2 已发布到频道：https://t.me/" in chat
+    assert "你最近的 1 个链接，最新的在前：" in chat
+    assert "#2 · 🎉 已发布到频道" in chat
+    menus = out.split("=== The command menu per language (setMyCommands) ===", 1)[1]
+    assert "default (en): /start What this bot is" in menus
+    assert "zh: /start 介绍这个机器人" in menus
+
+
 def test_the_approved_link_is_filed_once_as_a_github_issue(
     demo_run: subprocess.CompletedProcess[str],
 ) -> None:
     out = demo_run.stdout
     github = out.split(f"=== GitHub issues of {GITHUB_REPO} (fake) ===", 1)[1].split("===")[0]
-    assert github.count("[issue #") == 1
+    # Act 4's link, then act 5's: each approved link is one issue.
+    assert github.count("[issue #") == 2
     assert "[issue #1 [submission]] Ten asyncio tips" in github
-    assert "<!-- weeklybot:submission:1 -->" in github
+    assert "[issue #2 [submission]] Structural pattern matching in practice" in github
+    assert github.count("<!-- weeklybot:submission:1 -->") == 1
+    assert github.count("<!-- weeklybot:submission:2 -->") == 1
     assert "- **Level:** intermediate" in github
     filed = f"GitHub {GITHUB_REPO}: issue #1 'Ten asyncio tips' labels ['submission'] filed once"
     assert filed in out
@@ -114,7 +137,7 @@ def test_the_approved_link_is_filed_once_as_a_github_issue(
 def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
     demo_run: subprocess.CompletedProcess[str],
 ) -> None:
-    act = demo_run.stdout.split("=== Act 7: /status ===", 1)[1].split("outbox:", 1)[0]
+    act = demo_run.stdout.split("=== Act 8: /status ===", 1)[1].split("outbox:", 1)[0]
     assert "Status at " in act
     source = next(line for line in act.splitlines() if "last poll " in line)
     assert source.endswith("; no error")  # the repository, polled once per act
@@ -128,7 +151,7 @@ def test_status_act_shows_the_editor_what_runs_and_refuses_a_reader(
 def test_extra_act_takes_one_item_through_the_queue(
     demo_run: subprocess.CompletedProcess[str],
 ) -> None:
-    steps = demo_run.stdout.split("=== Act 5: the extra edition's queue ===", 1)[1]
+    steps = demo_run.stdout.split("=== Act 6: the extra edition's queue ===", 1)[1]
     assert "bot: This command is for editors." in steps
     assert "card: 🗞 Extra edition #1" in steps
     assert " / Telegram: / " in steps
@@ -148,6 +171,6 @@ def test_the_roundup_act_previews_posts_once_and_reports_the_feed_that_is_down(
     assert channel.count("① PyCoder's Weekly Issue #712: async generators") == 1
     assert "Sponsor: a hosted notebook" not in channel  # the #N entry wins
     assert "② Django News Issue 310 - Django 6.1" in channel
-    act = out.split("=== Act 6: the Sunday roundup, step by step ===", 1)[1]
+    act = out.split("=== Act 7: the Sunday roundup, step by step ===", 1)[1]
     assert "editor: /roundup an hour before Sun" in act
     assert "• Data Science Weekly: the feed could not be read (HTTP 503)" in act

@@ -240,6 +240,30 @@ async def test_a_language_is_two_lowercase_letters(bot: telegram.Bot) -> None:
         await bot.set_my_commands([("help", "Help")], language_code="eng")
 
 
+async def test_commands_per_language_and_the_language_rule(bot: telegram.Bot) -> None:
+    await bot.set_my_commands([("start", "Start")])
+    await bot.set_my_commands([("start", "开始")], language_code="zh")
+    assert [c.description for c in await bot.get_my_commands(language_code="zh")] == ["开始"]
+    assert [c.description for c in await bot.get_my_commands()] == ["Start"]
+    assert await bot.get_my_commands(language_code="ja") == ()  # nothing of its own
+    # Telegram takes ISO 639-1 codes only, not a client's tag.
+    for code in ("zh-hans", "zho", "z1"):
+        with pytest.raises(BadRequest, match="Invalid language code specified"):
+            await bot.set_my_commands([("start", "Start")], language_code=code)
+    await bot.delete_my_commands(language_code="zh")
+    assert await bot.get_my_commands(language_code="zh") == ()
+    assert [c.description for c in await bot.get_my_commands()] == ["Start"]
+
+
+async def test_a_users_language_code_reaches_the_bot(fake_telegram: FakeTelegram) -> None:
+    fake_telegram.add_user(4242, "Li", "li", language_code="zh-hans")
+    fake_telegram.user_sends(4242, "hi")
+    async with telegram.Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
+        updates = await bot.get_updates(timeout=0)
+    assert updates[-1].effective_user is not None
+    assert updates[-1].effective_user.language_code == "zh-hans"
+
+
 async def test_wrong_token_is_unauthorized(fake_telegram: FakeTelegram) -> None:
     with pytest.raises(telegram.error.InvalidToken):
         async with telegram.Bot("123456:wrong", base_url=fake_telegram.base_url):

@@ -598,13 +598,13 @@ async def test_the_reader_sets_fields_by_buttons_and_the_card_shows_them(world: 
     # The level by button: the menu, then the pick.
     assert await reader_press(world, READER_ID, mine, f"rd:1:lv:{sid}") == "Pick a level."
     pick = f"rd:1:lv:intermediate:{sid}"
-    assert await reader_press(world, READER_ID, mine, pick) == "Level saved: intermediate."
+    assert await reader_press(world, READER_ID, mine, pick) == "Level saved: Intermediate."
     assert (await world.row(sid)).fields.level == "intermediate"
     await until(lambda: "level: intermediate" in (world.card(sid).text or ""))
     assert world.card(sid).edits > card_edits
     assert world.card(sid).callback_data() == {f"sub:1:{a}:{sid}" for a in BUTTONS}
     await until(
-        lambda: "🎓 Level: intermediate" in labels(world.tg.message(READER_ID, mine.message_id))
+        lambda: "🎓 Level: Intermediate" in labels(world.tg.message(READER_ID, mine.message_id))
     )
 
     # "For whom" by text: the bot asks (ForceReply), the next message is the value.
@@ -638,7 +638,7 @@ async def test_a_field_set_while_the_card_is_on_its_way_reaches_the_card(world: 
     await until(lambda: any(f"#{sid}\n" in (c.text or "") for c in world.cards()))
     await reader_press(world, READER_ID, reply, f"rd:1:lv:{sid}")
     assert await reader_press(world, READER_ID, reply, f"rd:1:lv:advanced:{sid}") == (
-        "Level saved: advanced."
+        "Level saved: Advanced."
     )
     assert not (await world.row(sid)).cards  # the bot does not know the card yet
     await until(lambda: "level: advanced" in (world.card(sid).text or ""))

@@ -79,7 +79,8 @@ async def test_ten_readers_sending_one_link_together_store_it_once_in_fewer_comm
         [row] = await store.list_by_state("pending")
         assert replies[0] == f"Received, #{row.id}: an editor will look at it."
         assert replies[1:] == [f"Already submitted (#{row.id}), waiting for review."] * 9
-        assert commits < len(readers)  # the creates shared a group commit
+        # Twenty batched writes (ten creates, ten first-seen languages) shared commits.
+        assert commits < 2 * len(readers)
 
 
 async def test_one_readers_burst_of_links_is_judged_in_order_and_answered_in_order(

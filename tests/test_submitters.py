@@ -21,6 +21,7 @@ from bot.submissions.intake import (
 )
 from bot.submissions.rules import Accepted
 from data.db import Database
+from data.langs import UserLangStore
 from data.migrations import MIGRATIONS, migrate
 from data.outbox import OutboxStore
 from data.readers import FORGOTTEN, _scrub
@@ -257,6 +258,9 @@ async def test_forgetme_leaves_no_personal_data_in_any_table_but_keeps_the_decis
             "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)",
             (T0, "user:1002", "user.note", "user:1002", json.dumps({"said": NOTE})),
         )
+    langs = UserLangStore(db)
+    await langs.choose(ADA.user_id, "zh", now=T0)  # /lang zh: a row of hers
+    await langs.observe(GRACE.user_id, "en", now=T0)
     before = await every_text(db)
     assert any("Ada Lovelace" in v for _, _, v in before)  # the search can find them
     decisions = await svc.store.db.fetchall(
@@ -281,7 +285,10 @@ async def test_forgetme_leaves_no_personal_data_in_any_table_but_keeps_the_decis
         if name.lower() in value.lower()
     ]
     assert leftovers == []
+    # Her language goes too (a row keyed by her id, no name in it to search for).
+    assert await langs.get(ADA.user_id) is None
     # Grace is untouched.
+    assert await langs.get(GRACE.user_id) is not None
     assert (await row(svc, other)).note == "Grace's own note"
     assert (await row(svc, other)).display_name == "Grace Hopper"
     # The decision log is kept: every entry still there, same who/what/when, plus the

@@ -1,4 +1,5 @@
-"""The text catalogue: every key is used, every call fills exactly its template's fields."""
+"""The text catalogue: every key is used, every call fills exactly its template's fields,
+and every reader's text is in every language with the same placeholders."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from typing import get_args
 
 import pytest
 
-from bot.texts import TEMPLATES, TextError, TextKey, fields, text
+from bot.texts import (
+    CATALOGUE,
+    CHAT_LANGS,
+    EDITOR_KEYS,
+    TEMPLATES,
+    TextError,
+    TextKey,
+    fields,
+    lang_of_code,
+    text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(
@@ -18,6 +29,7 @@ SOURCES = sorted(
     if p != ROOT / "bot" / "texts.py"
 )
 KEYS: frozenset[str] = frozenset(get_args(TextKey))
+READER_KEYS: frozenset[str] = KEYS - EDITOR_KEYS
 
 
 def _trees() -> list[tuple[Path, ast.Module]]:
@@ -94,9 +106,90 @@ def test_every_call_fills_exactly_its_templates_fields() -> None:
     assert problems == []
 
 
+@pytest.mark.parametrize("lang", CHAT_LANGS)
+def test_every_readers_text_is_in_every_language(lang: str) -> None:
+    """A reader's key without its template in a language is named here (add it to
+    `_ZH`, or list the key in `EDITOR_KEYS` if only editors ever see it)."""
+    assert sorted(READER_KEYS - set(CATALOGUE[lang])) == []  # type: ignore[index]
+
+
+def test_editor_texts_are_english_only_and_every_editor_key_is_known() -> None:
+    assert sorted(EDITOR_KEYS - KEYS) == []
+    assert sorted(set(CATALOGUE["zh"]) & EDITOR_KEYS) == []  # not half-translated
+    assert set(CATALOGUE["en"]) == KEYS
+
+
+@pytest.mark.parametrize("key", sorted(READER_KEYS))
+def test_every_language_has_the_same_placeholders(key: TextKey) -> None:
+    for lang in CHAT_LANGS:
+        if key in CATALOGUE[lang]:
+            assert fields(key, lang) == fields(key, "en"), f"{lang} {key}"
+
+
+def test_chinese_is_chinese() -> None:
+    """A zh template is not the English one copied: each has a CJK character, unless
+    it is language-neutral (a name, a format, a placeholder alone)."""
+    neutral = {
+        "help.line",
+        "reason.other",
+        "submit.time_format",
+        "button.lang.en",
+        "button.credit.username",  # 👤 @{handle}
+        "button.credit.chosen",  # ✅ {label}
+        "mine.line",  # #{id} · {state}, the URL
+    }
+    untranslated = [
+        key
+        for key in sorted(READER_KEYS - neutral)
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in CATALOGUE["zh"].get(key, ""))  # type: ignore[call-overload]
+    ]
+    assert untranslated == []
+
+
+def test_a_readers_text_needs_the_readers_language() -> None:
+    assert text("submit.accepted", "zh", id=12) == "收到，编号 #12，编辑会尽快查看。"
+    assert text("submit.accepted", "en", id=12) == "Received, #12: an editor will look at it."
+    with pytest.raises(TextError, match="reader's: pass the reader's language"):
+        text("submit.accepted", id=12)
+    # An editor's text is English, whoever asks; a `lang` field stays a value.
+    assert text("late.target", target="X", lang="zh") == "X (zh)"
+    assert text("late.target", "zh", target="X", lang="zh") == "X (zh)"
+
+
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [
+        ("zh-hans", "zh"),
+        ("zh-hant", "zh"),
+        ("zh", "zh"),
+        ("ZH-CN", "zh"),
+        ("en", "en"),
+        ("en-US", "en"),
+        ("ru", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_the_language_of_a_telegram_client(code: str | None, lang: str) -> None:
+    assert lang_of_code(code) == lang
+
+
+def test_every_readers_call_passes_a_language() -> None:
+    """A reader's text asked for without a language would raise at run time; here the
+    call is named before it runs (the second positional argument is the language)."""
+    problems = []
+    for path, tree in _trees():
+        for call in _text_calls(tree):
+            keys = _keys_of(call.args[0]) if call.args else None
+            if keys and any(k in READER_KEYS for k in keys) and len(call.args) < 2:
+                problems.append(f"{path.relative_to(ROOT)}:{call.lineno}: {keys}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("lang", CHAT_LANGS)
 @pytest.mark.parametrize("key", sorted(KEYS))
-def test_every_template_formats(key: TextKey) -> None:
-    filled = text(key, **{name: 7 for name in fields(key)})
+def test_every_template_formats(key: TextKey, lang: str) -> None:
+    filled = text(key, lang, **{name: 7 for name in fields(key)})  # type: ignore[arg-type]
     assert "{" not in filled
     assert "}" not in filled
 

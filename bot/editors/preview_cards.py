@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
 from bot.platforms import Platform
-from bot.texts import TextKey, text
+from bot.texts import EDITOR_LANG, TextKey, text
 from bot.weekly.ingest import BackfillAvailable, FileNotice
 from bot.weekly.planning import items_per_day
 from bot.weekly.publication import Publication
@@ -126,7 +126,7 @@ def edit_keyboard(preview: Preview, publication: Publication) -> InlineKeyboardM
         for p in publication.platforms
         if p.name in preview.langs
     ]
-    back = [PREVIEW_BUTTONS.button(text("button.back"), "back", preview.id)]
+    back = [PREVIEW_BUTTONS.button(text("button.back", EDITOR_LANG), "back", preview.id)]
     return InlineKeyboardMarkup([platforms, back])
 
 

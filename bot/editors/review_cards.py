@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden
 from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
 from bot.platforms import PLATFORMS
 from bot.submissions.intake import BANNED_REASON, REJECT_REASONS, PostTexts
-from bot.texts import TextKey, text
+from bot.texts import EDITOR_LANG, ChatLang, TextKey, text
 from data.submissions import Duplicates, Submission
 
 log = logging.getLogger(__name__)
@@ -79,14 +79,14 @@ def _short(value: str, limit: int = _SHOWN_MAX) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def reason_text(reason: str | None) -> str:
-    """The reason as the reader reads it."""
+def reason_text(reason: str | None, lang: ChatLang) -> str:
+    """The reason as the reader reads it, in `lang` (the card's in `EDITOR_LANG`)."""
     if reason is None:
-        return text("reason.unknown")
+        return text("reason.unknown", lang)
     if reason.startswith("other:"):
-        return text("reason.other", words=reason.removeprefix("other:").strip())
+        return text("reason.other", lang, words=reason.removeprefix("other:").strip())
     key = REASON_TEXTS.get(reason)
-    return text(key) if key else text("reason.unknown")
+    return text(key, lang) if key else text("reason.unknown", lang)
 
 
 def decision_name(submission: Submission) -> str:
@@ -194,7 +194,9 @@ def card_text(submission: Submission, *, accepted: int, duplicates: Duplicates) 
     else:
         lines.append(e(decision_line(submission)))
         if submission.state == "rejected" and submission.reason:
-            lines.append(text("review.reason", reason=e(reason_text(submission.reason))))
+            lines.append(
+                text("review.reason", reason=e(reason_text(submission.reason, EDITOR_LANG)))
+            )
     return "\n".join(lines)
 
 
@@ -227,7 +229,7 @@ def reason_keyboard(submission_id: int) -> InlineKeyboardMarkup:
         [b(text(REASON_BUTTONS[reason]), f"rj:{reason}", submission_id)]
         for reason in REJECT_REASONS
     ]
-    rows.append([b(text("button.back"), "bk", submission_id)])
+    rows.append([b(text("button.back", EDITOR_LANG), "bk", submission_id)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -244,7 +246,7 @@ def platform_keyboard(submission_id: int, targets: Sequence[str]) -> InlineKeybo
                 for t in targets
                 if t in PLATFORMS
             ],
-            [b(text("button.back"), "bk", submission_id)],
+            [b(text("button.back", EDITOR_LANG), "bk", submission_id)],
         ]
     )
 
@@ -255,7 +257,7 @@ def save_keyboard(submission_id: int) -> InlineKeyboardMarkup:
         [
             [
                 b(text("button.save"), "sv", submission_id),
-                b(text("button.cancel"), "cx", submission_id),
+                b(text("button.cancel", EDITOR_LANG), "cx", submission_id),
             ]
         ]
     )

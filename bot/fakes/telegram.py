@@ -170,10 +170,16 @@ class FakeTelegram:
     # --- registry ---
 
     def add_user(
-        self, user_id: int, first_name: str = "User", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "User",
+        username: str | None = None,
+        *,
+        language_code: str | None = None,
     ) -> FakeUser:
-        """Register a user who has started the bot (their private chat id = user id)."""
-        return self.api.add_user(user_id, first_name, username)
+        """Register a user who has started the bot (their private chat id = user id);
+        `language_code` is their client's language, sent in every update's `from`."""
+        return self.api.add_user(user_id, first_name, username, language_code)
 
     def add_channel(
         self,

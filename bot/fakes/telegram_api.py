@@ -144,9 +144,13 @@ class FakeBotAPI:
     # --- registry ---
 
     def add_user(
-        self, user_id: int, first_name: str = "User", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "User",
+        username: str | None = None,
+        language_code: str | None = None,
     ) -> FakeUser:
-        user = FakeUser(user_id, first_name, username)
+        user = FakeUser(user_id, first_name, username, language_code=language_code)
         self.users[user_id] = user
         self.chats[user_id] = FakeChat(user_id, "private", username=username, first_name=first_name)
         return user
@@ -549,7 +553,7 @@ class FakeBotAPI:
         """As tdlib and the Bot API server read it (td/telegram/BotCommand.cpp): each
         command trimmed, a leading "/" dropped, 1-32 characters of a-z, 0-9 and "_";
         a description of 1-256 characters after trimming; at most 100 commands."""
-        key = self._command_key(params)
+        key = self.command_key(params)
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise bad_request("can't parse commands JSON object")
@@ -581,20 +585,26 @@ class FakeBotAPI:
         return True
 
     async def _get_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> list[JSON]:
-        return list(self.commands.get(self._command_key(params), []))
+        return list(self.commands.get(self.command_key(params), []))
 
     async def _delete_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
-        self.commands.pop(self._command_key(params), None)
+        self.commands.pop(self.command_key(params), None)
         return True
 
-    def _command_key(self, params: JSON) -> str:
+    def command_key(self, params: JSON) -> str:
         """The (scope, language) a command list is kept under, validated like Telegram
         (td/telegram/BotCommandScope.cpp): a chat scope names a known chat, never a
         channel; only `chat` may name a private chat; a language is two letters."""
         scope = params.get("scope")
         language = params.get("language_code") or ""
         if not isinstance(language, str) or not (
-            language == "" or (len(language) == 2 and language.isascii() and language.islower())
+            language == ""
+            or (
+                len(language) == 2
+                and language.isascii()
+                and language.isalpha()
+                and language.islower()
+            )
         ):
             raise bad_request("invalid language code specified")
         if scope is None or scope == "":

@@ -40,7 +40,10 @@ def control_routes(fake: FakeTelegram) -> dict[str, Callable[[JSON], Any]]:
     """Map each /_control/<path> to what it does with the JSON body (and query)."""
     return {
         "users": lambda b: fake.add_user(
-            int(b["user_id"]), b.get("first_name", "User"), b.get("username")
+            int(b["user_id"]),
+            b.get("first_name", "User"),
+            b.get("username"),
+            language_code=b.get("language_code"),
         ),
         "channels": lambda b: fake.add_channel(
             int(b["chat_id"]),

@@ -55,11 +55,14 @@ class FakeUser:
     username: str | None = None
     blocked: bool = False
     started: bool = True
+    language_code: str | None = None  # the client's IETF tag as Telegram sends it ("zh-hans")
 
     def to_api(self) -> JSON:
         data: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.username:
             data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
         return data
 
 

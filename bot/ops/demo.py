@@ -3,7 +3,7 @@
 The real PTB Application polls the fake Telegram Bot API, the real tweepy
 client posts to the fake X API, the repository source fetches a local git
 repository made on the spot, and every post goes through the real store and
-outbox. Three acts:
+outbox. Five acts:
 
 1. a reader sends /start and /help;
 2. the bundled sample issue (#901, full form) is ingested and published: a
@@ -20,20 +20,24 @@ outbox. Three acts:
    (not allowed, nothing changes), and the editor approves: the link is posted on
    the channel and X, filed as an issue of the newsletter's repository in the fake
    GitHub, and the reader gets the channel post's link; then the reader's
-   `/mysubmissions` lists it, on the channel, with that link.
-5. the extra edition: the editor sends `/extra <url>` (a reader trying it is told it is
+   `/mysubmissions` lists it, on the channel, with that link;
+5. a reader whose Telegram is in Chinese (`language_code` zh-hans) is answered in
+   Chinese: /start, /submit, the receipt's buttons, the notice of the publication,
+   sent hours later in real life without any update of theirs (the stored language),
+   and /mysubmissions.
+6. the extra edition: the editor sends `/extra <url>` (a reader trying it is told it is
    for editors), sees the post as each platform will get it, presses [🕒 Queue] and
    reads `/queue` with the planned time in the posting window; the demo then moves
    that planned time to now (it does not wait for the window) and the item is posted
    once on the channel and X, and leaves the queue.
-6. the Sunday roundup, from local feeds (written for the demo, served by the fake
+7. the Sunday roundup, from local feeds (written for the demo, served by the fake
    web) of which one is down: the editor previews it with /roundup, then the
    roundup's clock is set just before Sunday 18:00 (Asia/Shanghai) and the real
    JobQueue posts it to the channel and tells the editor which newsletter is missing.
-7. the editor asks /status (sources, outbox per target, X's quota, pauses, the
+8. the editor asks /status (sources, outbox per target, X's quota, pauses, the
    extra-edition queue); a reader asking the same is told it is for editors.
 
-At the end it prints what each chat and X received, and the steps of acts 4 to 7.
+At the end it prints what each chat and X received, and the steps of acts 4 to 8.
 """
 
 from __future__ import annotations
@@ -80,13 +84,14 @@ GITHUB_REPO = "chinesehuazhou/python-weekly"
 CHANNEL_ID = -1001000000042
 CHANNEL_NAME = "pythontrendingweekly_demo"
 READER_ID, EDITOR_ID = 1001, 2002
+ZH_READER_ID = 1003  # a reader whose Telegram client is in Simplified Chinese
 SAMPLE = "2026-11-21-weekly.md"  # #901, full form
 NEW_ISSUE = "2026-11-28-weekly.md"  # #902, summary form
 OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
 STEP_TIMEOUT = 20.0
 # The reader's link: a name of the demo's own (resolved to the local fake web page).
 DEMO_SITE = "blog.demo-weekly.example.com"
-# Act 6's newsletters, each a feed of the fake web; the last one is down.
+# Act 7's newsletters, each a feed of the fake web; the last one is down.
 ROUNDUP_FEEDS = (
     ("PyCoder's Weekly", "pycoders"),
     ("Django News", "django-news"),
@@ -218,6 +223,7 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
         ):
             tg.add_user(READER_ID, "Alice", "alice_reads")
             tg.add_user(EDITOR_ID, "Cat", "cat_edits")
+            tg.add_user(ZH_READER_ID, "小明", "xiaoming_reads", language_code="zh-hans")
             tg.add_channel(CHANNEL_ID, username=CHANNEL_NAME, title="Python Trending Weekly (demo)")
             settings = demo_settings(
                 tg,
@@ -239,6 +245,8 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")
                 await wait_for(lambda: bool(gh.issues()), "the GitHub issue is filed")
                 steps.append(_github_step(gh))
+                await _zh_reader_act(tg, web)
+                await wait_for(partial(_outbox_idle, runtime), "the zh reader's link is posted")
                 queue_steps = await _extra_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the queued item is posted")
                 roundup_steps = await _roundup_act(runtime, tg, web, clock)
@@ -368,29 +376,56 @@ async def _submission_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: Fa
     return steps
 
 
+async def _zh_reader_act(tg: FakeTelegram, web: FakeWeb) -> None:
+    """Act 5: a reader in Chinese, from /start to the notice of their link's post and
+    their /mysubmissions."""
+    url = web.add_page(
+        "pattern-matching", "Structural pattern matching in practice", "match/case, case by case."
+    ).replace("127.0.0.1", DEMO_SITE)
+    await _reply_to(tg, ZH_READER_ID, "/start")
+    cards_before = len(tg.sent(EDITOR_ID))
+    await _reply_to(tg, ZH_READER_ID, f"/submit {url} level: advanced")
+    await wait_for(partial(_has_messages, tg, EDITOR_ID, cards_before + 1), "the zh review card")
+    card = next(m for m in reversed(tg.sent(EDITOR_ID)) if "sub:1:ap:" in str(m.reply_markup))
+    approve = next(d for d in card.callback_data() if d.startswith("sub:1:ap:"))
+    await _answer_to(tg, lambda: tg.press(EDITOR_ID, EDITOR_ID, card.message_id, approve))
+    await wait_for(
+        lambda: "已发布到频道" in (tg.sent(ZH_READER_ID)[-1].text or ""), "the zh reader is told"
+    )
+    await _reply_to(tg, ZH_READER_ID, "/mysubmissions")
+
+
 def _github_step(gh: FakeGitHub) -> str:
     filed = [f"#{i.number} {i.title!r} labels {i.labels}" for i in gh.issues()]
     return f"GitHub {gh.repo.full_name}: issue {', '.join(filed)} filed once"
 
 
 async def _status_act(tg: FakeTelegram) -> list[str]:
-    """Act 7: the editor's /status, and a reader's (refused)."""
+    """Act 8: the editor's /status, and a reader's (refused)."""
     status = await _reply_to(tg, EDITOR_ID, "/status")
     refused = await _reply_to(tg, READER_ID, "/status")
     return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
 
 
 async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb) -> list[str]:
-    """Act 5: one extra-edition item through the queue; the steps, as lines."""
+    """Act 6: one extra-edition item through the queue; the steps, as lines."""
     steps: list[str] = []
     url = web.add_page(
-        "pattern-matching", "Structural pattern matching in practice", "Where match shines."
+        "walrus-operator", "The walrus operator, two years on", "Where := shines."
     ).replace("127.0.0.1", DEMO_SITE)
     refused = await _reply_to(tg, READER_ID, f"/extra {url}")
     steps.append(f"reader: /extra {url}  ->  bot: {refused}")
-    before = len(tg.sent(EDITOR_ID))
-    card_text = await _reply_to(tg, EDITOR_ID, f"/extra {url} A tour of match, with care.")
-    card = tg.sent(EDITOR_ID)[before]
+    tg.user_sends(EDITOR_ID, f"/extra {url} A tour of match, with care.")
+
+    def extra_card() -> Any:  # the card: the editor's chat also gets review cards
+        for message in reversed(tg.sent(EDITOR_ID)):
+            if any(d.startswith("xq:1:") for d in message.callback_data()):
+                return message
+        return None
+
+    await wait_for(lambda: extra_card() is not None, "the extra-edition card")
+    card = extra_card()
+    card_text = card.text or ""
     shown = card_text.replace("\n", " / ")
     steps.append(f"editor: /extra {url} A tour of match, with care.  ->  card: {shown}")
     steps.append("card buttons: " + " ".join(sorted(card.callback_data())))
@@ -413,7 +448,7 @@ async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb
     await outbox.retime({r.outbox_id: now.timestamp() for r in entry.rows}, now=now)
     runtime.services.delivery.wake()
     steps.append("demo: the planned time is moved to now (instead of waiting for it)")
-    title = "Structural pattern matching in practice"
+    title = "The walrus operator, two years on"
     await wait_for(
         lambda: any(title in (m.text or "") for m in tg.sent(CHANNEL_ID)), "the item on the channel"
     )
@@ -430,7 +465,7 @@ async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb
 async def _roundup_act(
     runtime: Runtime, tg: FakeTelegram, web: FakeWeb, clock: DemoClock
 ) -> list[str]:
-    """Act 6: the Sunday roundup from local feeds, one of them down; the steps."""
+    """Act 7: the Sunday roundup from local feeds, one of them down; the steps."""
     steps: list[str] = []
     options = runtime.services.settings.roundup
     slot = slot_after(options, dt.datetime.now(dt.UTC))
@@ -544,6 +579,7 @@ def _transcript(
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
         (READER_ID, "Telegram private chat with the reader @alice_reads"),
+        (ZH_READER_ID, "Telegram private chat with the reader @xiaoming_reads (zh-hans)"),
         (EDITOR_ID, "Telegram private chat with the editor @cat_edits"),
         (CHANNEL_ID, f"Telegram channel @{CHANNEL_NAME}"),
     )
@@ -578,13 +614,18 @@ def _transcript(
         labels = f" [{', '.join(issue.labels)}]" if issue.labels else ""
         body_lines = [f"    {line}".rstrip() for line in (issue.body or "").split("\n")]
         lines += [f"[issue #{issue.number}{labels}] {issue.title}", *body_lines, ""]
+    lines += ["=== The command menu per language (setMyCommands) ===", ""]
+    for code, name in (("", "default (en)"), ("zh", "zh")):
+        menu = tg.api.commands.get(tg.api.command_key({"language_code": code}), [])
+        lines.append(f"{name}: " + " · ".join(f"/{c['command']} {c['description']}" for c in menu))
+    lines.append("")
     lines += ["=== Act 4: a reader's link, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(steps, 1)]
-    lines += ["", "=== Act 5: the extra edition's queue ===", ""]
+    lines += ["", "=== Act 6: the extra edition's queue ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(queue_steps, 1)]
-    lines += ["", "=== Act 6: the Sunday roundup, step by step ===", ""]
+    lines += ["", "=== Act 7: the Sunday roundup, step by step ===", ""]
     lines += [f"{n}. {step}" for n, step in enumerate(roundup_steps, 1)]
-    lines += ["", "=== Act 7: /status ===", ""]
+    lines += ["", "=== Act 8: /status ===", ""]
     lines += [line.replace("\n", "\n    ") for line in status]
     lines.append("")
     summary = describe_counts(counts)

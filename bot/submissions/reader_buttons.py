@@ -1,7 +1,8 @@
 """The reader's buttons under "Received, #id": the optional fields and the credit.
 
 A note can carry `for: … solves: … level: …`; the same fields can be set after the link
-with these buttons, on the reader's own receipt: [For whom] [Solves] [Level] and the
+with these buttons, on the reader's own receipt, in the reader's language: [For whom]
+[Solves] [Level] and the
 credit's three choices (@username, display name, anonymous), the same three `/credit`
 offers (`credit_buttons`, one renderer): the choice is the reader's, for all their
 pending and future links. Their data is `READER_BUTTONS` (``rd:1:<action>:<id>``, the
@@ -19,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.editors.kit import CallbackCodec
 from bot.submissions.rules import LEVELS
-from bot.texts import TextKey, text
+from bot.texts import ChatLang, TextKey, text
 from data.submissions import CREDIT_CHOICES, CreditChoice, Fields
 
 # fo for whom, so solves (each then takes the reader's next message), lv the level menu
@@ -54,65 +55,82 @@ def _short(value: str) -> str:
     return value if len(value) <= _LABEL_VALUE_MAX else value[: _LABEL_VALUE_MAX - 1] + "…"
 
 
+def level_label(level: str, lang: ChatLang) -> str:
+    """A level as the reader's language names it; a free-text level (from a note) as is."""
+    key = LEVEL_BUTTONS.get(level)
+    return text(key, lang) if key else level
+
+
 def credit_buttons(
     button: Callable[[str, CreditChoice], InlineKeyboardButton],
     choice: CreditChoice,
     *,
     username: str | None,
+    lang: ChatLang,
 ) -> list[InlineKeyboardButton]:
-    """[@username] [Display name] [Anonymous], the chosen one ticked; no @username
-    button for a reader without one (they are credited by their display name)."""
+    """[@username] [My name] [Anonymous] in the reader's language, the chosen one ticked;
+    no @username button for a reader without one (they are credited by their name)."""
     labels: dict[CreditChoice, str] = {
-        "username": text("button.credit.username", handle=_short(username or "")),
-        "name": text("button.credit.name"),
-        "anonymous": text("button.credit.anonymous"),
+        "username": text("button.credit.username", lang, handle=_short(username or "")),
+        "name": text("button.credit.name", lang),
+        "anonymous": text("button.credit.anonymous", lang),
     }
     shown = [c for c in CREDIT_CHOICES if c != "username" or username]
     if choice == "username" and not username:
         choice = "name"  # what they get: see `bot.submissions.intake.credit_of`
     return [
-        button(text("button.credit.chosen", label=labels[c]) if c == choice else labels[c], c)
+        button(text("button.credit.chosen", lang, label=labels[c]) if c == choice else labels[c], c)
         for c in shown
     ]
 
 
 def credit_keyboard(
-    user_id: int, choice: CreditChoice, *, username: str | None
+    user_id: int, choice: CreditChoice, *, username: str | None, lang: ChatLang
 ) -> InlineKeyboardMarkup:
-    """`/credit`'s buttons."""
+    """`/credit`'s buttons, in the reader's language."""
     return InlineKeyboardMarkup(
         [
             credit_buttons(
                 lambda label, c: CREDIT_BUTTONS.button(label, c, user_id),
                 choice,
                 username=username,
+                lang=lang,
             )
         ]
     )
 
 
 def reader_keyboard(
-    submission_id: int, fields: Fields, *, credit: CreditChoice, username: str | None
+    submission_id: int,
+    fields: Fields,
+    *,
+    credit: CreditChoice,
+    username: str | None,
+    lang: ChatLang,
 ) -> InlineKeyboardMarkup:
-    """[For whom] [Solves] [Level] and the credit's choices; a set field shows its value."""
+    """[For whom] [Solves] [Level] and the credit's choices, in the reader's language; a
+    set field shows its value."""
     b = READER_BUTTONS.button
     for_whom = (
-        text("button.reader.for_set", value=_short(fields.for_whom))
+        text("button.reader.for_set", lang, value=_short(fields.for_whom))
         if fields.for_whom
-        else text("button.reader.for")
+        else text("button.reader.for", lang)
     )
     solves = (
-        text("button.reader.solves_set", value=_short(fields.solves))
+        text("button.reader.solves_set", lang, value=_short(fields.solves))
         if fields.solves
-        else text("button.reader.solves")
+        else text("button.reader.solves", lang)
     )
     level = (
-        text("button.reader.level_set", value=_short(fields.level))
+        text("button.reader.level_set", lang, value=_short(level_label(fields.level, lang)))
         if fields.level
-        else text("button.reader.level")
+        else text("button.reader.level", lang)
     )
     credits = credit_buttons(
-        lambda label, c: b(label, f"cr:{c}", submission_id), credit, username=username
+        lambda label, c: b(label, f"cr:{c}", submission_id),
+        credit,
+        username=username,
+        lang=lang,
     )
     return InlineKeyboardMarkup(
         [
@@ -126,11 +144,11 @@ def reader_keyboard(
     )
 
 
-def level_keyboard(submission_id: int) -> InlineKeyboardMarkup:
+def level_keyboard(submission_id: int, *, lang: ChatLang) -> InlineKeyboardMarkup:
     b = READER_BUTTONS.button
     return InlineKeyboardMarkup(
         [
-            [b(text(LEVEL_BUTTONS[level]), f"lv:{level}", submission_id) for level in LEVELS],
-            [b(text("button.back"), "bk", submission_id)],
+            [b(text(LEVEL_BUTTONS[level], lang), f"lv:{level}", submission_id) for level in LEVELS],
+            [b(text("button.back", lang), "bk", submission_id)],
         ]
     )
