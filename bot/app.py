@@ -321,7 +321,7 @@ async def bot_running(
             submissions=submission_service(
                 settings, store, resolver=resolver, platforms=platforms, clock=clock
             ),
-            roundup=RoundupService(settings, store, clock=clock),
+            roundup=RoundupService(settings, store, clock=clock, platforms=platforms),
         )
         application = build_application(settings, svc, dry_run=dry_run)
         http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))

@@ -24,11 +24,13 @@ from telegram import Bot
 
 from bot.config import Settings
 from bot.domain.issue import Issue, Item, Lang, SectionKind
+from bot.domain.roundup import Roundup
 from bot.texts import text
 from bot.weekly.settings import PublishingSettings
 from publishers.base import DoubtSettler, Publisher
 from publishers.format_common import NotPostable
 from publishers.format_github import edit_problem_github, format_submission_github
+from publishers.format_roundup import format_roundup_telegram
 from publishers.format_submission import (
     SubmittedLinkPost,
     edit_problem_telegram,
@@ -116,6 +118,7 @@ ReleaseFormatter = Callable[[Issue, str], Post]
 # A reader's link with the editor's title and comment (None: the page's own).
 SubmissionFormatter = Callable[[SubmittedLinkPost, str | None, str | None], Post]
 SubmissionCheck = Callable[[SubmittedLinkPost, str | None, str | None], str | None]
+RoundupFormatter = Callable[[Roundup, Lang, str | None], Sequence[Post]]  # lang, channel
 
 
 def _single(post: Post) -> Sequence[Post]:
@@ -169,6 +172,7 @@ class Platform:
     badge: str = ""  # before its name where its digest is quoted on a card
     format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
+    format_roundup: RoundupFormatter | None = None  # None: it gets no Sunday roundup
     # This platform with its formatters rendering `PostTemplates` (None: it has none).
     templated: Callable[[Platform, PostTemplates], Platform] | None = None
     # Its submission post is what readers see (the reader hears "published" once it is
@@ -327,6 +331,8 @@ _TG_DIGEST = (
     "telegram.digest_line",
     "telegram.digest_footer",
 )
+# The roundup ends with the digest footer's channel line.
+_TG_ROUNDUP = ("telegram.roundup_header", "telegram.roundup_entry", "telegram.digest_footer")
 
 
 def _guarded(
@@ -403,6 +409,16 @@ def _telegram_templated(platform: Platform, words: PostTemplates) -> Platform:
             _single,
         )
 
+    def roundup(made: Roundup, lang: Lang, channel: str | None) -> Sequence[Post]:
+        return _guarded(
+            words,
+            _TG_ROUNDUP,
+            lang,
+            _telegram_fits,
+            lambda t: format_roundup_telegram(made, lang=lang, channel=channel, templates=t),
+            list,
+        )
+
     return replace(
         platform,
         format_digest=digest,
@@ -412,6 +428,7 @@ def _telegram_templated(platform: Platform, words: PostTemplates) -> Platform:
         submission_problem=lambda post, title, comment: edit_problem_telegram(
             post, title=title, comment=comment, templates=words
         ),
+        format_roundup=roundup,
     )
 
 
@@ -437,6 +454,9 @@ TELEGRAM_PLATFORM = Platform(
     ),
     submission_problem=lambda post, title, comment: edit_problem_telegram(
         post, title=title, comment=comment
+    ),
+    format_roundup=lambda made, lang, channel: format_roundup_telegram(
+        made, lang=lang, channel=channel
     ),
     templated=_telegram_templated,
 )

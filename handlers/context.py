@@ -95,7 +95,8 @@ class BotServices:
         )
         object.__setattr__(self, "extra", extra)
         if self.roundup is None:
-            object.__setattr__(self, "roundup", RoundupService(self.settings, self.store))
+            built_roundup = RoundupService(self.settings, self.store, platforms=self.platforms)
+            object.__setattr__(self, "roundup", built_roundup)
 
     def editor_chats(self, bot: Bot) -> EditorChats:
         """The review chats, spaced by the run's one `spacer`."""

@@ -49,6 +49,8 @@ TEMPLATES: Mapping[str, Markup_] = {
     "telegram.digest_footer": "html",
     "telegram.release": "html",
     "telegram.link": "html",
+    "telegram.roundup_header": "html",
+    "telegram.roundup_entry": "html",
     "x.item": "text",
     "x.digest": "text",
     "x.digest_section": "text",

@@ -3,6 +3,7 @@ one is told once and the default posts, and the sandbox keeps Python's insides o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -14,13 +15,15 @@ from bot.app import bot_running
 from bot.cli import main
 from bot.domain.issue import Issue, IssuePages
 from bot.domain.parser import parse_issue
+from bot.domain.roundup import Roundup, RoundupEntry
 from bot.editors.kit import EditorChats
 from bot.editors.template_notices import TemplateNotices
 from bot.fakes.telegram import FakeTelegram
-from bot.ops.render import SHOWN_BY, sample_issue
+from bot.ops.render import SHOWN_BY, sample_issue, sample_roundup
 from bot.platforms import PLATFORMS, TELEGRAM
 from bot.weekly.planning import plan_release
 from publishers.format_common import NotPostable
+from publishers.format_roundup import format_roundup_telegram
 from publishers.format_submission import (
     SubmittedLinkPost,
     format_submission_telegram,
@@ -472,3 +475,101 @@ def test_render_refuses_a_file_that_is_no_issue(
 def test_bundled_templates_are_read_once() -> None:
     assert bundled_templates().defaults is bundled_templates().defaults
     assert PLATFORMS.with_templates(bundled_templates()).names == PLATFORMS.names
+
+
+# ---- the Sunday roundup -------------------------------------------------------------
+
+# The roundups below as `publishers.format_roundup` made them before templates (the
+# code of commit 1ec75bd): the defaults must give these byte for byte.
+ROUNDUP_GOLDEN = Path(__file__).parent / "fixtures" / "templates" / "roundup_golden.json"
+AT = dt.datetime(2026, 12, 12, 9, 30, tzinfo=dt.UTC)
+
+
+def roundup_cases() -> dict[str, tuple[Roundup, Any, str | None]]:
+    """Frozen roundups (short, escaped, untitled, split) in every language, with and
+    without the channel: what the roundup formatter made of them before templates."""
+    week = (dt.date(2026, 12, 13), dt.date(2026, 12, 7), dt.date(2026, 12, 13))
+    few = (
+        RoundupEntry(
+            "PyCoder's Weekly",
+            'PyCoder\'s Weekly #712: <tips> & "tricks"',
+            "https://pycoders.com/issues/712?a=1&b=2",
+            AT,
+            "#712",
+            712,
+        ),
+        RoundupEntry("Python Weekly", "", "https://www.pythonweekly.com/p/issue-726", AT, "u1"),
+        RoundupEntry(
+            "Real Python",
+            "Real Python: " + "a very long title " * 20,
+            "https://realpython.com/podcasts/rpp/281/",
+            AT,
+            "#281",
+            281,
+        ),
+    )
+    many = tuple(
+        RoundupEntry(
+            "Alpha", f"Alpha #{n}: " + "long title " * 15, f"https://a.example/{n}", AT, f"#{n}", n
+        )
+        for n in range(1, 46)
+    )
+    cases: dict[str, tuple[Roundup, Any, str | None]] = {}
+    for lang in ("zh", "en", "ja"):
+        for channel in ("@pythontrendingweekly", None):
+            tag = f"{lang}-{'channel' if channel else 'bare'}"
+            cases[f"{tag}-few"] = (Roundup(*week, few), lang, channel)
+    cases["zh-channel-split"] = (Roundup(*week, many), "zh", "@pythontrendingweekly")
+    cases["en-bare-split"] = (Roundup(*week, many), "en", None)
+    return cases
+
+
+@pytest.mark.parametrize("case", sorted(roundup_cases()))
+def test_the_roundup_defaults_give_todays_roundup_byte_for_byte(case: str) -> None:
+    golden = json.loads(ROUNDUP_GOLDEN.read_text(encoding="utf-8"))[case]
+    roundup, lang, channel = roundup_cases()[case]
+    made = format_roundup_telegram(roundup, lang=lang, channel=channel)
+    assert [p.to_payload() for p in made] == golden
+    via = PLATFORMS.with_templates(load_templates(None))[TELEGRAM].format_roundup
+    assert via is not None
+    assert [p.to_payload() for p in via(roundup, lang, channel)] == golden
+
+
+def test_a_changed_template_changes_the_roundup(tmp_path: Path) -> None:
+    folder = _folder(
+        tmp_path,
+        {
+            "telegram.roundup_header.en.j2": "<b>Elsewhere</b> {{ start }} → {{ end }}",
+            "telegram.roundup_entry.j2": "{{ mark }} {{ newsletter }}: {{ link(url, title) }}",
+        },
+    )
+    problems: list[TemplateProblem] = []
+    platforms = PLATFORMS.with_templates(load_templates(folder, report=problems.append))
+    roundup = sample_roundup(dt.date(2026, 11, 21))
+    formatter = platforms[TELEGRAM].format_roundup
+    assert formatter is not None
+    (post,) = formatter(roundup, "en", "@pythontrendingweekly")
+    html = post.parts[0].html  # type: ignore[union-attr]
+    assert html.startswith(
+        "<b>Elsewhere</b> 2026.11.16 → 2026.11.22\n\n① PyCoder's Weekly: <a href="
+    )
+    assert "&amp; &lt;Async&gt;" in html
+    assert html.endswith("🐱 Channel @pythontrendingweekly")
+    # zh has no header override: the bundled one, with the changed entry.
+    (zh,) = formatter(roundup, "zh", None)
+    assert zh.parts[0].html.startswith("Python 社区中")  # type: ignore[union-attr]
+    assert "① PyCoder" in zh.parts[0].html  # type: ignore[union-attr]
+    assert problems == []
+
+
+def test_render_shows_the_sample_roundup(
+    no_settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (no_settings / "telegram.roundup_entry.j2").write_text(
+        "{{ mark }} {{ newsletter }}", encoding="utf-8"
+    )
+    assert main(["render", "telegram.roundup_entry", "--templates-dir", str(no_settings)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# telegram.roundup_entry from telegram.roundup_entry.j2\n")
+    assert "时间：2026.11.16 - 2026.11.22" in out
+    assert "④ Django News" in out

@@ -3,7 +3,9 @@
 The posts are made by the bot's own formatters with the run's templates (the configured
 folder over the bundled ones), so what is printed is what would be queued: fitted within
 the platforms' limits, the default used (and the problem printed) where an override
-fails. Without `--issue` a bundled sample issue (`bot/samples/<lang>/`) is used.
+fails. Without `--issue` a bundled sample issue (`bot/samples/<lang>/`) is used; the
+Sunday roundup's templates show a sample roundup (`sample_roundup`, frozen: the
+newsletters' issues of the week after the issue), in the issue's language.
 
 Each template name is shown by one post kind (`SHOWN_BY`); a new post kind adds its
 names there (tests/test_templates.py fails for a template nobody shows).
@@ -11,6 +13,7 @@ names there (tests/test_templates.py fails for a template nobody shows).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from typing import TextIO
 
 from bot.domain.issue import Issue, IssuePages, Lang, NotAnIssue
 from bot.domain.parser import parse_issue
+from bot.domain.roundup import Roundup, RoundupEntry
 from bot.platforms import PLATFORMS, TELEGRAM, Platforms, Post, X
 from publishers.format_common import NotPostable
 from publishers.format_submission import SubmittedLinkPost
@@ -88,6 +92,60 @@ def _link(
     return Shown([("link post", formatter(post, None, None))])
 
 
+def _roundup(
+    platforms: Platforms, target: str, issue: Issue, url: str, style: ChannelStyle | None
+) -> Shown:
+    """The sample roundup of the Sunday after the issue, with the channel's handle."""
+    formatter = platforms[target].format_roundup
+    if formatter is None:
+        return Shown([])
+    channel = (style or ChannelStyle()).channel or None
+    posts = formatter(sample_roundup(issue.date or dt.date(2026, 11, 21)), issue.lang, channel)
+    return Shown([(f"roundup, post {n}/{len(posts)}", p) for n, p in enumerate(posts, start=1)])
+
+
+def sample_roundup(after: dt.date) -> Roundup:
+    """A roundup as the planner makes one, frozen: the Sunday on or after `after` and the
+    six days before it, four newsletters' issues (a feed's `&` and `<` in one title)."""
+    sunday = after + dt.timedelta(days=(6 - after.weekday()) % 7)
+    at = dt.datetime.combine(sunday, dt.time(8, 0), dt.UTC) - dt.timedelta(days=2)
+    entries = (
+        RoundupEntry(
+            "PyCoder's Weekly",
+            "PyCoder's Weekly #708: Free-Threading & <Async> Patterns",
+            "https://pycoders.com/issues/708",
+            at,
+            "#708",
+            708,
+        ),
+        RoundupEntry(
+            "Python Weekly",
+            "Python Weekly #724",
+            "https://www.pythonweekly.com/p/python-weekly-issue-724",
+            at,
+            "#724",
+            724,
+        ),
+        RoundupEntry(
+            "Real Python",
+            "Real Python: The Real Python Podcast #277",
+            "https://realpython.com/podcasts/rpp/277/",
+            at,
+            "#277",
+            277,
+        ),
+        RoundupEntry(
+            "Django News",
+            "Django News #311",
+            "https://django-news.com/issues/311",
+            at,
+            "#311",
+            311,
+        ),
+    )
+    return Roundup(sunday, sunday - dt.timedelta(days=6), sunday, entries)
+
+
 # Which post kind shows each template, and on which target.
 SHOWN_BY: Mapping[str, tuple[str, Showcase]] = {
     "telegram.item": (TELEGRAM, _items),
@@ -97,6 +155,8 @@ SHOWN_BY: Mapping[str, tuple[str, Showcase]] = {
     "telegram.digest_footer": (TELEGRAM, _digest),
     "telegram.release": (TELEGRAM, _release),
     "telegram.link": (TELEGRAM, _link),
+    "telegram.roundup_header": (TELEGRAM, _roundup),
+    "telegram.roundup_entry": (TELEGRAM, _roundup),
     "x.item": (X, _items),
     "x.digest": (X, _digest),
     "x.digest_section": (X, _digest),

@@ -31,6 +31,7 @@ import httpx
 
 from bot.config import RoundupFeed, Settings
 from bot.domain.roundup import Roundup
+from bot.platforms import PLATFORMS, Platforms
 from bot.roundup.planner import FeedRead, plan_roundup
 from bot.weekly.sources.feed import (
     FeedCounters,
@@ -45,7 +46,6 @@ from bot.weekly.sources.feed import (
 )
 from data.outbox import NewPost
 from data.store import Store
-from publishers.format_roundup import format_roundup_telegram
 from publishers.posts import TelegramPost
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,12 @@ def roundup_rows(prepared: Prepared) -> list[NewPost]:
 
 
 class RoundupService:
-    """The roundup of the settings' feeds over one store; `clock` is "now" for previews."""
+    """The roundup of the settings' feeds over one store; `clock` is "now" for previews.
+
+    Its posts are `platforms`' channel formatter's: the run's (`bot.app.bot_running`
+    binds them to its post templates), so `/roundup` and the slot say what the editor's
+    `telegram.roundup_*` templates say.
+    """
 
     def __init__(
         self,
@@ -100,8 +105,10 @@ class RoundupService:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        platforms: Platforms = PLATFORMS,
     ) -> None:
         self.settings = settings
+        self.platforms = platforms
         self.options = settings.roundup
         self.store = store
         self.clock = clock
@@ -183,7 +190,11 @@ class RoundupService:
         if roundup.empty:
             return Prepared(roundup, ())
         channel = self.settings.publishing.digest_channel or None
-        posts = format_roundup_telegram(roundup, lang=self.settings.telegram.lang, channel=channel)
+        formatter = self.platforms[TARGET].format_roundup
+        assert formatter is not None  # the channel's platform always formats one
+        made = formatter(roundup, self.settings.telegram.lang, channel)
+        posts = tuple(post for post in made if isinstance(post, TelegramPost))
+        assert len(posts) == len(made)
         return Prepared(roundup, posts)
 
     async def run(self, slot: dt.datetime) -> RunResult:
