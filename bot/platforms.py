@@ -143,6 +143,33 @@ def always_on(settings: Settings) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Formats:
+    """A platform's formatters, bound to one set of templates."""
+
+    digest: DigestFormatter = _no_issue_posts
+    item: ItemFormatter = _no_issue_posts
+    release: ReleaseFormatter = _no_issue_posts
+    submission: SubmissionFormatter | None = None
+    submission_problem: SubmissionCheck | None = None
+    roundup: RoundupFormatter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How a platform's posts take the run's templates: its formatters as a function of
+    the templates (None: the bundled), why a post of it cannot go, and which templates
+    word each kind of post (an override among them is told when it fails)."""
+
+    formats: Callable[[PostTemplates | None], Formats]
+    fits: Callable[[Sequence[Post]], str | None]
+    digest: tuple[str, ...] = ()
+    item: tuple[str, ...] = ()
+    release: tuple[str, ...] = ()
+    submission: tuple[str, ...] = ()
+    roundup: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Platform:
     """One target, everything the bot knows of it; formatters and readers are pure.
 
@@ -173,8 +200,8 @@ class Platform:
     format_submission: SubmissionFormatter | None = None  # None: it takes no reader links
     submission_problem: SubmissionCheck | None = None  # why an edit would be cut, or None
     format_roundup: RoundupFormatter | None = None  # None: it gets no Sunday roundup
-    # This platform with its formatters rendering `PostTemplates` (None: it has none).
-    templated: Callable[[Platform, PostTemplates], Platform] | None = None
+    # Its formatters as a function of the templates they render (None: it has none).
+    wording: Wording | None = None
     # Its submission post is what readers see (the reader hears "published" once it is
     # out); False: filed for the editors (GitHub), not waited for.
     publishes: bool = True
@@ -219,7 +246,7 @@ class Platforms:
 
     def with_templates(self, templates: PostTemplates) -> Platforms:
         """The same targets, their posts worded by `templates` (the run's, loaded once)."""
-        return Platforms([p if p.templated is None else p.templated(p, templates) for p in self])
+        return Platforms([p if p.wording is None else templated(p, templates) for p in self])
 
 
 # ---- Telegram -----------------------------------------------------------------------
@@ -233,20 +260,6 @@ def _telegram_settings(settings: Settings, publishing: PublishingSettings) -> Ta
         items=publishing.telegram_items,
         style=publishing.channel_style(),
     )
-
-
-def _telegram_digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
-    return format_digest_telegram(issue, issue_url=url, lang=issue.lang, style=style)
-
-
-def _telegram_item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
-    return format_item_telegram(
-        item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang
-    )
-
-
-def _telegram_release(issue: Issue, url: str) -> Post:
-    return format_release_telegram(issue, url=url)
 
 
 def _telegram_visible(payload: Mapping[str, Any]) -> str:
@@ -324,16 +337,6 @@ def _x_fits(posts: Sequence[Post]) -> str | None:
 
 _T = TypeVar("_T")
 
-# Which templates word each kind of post (an override among them is told when it fails).
-_TG_DIGEST = (
-    "telegram.digest_header",
-    "telegram.digest_section",
-    "telegram.digest_line",
-    "telegram.digest_footer",
-)
-# The roundup ends with the digest footer's channel line.
-_TG_ROUNDUP = ("telegram.roundup_header", "telegram.roundup_entry", "telegram.digest_footer")
-
 
 def _guarded(
     words: PostTemplates,
@@ -362,103 +365,124 @@ def _guarded(
     return make(words.defaults_only())
 
 
-def _telegram_templated(platform: Platform, words: PostTemplates) -> Platform:
-    """The channel's formatters with the run's templates; the rest unchanged."""
-
-    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
-        return _guarded(
-            words,
-            _TG_DIGEST,
-            issue.lang,
-            _telegram_fits,
-            lambda t: format_digest_telegram(
-                issue, issue_url=url, lang=issue.lang, style=style, templates=t
-            ),
-            list,
-        )
-
-    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
-        return _guarded(
-            words,
-            ("telegram.item",),
-            issue.lang,
-            _telegram_fits,
-            lambda t: format_item_telegram(
-                item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
-            ),
-            _single,
-        )
-
-    def release(issue: Issue, url: str) -> Post:
-        return _guarded(
-            words,
-            ("telegram.release",),
-            issue.lang,
-            _telegram_fits,
-            lambda t: format_release_telegram(issue, url=url, templates=t),
-            _single,
-        )
-
-    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
-        return _guarded(
-            words,
-            ("telegram.link",),
-            None,
-            _telegram_fits,
-            lambda t: format_submission_telegram(post, title=title, comment=comment, templates=t),
-            _single,
-        )
-
-    def roundup(made: Roundup, lang: Lang, channel: str | None) -> Sequence[Post]:
-        return _guarded(
-            words,
-            _TG_ROUNDUP,
-            lang,
-            _telegram_fits,
-            lambda t: format_roundup_telegram(made, lang=lang, channel=channel, templates=t),
-            list,
-        )
-
+def _bound(platform: Platform, formats: Formats) -> Platform:
     return replace(
         platform,
-        format_digest=digest,
-        format_item=item,
-        format_release=release,
-        format_submission=submission,
-        submission_problem=lambda post, title, comment: edit_problem_telegram(
-            post, title=title, comment=comment, templates=words
-        ),
-        format_roundup=roundup,
+        format_digest=formats.digest,
+        format_item=formats.item,
+        format_release=formats.release,
+        format_submission=formats.submission,
+        submission_problem=formats.submission_problem,
+        format_roundup=formats.roundup,
     )
 
 
-TELEGRAM_PLATFORM = Platform(
-    name="telegram",
-    display="Telegram",
-    settings=_telegram_settings,
-    format_digest=_telegram_digest,
-    format_item=_telegram_item,
-    format_release=_telegram_release,
-    read=TelegramPost.from_payload,
-    visible_text=_telegram_visible,
-    validate=validate_telegram,
-    edit_rule=text("edit.rule.telegram", max=TELEGRAM_TEXT_MAX),
-    edited_digest=_telegram_edited,
-    pacer=_telegram_pacer,
-    build=_telegram_build,
-    split_item=_telegram_split,
-    formatted_edit=True,
-    shown_edit=lambda text: parse_html(text).text,
-    format_submission=lambda post, title, comment: format_submission_telegram(
-        post, title=title, comment=comment
+def templated(platform: Platform, words: PostTemplates) -> Platform:
+    """`platform` with its posts worded by the run's templates, each kind `_guarded`."""
+    wording = platform.wording
+    if wording is None:
+        return platform
+
+    def run(
+        names: Sequence[str],
+        lang: Lang | None,
+        make: Callable[[Formats], _T],
+        posts: Callable[[_T], Sequence[Post]],
+    ) -> _T:
+        return _guarded(words, names, lang, wording.fits, lambda t: make(wording.formats(t)), posts)
+
+    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
+        return run(wording.digest, issue.lang, lambda f: f.digest(issue, url, style), list)
+
+    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
+        return run(wording.item, issue.lang, lambda f: f.item(item, kind, issue, url), _single)
+
+    def release(issue: Issue, url: str) -> Post:
+        return run(wording.release, issue.lang, lambda f: f.release(issue, url), _single)
+
+    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
+        def make(f: Formats) -> Post:
+            assert f.submission is not None
+            return f.submission(post, title, comment)
+
+        return run(wording.submission, None, make, _single)
+
+    def roundup(made: Roundup, lang: Lang, channel: str | None) -> Sequence[Post]:
+        def make(f: Formats) -> Sequence[Post]:
+            assert f.roundup is not None
+            return f.roundup(made, lang, channel)
+
+        return run(wording.roundup, lang, make, list)
+
+    bound = wording.formats(words)
+    return _bound(
+        platform,
+        Formats(
+            digest,
+            item,
+            release,
+            submission if bound.submission is not None else None,
+            bound.submission_problem,
+            roundup if bound.roundup is not None else None,
+        ),
+    )
+
+
+def _telegram_formats(t: PostTemplates | None) -> Formats:
+    return Formats(
+        digest=lambda issue, url, style: format_digest_telegram(
+            issue, issue_url=url, lang=issue.lang, style=style, templates=t
+        ),
+        item=lambda item, kind, issue, url: format_item_telegram(
+            item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
+        ),
+        release=lambda issue, url: format_release_telegram(issue, url=url, templates=t),
+        submission=lambda post, title, comment: format_submission_telegram(
+            post, title=title, comment=comment, templates=t
+        ),
+        submission_problem=lambda post, title, comment: edit_problem_telegram(
+            post, title=title, comment=comment, templates=t
+        ),
+        roundup=lambda made, lang, channel: format_roundup_telegram(
+            made, lang=lang, channel=channel, templates=t
+        ),
+    )
+
+
+_TELEGRAM_WORDING = Wording(
+    _telegram_formats,
+    _telegram_fits,
+    digest=(
+        "telegram.digest_header",
+        "telegram.digest_section",
+        "telegram.digest_line",
+        "telegram.digest_footer",
     ),
-    submission_problem=lambda post, title, comment: edit_problem_telegram(
-        post, title=title, comment=comment
+    item=("telegram.item",),
+    release=("telegram.release",),
+    submission=("telegram.link",),
+    # The roundup ends with the digest footer's channel line.
+    roundup=("telegram.roundup_header", "telegram.roundup_entry", "telegram.digest_footer"),
+)
+
+TELEGRAM_PLATFORM = _bound(
+    Platform(
+        name="telegram",
+        display="Telegram",
+        settings=_telegram_settings,
+        read=TelegramPost.from_payload,
+        visible_text=_telegram_visible,
+        validate=validate_telegram,
+        edit_rule=text("edit.rule.telegram", max=TELEGRAM_TEXT_MAX),
+        edited_digest=_telegram_edited,
+        pacer=_telegram_pacer,
+        build=_telegram_build,
+        split_item=_telegram_split,
+        formatted_edit=True,
+        shown_edit=lambda text: parse_html(text).text,
+        wording=_TELEGRAM_WORDING,
     ),
-    format_roundup=lambda made, lang, channel: format_roundup_telegram(
-        made, lang=lang, channel=channel
-    ),
-    templated=_telegram_templated,
+    _telegram_formats(None),
 )
 
 
@@ -470,18 +494,6 @@ def _x_settings(settings: Settings, publishing: PublishingSettings) -> TargetSet
     if not settings.x.enabled:
         return None
     return TargetSettings(settings.x.lang, digest=publishing.x_digest, items=publishing.x_items)
-
-
-def _x_digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
-    return format_digest_x(issue, issue_url=url, lang=issue.lang)
-
-
-def _x_item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
-    return format_item_x(item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang)
-
-
-def _x_release(issue: Issue, url: str) -> Post:
-    return format_release_x(issue, url=url)
 
 
 def validate_x(digest: str) -> str | None:
@@ -505,86 +517,50 @@ def _x_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
     return Delivery(XPublisher(wiring.x_client, pacer), pacer)
 
 
-def _x_templated(platform: Platform, words: PostTemplates) -> Platform:
-    """X's formatters with the run's templates; the rest unchanged."""
-
-    def digest(issue: Issue, url: str | None, style: ChannelStyle | None) -> Sequence[Post]:
-        return _guarded(
-            words,
-            ("x.digest", "x.digest_section"),
-            issue.lang,
-            _x_fits,
-            lambda t: format_digest_x(issue, issue_url=url, lang=issue.lang, templates=t),
-            list,
-        )
-
-    def item(item: Item, kind: SectionKind, issue: Issue, url: str | None) -> Post:
-        return _guarded(
-            words,
-            ("x.item",),
-            issue.lang,
-            _x_fits,
-            lambda t: format_item_x(
-                item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
-            ),
-            _single,
-        )
-
-    def release(issue: Issue, url: str) -> Post:
-        return _guarded(
-            words,
-            ("x.release",),
-            issue.lang,
-            _x_fits,
-            lambda t: format_release_x(issue, url=url, templates=t),
-            _single,
-        )
-
-    def submission(post: SubmittedLinkPost, title: str | None, comment: str | None) -> Post:
-        return _guarded(
-            words,
-            ("x.link",),
-            None,
-            _x_fits,
-            lambda t: format_submission_x(post, title=title, comment=comment, templates=t),
-            _single,
-        )
-
-    return replace(
-        platform,
-        format_digest=digest,
-        format_item=item,
-        format_release=release,
-        format_submission=submission,
+def _x_formats(t: PostTemplates | None) -> Formats:
+    return Formats(
+        digest=lambda issue, url, style: format_digest_x(
+            issue, issue_url=url, lang=issue.lang, templates=t
+        ),
+        item=lambda item, kind, issue, url: format_item_x(
+            item, section_kind=kind, issue=issue, issue_url=url, lang=issue.lang, templates=t
+        ),
+        release=lambda issue, url: format_release_x(issue, url=url, templates=t),
+        submission=lambda post, title, comment: format_submission_x(
+            post, title=title, comment=comment, templates=t
+        ),
         submission_problem=lambda post, title, comment: edit_problem_x(
-            post, title=title, comment=comment, templates=words
+            post, title=title, comment=comment, templates=t
         ),
     )
 
 
-X_PLATFORM = Platform(
-    name="x",
-    display="X",
-    enabled=lambda settings: settings.x.enabled,
-    settings=_x_settings,
-    format_digest=_x_digest,
-    format_item=_x_item,
-    format_release=_x_release,
-    read=XPost.from_payload,
-    visible_text=lambda payload: XPost.from_payload(payload).text,
-    validate=validate_x,
-    edit_rule=text("edit.rule.x", max=X_MAX_WEIGHTED),
-    edited_digest=lambda first, text: (XPost(text=text),),
-    pacer=_x_pacer,
-    build=_x_build,
-    badge="𝕏",
-    format_submission=lambda post, title, comment: format_submission_x(
-        post, title=title, comment=comment
+_X_WORDING = Wording(
+    _x_formats,
+    _x_fits,
+    digest=("x.digest", "x.digest_section"),
+    item=("x.item",),
+    release=("x.release",),
+    submission=("x.link",),
+)
+
+X_PLATFORM = _bound(
+    Platform(
+        name="x",
+        display="X",
+        enabled=lambda settings: settings.x.enabled,
+        settings=_x_settings,
+        read=XPost.from_payload,
+        visible_text=lambda payload: XPost.from_payload(payload).text,
+        validate=validate_x,
+        edit_rule=text("edit.rule.x", max=X_MAX_WEIGHTED),
+        edited_digest=lambda first, text: (XPost(text=text),),
+        pacer=_x_pacer,
+        build=_x_build,
+        badge="𝕏",
+        wording=_X_WORDING,
     ),
-    submission_problem=lambda post, title, comment: edit_problem_x(
-        post, title=title, comment=comment
-    ),
-    templated=_x_templated,
+    _x_formats(None),
 )
 
 
