@@ -263,6 +263,18 @@ async def _replan(tx: Tx, plan: Planner, at: float) -> tuple[float, ...]:
     return tuple(due)
 
 
+async def _replanned(
+    tx: Tx, item_id: int, *, plan: Planner, at: float, actor: str, action: str, **details: Any
+) -> ExtraDecided:
+    """How a change of the queue's order or times ends: the queue re-planned, the change
+    audited, the item as it is now."""
+    due = await _replan(tx, plan, at)
+    await _audit(tx, item_id, actor=actor, action=action, at=at, **details)
+    item = await _fetch(tx, item_id)
+    assert item is not None
+    return ExtraDecided(won=True, item=item, due=due)
+
+
 async def _next_position(tx: Reader) -> int:
     row = await tx.fetchone(
         "SELECT coalesce(max(position), 0) + 1 AS p FROM extra_queue WHERE state = 'queued'"
@@ -585,20 +597,17 @@ class QueueStore:
                 "UPDATE extra_queue SET position = ?, updated_at = ? WHERE id = ?",
                 (mine, at, other.id),
             )
-            due = await _replan(tx, plan, at)
-            await _audit(
+            return await _replanned(
                 tx,
                 item_id,
+                plan=plan,
+                at=at,
                 actor=actor,
                 action="extra.move",
-                at=at,
                 step=step,
                 position=there + 1,
                 swapped_with=other.id,
             )
-            moved = await _fetch(tx, item_id)
-            assert moved is not None
-            return ExtraDecided(won=True, item=moved, due=due)
 
     async def pin(
         self, item_id: int, when: float | None, *, actor: str, now: When, plan: Planner
@@ -617,9 +626,9 @@ class QueueStore:
                 return None
             if not changed:
                 return ExtraDecided(won=False, item=current)
-            due = await _replan(tx, plan, at)
-            await _audit(tx, item_id, actor=actor, action="extra.pin", at=at, pinned_at=when)
-            return ExtraDecided(won=True, item=current, due=due)
+            return await _replanned(
+                tx, item_id, plan=plan, at=at, actor=actor, action="extra.pin", pinned_at=when
+            )
 
     async def replan(self, *, now: When, plan: Planner) -> tuple[float, ...]:
         """Re-plan the whole queue (at start, after an issue's rows were queued)."""
