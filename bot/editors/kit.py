@@ -171,6 +171,36 @@ class ChatSpacer:
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+async def edit_cards(
+    bot: Bot,
+    cards: Iterable[tuple[int, int]],
+    card: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    what: str,
+    link_preview: LinkPreviewOptions | None = None,
+) -> None:
+    """Re-render every copy of a card (a decision: `markup` None drops the buttons).
+
+    The decision is already stored, so a copy that cannot be edited is logged, not
+    raised: "not modified" is no change, an editor who blocked the bot one warning."""
+    for chat_id, message_id in cards:
+        try:
+            await bot.edit_message_text(
+                card,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=link_preview,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning(f"{what} not refreshed", extra={"chat_id": chat_id, "error": str(exc)})
+        except Forbidden:
+            log.warning("editor unreachable", extra={"chat_id": chat_id})
+
+
 class EditorChats:
     """Sends to the editors' chats: the editor chat, else each editor privately.
 

@@ -15,10 +15,8 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
 
-from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
+from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats, edit_cards
 from bot.platforms import Platform
 from bot.texts import EDITOR_LANG, TextKey, text
 from bot.weekly.ingest import BackfillAvailable, FileNotice
@@ -310,20 +308,7 @@ async def refresh_cards(
     if posts is None:
         posts = await publication.schedule(publication.planned(preview), now=now, publish_now=False)
     card = card_text(preview, posts, publication, status=status)
-    for chat_id, message_id in preview.cards:
-        try:
-            await bot.edit_message_text(
-                card,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-        except Forbidden:
-            log.warning("editor unreachable", extra={"chat_id": chat_id})
+    await edit_cards(bot, preview.cards, card, markup, what="preview card")
 
 
 async def refresh_preview(

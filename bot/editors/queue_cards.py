@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
 
-from bot.editors.kit import NO_PREVIEW, CallbackCodec
+from bot.editors.kit import NO_PREVIEW, CallbackCodec, edit_cards
 from bot.extra.queue import Shown
 from bot.texts import TextKey, text
 from data.extras import ExtraItem, InQueue
@@ -140,20 +138,4 @@ async def refresh_item_cards(
     bot: Bot, item: ExtraItem, card: str, markup: InlineKeyboardMarkup | None
 ) -> None:
     """Re-render every copy of an item's card (a decision: `markup` None drops the buttons)."""
-    for chat_id, message_id in item.cards:
-        try:
-            await bot.edit_message_text(
-                card,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning(
-                    "extra card not refreshed", extra={"chat_id": chat_id, "error": str(exc)}
-                )
-        except Forbidden:
-            log.warning("editor unreachable", extra={"chat_id": chat_id})
+    await edit_cards(bot, item.cards, card, markup, what="extra card", link_preview=NO_PREVIEW)

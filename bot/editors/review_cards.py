@@ -16,10 +16,8 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
 
-from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats
+from bot.editors.kit import NO_PREVIEW, CallbackCodec, EditorChats, edit_cards
 from bot.platforms import PLATFORMS
 from bot.submissions.intake import BANNED_REASON, REJECT_REASONS, PostTexts
 from bot.texts import EDITOR_LANG, ChatLang, TextKey, text
@@ -301,20 +299,6 @@ async def refresh_review_cards(
 ) -> None:
     """Re-render every copy of the card (a decision: `markup` None drops the buttons)."""
     card = card_text(submission, accepted=accepted, duplicates=duplicates)
-    for chat_id, message_id in submission.cards:
-        try:
-            await bot.edit_message_text(
-                card,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning(
-                    "review card not refreshed", extra={"chat_id": chat_id, "error": str(exc)}
-                )
-        except Forbidden:
-            log.warning("editor unreachable", extra={"chat_id": chat_id})
+    await edit_cards(
+        bot, submission.cards, card, markup, what="review card", link_preview=NO_PREVIEW
+    )
