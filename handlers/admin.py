@@ -14,11 +14,11 @@ import contextlib
 import logging
 import time
 
-from telegram import CallbackQuery, Message, Update, User
+from telegram import Message, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
-from bot.editors.kit import CALLBACK_DATA_MAX, NO_PREVIEW
+from bot.editors.kit import NO_PREVIEW
 from bot.editors.status import gather_status, render_status
 from bot.ops.maintenance import Backfilled, backfill_into
 from bot.texts import TextKey, text
@@ -28,7 +28,7 @@ from handlers.lang import reader_lang
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ADMIN_COMMANDS", "add_admin_handlers", "audit_press_refused", "refuse_command"]
+__all__ = ["ADMIN_COMMANDS", "add_admin_handlers", "refuse_command"]
 
 
 async def refuse_command(
@@ -48,19 +48,6 @@ async def refuse_command(
         action="command.denied",
         subject=f"command:{command}",
         details={"chat_id": message.chat_id},
-        now=time.time(),
-    )
-
-
-async def audit_press_refused(svc: BotServices, query: CallbackQuery) -> None:
-    """A non-editor pressed an editors' button (answered already): log and audit it."""
-    user_id, data = query.from_user.id, (query.data or "")[:CALLBACK_DATA_MAX]
-    log.warning("editor button refused", extra={"user_id": user_id, "data": data})
-    await svc.store.append_audit(
-        actor=f"user:{user_id}",
-        action="button.denied",
-        subject=data.split(":", 1)[0],
-        details={"data": data},
         now=time.time(),
     )
 

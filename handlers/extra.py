@@ -33,7 +33,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.delivery.jobs import schedule_wakeups
-from bot.editors.kit import NO_PREVIEW, CallbackDataError
+from bot.editors.kit import NO_PREVIEW
 from bot.editors.queue_cards import (
     QUEUE_BUTTONS,
     format_at,
@@ -50,6 +50,7 @@ from data.extras import ExtraDecided, ExtraItem, extra_key
 from handlers.admin import refuse_command
 from handlers.context import App, BotServices, Context, actor_of, services
 from handlers.lang import reader_lang
+from handlers.presses import editor_press
 
 log = logging.getLogger(__name__)
 
@@ -207,22 +208,6 @@ async def _show_listing(query: CallbackQuery, svc: BotServices) -> None:
 # ---- the buttons -----------------------------------------------------------------------
 
 
-async def _deny(query: CallbackQuery, svc: BotServices, why: str, item_id: int | None) -> None:
-    """Not an editor, or data this bot did not make: answer, log, audit; nothing else."""
-    lang = await reader_lang(svc, query.from_user)
-    await query.answer(text("review.not_allowed", lang), show_alert=True)
-    user_id = query.from_user.id
-    data = (query.data or "")[:64]
-    log.warning("queue press refused", extra={"user_id": user_id, "why": why, "data": data})
-    await svc.store.append_audit(
-        actor=f"user:{user_id}",
-        action="extra.denied",
-        subject=extra_key(item_id) if item_id is not None else "",
-        details={"why": why, "data": data},
-        now=dt.datetime.now(dt.UTC),
-    )
-
-
 def _already(svc: BotServices, item: ExtraItem) -> str:
     return text(
         "extra.already",
@@ -242,13 +227,8 @@ async def queue_callback(update: Update, context: Context) -> None:
     if query is None:
         return
     svc = services(context)
-    try:
-        button = QUEUE_BUTTONS.decode(query.data)
-    except CallbackDataError as exc:
-        await _deny(query, svc, f"forged: {exc}", None)
-        return
-    if not svc.is_editor(query.from_user.id):
-        await _deny(query, svc, "not an editor", button.id)
+    button = await editor_press(svc, query, QUEUE_BUTTONS, denied="extra.denied", subject=extra_key)
+    if button is None:
         return
     action, item_id = button.action, button.id
     extra, editor = svc.extra, actor_of(query.from_user)

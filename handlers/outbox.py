@@ -12,7 +12,7 @@ import time
 from telegram import Message, Update
 from telegram.constants import ParseMode
 
-from bot.editors.kit import CallbackDataError, ChatSpacer
+from bot.editors.kit import ChatSpacer
 from bot.editors.outbox_cards import (
     OUTBOX_BUTTONS,
     describe_counts,
@@ -21,11 +21,11 @@ from bot.editors.outbox_cards import (
     in_doubt_card,
     stranded_card,
 )
-from bot.texts import EDITOR_LANG, TextKey, text
+from bot.texts import TextKey, text
 from data.outbox import OutboxStore
-from handlers.admin import audit_press_refused, refuse_command
+from handlers.admin import refuse_command
 from handlers.context import Context, actor_of, services
-from handlers.lang import reader_lang
+from handlers.presses import editor_press
 
 CARD_LIMIT = 10  # cards per /outbox reply; the rest are counted
 
@@ -84,15 +84,8 @@ async def outbox_callback(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     svc = services(context)
-    if not svc.is_editor(query.from_user.id):
-        lang = await reader_lang(svc, query.from_user)
-        await query.answer(text("editors_only.decide", lang), show_alert=True)
-        await audit_press_refused(svc, query)
-        return
-    try:
-        button = OUTBOX_BUTTONS.decode(query.data)
-    except CallbackDataError:
-        await query.answer(text("button.unknown", EDITOR_LANG))
+    button = await editor_press(svc, query, OUTBOX_BUTTONS, refusal="editors_only.decide")
+    if button is None:
         return
     action, outbox_id = button.action, button.id
     actor = actor_of(query.from_user)

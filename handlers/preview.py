@@ -37,7 +37,6 @@ from telegram.ext import (
 )
 
 from bot.domain.issue import LANGS, Issue, Lang
-from bot.editors.kit import CallbackDataError
 from bot.editors.preview_cards import (
     DECIDED,
     PREVIEW_BUTTONS,
@@ -50,9 +49,8 @@ from bot.texts import EDITOR_LANG, text
 from bot.weekly.announce import after_enqueue
 from bot.weekly.ingest import NewIssue
 from bot.weekly.publication import DECISIONS, Publication, validate_digest_text
-from handlers.admin import audit_press_refused
 from handlers.context import App, Context, actor_of, services
-from handlers.lang import reader_lang
+from handlers.presses import editor_press
 from publishers.format_telegram import editor_html
 
 __all__ = [
@@ -115,15 +113,8 @@ async def preview_callback(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     svc = services(context)
-    if not svc.is_editor(query.from_user.id):
-        lang = await reader_lang(svc, query.from_user)
-        await query.answer(text("editors_only.decide", lang), show_alert=True)
-        await audit_press_refused(svc, query)
-        return
-    try:
-        button = PREVIEW_BUTTONS.decode(query.data)
-    except CallbackDataError:
-        await query.answer(text("button.unknown", EDITOR_LANG))
+    button = await editor_press(svc, query, PREVIEW_BUTTONS, refusal="editors_only.decide")
+    if button is None:
         return
     action, preview_id = button.action, button.id
     publication = svc.publication

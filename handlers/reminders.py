@@ -19,13 +19,12 @@ from telegram import Bot, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.config import Settings
-from bot.editors.kit import NO_PREVIEW, CallbackDataError, EditorChats
+from bot.editors.kit import NO_PREVIEW, EditorChats
 from bot.editors.reminders import REMINDER_BUTTONS, digest_keyboard, digest_text
 from bot.editors.review_cards import refresh_review_cards, send_review_card
 from bot.texts import EDITOR_LANG, text
-from handlers.admin import audit_press_refused
 from handlers.context import App, BotServices, Context, services
-from handlers.lang import reader_lang
+from handlers.presses import editor_press
 from handlers.submissions import tell
 
 log = logging.getLogger(__name__)
@@ -90,26 +89,15 @@ async def reminder_callback(update: Update, context: Context) -> None:
     if query is None:
         return
     svc = services(context)
-    user_id = query.from_user.id
-    try:
-        button = REMINDER_BUTTONS.decode(query.data)
-    except CallbackDataError as exc:
-        log.warning("reminder press refused", extra={"user_id": user_id, "why": str(exc)})
-        lang = await reader_lang(svc, query.from_user)
-        await query.answer(text("review.not_allowed", lang), show_alert=True)
-        await audit_press_refused(svc, query)
-        return
-    if not svc.is_editor(user_id):
-        lang = await reader_lang(svc, query.from_user)
-        await query.answer(text("review.not_allowed", lang), show_alert=True)
-        await audit_press_refused(svc, query)
+    button = await editor_press(svc, query, REMINDER_BUTTONS)
+    if button is None:
         return
     store = svc.submissions.store
     row = await store.get(button.id)
     if row is None:
         await query.answer(text("review.gone", EDITOR_LANG))
         return
-    chat_id = query.message.chat.id if query.message is not None else user_id
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     await query.answer(text("reminder.opened", id=row.id))
     cards = await send_review_card(
         EditorChats(context.bot, [chat_id], spacer=svc.spacer),

@@ -52,7 +52,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.delivery.jobs import schedule_wakeups
 from bot.domain.urls import EXAMPLE_URL
-from bot.editors.kit import NO_PREVIEW, CallbackDataError
+from bot.editors.kit import NO_PREVIEW
 from bot.editors.review_cards import (
     REVIEW_BUTTONS,
     decision_keyboard,
@@ -99,6 +99,7 @@ from data.submissions import (
 from handlers.context import App, BotServices, Context, actor_of, services
 from handlers.extra import queued_answer
 from handlers.lang import reader_lang, stored_lang
+from handlers.presses import editor_press, reader_press
 from handlers.turns import Turn
 from publishers.format_common import NotPostable
 from publishers.limits import X_MAX_WEIGHTED
@@ -472,13 +473,10 @@ async def reader_callback(update: Update, context: Context) -> None:
         return
     svc = services(context)
     user_id = query.from_user.id
-    lang = await reader_lang(svc, query.from_user)
-    try:
-        button = READER_BUTTONS.decode(query.data)
-    except CallbackDataError as exc:
-        log.warning("reader press refused", extra={"user_id": user_id, "why": str(exc)})
-        await query.answer(text("button.unknown", lang))
+    pressed = await reader_press(svc, query, READER_BUTTONS, what="reader")
+    if pressed is None:
         return
+    button, lang = pressed
     action, sid = button.action, button.id
     subs = svc.submissions
     current = await subs.store.get(sid)
@@ -633,36 +631,15 @@ async def _show_on_cards(bot: Bot, svc: BotServices, row: Submission) -> None:
 # ---- the editors' buttons ----------------------------------------------------------------
 
 
-async def _deny(
-    query: CallbackQuery, svc: BotServices, why: str, submission_id: int | None
-) -> None:
-    """Not an editor, or data this bot did not make: answer, log, audit; nothing else."""
-    lang = await reader_lang(svc, query.from_user)
-    await query.answer(text("review.not_allowed", lang), show_alert=True)
-    user_id = query.from_user.id
-    data = (query.data or "")[:64]
-    log.warning("review press refused", extra={"user_id": user_id, "why": why, "data": data})
-    await svc.store.append_audit(
-        actor=f"user:{user_id}",
-        action="submission.denied",
-        subject=submission_key(submission_id) if submission_id is not None else "",
-        details={"why": why, "data": data},
-        now=dt.datetime.now(dt.UTC),
-    )
-
-
 async def review_callback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
     svc = services(context)
-    try:
-        button = REVIEW_BUTTONS.decode(query.data)
-    except CallbackDataError as exc:
-        await _deny(query, svc, f"forged: {exc}", None)
-        return
-    if not svc.is_editor(query.from_user.id):
-        await _deny(query, svc, "not an editor", button.id)
+    button = await editor_press(
+        svc, query, REVIEW_BUTTONS, denied="submission.denied", subject=submission_key
+    )
+    if button is None:
         return
     action, sid = button.action, button.id
     subs = svc.submissions

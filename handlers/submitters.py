@@ -23,7 +23,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.editors.kit import NO_PREVIEW, CallbackCodec, CallbackDataError
+from bot.editors.kit import NO_PREVIEW, CallbackCodec
 from bot.editors.review_cards import reason_text, refresh_review_cards
 from bot.platforms import TELEGRAM
 from bot.submissions.reader_buttons import CREDIT_BUTTONS, credit_keyboard
@@ -31,6 +31,7 @@ from bot.texts import ChatLang, TextKey, text
 from data.submissions import CreditChoice, Submission, submission_key
 from handlers.context import App, BotServices, Context, services
 from handlers.lang import reader_lang
+from handlers.presses import reader_press
 from handlers.submissions import (
     ALREADY_VERBS,
     channel_base,
@@ -196,13 +197,10 @@ async def credit_callback(update: Update, context: Context) -> None:
         return
     user = query.from_user
     svc = services(context)
-    lang = await reader_lang(svc, user)
-    try:
-        button = CREDIT_BUTTONS.decode(query.data)
-    except CallbackDataError as exc:
-        log.warning("credit press refused", extra={"user_id": user.id, "why": str(exc)})
-        await query.answer(text("button.unknown", lang))
+    pressed = await reader_press(svc, query, CREDIT_BUTTONS, what="credit")
+    if pressed is None:
         return
+    button, lang = pressed
     if button.id != user.id:
         log.warning("credit press refused", extra={"user_id": user.id, "why": "not theirs"})
         await query.answer(text("review.not_allowed", lang), show_alert=True)
@@ -258,13 +256,10 @@ async def forget_callback(update: Update, context: Context) -> None:
     user = query.from_user
     svc = services(context)
     # Read before forgetting: the row in `user_langs` goes with the rest of their data.
-    lang = await reader_lang(svc, user)
-    try:
-        button = FORGET_BUTTONS.decode(query.data)
-    except CallbackDataError as exc:
-        log.warning("forget press refused", extra={"user_id": user.id, "why": str(exc)})
-        await query.answer(text("button.unknown", lang))
+    pressed = await reader_press(svc, query, FORGET_BUTTONS, what="forget")
+    if pressed is None:
         return
+    button, lang = pressed
     subs = svc.submissions
     request = await subs.readers.get_request(button.id)
     if request is None or request.user_id != user.id:
