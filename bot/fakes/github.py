@@ -56,6 +56,7 @@ from bot.fakes.github_model import (
     error_body,
     record_headers,
 )
+from bot.fakes.server import LoopbackServer
 
 __all__ = ["CREATE_ISSUE", "LIST_ISSUES", "FakeGitHub", "FakeIssue", "FaultKind", "GitHubLimits"]
 
@@ -67,7 +68,7 @@ USER_AGENT_MESSAGE = (
 )
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackServer):
     """One repository and one token, strict about both; see the module's docstring."""
 
     def __init__(
@@ -81,13 +82,9 @@ class FakeGitHub:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(clock=clock, host=host, port=port)
         self._token = token
         self.limits = limits or GitHubLimits()
-        self._clock = clock
-        self._offset = 0.0
-        self._host, self._port = host, port
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
         self.repo = Repository(repo, labels)
         self.token_can_write = True  # False: a token without Issues write
         self._calls: list[CallRecord] = []
@@ -95,43 +92,15 @@ class FakeGitHub:
         self._content = ContentLimit(self.limits.content_per_minute, self.limits.content_per_hour)
         self._faults = FaultPlan()
 
-    # -- lifecycle ---------------------------------------------------------------
-
-    async def start(self) -> str:
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_post("/repos/{owner}/{name}/issues", self._create)
         app.router.add_get("/repos/{owner}/{name}/issues", self._list)
         app.router.add_get("/repos/{owner}/{name}", self._repository)
         app.router.add_get("/_control/issues", self._control_issues)
         app.router.add_post("/_control/faults", self._control_faults)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        return self.base_url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeGitHub:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     # -- control (Python) ----------------------------------------------------------
-
-    def now(self) -> float:
-        return self._clock() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        self._offset += seconds
 
     def issues(self) -> list[FakeIssue]:
         return list(self.repo.issues.values())

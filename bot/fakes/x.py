@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from bot.fakes.server import LoopbackServer
 from bot.fakes.x_api import (
     DUPLICATE_DETAIL,
     INVALID_MEDIA_IDS,
@@ -103,7 +104,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class FakeX:
+class FakeX(LoopbackServer):
     """A strict fake X API v2 for one app and one user, on a loopback port.
 
     Args:
@@ -135,13 +136,8 @@ class FakeX:
             consumer_key, consumer_secret, access_token, access_token_secret
         )
         prefix = access_token.partition("-")[0]
+        super().__init__(clock=clock, host=host, port=port, client_max_size=16 * 1024 * 1024)
         self.limits = limits or XLimits()
-        self._clock = clock
-        self._offset = 0.0
-        self._host = host
-        self._port = port
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
         self.api = FakeXAPI(
             user_id=user_id or (prefix if prefix.isdigit() else "1"),
             username=username,
@@ -163,40 +159,7 @@ class FakeX:
         """The authenticated user's id (the author of every post)."""
         return self.api.user_id
 
-    # -- lifecycle ---------------------------------------------------------
-
-    async def start(self) -> str:
-        """Start serving; return the base URL (``http://127.0.0.1:<port>``)."""
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        self._add_routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        return self.base_url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeX:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
     # -- control API (Python) ------------------------------------------------
-
-    def now(self) -> float:
-        return self._clock() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Move the fake's clock forward (on top of the injected clock)."""
-        self._offset += seconds
 
     def posts(self) -> list[FakePost]:
         """Every post ever created, deleted ones included, oldest first."""
