@@ -299,3 +299,20 @@ class IssueStore:
         if row is None:
             return None
         return int(row["number"]), dt.date.fromisoformat(row["date"])
+
+    async def count_from(self, paths: Sequence[str]) -> tuple[int, int]:
+        """How many issues, and items of theirs, are stored from the files at `paths`."""
+        row = await self._db.fetchone(
+            "SELECT count(*) AS issues,"
+            " coalesce(sum((SELECT count(*) FROM items WHERE issue_id = issues.id)), 0) AS items"
+            " FROM issues WHERE source_path IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(paths)),),
+        )
+        return (0, 0) if row is None else (int(row["issues"]), int(row["items"]))
+
+    async def stored_form(self, number: int, lang: Lang) -> Form | None:
+        """The form of the stored issue (full, summary, special), None if not stored."""
+        row = await self._db.fetchone(
+            "SELECT form FROM issues WHERE number = ? AND lang = ?", (number, lang)
+        )
+        return None if row is None else cast(Form, row["form"])
