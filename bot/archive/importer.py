@@ -112,7 +112,13 @@ def folder_files(root: Path) -> tuple[list[Candidate], list[Refused]]:
     by language), each under its repository path, and the files refused by name.
 
     A Markdown file whose name says `weekly` is looked at; its language is the nearest
-    folder named after one (`en/`), else zh."""
+    folder named after one (`en/`), else zh.
+
+    Raises:
+        ValueError: `root` is not a folder.
+    """
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder")
     found: list[Candidate] = []
     refused: list[Refused] = []
     for path in sorted(root.rglob("*.md")):
