@@ -18,6 +18,7 @@ import pytest
 from bot.archive.importer import ImportSummary, folder_files, import_candidates
 from bot.archive.query import parse_query
 from bot.config import settings_from_values
+from bot.domain.issue import Lang
 from bot.ops.archive import import_archive
 from bot.weekly.ingest import Ingester, poll_repo
 from bot.weekly.sources.git_repo import GitRepoSource, RepoOptions
@@ -120,7 +121,8 @@ async def test_the_shared_corpus_with_our_samples_twice(store: Store, tmp_path: 
         (109, "en", 0),
         (109, "zh", 0),
     ]
-    for number, lang in ((68, "zh"), (109, "zh"), (109, "en")):
+    langs: tuple[tuple[int, Lang], ...] = ((68, "zh"), (109, "zh"), (109, "en"))
+    for number, lang in langs:
         stored = await store.issues.load(number, lang)
         assert stored is not None
         assert stored.form == "full"
