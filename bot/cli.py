@@ -206,6 +206,44 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
     return EXIT_FAIL if problems else EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.ops.archive import import_archive
+
+    settings = _settings(args)
+    with Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as bar:
+        task = bar.add_task("files", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = asyncio.run(import_archive(settings, args.path, progress=progress))
+    print("\n".join(summary.lines()))
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.ops.archive import search_archive
+
+    settings = _settings(args)
+    found = asyncio.run(search_archive(settings, " ".join(args.words), limit=args.limit))
+    if args.json:
+        print(json.dumps([r.to_json() for r in found.results], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not found.results:
+        print("nothing found")
+    for n, r in enumerate(found.results, start=1):
+        print(f"{n}. {r.title}\n   #{r.issue} {r.date or 'undated'} {r.lang} {r.section}")
+        if r.url:
+            print(f"   {r.url}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="weeklybot",
@@ -295,6 +333,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="queue the posts at once instead of sending the editors a preview card",
     )
     add("check-config", cmd_check_config, "print the effective configuration, secrets masked")
+    imports = add(
+        "import",
+        cmd_import,
+        "store every issue file of a checkout (or of the repository's mirror) for search",
+    )
+    imports.add_argument(
+        "path", type=Path, nargs="?", help="a checkout's folder (default: the configured repo)"
+    )
+    search = add("search", cmd_search, "search the stored issues' items, as /search does")
+    search.add_argument(
+        "words", nargs="+", help="words and filters (section:, issue:, year:, lang:)"
+    )
+    search.add_argument("--json", action="store_true", help="print one JSON list of results")
+    search.add_argument(
+        "--limit", type=int, default=10, choices=range(1, 201), metavar="N", help="1-200 results"
+    )
     health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
     health.add_argument("--max-age", type=float, help="heartbeat age limit in seconds")
     return parser

@@ -439,6 +439,23 @@ TextKey = Literal[
     "roundup.problem.posted",
     "roundup.preview_head",
     "roundup.preview_nothing",
+    # the archive: /search, its page buttons, inline mode
+    "command.search",
+    "search.usage",
+    "search.head",
+    "search.line",
+    "search.none",
+    "search.ignored",
+    "search.gone",
+    "search.meta",
+    "search.undated",
+    "search.shared",
+    "search.section.articles",
+    "search.section.projects",
+    "search.section.podcasts",
+    "search.section.discussions",
+    "button.search.prev",
+    "button.search.next",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -969,6 +986,26 @@ _EN: dict[TextKey, str] = {
     "button.queue.down": "{position} ⬇",
     "button.queue.at": "{position} 🕒",
     "button.queue.cancel": "{position} ✖",
+    # the archive
+    "command.search": "Search the archive: /search <words> (section:, issue:, year:, lang:)",
+    "search.usage": (
+        "Send /search and some words, e.g. /search asyncio or /search 爬虫.\n"
+        "Filters: section:projects, issue:120, year:2024, lang:en."
+    ),
+    "search.head": "🔎 <b>{query}</b>, page {page}:",
+    "search.line": "{n}. {title}\n    {meta}",
+    "search.none": "Nothing found for <b>{query}</b>.",
+    "search.ignored": "Left out (not understood): {filters}",
+    "search.gone": "This search is no longer known; send /search again.",
+    "search.meta": "#{issue} · {date} · {section}",
+    "search.undated": "undated",
+    "search.shared": "{title}\nPython Trending Weekly {meta}",
+    "search.section.articles": "Articles",
+    "search.section.projects": "Projects",
+    "search.section.podcasts": "Podcasts",
+    "search.section.discussions": "Discussions",
+    "button.search.prev": "◀ Previous",
+    "button.search.next": "Next ▶",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1117,6 +1154,26 @@ _ZH: dict[TextKey, str] = {
     "reason.unknown": "没有说明原因",
     "review.not_allowed": "无权操作。",
     "review.gone": "找不到这个链接了。",
+    # the archive
+    "command.search": "搜索往期周刊：/search <关键词>（可加 section:、issue:、year:、lang:）",
+    "search.usage": (
+        "发送 /search 加关键词，例如 /search asyncio 或 /search 爬虫。\n"
+        "筛选：section:projects、issue:120、year:2024、lang:en。"
+    ),
+    "search.head": "🔎 <b>{query}</b>，第 {page} 页：",
+    "search.line": "{n}. {title}\n    {meta}",
+    "search.none": "没有找到与 <b>{query}</b> 相关的内容。",
+    "search.ignored": "无法识别，已忽略：{filters}",
+    "search.gone": "这次搜索已失效，请重新发送 /search。",
+    "search.meta": "第 {issue} 期 · {date} · {section}",
+    "search.undated": "日期不详",
+    "search.shared": "{title}\nPython潮流周刊 {meta}",
+    "search.section.articles": "文章&教程",
+    "search.section.projects": "项目&资源",
+    "search.section.podcasts": "播客&视频",
+    "search.section.discussions": "热门讨论",
+    "button.search.prev": "◀ 上一页",
+    "button.search.next": "下一页 ▶",
 }
 
 # What only editors see: English only (`EDITOR_LANG`); every other key is a reader's

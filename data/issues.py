@@ -19,6 +19,7 @@ from typing import Any, cast
 from bot.domain.issue import Form, Image, Issue, Item, Lang, Link, Section, SectionKind
 from bot.domain.urls import item_dedupe_key
 from data.db import Database, When, to_ts
+from data.search import index_item, item_index_row, unindex_issue
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +223,13 @@ class IssueStore:
                     " content_hash = ?, raw = ?, parsed = ?, updated_at = ? WHERE id = ?",
                     (*values, issue_id),
                 )
+                await unindex_issue(tx, issue_id)
                 await tx.execute("DELETE FROM items WHERE issue_id = ?", (issue_id,))
             placeholders = ", ".join("?" for _ in range(len(_ITEM_COLUMNS) + 2))
+            headings = {s.kind: s.heading for s in issue.sections}
             for item_fields in _canonical_items(issue):
                 # The dedupe key is derived, not parsed: outside the content hash.
-                await tx.execute(
+                item_id = await tx.insert(
                     f"INSERT INTO items (issue_id, dedupe_key, {', '.join(_ITEM_COLUMNS)})"  # noqa: S608
                     f" VALUES ({placeholders})",
                     (
@@ -238,6 +241,11 @@ class IssueStore:
                         ),
                     ),
                 )
+                # The search index is kept here, the one place items are written.
+                kind = item_fields["kind"]
+                indexed = item_index_row(kind, headings.get(kind, ""), item_fields)
+                if indexed is not None:
+                    await index_item(tx, item_id, indexed)
             return IssueUpsert(issue_id=issue_id, created=existing is None, changed=True)
 
     async def load(self, number: int, lang: Lang) -> Issue | None:
@@ -291,3 +299,20 @@ class IssueStore:
         if row is None:
             return None
         return int(row["number"]), dt.date.fromisoformat(row["date"])
+
+    async def count_from(self, paths: Sequence[str]) -> tuple[int, int]:
+        """How many issues, and items of theirs, are stored from the files at `paths`."""
+        row = await self._db.fetchone(
+            "SELECT count(*) AS issues,"
+            " coalesce(sum((SELECT count(*) FROM items WHERE issue_id = issues.id)), 0) AS items"
+            " FROM issues WHERE source_path IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(paths)),),
+        )
+        return (0, 0) if row is None else (int(row["issues"]), int(row["items"]))
+
+    async def stored_form(self, number: int, lang: Lang) -> Form | None:
+        """The form of the stored issue (full, summary, special), None if not stored."""
+        row = await self._db.fetchone(
+            "SELECT form FROM issues WHERE number = ? AND lang = ?", (number, lang)
+        )
+        return None if row is None else cast(Form, row["form"])

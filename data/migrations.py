@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from bot.domain.urls import item_dedupe_key
 from data.db import Database, StorageError, Tx, When, to_ts
+from data.search import SEARCH_DDL, build_index
 
 MigrationStep = str | Callable[[Tx], Awaitable[None]]
 
@@ -402,6 +403,14 @@ CREATE TABLE user_langs (
 ) STRICT;
 """
 
+
+async def _search_index(tx: Tx) -> None:
+    """The FTS5 index over the items (data.search), filled from the items stored so far."""
+    for statement in split_statements(SEARCH_DDL):
+        await tx.execute(statement)
+    await build_index(tx)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -416,6 +425,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "the extra-edition queue", _EXTRA_QUEUE),
     Migration(12, "roundups and the newsletter issues they listed", _ROUNDUPS),
     Migration(13, "the language each user is spoken to in", _USER_LANGS),
+    Migration(14, "the archive's search index and paged queries", _search_index),
 )
 
 _SCHEMA_VERSION = """

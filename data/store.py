@@ -24,6 +24,7 @@ from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
 from data.roundups import RoundupStore
+from data.search import SearchStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class Store:
         self.file_notices = FileNoticeStore(db)
         self.roundups = RoundupStore(db)
         self.langs = UserLangStore(db)  # the language each user is spoken to in
+        self.search = SearchStore(db)  # the archive's full-text search (data.search)
 
     # ---- sources ---------------------------------------------------------------
 

@@ -137,6 +137,7 @@ def test_chinese_is_chinese() -> None:
         "button.credit.username",  # 👤 @{handle}
         "button.credit.chosen",  # ✅ {label}
         "mine.line",  # #{id} · {state}, the URL
+        "search.line",  # {n}. {title} and its meta line
     }
     untranslated = [
         key

@@ -36,6 +36,7 @@ from bot.fakes.telegram_http import (
     fault_error,
     json_answer,
 )
+from bot.fakes.telegram_inline import InlineAnswer
 from bot.fakes.telegram_model import (
     BotAPIError,
     CallbackAnswer,
@@ -243,6 +244,15 @@ class FakeTelegram:
         """A modified client sends ``data`` on that message, whether or not a button has it."""
         chat = self.api.resolve_control_chat(chat_id)
         return self.api.user_presses_forged(user_id, chat.id, message_id, data)
+
+    def inline_query(self, user_id: int, query: str, offset: str = "") -> str:
+        """A user types `@bot query` (inline mode); returns the query id. The bot's
+        answers are `inline_answers`."""
+        return self.api.user_inline_query(user_id, query, offset)
+
+    @property
+    def inline_answers(self) -> list[InlineAnswer]:
+        return list(self.api.inline.answers)
 
     def channel_post(self, chat_id: int | str, text: str) -> ChatMessage:
         """Another admin posts in a channel; the bot receives a channel_post."""

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.fakes.telegram_flood import FloodLimiter
+from bot.fakes.telegram_inline import InlineQueries
 from bot.fakes.telegram_model import (
     JSON,
     BotAPIError,
@@ -100,7 +101,7 @@ class FakeBotAPI:
             "username": bot_username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,  # inline mode on (BotFather /setinline)
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -110,6 +111,7 @@ class FakeBotAPI:
         self.flood = FloodLimiter(limits_scale) if flood_limits else None
         self.violations: list[Violation] = []
         self.answers: list[CallbackAnswer] = []
+        self.inline = InlineQueries(self.updates)  # inline mode: queries and answers
         self.commands: dict[str, list[JSON]] = {}
         self._messages: dict[tuple[int, int], ChatMessage] = {}
         self._history: dict[tuple[int, int], list[ChatMessage]] = {}
@@ -128,6 +130,7 @@ class FakeBotAPI:
             "editMessageReplyMarkup": self._edit_reply_markup,
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
+            "answerInlineQuery": self._answer_inline_query,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -307,6 +310,13 @@ class FakeBotAPI:
             },
         )
         return query_id
+
+    def user_inline_query(self, user_id: int, query: str, offset: str = "") -> str:
+        """The user types `@bot query` in any chat; returns the inline query's id."""
+        return self.inline.push(self._user(user_id), query, offset)
+
+    async def _answer_inline_query(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
+        return self.inline.answer(params)
 
     def resolve_control_chat(self, chat_id: int | str) -> FakeChat:
         try:
