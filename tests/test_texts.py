@@ -137,6 +137,9 @@ def test_chinese_is_chinese() -> None:
         "button.credit.username",  # 👤 @{handle}
         "button.credit.chosen",  # ✅ {label}
         "mine.line",  # #{id} · {state}, the URL
+        "alert.line",  # • {link} · {words}
+        "following.line",  # {id}. {word}
+        "button.unfollow",  # ✖ {word}
     }
     untranslated = [
         key

@@ -17,14 +17,17 @@ each change.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
+import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.ext import JobQueue
 
+from bot.alerts.service import AlertService
 from bot.config import Settings
 from bot.delivery.jobs import schedule_wakeups
 from bot.delivery.workers import DeliveryPool
@@ -72,6 +75,12 @@ class Services(Protocol):
 
     @property
     def extra(self) -> ExtraQueue: ...
+
+    @property
+    def alerts(self) -> AlertService: ...
+
+    @property
+    def background(self) -> set[asyncio.Task[None]]: ...
 
 
 async def publish_event(
@@ -156,6 +165,17 @@ def after_enqueue(svc: Services, job_queue: JobQueue[Any] | None, queued: Queued
         schedule_wakeups(job_queue, queued.due, svc.delivery)
         # The schedule is fixed; the extra edition's queue moves around it.
         schedule_replan(job_queue, svc.extra, svc.delivery)
+    # A new issue's rows: the readers whose words match hear once (`bot.alerts`).
+    task = asyncio.get_running_loop().create_task(_alert(svc, queued.ids))
+    svc.background.add(task)
+    task.add_done_callback(svc.background.discard)
+
+
+async def _alert(svc: Services, ids: tuple[int, ...]) -> None:
+    try:
+        await svc.alerts.after_queued(ids)
+    except Exception:  # alerts must never stop a publication; the log says why
+        logging.getLogger(__name__).exception("keyword alerts failed")
 
 
 async def announce_alarms(bot: Bot, svc: Services, *, now: dt.datetime) -> list[AlarmChange]:
