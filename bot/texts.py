@@ -1012,7 +1012,7 @@ _EN: dict[TextKey, str] = {
         "爬虫. When a new issue or an extra post has an item with one of them, I "
         "send you one message listing the items."
     ),
-    "follow.added": "🔔 Following: {words}. You follow {count} of at most {limit} words.",
+    "follow.added": "✅ Following: {words}. You follow {count} of at most {limit} words.",
     "follow.already": "Already following: {words}.",
     "follow.over_limit": (
         "Not added: {words}. You follow {limit} words already, the most; /unfollow one first."
@@ -1200,7 +1200,7 @@ _ZH: dict[TextKey, str] = {
         "新一期周刊或号外中有条目提到其中一个词时，"
         "我会发你一条消息列出这些条目。"
     ),
-    "follow.added": "🔔 已关注：{words}。你关注了 {count} 个词，最多 {limit} 个。",
+    "follow.added": "✅ 已关注：{words}。你关注了 {count} 个词，最多 {limit} 个。",
     "follow.already": "已经关注过：{words}。",
     "follow.over_limit": (
         "没有添加：{words}。你已经关注了 {limit} 个词（上限），请先 /unfollow 一个。"

@@ -35,8 +35,8 @@ from bot.weekly.ingest import NewIssue
 from bot.weekly.publication import DECISIONS
 from data.extras import ExtraItem, NewExtra
 from data.outbox import OutboxState
-from handlers.commands import COMMANDS
 from handlers.alerts import ALERT_BUTTONS
+from handlers.commands import COMMANDS
 from handlers.lang import LANG_BUTTONS
 from handlers.submitters import FORGET_BUTTONS
 from tests.conftest import CHANNEL_ID, EDITOR_ID, READER_ID, X_CREDENTIALS, settings_for

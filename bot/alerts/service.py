@@ -134,8 +134,11 @@ class AlertService:
 
     # ---- the triggers -----------------------------------------------------------------
 
-    async def after_queued(self, ids: Sequence[int]) -> int:
-        """Rows were queued: alert for each (issue, language) among them, once."""
+    async def after_queued(
+        self, ids: Sequence[int], *, issues: Mapping[Lang, Issue] | None = None
+    ) -> int:
+        """Rows were queued: alert for each (issue, language) among them, once.
+        `issues`: the new issue's, before the store holds them (ingest stores after)."""
         seen: dict[tuple[int, str], None] = {}
         for outbox_id in ids:
             row = await self.store.outbox.get(outbox_id)
@@ -147,7 +150,8 @@ class AlertService:
         sent = 0
         for number, lang in seen:
             if lang in CHAT_LANGS:
-                sent += await self.issue_published(number, cast(Lang, lang))
+                known = {k: v for k, v in (issues or {}).items() if v.number == number}
+                sent += await self.issue_published(number, cast(Lang, lang), issues=known)
         return sent
 
     async def after_sent(self, row: OutboxRow) -> int:
@@ -160,26 +164,29 @@ class AlertService:
             return 0
         return await self.extra_sent(item.id, Candidate(item.title, item.url, item.comment))
 
-    async def issue_published(self, number: int, lang: Lang) -> int:
-        """Queue the alerts of issue `number` (arrived in `lang`); how many were new."""
+    async def issue_published(
+        self, number: int, lang: Lang, *, issues: Mapping[Lang, Issue] | None = None
+    ) -> int:
+        """Queue the alerts of issue `number` (arrived in `lang`); how many were new.
+        `issues`: its languages known already (else read from the store)."""
         if not self.settings.enabled:
             return 0
         newest = [await self.store.issues.latest_number(code) for code in CHAT_LANGS]
         if any(n is not None and n > number for n in newest):
             log.info("no alerts for an older issue", extra={"number": number})
             return 0
-        arrived = await self.store.issues.load(number, lang)
-        if arrived is None:
-            return 0
-        issues: dict[str, Issue] = {lang: arrived}
+        known: dict[Lang, Issue] = dict(issues or {})
         for code in CHAT_LANGS:
-            if code not in issues:
+            if code not in known:
                 found = await self.store.issues.load(number, code)
                 if found is not None:
-                    issues[code] = found
+                    known[code] = found
+        arrived = known.get(lang)
+        if arrived is None:
+            return 0
         posts: list[NewPost] = []
         for reader_lang, follows in (await self._followers()).items():
-            issue = issues.get(reader_lang, arrived)
+            issue = known.get(reader_lang, arrived)
             for alert in plan_alerts(follows, candidates_of(issue)):
                 html = alert_html(
                     alert, reader_lang, number=number, max_items=self.settings.max_items
