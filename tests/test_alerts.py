@@ -26,12 +26,13 @@ from bot.alerts.match import (
 from bot.alerts.service import alert_html, alert_key
 from bot.app import Runtime, bot_running
 from bot.config import settings_from_values
+from bot.domain.issue import Issue, Lang
 from bot.extra.queue import judge_link
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from bot.weekly.announce import publish_event
 from bot.weekly.ingest import NewIssue
 from data.extras import ExtraItem, NewExtra
-from data.outbox import OutboxRow
+from data.outbox import OUTBOX_STATES, OutboxRow
 from publishers.limits import TELEGRAM_TEXT_MAX, telegram_length
 from publishers.reader import READERS_TARGET
 from tests.conftest import CHANNEL_ID, EDITOR_ID, READER_ID
@@ -134,12 +135,12 @@ class World:
     async def reader_rows(self) -> list[OutboxRow]:
         rows: list[OutboxRow] = []
         outbox = self.runtime.services.store.outbox
-        for state in ("queued", "sending", "sent", "failed", "in_doubt", "cancelled"):
-            rows += [r for r in await outbox.list_by_state(state, limit=1000)]  # type: ignore[arg-type]
+        for state in OUTBOX_STATES:
+            rows += await outbox.list_by_state(state, limit=1000)
         return [r for r in rows if r.target == READERS_TARGET]
 
 
-def issues(number: int) -> dict[str, object]:
+def issues(number: int) -> dict[Lang, Issue]:
     zh = [
         make_item(1, title="一个异步爬虫框架", description="基于 asyncio"),
         make_item(2, title="数据库工具", description="和爬虫无关"),
@@ -242,6 +243,7 @@ async def test_one_alert_per_reader_per_issue_none_after_unfollow_blocked_pruned
     await world.new_issue(106)
     assert await svc.alerts.issue_published(106, "zh") == 0
     assert await svc.alerts.issue_published(106, "en") == 0
+
     async def settled() -> bool:  # every alert row sent or failed: nothing more to come
         return all(r.state in ("sent", "failed") for r in await world.reader_rows())
 
