@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.alerts.delivery import reader_worker
 from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups, schedule_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
@@ -45,11 +46,13 @@ from data.migrations import migrate
 from data.outbox import OutboxRow
 from data.store import Store
 from handlers.admin import add_admin_handlers
+from handlers.alerts import add_alert_handlers
 from handlers.commands import command_menus
 from handlers.context import App, BotServices, Context, attach, services, submission_service
 from handlers.extra import add_extra_handlers
 from handlers.fallback import add_fallback_handler
 from handlers.lang import add_lang_handlers
+from handlers.latest import add_latest_handlers
 from handlers.outbox import outbox_callback, outbox_cmd
 from handlers.preview import add_publication_handlers
 from handlers.reminders import add_reminder_handlers
@@ -151,6 +154,8 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     add_extra_handlers(application)
     add_lang_handlers(application)
     add_search_handlers(application)  # /search, its sr:1: buttons, inline mode
+    add_alert_handlers(application)
+    add_latest_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:
@@ -217,6 +222,20 @@ def x_client_for(settings: Settings) -> XClient | None:
         access_token_secret=keys["access_token_secret"],
         api_base_url=settings.x.api_base_url,
     )
+
+
+def alerting(
+    hook: Callable[[OutboxRow], Awaitable[None]], svc: BotServices
+) -> Callable[[OutboxRow], Awaitable[None]]:
+    """The workers' after-sent hook, then the alerts of an extra-edition post sent."""
+
+    async def after_sent(row: OutboxRow) -> None:
+        try:
+            await hook(row)
+        finally:
+            await svc.alerts.after_sent(row)
+
+    return after_sent
 
 
 class Halt:
@@ -364,7 +383,7 @@ async def bot_running(
             roundup = RoundupScheduler(svc.roundup, pool, settings.telegram, spacer=svc.spacer)
             roundup.schedule(application.job_queue)
             await roundup.catch_up(application.job_queue)
-        hook = after_sent_hook(application, svc)
+        hook = alerting(after_sent_hook(application, svc), svc)
         for worker in build_workers(
             settings,
             store,
@@ -376,6 +395,10 @@ async def bot_running(
             http=publishing_http,
         ):
             pool.add(worker)
+        if svc.settings.alerts.enabled:  # the readers' private messages: their own worker
+            editors = EditorNotices(application.bot, settings.telegram.review_chats(), store.outbox)
+            follows = svc.alerts.follows
+            pool.add(reader_worker(settings, application.bot, store.outbox, follows, editors))
         pool.start()
         stack.push_async_callback(pool.stop)
         stack.push_async_callback(svc.submissions.drain)

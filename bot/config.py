@@ -488,6 +488,26 @@ class ExtraSettings(_Section):
     )
 
 
+class AlertsSettings(_Section):
+    """Keyword alerts (`/follow`): a reader's words, and the private messages they get."""
+
+    enabled: bool = Field(True, description="Readers may follow words and get alerts.")
+    max_follows: int = Field(10, ge=1, le=100, description="Most words one reader follows.")
+    max_word_length: int = Field(
+        32, ge=2, le=200, description="Longest word (characters) a reader may follow."
+    )
+    max_items: int = Field(
+        15, ge=1, le=50, description="Most items one alert lists (the rest: a count)."
+    )
+    per_minute: float = Field(
+        600,
+        gt=0,
+        le=1800,
+        description="Alerts sent a minute, evenly spaced (Telegram allows about 30 a"
+        " second to different chats); their own worker, so the channel never waits.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -507,6 +527,7 @@ class Settings(BaseSettings):
     submissions: SubmissionsSettings = SubmissionsSettings()
     extra: ExtraSettings = ExtraSettings()
     roundup: RoundupSettings = RoundupSettings()
+    alerts: AlertsSettings = AlertsSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

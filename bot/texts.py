@@ -456,6 +456,36 @@ TextKey = Literal[
     "search.section.discussions",
     "button.search.prev",
     "button.search.next",
+    # keyword alerts (/follow /following /unfollow) and /latest, /issue N
+    "command.follow",
+    "command.following",
+    "command.unfollow",
+    "command.latest",
+    "command.issue",
+    "alerts.disabled",
+    "alerts.in_private",
+    "follow.usage",
+    "follow.added",
+    "follow.already",
+    "follow.over_limit",
+    "follow.too_long",
+    "follow.too_short",
+    "following.none",
+    "following.head",
+    "following.line",
+    "button.unfollow",
+    "unfollow.usage",
+    "unfollow.done",
+    "unfollow.none",
+    "alert.issue_head",
+    "alert.extra_head",
+    "alert.line",
+    "alert.more",
+    "alert.footer",
+    "issue.none_stored",
+    "issue.usage",
+    "issue.unknown",
+    "issue.other_lang",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -1006,6 +1036,46 @@ _EN: dict[TextKey, str] = {
     "search.section.discussions": "Discussions",
     "button.search.prev": "◀ Previous",
     "button.search.next": "Next ▶",
+    # keyword alerts and /latest, /issue N
+    "command.follow": "Get a message when new items mention your words: /follow <words>",
+    "command.following": "The words you follow, to unfollow them",
+    "command.unfollow": "Stop following a word: /unfollow <word or number>",
+    "command.latest": "The newest issue's digest",
+    "command.issue": "An issue's digest: /issue <number>",
+    "alerts.disabled": "Keyword alerts are switched off for now.",
+    "alerts.in_private": "Please ask me in a private chat: the alerts come there.",
+    "follow.usage": (
+        "Send /follow and the words to watch for, e.g. /follow asyncio fastapi "
+        "爬虫. When a new issue or an extra post has an item with one of them, I "
+        "send you one message listing the items."
+    ),
+    "follow.added": "✅ Following: {words}. You follow {count} of at most {limit} words.",
+    "follow.already": "Already following: {words}.",
+    "follow.over_limit": (
+        "Not added: {words}. You follow {limit} words already, the most; /unfollow one first."
+    ),
+    "follow.too_long": "Too long (at most {max} characters): {words}.",
+    "follow.too_short": "Too short (at least 2 characters): {words}.",
+    "following.none": (
+        "You follow no words yet: /follow asyncio sends you the items that mention asyncio."
+    ),
+    "following.head": "You follow {count} of at most {limit} words (a button unfollows one):",
+    "following.line": "{id}. {word}",
+    "button.unfollow": "✖ {word}",
+    "unfollow.usage": (
+        "Send /unfollow and the word or its number (/following lists them), e.g. /unfollow asyncio."
+    ),
+    "unfollow.done": "🔕 No longer following: {words}.",
+    "unfollow.none": "You do not follow that. /following lists your words.",
+    "alert.issue_head": "🔔 Issue #{number} has items with the words you follow:",
+    "alert.extra_head": "🔔 A new post on the channel has words you follow:",
+    "alert.line": "• {link} · {words}",
+    "alert.more": "… and {count} more in the issue: /issue {number}",
+    "alert.footer": "/following lists your words; /unfollow stops one.",
+    "issue.none_stored": "No issue is stored yet.",
+    "issue.usage": "Send /issue and the issue's number, e.g. /issue 120 (/latest: the newest).",
+    "issue.unknown": "There is no issue #{number}. The newest is #{newest}: /latest.",
+    "issue.other_lang": "Issue #{number} has no English edition; here it is in Chinese.",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1174,6 +1244,44 @@ _ZH: dict[TextKey, str] = {
     "search.section.discussions": "热门讨论",
     "button.search.prev": "◀ 上一页",
     "button.search.next": "下一页 ▶",
+    # keyword alerts and /latest, /issue N
+    "command.follow": "新条目提到你关注的词时通知你：/follow <关键词>",
+    "command.following": "你关注的关键词（可取消关注）",
+    "command.unfollow": "取消关注一个关键词：/unfollow <关键词或编号>",
+    "command.latest": "最新一期的摘要",
+    "command.issue": "某一期的摘要：/issue <期号>",
+    "alerts.disabled": "关键词提醒暂时关闭了。",
+    "alerts.in_private": "请在和我的私聊里使用：提醒会发到那里。",
+    "follow.usage": (
+        "发送 /follow 加上要关注的词，例如 /follow asyncio fastapi 爬虫。"
+        "新一期周刊或号外中有条目提到其中一个词时，"
+        "我会发你一条消息列出这些条目。"
+    ),
+    "follow.added": "✅ 已关注：{words}。你关注了 {count} 个词，最多 {limit} 个。",
+    "follow.already": "已经关注过：{words}。",
+    "follow.over_limit": (
+        "没有添加：{words}。你已经关注了 {limit} 个词（上限），请先 /unfollow 一个。"
+    ),
+    "follow.too_long": "太长了（最多 {max} 个字符）：{words}。",
+    "follow.too_short": "太短了（至少 2 个字符）：{words}。",
+    "following.none": "你还没有关注任何词：/follow asyncio 会把提到 asyncio 的条目发给你。",
+    "following.head": "你关注了 {count} 个词，最多 {limit} 个（点按钮取消关注）：",
+    "following.line": "{id}. {word}",
+    "button.unfollow": "✖ {word}",
+    "unfollow.usage": (
+        "发送 /unfollow 加上关键词或它的编号（/following 会列出），例如 /unfollow asyncio。"
+    ),
+    "unfollow.done": "🔕 已取消关注：{words}。",
+    "unfollow.none": "你没有关注这个词。/following 会列出你关注的词。",
+    "alert.issue_head": "🔔 第 {number} 期有条目提到你关注的词：",
+    "alert.extra_head": "🔔 频道的新内容提到你关注的词：",
+    "alert.line": "• {link} · {words}",
+    "alert.more": "…… 还有 {count} 条在这一期里：/issue {number}",
+    "alert.footer": "/following 列出你关注的词；/unfollow 取消关注。",
+    "issue.none_stored": "还没有收录任何一期。",
+    "issue.usage": "发送 /issue 加上期号，例如 /issue 120（/latest：最新一期）。",
+    "issue.unknown": "没有第 {number} 期。最新的是第 {newest} 期：/latest。",
+    "issue.other_lang": "第 {number} 期没有中文版，以下是英文版。",
 }
 
 # What only editors see: English only (`EDITOR_LANG`); every other key is a reader's

@@ -411,6 +411,18 @@ async def _search_index(tx: Tx) -> None:
     await build_index(tx)
 
 
+# Keyword alerts (`/follow`): a reader's words, each once. A reader who blocked the bot
+# or asked to be forgotten has theirs deleted (`data.alerts`, `data.readers`).
+_FOLLOWS = """
+CREATE TABLE follows (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    word TEXT NOT NULL CHECK (length(word) BETWEEN 1 AND 200),
+    created_at REAL NOT NULL,
+    UNIQUE (user_id, word)
+) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "foundation", _FOUNDATION),
     Migration(2, "issues and items", _ISSUES),
@@ -426,6 +438,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "roundups and the newsletter issues they listed", _ROUNDUPS),
     Migration(13, "the language each user is spoken to in", _USER_LANGS),
     Migration(14, "the archive's search index and paged queries", _search_index),
+    Migration(15, "keyword alerts: the words readers follow", _FOLLOWS),
 )
 
 _SCHEMA_VERSION = """

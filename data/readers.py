@@ -9,7 +9,8 @@ it); everything else a submitter gave (names, @username, notes, fields) is their
 - `/forgetme` is two steps: `ask_forget` records a request, and `forget` is a
   compare-and-set on it (``asked → done``), so a double press acts once. It withdraws
   their pending links, empties the personal fields of every submission of theirs and of
-  their `users` row, deletes their language (`user_langs`, seen or chosen), rewrites
+  their `users` row, deletes their language (`user_langs`, seen or chosen) and the words
+  they follow (`follows`), rewrites
   the stored copies of their posts without the credit (rows queued, failed, cancelled
   or sent; a send in flight or in doubt keeps its text, the settling compares it), and
   replaces their names and notes inside the audit log's details with ``[forgotten]``.
@@ -294,6 +295,8 @@ class ReaderStore:
             )
             # Their language is theirs too (a later update of theirs is seen anew).
             await tx.execute("DELETE FROM user_langs WHERE user_id = ?", (user_id,))
+            # And the words they follow (keyword alerts: what they read is personal).
+            await tx.execute("DELETE FROM follows WHERE user_id = ?", (user_id,))
             subjects = [submission_key(r.id) for r in before]
             scrubbed = await _scrub_audit(tx, needles, actor=actor, subjects=subjects)
             await insert_audit(

@@ -51,6 +51,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("queue", "command.queue", editors_only=True),
     CommandSpec("roundup", "command.roundup", editors_only=True),
     CommandSpec("search", "command.search"),
+    # keyword alerts and the archive's digests (handlers/alerts.py, handlers/latest.py)
+    CommandSpec("follow", "command.follow"),
+    CommandSpec("following", "command.following"),
+    CommandSpec("unfollow", "command.unfollow"),
+    CommandSpec("latest", "command.latest"),
+    CommandSpec("issue", "command.issue"),
 )
 
 

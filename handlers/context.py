@@ -20,6 +20,7 @@ import httpx
 from telegram import Bot, User
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.alerts.service import AlertService
 from bot.config import Settings
 from bot.delivery.workers import DeliveryPool
 from bot.domain.urls import Resolver, load_public_suffixes
@@ -83,6 +84,8 @@ class BotServices:
     # connections cost more than the replies (the bench: 0.35 of the echo at 16 at
     # once, 0.95 one at a time). Their writes still share one group commit.
     replies: asyncio.Semaphore = field(init=False, default_factory=lambda: asyncio.Semaphore(1))
+    # Keyword alerts (`/follow`; an issue's or an extra post's alerts), over the same store.
+    alerts: AlertService = field(init=False)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
@@ -94,6 +97,8 @@ class BotServices:
             QueueStore(self.store.db), self.settings, self.submissions, platforms=self.platforms
         )
         object.__setattr__(self, "extra", extra)
+        alerts = AlertService(self.store, self.settings.alerts, wake=self.delivery.wake)
+        object.__setattr__(self, "alerts", alerts)
         if self.roundup is None:
             built_roundup = RoundupService(self.settings, self.store, platforms=self.platforms)
             object.__setattr__(self, "roundup", built_roundup)

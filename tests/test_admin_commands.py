@@ -35,6 +35,7 @@ from bot.weekly.ingest import NewIssue
 from bot.weekly.publication import DECISIONS
 from data.extras import ExtraItem, NewExtra
 from data.outbox import OutboxState
+from handlers.alerts import ALERT_BUTTONS
 from handlers.commands import COMMANDS
 from handlers.lang import LANG_BUTTONS
 from handlers.submitters import FORGET_BUTTONS
@@ -457,7 +458,9 @@ async def test_every_button_is_refused_for_a_non_editor_with_the_press_answered(
     assert [m.text for m in fake_telegram.sent(OTHER_ID)] == [reply]  # no prompt, no card
     # Each press on an editors' button is audited (the reader's own buttons are not
     # editors': a stranger's press there is only refused).
-    own = tuple(f"{c.prefix}:" for c in (READER_BUTTONS, CREDIT_BUTTONS, FORGET_BUTTONS))
+    own = tuple(
+        f"{c.prefix}:" for c in (READER_BUTTONS, CREDIT_BUTTONS, FORGET_BUTTONS, ALERT_BUTTONS)
+    )
     editors_presses = [d for d in presses if not d.startswith(own)]
     audit = await runtime.services.store.list_audit(limit=500)
     denied = [e for e in audit if e.action.endswith(".denied") and e.actor == f"user:{OTHER_ID}"]

@@ -20,6 +20,7 @@ from bot.submissions.intake import (
     submission_draft_credit,
 )
 from bot.submissions.rules import Accepted
+from data.alerts import FollowStore
 from data.db import Database
 from data.langs import UserLangStore
 from data.migrations import MIGRATIONS, migrate
@@ -261,7 +262,11 @@ async def test_forgetme_leaves_no_personal_data_in_any_table_but_keeps_the_decis
     langs = UserLangStore(db)
     await langs.choose(ADA.user_id, "zh", now=T0)  # /lang zh: a row of hers
     await langs.observe(GRACE.user_id, "en", now=T0)
+    follows = FollowStore(db)  # the words they follow (keyword alerts) are theirs too
+    await follows.follow(ADA.user_id, ("zyxwvut", "quantum gardeners"), limit=10, now=T0)
+    await follows.follow(GRACE.user_id, ("asyncio",), limit=10, now=T0)
     before = await every_text(db)
+    assert ("follows", "word", "zyxwvut") in before
     assert any("Ada Lovelace" in v for _, _, v in before)  # the search can find them
     decisions = await svc.store.db.fetchall(
         "SELECT id, actor, action, subject, at FROM audit_log ORDER BY id"
@@ -287,8 +292,10 @@ async def test_forgetme_leaves_no_personal_data_in_any_table_but_keeps_the_decis
     assert leftovers == []
     # Her language goes too (a row keyed by her id, no name in it to search for).
     assert await langs.get(ADA.user_id) is None
+    assert await follows.of_user(ADA.user_id) == ()
     # Grace is untouched.
     assert await langs.get(GRACE.user_id) is not None
+    assert [f.word for f in await follows.of_user(GRACE.user_id)] == ["asyncio"]
     assert (await row(svc, other)).note == "Grace's own note"
     assert (await row(svc, other)).display_name == "Grace Hopper"
     # The decision log is kept: every entry still there, same who/what/when, plus the

@@ -138,6 +138,9 @@ def test_chinese_is_chinese() -> None:
         "button.credit.chosen",  # ✅ {label}
         "mine.line",  # #{id} · {state}, the URL
         "search.line",  # {n}. {title} and its meta line
+        "alert.line",  # • {link} · {words}
+        "following.line",  # {id}. {word}
+        "button.unfollow",  # ✖ {word}
     }
     untranslated = [
         key

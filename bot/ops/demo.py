@@ -13,7 +13,9 @@ outbox. Five acts:
    Chinese only, whose preview card (X waiting for the English file) the editor
    approves with [Publish now]; "translate weekly 902", the English file landing
    later, which reaches X by the same decision; then the full-text release of
-   #852, which gets one "now free to read" post per platform;
+   #852, which gets one "now free to read" post per platform; the reader in Chinese
+   of act 5, who sent `/follow git 排期` before, gets one keyword alert listing the
+   two items of #902 with those words (once, though #902 is queued twice);
 4. a reader submits a link served by a local page (the fake web, through
    `submissions.preview_allow`), sends it again with tracking parameters (answered
    at once as a duplicate), presses the review card's Approve with a forged client
@@ -87,6 +89,7 @@ READER_ID, EDITOR_ID = 1001, 2002
 ZH_READER_ID = 1003  # a reader whose Telegram client is in Simplified Chinese
 SAMPLE = "2026-11-21-weekly.md"  # #901, full form
 NEW_ISSUE = "2026-11-28-weekly.md"  # #902, summary form
+ALERT_WORDS = "git 排期"  # the zh reader's /follow: two items of #902 (a Latin word, a CJK one)
 OLD_ISSUE = "2025-12-13-weekly.md"  # #852, summary first, then its full text
 STEP_TIMEOUT = 20.0
 # The reader's link: a name of the demo's own (resolved to the local fake web page).
@@ -239,7 +242,12 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await _reader_talks(tg)
                 await _publish_sample(runtime)
                 await wait_for(partial(_outbox_idle, runtime), "the sample issue is published")
+                await _reply_to(tg, ZH_READER_ID, f"/follow {ALERT_WORDS}")  # act 3's alert
                 await _repository_act(runtime, tg, upstream)
+                await wait_for(
+                    lambda: any("第 902 期" in (m.text or "") for m in tg.sent(ZH_READER_ID)),
+                    "the zh reader's keyword alert",
+                )
                 await wait_for(partial(_outbox_idle, runtime), "the release notice is posted")
                 steps = await _submission_act(runtime, tg, fx, web)
                 await wait_for(partial(_outbox_idle, runtime), "the submitted link is posted")

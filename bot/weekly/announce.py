@@ -17,17 +17,21 @@ each change.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.ext import JobQueue
 
+from bot.alerts.service import AlertService
 from bot.config import Settings
 from bot.delivery.jobs import schedule_wakeups
 from bot.delivery.workers import DeliveryPool
+from bot.domain.issue import Issue, Lang
 from bot.editors.kit import EditorChats
 from bot.editors.preview_cards import (
     backfill_keyboard,
@@ -73,6 +77,12 @@ class Services(Protocol):
     @property
     def extra(self) -> ExtraQueue: ...
 
+    @property
+    def alerts(self) -> AlertService: ...
+
+    @property
+    def background(self) -> set[asyncio.Task[None]]: ...
+
 
 async def publish_event(
     event: IssueEvent,
@@ -106,9 +116,11 @@ async def publish_event(
         if outcome.preview is not None and outcome.show_cards:
             await send_preview_cards(bot, publication, outcome.preview, editors.chat_ids, now=now)
         queued = outcome.queued
-    else:
-        assert isinstance(event, FullTextReleased)
-        queued = await publication.on_full_text_released(event, now=now)
+        # The issue is stored after its events are delivered: the alerts read it here.
+        after_enqueue(svc, job_queue, queued, issues=event.issues)
+        return queued
+    assert isinstance(event, FullTextReleased)
+    queued = await publication.on_full_text_released(event, now=now)
     after_enqueue(svc, job_queue, queued)
     return queued
 
@@ -147,8 +159,16 @@ def event_sink(bot: Bot, svc: Services, job_queue: JobQueue[Any] | None) -> Even
     return deliver
 
 
-def after_enqueue(svc: Services, job_queue: JobQueue[Any] | None, queued: Queued) -> None:
-    """Rows were queued: the workers look now, and again when each later row is due."""
+def after_enqueue(
+    svc: Services,
+    job_queue: JobQueue[Any] | None,
+    queued: Queued,
+    *,
+    issues: Mapping[Lang, Issue] | None = None,
+) -> None:
+    """Rows were queued: the workers look now, and again when each later row is due; a
+    new issue's readers who follow its words are alerted (`issues`: the event's, when
+    the store does not hold them yet)."""
     if not queued.ids:
         return
     svc.delivery.wake()
@@ -156,6 +176,17 @@ def after_enqueue(svc: Services, job_queue: JobQueue[Any] | None, queued: Queued
         schedule_wakeups(job_queue, queued.due, svc.delivery)
         # The issue's schedule is fixed; the extra edition's queue moves around it.
         schedule_replan(job_queue, svc.extra, svc.delivery)
+    # A new issue's rows: the readers whose words match hear once (`bot.alerts`).
+    task = asyncio.get_running_loop().create_task(_alert(svc, queued.ids, issues or {}))
+    svc.background.add(task)
+    task.add_done_callback(svc.background.discard)
+
+
+async def _alert(svc: Services, ids: tuple[int, ...], issues: Mapping[Lang, Issue]) -> None:
+    try:
+        await svc.alerts.after_queued(ids, issues=issues)
+    except Exception:  # alerts must never stop a publication; the log says why
+        logging.getLogger(__name__).exception("keyword alerts failed")
 
 
 async def announce_alarms(bot: Bot, svc: Services, *, now: dt.datetime) -> list[AlarmChange]:
