@@ -23,6 +23,7 @@ from telegram import BotCommandScopeAllPrivateChats, BotCommandScopeChat, BotCom
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import Runtime, bot_running
+from bot.archive.render import SEARCH_BUTTONS
 from bot.editors.kit import CallbackCodec
 from bot.extra.queue import judge_link
 from bot.fakes.telegram import FakeTelegram
@@ -438,8 +439,10 @@ async def test_every_button_is_refused_for_a_non_editor_with_the_press_answered(
     known = codecs()
     assert [p for p in patterns if p not in known] == []  # each pattern is a codec's
     presses = [data for p in patterns for data in sample_presses(known[p], something_to_decide)]
-    # /lang's buttons set the presser's own language: anyone's to press (test_langs.py).
-    presses = [d for d in presses if not d.startswith(f"{LANG_BUTTONS.prefix}:")]
+    # /lang's buttons set the presser's own language, /search's page the presser's own
+    # search: anyone's to press (test_langs.py, test_search.py).
+    anyones = tuple(f"{c.prefix}:" for c in (LANG_BUTTONS, SEARCH_BUTTONS))
+    presses = [d for d in presses if not d.startswith(anyones)]
     assert len(presses) > 20
     (reply,) = await ask(fake_telegram, OTHER_ID, "/help")
     message = fake_telegram.sent(OTHER_ID)[-1]
