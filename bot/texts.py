@@ -439,6 +439,12 @@ TextKey = Literal[
     "roundup.problem.posted",
     "roundup.preview_head",
     "roundup.preview_nothing",
+    # the next issue's draft: /draft
+    "command.draft",
+    "draft.usage",
+    "draft.caption",
+    "draft.empty",
+    "draft.notes",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -969,6 +975,17 @@ _EN: dict[TextKey, str] = {
     "button.queue.down": "{position} ⬇",
     "button.queue.at": "{position} 🕒",
     "button.queue.cancel": "{position} ✖",
+    # the next issue's draft
+    "command.draft": "Editors: the next issue's draft as a Markdown file",
+    "draft.usage": (
+        "Usage: /draft [zh|en] [YYYY-MM-DD] (since when; default: the last issue's date)"
+    ),
+    "draft.caption": "📝 Draft of issue #{number} ({lang}), links since {since}: {counts}.",
+    "draft.empty": (
+        "📝 Nothing for the draft of issue #{number}: no approved link or extra-edition item"
+        " since {since}. No file was made."
+    ),
+    "draft.notes": "Notes on the draft:\n{notes}",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1390,6 +1407,11 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "dry_run.mark",
         "dry_run.note_before",
         "dry_run.note_edited",
+        "command.draft",
+        "draft.usage",
+        "draft.caption",
+        "draft.empty",
+        "draft.notes",
     )
 )
 
