@@ -24,11 +24,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DRAFT_LANG: DraftLang = "zh"  # the newsletter is written in Chinese first
 _NOTES_MAX = 3500  # of a message's 4,096: the notes are cut, never refused
-_KIND_WORDS = {
-    "articles": "articles",
-    "projects": "projects",
-    "podcasts": "podcasts/videos",
-    "discussions": "discussions",
+_KIND_WORDS = {  # (one, several)
+    "articles": ("article", "articles"),
+    "projects": ("project", "projects"),
+    "podcasts": ("podcast/video", "podcasts/videos"),
+    "discussions": ("discussion", "discussions"),
 }
 
 
@@ -51,7 +51,7 @@ def parse_draft_args(args: list[str]) -> tuple[DraftLang, dt.date | None] | None
 
 
 def caption_of(draft: Draft) -> str:
-    counts = ", ".join(f"{n} {_KIND_WORDS[kind]}" for kind, n in draft.counts())
+    counts = ", ".join(f"{n} {_KIND_WORDS[kind][n != 1]}" for kind, n in draft.counts())
     since = draft.since.isoformat() if draft.since else "the start"
     return text("draft.caption", number=draft.number, lang=draft.lang, since=since, counts=counts)
 

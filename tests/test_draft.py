@@ -353,7 +353,7 @@ async def test_an_editor_gets_the_draft_as_a_file(
         assert sent.document.file_name == "draft-161.md"
         assert sent.caption is not None
         assert sent.caption.startswith(f"📝 Draft of issue #161 ({lang})")
-        assert "1 articles, 1 projects" in sent.caption
+        assert sent.caption.endswith(": 1 article, 1 project.")
         issue = parse_issue(sent.document.content.decode("utf-8"), lang=lang)
         assert [(it.title, it.url, it.credit) for _, it in issue.items()] == [
             ("Fast | CSV", "https://blog.example.org/fast-csv", "@ada_l"),
@@ -465,3 +465,12 @@ def test_every_corpus_item_survives_a_draft_round_trip(lang: DraftLang) -> None:
         assert read_back(draft) == expected, path.name
         checked += len(entries)
     assert checked > 100, f"only {checked} items in {folder}"
+
+
+def test_a_draft_the_parser_would_refuse_says_so() -> None:
+    """More than 40 items in one section is a collection to the parser: the draft is
+    still written, with a warning that it does not read back."""
+    entries = [DraftEntry(f"https://e.example.org/{n}", f"T{n}") for n in range(41)]
+    draft = build_draft(entries, number=3, lang="zh")
+    assert len(draft.items) == 41
+    assert draft.warnings == ("the parser does not read back the whole draft as written",)
