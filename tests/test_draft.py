@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from telegram import InputFile
 
 from bot.app import Runtime, bot_running
 from bot.config import SubmissionsSettings
@@ -23,6 +24,7 @@ from bot.extra.queue import judge_link
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.telegram_api import DOCUMENT_MAX_BYTES, FakeBotAPI
 from bot.fakes.telegram_model import BotAPIError, UploadedFile
+from bot.ops.dry_run import DRY_RUN_MARK, DryRunBot
 from bot.submissions.intake import SubmissionService, Submitter
 from bot.submissions.rules import Accepted
 from data.db import Database
@@ -474,3 +476,17 @@ def test_a_draft_the_parser_would_refuse_says_so() -> None:
     draft = build_draft(entries, number=3, lang="zh")
     assert len(draft.items) == 41
     assert draft.warnings == ("the parser does not read back the whole draft as written",)
+
+
+async def test_a_dry_run_marks_the_drafts_caption(fake_telegram: FakeTelegram) -> None:
+    """`DryRunBot` uploads the file as it is (multipart, through PTB) and marks the
+    caption, as it marks a photo's."""
+    fake_telegram.api.flood = None
+    async with DryRunBot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
+        await bot.send_document(
+            EDITOR_ID, InputFile(b"# draft\n", filename="draft-7.md"), caption="📝 Draft #7"
+        )
+    (sent,) = fake_telegram.sent(EDITOR_ID)
+    assert sent.document is not None
+    assert (sent.document.file_name, sent.document.content) == ("draft-7.md", b"# draft\n")
+    assert sent.caption == DRY_RUN_MARK + "📝 Draft #7"
