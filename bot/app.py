@@ -49,6 +49,7 @@ from handlers.admin import add_admin_handlers
 from handlers.alerts import add_alert_handlers
 from handlers.commands import command_menus
 from handlers.context import App, BotServices, Context, attach, services, submission_service
+from handlers.draft import add_draft_handlers
 from handlers.extra import add_extra_handlers
 from handlers.fallback import add_fallback_handler
 from handlers.lang import add_lang_handlers
@@ -156,6 +157,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     add_search_handlers(application)  # /search, its sr:1: buttons, inline mode
     add_alert_handlers(application)
     add_latest_handlers(application)
+    add_draft_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -180,6 +181,45 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_draft(args: argparse.Namespace) -> int:
+    """The next issue's draft to FILE or stdout; nothing to draft: a message, exit 1, no file."""
+    from bot.draft import draft_from_database
+
+    settings = _settings(args)
+    draft = asyncio.run(
+        draft_from_database(
+            settings.database_path,
+            lang=args.lang,
+            zone=settings.publishing.zone,
+            since=args.since,
+        )
+    )
+    since = draft.since.isoformat() if draft.since else "the start"
+    if draft.empty:
+        print(
+            f"draft #{draft.number}: nothing to draft: no approved link or extra-edition"
+            f" item since {since}; no file written",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    for warning in draft.warnings:
+        print(f"draft #{draft.number}: {warning}", file=sys.stderr)
+    if args.output is None:
+        sys.stdout.write(draft.markdown)
+        return EXIT_OK
+    args.output.write_text(draft.markdown, encoding="utf-8")
+    counts = ", ".join(f"{n} {kind}" for kind, n in draft.counts())
+    print(f"draft #{draft.number} ({draft.lang}, since {since}): {counts} → {args.output}")
+    return EXIT_OK
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(render_settings(settings))
@@ -331,6 +371,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-preview",
         action="store_true",
         help="queue the posts at once instead of sending the editors a preview card",
+    )
+    draft = add("draft", cmd_draft, "write the next issue's draft (Markdown) from approved links")
+    draft.add_argument(
+        "--since",
+        type=_iso_date,
+        metavar="DATE",
+        help="links decided since DATE (YYYY-MM-DD; default: the newest stored issue's date)",
+    )
+    draft.add_argument("--lang", choices=["zh", "en"], default="zh", help="the draft's language")
+    draft.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
     )
     add("check-config", cmd_check_config, "print the effective configuration, secrets masked")
     imports = add(

@@ -486,6 +486,12 @@ TextKey = Literal[
     "issue.usage",
     "issue.unknown",
     "issue.other_lang",
+    # the next issue's draft: /draft
+    "command.draft",
+    "draft.usage",
+    "draft.caption",
+    "draft.empty",
+    "draft.notes",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -1076,6 +1082,17 @@ _EN: dict[TextKey, str] = {
     "issue.usage": "Send /issue and the issue's number, e.g. /issue 120 (/latest: the newest).",
     "issue.unknown": "There is no issue #{number}. The newest is #{newest}: /latest.",
     "issue.other_lang": "Issue #{number} has no English edition; here it is in Chinese.",
+    # the next issue's draft
+    "command.draft": "Editors: the next issue's draft as a Markdown file",
+    "draft.usage": (
+        "Usage: /draft [zh|en] [YYYY-MM-DD] (since when; default: the last issue's date)"
+    ),
+    "draft.caption": "📝 Draft of issue #{number} ({lang}), links since {since}: {counts}.",
+    "draft.empty": (
+        "📝 Nothing for the draft of issue #{number}: no approved link or extra-edition item"
+        " since {since}. No file was made."
+    ),
+    "draft.notes": "Notes on the draft:\n{notes}",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1555,6 +1572,11 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "dry_run.mark",
         "dry_run.note_before",
         "dry_run.note_edited",
+        "command.draft",
+        "draft.usage",
+        "draft.caption",
+        "draft.empty",
+        "draft.notes",
     )
 )
 

@@ -57,6 +57,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("unfollow", "command.unfollow"),
     CommandSpec("latest", "command.latest"),
     CommandSpec("issue", "command.issue"),
+    CommandSpec("draft", "command.draft", editors_only=True),
 )
 
 

@@ -31,6 +31,7 @@ COMMANDS = [
     "backfill",
     "check-config",
     "healthcheck",
+    "draft",
 ]
 
 

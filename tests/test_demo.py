@@ -179,3 +179,15 @@ def test_the_roundup_act_previews_posts_once_and_reports_the_feed_that_is_down(
     act = out.split("=== Act 7: the Sunday roundup, step by step ===", 1)[1]
     assert "editor: /roundup an hour before Sun" in act
     assert "• Data Science Weekly: the feed could not be read (HTTP 503)" in act
+
+
+def test_draft_act_sends_the_next_issue_as_a_file(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    act = demo_run.stdout.split("=== Act 9: the next issue's draft ===", 1)[1]
+    act = act.split("outbox:", 1)[0]
+    assert "editor: /draft → file draft-903.md" in act
+    assert "# Python 潮流周刊#903：" in act
+    assert "（@Alice 投稿）" in act  # the reader's credit, as the newsletter writes it
+    assert "The walrus operator, two years on" in act  # the extra-edition item
+    assert "reader: /draft → This command is for editors." in act

@@ -21,6 +21,7 @@ from bot.fakes.telegram_model import (
     CallbackAnswer,
     ChatMessage,
     ControlError,
+    Document,
     FakeChat,
     FakeUser,
     Photo,
@@ -72,7 +73,20 @@ CHAT_ACTIONS = frozenset(
     }
 )
 
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup", "forwardMessage"})
+SEND_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendMediaGroup", "forwardMessage", "sendDocument"}
+)
+# sendDocument: "Bots can currently send files of any type of up to 50 MB in size"
+# (core.telegram.org/bots/api#senddocument); a bigger upload is refused before it is read.
+DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+_MIME_TYPES = {
+    "md": "text/markdown",
+    "txt": "text/plain",
+    "json": "application/json",
+    "csv": "text/csv",
+    "png": "image/png",
+    "pdf": "application/pdf",
+}
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -124,6 +138,7 @@ class FakeBotAPI:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendMediaGroup": self._send_media_group,
+            "sendDocument": self._send_document,
             "forwardMessage": self._forward_message,
             "editMessageText": self._edit_text,
             "editMessageCaption": self._edit_caption,
@@ -400,6 +415,27 @@ class FakeBotAPI:
                 caption=caption.text if caption.text else None,
                 caption_entities=caption.entities,
                 photo=photo,
+                reply_markup=markup,
+            )
+        )
+        return self.message_json(message)
+
+    async def _send_document(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        chat = self._writable_chat(params)
+        document = self._document(params.get("document"), files)
+        caption = caption_text(params, "caption", "caption_entities")
+        markup = inline_keyboard(params.get("reply_markup"))
+        self._check_flood(chat, "sendDocument", 1)
+        message = self._store(
+            ChatMessage(
+                chat.id,
+                self._next_message_id(chat),
+                "sendDocument",
+                now(),
+                True,
+                caption=caption.text if caption.text else None,
+                caption_entities=caption.entities,
+                document=document,
                 reply_markup=markup,
             )
         )
@@ -713,6 +749,30 @@ class FakeBotAPI:
             raise bad_request("there is no photo in the request")
         raise bad_request("wrong file identifier/HTTP URL specified")
 
+    def _document(self, value: object, files: dict[str, UploadedFile]) -> Document:
+        """A new file must come as a multipart upload (or a URL Telegram fetches, or the
+        file_id of one sent before); an empty one or one over 50 MB is refused."""
+        file_id = f"BQACAgIAAxkBAAIfake{next(self._ids):08d}"
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = files.get(value.removeprefix("attach://"))
+        if isinstance(value, UploadedFile):
+            if not value.content:
+                raise bad_request("file must be non-empty")
+            if len(value.content) > DOCUMENT_MAX_BYTES:
+                raise BotAPIError(413, "Request Entity Too Large")
+            self._file_ids.add(file_id)
+            extension = value.filename.rsplit(".", 1)[-1].lower() if "." in value.filename else ""
+            mime = _MIME_TYPES.get(extension, "application/octet-stream")
+            return Document("upload", value.filename, value.content, file_id, mime)
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            self._file_ids.add(file_id)
+            return Document("url", value.rsplit("/", 1)[-1], b"", file_id)
+        if isinstance(value, str) and value in self._file_ids:
+            return Document("file_id", "", b"", value)
+        if value is None or value == "":
+            raise bad_request("there is no document in the request")
+        raise bad_request("wrong file identifier/HTTP URL specified")
+
     def _editable(self, params: JSON) -> ChatMessage:
         if params.get("inline_message_id"):
             raise bad_request("this fake does not implement inline messages")
@@ -766,6 +826,15 @@ class FakeBotAPI:
                 data["entities"] = [e.to_api() for e in message.entities]
         if message.photo is not None:
             data["photo"] = photo_sizes(message.photo)
+        if message.document is not None:
+            doc = message.document
+            data["document"] = {
+                "file_id": doc.file_id,
+                "file_unique_id": doc.file_id[-12:],
+                "file_name": doc.file_name,
+                "mime_type": doc.mime_type,
+                "file_size": doc.size,
+            }
         if message.caption is not None:
             data["caption"] = message.caption
             if message.caption_entities:

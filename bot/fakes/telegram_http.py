@@ -26,6 +26,7 @@ STRING_PARAMS = frozenset(
         "secret_token",
         "callback_query_id",
         "photo",
+        "document",
         "language_code",
         "ip_address",
         "inline_message_id",

@@ -124,6 +124,21 @@ class Photo:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A sent general file (sendDocument): where it came from and, for uploads, its bytes."""
+
+    source: Literal["upload", "url", "file_id"]
+    file_name: str
+    content: bytes = b""  # the uploaded bytes (empty for a URL or a file_id)
+    file_id: str = ""  # the file_id the fake assigned
+    mime_type: str = "application/octet-stream"
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     """What a chat shows for one message, after every edit; ``deleted`` once removed."""
 
@@ -137,6 +152,7 @@ class ChatMessage:
     caption: str | None = None
     caption_entities: tuple[MessageEntity, ...] = ()
     photo: Photo | None = None
+    document: Document | None = None
     reply_markup: JSON | None = None
     media_group_id: str | None = None
     user_id: int | None = None  # the sender, for messages users sent

@@ -38,6 +38,9 @@ outbox. Five acts:
    JobQueue posts it to the channel and tells the editor which newsletter is missing.
 8. the editor asks /status (sources, outbox per target, X's quota, pauses, the
    extra-edition queue); a reader asking the same is told it is for editors.
+9. the next issue's draft: the editor sends /draft and gets `draft-903.md` (sendDocument),
+   the approved links and the extra-edition item since #902 in the newsletter's own
+   format, credits as each reader chose; a reader asking is told it is for editors.
 
 At the end it prints what each chat and X received, and the steps of acts 4 to 8.
 """
@@ -260,9 +263,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 roundup_steps = await _roundup_act(runtime, tg, web, clock)
                 await wait_for(partial(_outbox_idle, runtime), "the roundup is posted")
                 status = await _status_act(tg)
+                draft = await _draft_act(tg)
                 counts = await runtime.services.store.outbox.counts()
             seconds = time.monotonic() - started
-            acts = (steps, queue_steps, roundup_steps, status)
+            acts = (steps, queue_steps, roundup_steps, status, draft)
             out.write(_transcript(tg, fx, gh, counts, seconds, *acts))
     return 0
 
@@ -413,6 +417,23 @@ async def _status_act(tg: FakeTelegram) -> list[str]:
     status = await _reply_to(tg, EDITOR_ID, "/status")
     refused = await _reply_to(tg, READER_ID, "/status")
     return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
+
+
+async def _draft_act(tg: FakeTelegram) -> list[str]:
+    """Act 9: the editor's /draft (a file), and a reader's (refused)."""
+    before = len(tg.sent(EDITOR_ID))
+    tg.user_sends(EDITOR_ID, "/draft")
+    await wait_for(partial(_has_messages, tg, EDITOR_ID, before + 1), "the draft")
+    sent = tg.sent(EDITOR_ID)[before]
+    refused = await _reply_to(tg, READER_ID, "/draft")
+    if sent.document is None:
+        return [f"editor: /draft → {sent.text}", f"reader: /draft → {refused}"]
+    markdown = sent.document.content.decode("utf-8")
+    return [
+        f"editor: /draft → file {sent.document.file_name} ({sent.document.size} bytes),"
+        f" caption: {sent.caption}\n{markdown.rstrip()}",
+        f"reader: /draft → {refused}",
+    ]
 
 
 async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb) -> list[str]:
@@ -583,6 +604,7 @@ def _transcript(
     queue_steps: list[str],
     roundup_steps: list[str],
     status: list[str],
+    draft: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -598,6 +620,9 @@ def _transcript(
             body = message.text or ""
             if message.photo is not None:
                 body = f"[photo {message.photo.ref}] {message.caption or ''}".rstrip()
+            if message.document is not None:
+                doc = message.document
+                body = f"[file {doc.file_name}, {doc.size} bytes] {message.caption or ''}".rstrip()
             links = [e.url for e in (*message.entities, *message.caption_entities) if e.url]
             first = tg.history(chat_id, message.message_id)[0] if message.edits else message
             buttons = [
@@ -635,6 +660,8 @@ def _transcript(
     lines += [f"{n}. {step}" for n, step in enumerate(roundup_steps, 1)]
     lines += ["", "=== Act 8: /status ===", ""]
     lines += [line.replace("\n", "\n    ") for line in status]
+    lines += ["", "=== Act 9: the next issue's draft ===", ""]
+    lines += [line.replace("\n", "\n    ") for line in draft]
     lines.append("")
     summary = describe_counts(counts)
     lines += [

@@ -113,6 +113,21 @@ class DryRunBot(ExtBot[int]):
         await self._note(chat_id, NOTE_BEFORE, None)
         return await super().send_photo(chat_id, photo, caption, **kwargs)
 
+    async def send_document(
+        self,
+        chat_id: int | str,
+        document: Any,
+        caption: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Message:
+        """A file to an editor (the next issue's draft): its caption marked, as a photo's."""
+        caption = caption or ""
+        if args or self._fits(caption, kwargs, TELEGRAM_CAPTION_MAX, "caption_entities"):
+            return await super().send_document(chat_id, document, mark(caption), *args, **kwargs)
+        await self._note(chat_id, NOTE_BEFORE, None)
+        return await super().send_document(chat_id, document, caption, **kwargs)
+
     async def edit_message_caption(self, *args: Any, **kwargs: Any) -> Message | bool:
         caption = kwargs.get("caption") or ""
         if args or self._fits(caption, kwargs, TELEGRAM_CAPTION_MAX, "caption_entities"):
