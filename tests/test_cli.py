@@ -32,6 +32,8 @@ COMMANDS = [
     "check-config",
     "healthcheck",
     "draft",
+    "import",
+    "search",
 ]
 
 
