@@ -33,6 +33,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
     settings = _settings(args)
+    if args.webhook:
+        from bot.serve.webhook import with_webhook
+
+        settings = with_webhook(settings, args.webhook)
     return run_bot(settings, dry_run=args.dry_run)
 
 
@@ -237,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = add("run", cmd_run, "run the bot (long polling)")
     run.add_argument("--dry-run", action="store_true", help="log posts instead of sending them")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="webhook mode: Telegram POSTs updates to URL (https); needs"
+        " telegram.webhook_secret_token (default: telegram.webhook_url, else long polling)",
+    )
     add("demo", cmd_demo, "run the whole bot offline against the bundled fakes")
     fake_tg = add(
         "fake-telegram", cmd_fake_telegram, "serve the fake Telegram Bot API", FAKE_TELEGRAM_HELP
