@@ -339,6 +339,9 @@ async def bot_running(
         await set_commands(application, settings)
         await application.start()
         stack.push_async_callback(application.stop)
+        # The heartbeat job's first run (first=0) was due when it was scheduled: a start
+        # slower than APScheduler's 1 s misfire grace skips it, so beat once here.
+        await store.beat(HEARTBEAT_COMPONENT, now=time.time())
         template_notices.attach(svc.editor_chats(application.bot))
         stack.push_async_callback(template_notices.drain)
         assert application.updater is not None

@@ -199,6 +199,11 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
         # The bot beats every heartbeat_seconds: two periods without one is stale.
         max_age = args.max_age or 2 * settings.heartbeat_seconds
         problems = asyncio.run(health(settings.database_path, max_age=max_age))
+        server = settings.server
+        if server.port:  # the running bot's own view: sources, outbox lag, its database
+            from bot.ops.maintenance import endpoint_health, endpoint_url
+
+            problems += asyncio.run(endpoint_health(endpoint_url(server.listen, server.port)))
     except ConfigError as exc:
         problems = [f"bad configuration: {p}" for p in exc.problems]
     except Exception as exc:  # anything else that stops the check is unhealthy too
@@ -305,7 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="queue the posts at once instead of sending the editors a preview card",
     )
     add("check-config", cmd_check_config, "print the effective configuration, secrets masked")
-    health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
+    health = add(
+        "healthcheck",
+        cmd_healthcheck,
+        "exit 0 if the database is writable and fresh (and, with server.port, /healthz is 200)",
+    )
     health.add_argument("--max-age", type=float, help="heartbeat age limit in seconds")
     return parser
 
