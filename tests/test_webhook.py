@@ -110,11 +110,12 @@ async def test_submit_in_webhook_mode_end_to_end(
     assert sent.message_id > 0
 
 
+@pytest.mark.parametrize("mode", ["webhook", "polling"])
 async def test_a_signed_push_previews_at_once_and_a_bad_one_does_nothing(
-    fake_telegram: FakeTelegram, tmp_path: Path
+    fake_telegram: FakeTelegram, tmp_path: Path, mode: str
 ) -> None:
-    """GitHub's hook on the bot's server, Telegram's updates by webhook: push → preview
-    card → the editor's press (delivered by webhook) → the channel."""
+    """GitHub's hook on the bot's server (in either mode): push → preview card → the
+    editor's press (by webhook or long polling) → the channel."""
     upstream = Upstream(tmp_path / "upstream")
     repo = {
         "url": upstream.root.as_uri(),
@@ -125,7 +126,14 @@ async def test_a_signed_push_previews_at_once_and_a_bad_one_does_nothing(
     settings = settings_for(
         fake_telegram,
         tmp_path,
-        telegram=webhook_telegram(fake_telegram, free_port()),
+        telegram=webhook_telegram(fake_telegram, free_port())
+        if mode == "webhook"
+        else {
+            "token": TOKEN,
+            "api_base_url": fake_telegram.base_url,
+            "channel_id": CHANNEL_ID,
+            "editor_ids": (EDITOR_ID,),
+        },
         repo=repo,
         server=ops_server(),
     )
@@ -190,7 +198,8 @@ async def test_a_signed_push_previews_at_once_and_a_bad_one_does_nothing(
             return bool(fake_telegram.sent(CHANNEL_ID))
 
         await eventually(published)
-    assert fake_telegram.calls_of("getUpdates") == []
+    polls = fake_telegram.calls_of("getUpdates")
+    assert (polls == []) == (mode == "webhook")
 
 
 def test_push_verdicts_are_pure_and_constant_time_compared() -> None:

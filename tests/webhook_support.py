@@ -24,6 +24,17 @@ def free_port() -> int:
         return port
 
 
+def webhook_mode(port: int) -> dict[str, Any]:
+    """The `telegram` settings that turn webhook mode on, PTB's server on `port`
+    (plain http: the fake delivers to loopback, as the settings allow only there)."""
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram/updates",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+        "webhook_secret_token": WEBHOOK_SECRET,
+    }
+
+
 def webhook_telegram(tg: FakeTelegram, port: int, **extra: Any) -> dict[str, Any]:
     """The `telegram` settings of a bot in webhook mode against `tg`."""
     return {
@@ -31,10 +42,7 @@ def webhook_telegram(tg: FakeTelegram, port: int, **extra: Any) -> dict[str, Any
         "api_base_url": tg.base_url,
         "channel_id": CHANNEL_ID,
         "editor_ids": (EDITOR_ID,),
-        "webhook_url": f"http://127.0.0.1:{port}/telegram/updates",
-        "webhook_listen": "127.0.0.1",
-        "webhook_port": port,
-        "webhook_secret_token": WEBHOOK_SECRET,
+        **webhook_mode(port),
         **extra,
     }
 
