@@ -28,6 +28,7 @@ from bot.app import bot_running
 from bot.config import settings_from_values
 from bot.fakes.telegram import FakeTelegram
 from bot.serve.github_push import signature
+from bot.serve.metrics import POLL_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "bot" / "samples" / "zh" / "2026-11-21-weekly.md"
@@ -118,6 +119,18 @@ async def measure(rounds: int, tmp: Path) -> int:
                     while not any(head in (m.text or "") for m in tg.sent(EDITOR_ID)):  # noqa: ASYNC110
                         await asyncio.sleep(0.005)
                 latencies.append((time.perf_counter() - started) * 1000)
+    polls = {
+        s.name: s.value
+        for family in POLL_SECONDS.collect()
+        for s in family.samples
+        if s.labels.get("source") == "repo"
+    }
+    mean_poll = polls["weeklybot_poll_duration_seconds_sum"] / max(
+        polls["weeklybot_poll_duration_seconds_count"], 1
+    )
+    print(
+        f"[webhook] a repository poll (fetch, diff, ingest, cards): {mean_poll * 1000:.0f} ms mean"
+    )
     emit(
         "webhook",
         "push → preview card, slowest",
