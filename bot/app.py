@@ -369,7 +369,9 @@ async def bot_running(
         stack.push_async_callback(watcher.close)
         ops = None
         if settings.server.port is not None:
-            ops = OpsServer(settings, store, watcher)
+            ops = OpsServer(
+                settings, store, watcher, update_queue_length=application.update_queue.qsize
+            )
             await ops.start()
             stack.push_async_callback(ops.stop)
         roundup = None

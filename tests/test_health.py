@@ -202,6 +202,7 @@ async def test_metrics_after_a_publish_name_every_series(
     assert grew("weeklybot_posts_failed_total", tg) == 0
     assert after[("weeklybot_outbox_rows", (("state", "sent"), *tg))] == 1
     assert ("weeklybot_extra_queue_length", ()) in after
+    assert after[("weeklybot_update_queue_length", ())] == 0  # every update handled
     assert ("weeklybot_outbox_oldest_due_age_seconds", ()) in after
     repo = (("source", "repo"),)
     assert grew("weeklybot_poll_duration_seconds_count", repo) >= 1

@@ -55,6 +55,7 @@ class Snapshot:
     extra_queue_length: int = 0
     oldest_due_age_seconds: float | None = None
     poll_ok_age_seconds: Mapping[str, float | None] = field(default_factory=dict)  # source label
+    update_queue_length: int = 0  # Telegram updates received, not yet handled
 
 
 class _SnapshotCollector(Collector):
@@ -87,6 +88,11 @@ def _gauges(snap: Snapshot) -> Iterator[Metric]:
         "weeklybot_outbox_oldest_due_age_seconds",
         "How long the oldest due queued post has waited (0: none due).",
         value=snap.oldest_due_age_seconds or 0.0,
+    )
+    yield GaugeMetricFamily(
+        "weeklybot_update_queue_length",
+        "Telegram updates received (polled or by webhook) and not yet handled.",
+        value=snap.update_queue_length,
     )
     ages = GaugeMetricFamily(
         "weeklybot_source_last_ok_age_seconds",

@@ -38,8 +38,10 @@ class OpsServer:
         watcher: Watcher,
         *,
         clock: Callable[[], float] = time.time,
+        update_queue_length: Callable[[], int] = lambda: 0,
     ) -> None:
         self.settings = settings
+        self.update_queue_length = update_queue_length
         self.store = store
         self.watcher = watcher
         self.clock = clock
@@ -116,13 +118,16 @@ class OpsServer:
             due = await oldest_due(self.store.db, now=now)
         except Exception:
             log.warning("metrics: the database could not be read", exc_info=True)
-            return Snapshot(poll_ok_age_seconds=ages)
+            return Snapshot(
+                poll_ok_age_seconds=ages, update_queue_length=self.update_queue_length()
+            )
         return Snapshot(
             outbox_by_state=found.outbox,
             submissions_by_state=found.submissions,
             extra_queue_length=found.extra_queued,
             oldest_due_age_seconds=None if due is None else max(now - due, 0.0),
             poll_ok_age_seconds=ages,
+            update_queue_length=self.update_queue_length(),
         )
 
     async def _metrics(self, request: web.Request) -> web.Response:
