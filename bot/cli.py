@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func)
         return cmd
 
-    run = add("run", cmd_run, "run the bot (long polling)")
+    run = add("run", cmd_run, "run the bot (long polling, or webhook mode with --webhook)")
     run.add_argument("--dry-run", action="store_true", help="log posts instead of sending them")
     run.add_argument(
         "--webhook",

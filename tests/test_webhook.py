@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from bot.app import bot_running
+from bot.cli import main
 from bot.config import ConfigError, load_settings, settings_from_values
 from bot.fakes.telegram import FakeTelegram
 from bot.serve.github_push import judge_push, repository_of, signature
@@ -251,3 +252,20 @@ def test_webhook_settings_are_refused_with_the_reason(
         with_webhook(polling, url)
     assert "--webhook" in refused.value.render()
     assert expected in refused.value.render()
+
+
+def test_run_with_webhook_but_no_secret_token_exits_2_and_says_what_to_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "weeklybot.toml"
+    config.write_text(
+        f'database_path = "{tmp_path / "db.sqlite"}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nchannel_id = {CHANNEL_ID}\n',
+        encoding="utf-8",
+    )
+    code = main(["--config", str(config), "run", "--webhook", "https://bot.example.com/tg"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--webhook: webhook mode needs telegram.webhook_secret_token" in err
+    assert "WEEKLYBOT_TELEGRAM__WEBHOOK_SECRET_TOKEN" in err
+    assert not (tmp_path / "db.sqlite").exists()  # refused before anything started
