@@ -200,6 +200,7 @@ async def test_metrics_after_a_publish_name_every_series(
     assert grew("weeklybot_posts_sent_total", tg) == 1
     assert grew("weeklybot_rate_limited_total", tg) == 1
     assert grew("weeklybot_posts_failed_total", tg) == 0
+    assert grew("weeklybot_posts_in_doubt_total", tg) == 0
     assert after[("weeklybot_outbox_rows", (("state", "sent"), *tg))] == 1
     assert ("weeklybot_extra_queue_length", ()) in after
     assert after[("weeklybot_update_queue_length", ())] == 0  # every update handled

@@ -44,7 +44,7 @@ import aiohttp
 from telegram.error import TelegramError
 from tweepy.errors import TweepyException
 
-from bot.serve.metrics import POSTS_FAILED, POSTS_SENT, RATE_LIMITED
+from bot.serve.metrics import POSTS_FAILED, POSTS_IN_DOUBT, POSTS_SENT, RATE_LIMITED
 from data.outbox import OutboxRow, OutboxStore
 from publishers.base import DoubtSettler, KnownPosts, Publisher, Settlement
 from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
@@ -161,7 +161,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._saved_hold = 0.0
         self.idling = False  # waiting for work (observable, for tests and a status line)
-        for counter in (POSTS_SENT, POSTS_FAILED, RATE_LIMITED):  # each target's series at 0
+        for counter in (POSTS_SENT, POSTS_FAILED, POSTS_IN_DOUBT, RATE_LIMITED):  # series at 0
             counter.labels(self.target)
 
     @property
@@ -320,12 +320,12 @@ class DeliveryWorker:
     async def _in_doubt(self, row: OutboxRow, error: str) -> None:
         """Record the doubt; where a resend is safe, the requeue is the same write."""
         safe = self._publisher.resend_is_safe
-        if (
-            await self._outbox.mark_in_doubt(
-                row.id, owner=self.owner, error=error, now=self._clock(), requeue=safe
-            )
-            and not safe
-        ):
+        marked = await self._outbox.mark_in_doubt(
+            row.id, owner=self.owner, error=error, now=self._clock(), requeue=safe
+        )
+        if marked:
+            POSTS_IN_DOUBT.labels(self.target).inc()
+        if marked and not safe:
             await self._doubt(row)
 
     async def _retry_later(self, row: OutboxRow, exc: RetryLater, extra: dict[str, object]) -> None:

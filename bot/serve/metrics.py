@@ -2,7 +2,7 @@
 
 Counters live in one registry of their own (`REGISTRY`, not prometheus-client's global
 one), incremented at the one place each event happens: the delivery workers
-(`bot.delivery.workers`: sent, failed, 429) and the pollers (`bot.weekly.watch`: poll
+(`bot.delivery.workers`: sent, failed, in doubt, 429) and the pollers (`bot.weekly.watch`: poll
 duration, source errors). Gauges (outbox depth by state, submissions by state, the extra
 edition's queue, ages) are not kept in memory at all: `render` is handed a `Snapshot`
 read from `data/` at scrape time, so they can never drift from the database.
@@ -25,6 +25,12 @@ POSTS_SENT = Counter(
 POSTS_FAILED = Counter(
     "weeklybot_posts_failed",
     "Posts that went to failed (refused for good or out of retries), per target.",
+    ["target"],
+    registry=REGISTRY,
+)
+POSTS_IN_DOUBT = Counter(
+    "weeklybot_posts_in_doubt",
+    "Sends that may have gone out (a timeout, a dropped connection), per target.",
     ["target"],
     registry=REGISTRY,
 )

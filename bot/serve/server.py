@@ -148,9 +148,15 @@ class OpsServer:
             repository=self.repository,
             branch=self.settings.repo.branch,
         )
+        delivery = request.headers.get("X-GitHub-Delivery", "")[:64]
         if verdict.action == "refuse":
-            log.warning("github webhook refused", extra={"reason": verdict.reason})
+            log.warning(
+                "github webhook refused", extra={"reason": verdict.reason, "delivery": delivery}
+            )
         elif verdict.action == "poll":
             woken = self.watcher.wake()
-            log.info("github push: polling the repository now", extra={"woken": woken})
+            log.info(
+                "github push: polling the repository now",
+                extra={"woken": woken, "delivery": delivery},
+            )
         return web.Response(status=verdict.status, text=verdict.reason + "\n")
