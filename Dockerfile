@@ -21,10 +21,15 @@ RUN apt-get update \
 COPY --from=build /opt/weeklybot /opt/weeklybot
 ENV PATH="/opt/weeklybot/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
-    WEEKLYBOT_DATABASE_PATH=/data/weeklybot.db
+    WEEKLYBOT_DATABASE_PATH=/data/weeklybot.db \
+    WEEKLYBOT_SERVER__PORT=8080 \
+    WEEKLYBOT_SERVER__LISTEN=0.0.0.0
+# /healthz, /metrics and GitHub's /github push hook (README, "Webhook mode, health and metrics")
+EXPOSE 8080
 USER weeklybot
 WORKDIR /home/weeklybot
 VOLUME ["/data"]
+# The database check and, with WEEKLYBOT_SERVER__PORT, the running bot's /healthz.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
   CMD ["weeklybot", "healthcheck"]
 STOPSIGNAL SIGTERM

@@ -38,6 +38,8 @@ from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.roundup.schedule import RoundupScheduler
 from bot.roundup.service import RoundupService
+from bot.serve.server import OpsServer
+from bot.serve.webhook import start_webhook
 from bot.texts import text
 from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
@@ -298,6 +300,7 @@ class Runtime:
     watcher: Watcher
     roundup: RoundupScheduler | None = None  # None: the roundup is switched off
     halt: Halt = field(default_factory=Halt)
+    ops: OpsServer | None = None  # /healthz, /metrics, /github: when server.port is set
 
 
 @contextlib.asynccontextmanager
@@ -359,13 +362,19 @@ async def bot_running(
         await set_commands(application, settings)
         await application.start()
         stack.push_async_callback(application.stop)
+        # The heartbeat job's first run (first=0) was due when it was scheduled: a start
+        # slower than APScheduler's 1 s misfire grace skips it, so beat once here.
+        await store.beat(HEARTBEAT_COMPONENT, now=time.time())
         template_notices.attach(svc.editor_chats(application.bot))
         stack.push_async_callback(template_notices.drain)
         assert application.updater is not None
         halt = Halt()
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=10, error_callback=polling_errors(halt)
-        )
+        if settings.telegram.webhook_url is not None:
+            await start_webhook(application.updater, settings.telegram)
+        else:
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=10, error_callback=polling_errors(halt)
+            )
         stack.push_async_callback(application.updater.stop)
         assert application.job_queue is not None
         rebuilt = await rebuild_wakeups(application.job_queue, store, pool)
@@ -380,6 +389,14 @@ async def bot_running(
             board=svc.watch,
         )
         watcher.schedule(application.job_queue)
+        stack.push_async_callback(watcher.close)
+        ops = None
+        if settings.server.port is not None:
+            ops = OpsServer(
+                settings, store, watcher, update_queue_length=application.update_queue.qsize
+            )
+            await ops.start()
+            stack.push_async_callback(ops.stop)
         roundup = None
         if settings.roundup.enabled:
             roundup = RoundupScheduler(svc.roundup, pool, settings.telegram, spacer=svc.spacer)
@@ -415,7 +432,12 @@ async def bot_running(
             },
         )
         yield Runtime(
-            application=application, services=svc, watcher=watcher, roundup=roundup, halt=halt
+            application=application,
+            services=svc,
+            watcher=watcher,
+            roundup=roundup,
+            halt=halt,
+            ops=ops,
         )
 
 

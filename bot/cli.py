@@ -34,6 +34,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
     settings = _settings(args)
+    if args.webhook:
+        from bot.serve.webhook import with_webhook
+
+        settings = with_webhook(settings, args.webhook)
     return run_bot(settings, dry_run=args.dry_run)
 
 
@@ -235,6 +239,11 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
         # The bot beats every heartbeat_seconds: two periods without one is stale.
         max_age = args.max_age or 2 * settings.heartbeat_seconds
         problems = asyncio.run(health(settings.database_path, max_age=max_age))
+        server = settings.server
+        if server.port:  # the running bot's own view: sources, outbox lag, its database
+            from bot.ops.maintenance import endpoint_health, endpoint_url
+
+            problems += asyncio.run(endpoint_health(endpoint_url(server.listen, server.port)))
     except ConfigError as exc:
         problems = [f"bad configuration: {p}" for p in exc.problems]
     except Exception as exc:  # anything else that stops the check is unhealthy too
@@ -313,8 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func)
         return cmd
 
-    run = add("run", cmd_run, "run the bot (long polling)")
+    run = add("run", cmd_run, "run the bot (long polling, or webhook mode with --webhook)")
     run.add_argument("--dry-run", action="store_true", help="log posts instead of sending them")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="webhook mode: Telegram POSTs updates to URL (https); needs"
+        " telegram.webhook_secret_token (default: telegram.webhook_url, else long polling)",
+    )
     add("demo", cmd_demo, "run the whole bot offline against the bundled fakes")
     fake_tg = add(
         "fake-telegram", cmd_fake_telegram, "serve the fake Telegram Bot API", FAKE_TELEGRAM_HELP
@@ -401,6 +416,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=10, choices=range(1, 201), metavar="N", help="1-200 results"
     )
     health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
+    health = add(
+        "healthcheck",
+        cmd_healthcheck,
+        "exit 0 if the database is writable and fresh (and, with server.port, /healthz is 200)",
+    )
     health.add_argument("--max-age", type=float, help="heartbeat age limit in seconds")
     return parser
 

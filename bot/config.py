@@ -91,6 +91,26 @@ class TelegramSettings(_Section):
     posts_per_minute: float = Field(20, gt=0, description="Channel pacing budget.")
     min_spacing_seconds: float = Field(1.0, ge=0, description="Minimum gap between posts.")
     global_per_second: float = Field(30, gt=0, description="All chats together.")
+    # Webhook mode (issue 16): PTB's webhook server instead of long polling.
+    webhook_url: str | None = Field(
+        None,
+        description="Public https URL Telegram POSTs updates to; set: webhook mode"
+        " (`weeklybot run --webhook URL` sets it too). Its path is the path served.",
+    )
+    webhook_listen: str = Field("127.0.0.1", description="Address PTB's webhook server binds.")
+    webhook_port: int = Field(8443, ge=1, le=65535, description="Port of the webhook server.")
+    webhook_secret_token: SecretStr | None = Field(
+        None,
+        description="Required in webhook mode: 1-256 of A-Z a-z 0-9 _ -; Telegram sends it in"
+        " X-Telegram-Bot-Api-Secret-Token and a request without it is answered 403.",
+    )
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        problem = webhook_problem(self.webhook_url, self.webhook_secret_token)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     def review_chats(self) -> tuple[int, ...]:
         """Where editor cards go: the editor chat, else each editor's private chat."""
@@ -508,6 +528,72 @@ class AlertsSettings(_Section):
     )
 
 
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def webhook_problem(url: str | None, secret: SecretStr | None) -> str | None:
+    """Why webhook settings cannot run, or None (also None when webhook mode is off).
+
+    Telegram delivers only to https; plain http is allowed for a loopback host, where
+    the fake Telegram of the tests and the demo delivers.
+    """
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme not in ("http", "https"):
+        return f"webhook_url {url!r} is not an http(s) URL"
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        return "webhook_url must be https (Telegram delivers webhooks only over TLS)"
+    if secret is None or not secret.get_secret_value():
+        return (
+            "webhook mode needs telegram.webhook_secret_token"
+            " (WEEKLYBOT_TELEGRAM__WEBHOOK_SECRET_TOKEN): 1-256 characters of A-Z a-z 0-9 _ -"
+        )
+    if not _WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
+        # Never echo the value.
+        return "telegram.webhook_secret_token must be 1-256 characters of A-Z a-z 0-9 _ -"
+    return None
+
+
+class ServerSettings(_Section):
+    """The bot's own HTTP server (issue 16): /healthz, /metrics and GitHub's push hook."""
+
+    port: int | None = Field(
+        None, ge=0, le=65535, description="Port of /healthz, /metrics, /github; unset: no server."
+    )
+    listen: str = Field("127.0.0.1", description="Address the server binds.")
+    github_secret: SecretStr | None = Field(
+        None,
+        description="The GitHub webhook's secret (HMAC-SHA256 of X-Hub-Signature-256);"
+        " unset: /github answers 404.",
+    )
+    github_repository: str | None = Field(
+        None,
+        description="owner/name whose pushes are taken; default: from repo.url on github.com.",
+    )
+    stale_poll_factor: float = Field(
+        3.0, gt=1, description="A source is stale after this many poll intervals without success."
+    )
+    outbox_lag_seconds: float | None = Field(
+        None, gt=0, description="/healthz fails when a due post waits longer; unset: only shown."
+    )
+
+    @field_validator("github_secret")
+    @classmethod
+    def _secret_given(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("github_repository")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError(f"{value!r} is not owner/name")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -528,6 +614,7 @@ class Settings(BaseSettings):
     extra: ExtraSettings = ExtraSettings()
     roundup: RoundupSettings = RoundupSettings()
     alerts: AlertsSettings = AlertsSettings()
+    server: ServerSettings = ServerSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )
@@ -736,6 +823,8 @@ def secret_values(settings: Settings) -> list[str]:
         settings.x.access_token,
         settings.x.access_token_secret,
         settings.github.token,
+        settings.telegram.webhook_secret_token,
+        settings.server.github_secret,
     ]
     values = [s.get_secret_value() for s in candidates if s is not None]
     return [v for v in values if v] + url_credentials(settings.repo.url)

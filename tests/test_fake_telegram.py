@@ -682,3 +682,36 @@ async def test_serve_fake_telegram_announces_its_urls() -> None:
 def test_the_fake_refuses_to_bind_beyond_loopback() -> None:
     with pytest.raises(ValueError, match="loopback"):
         FakeTelegram(host="0.0.0.0")  # noqa: S104 - the point of the test
+
+
+async def test_a_webhook_that_refuses_keeps_the_update_and_says_why(
+    bot: telegram.Bot, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram keeps an update its webhook did not take (a 403 from a receiver checking the
+    secret token, say) and reports it in getWebhookInfo; a bad secret is refused."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=403)
+
+    with pytest.raises(BadRequest, match="ecret token contains unallowed characters"):
+        await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="no spaces allowed")
+    app = web.Application()
+    app.router.add_post("/hook", refuse)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="a" * 256)
+        fake_telegram.user_sends(READER_ID, "kept")
+        hook = fake_telegram.api.updates.webhook
+        assert hook is not None
+        await until(lambda: hook.last_error_message is not None)
+        info = await bot.get_webhook_info()
+        assert info.last_error_message == "Wrong response from the webhook: 403 Forbidden"
+        assert info.pending_update_count == 1
+        assert hook.delivered == []
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()

@@ -29,6 +29,7 @@ from publishers.limits import x_weighted_length
 from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID, READER_ID, X_CREDENTIALS
 from tests.factories import make_issue, make_item
 from tests.url_support import Table
+from tests.webhook_support import free_port, webhook_mode
 
 EDITOR2_ID = 1003
 OUTSIDER_ID = 1004  # a member of the editors' group who is not an editor
@@ -106,6 +107,21 @@ async def world(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Wo
         yield started
 
 
+@pytest.fixture(params=["polling", "webhook"])
+async def either_world(
+    fake_telegram: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
+    """`world`, its updates by long polling and by webhook (issue 16)."""
+    async with world_with(fake_telegram, tmp_path, webhook=request.param == "webhook") as started:
+        yield started
+        hook = fake_telegram.api.updates.webhook
+        if request.param == "webhook":
+            assert hook is not None
+            assert fake_telegram.calls_of("getUpdates") == []
+        else:
+            assert hook is None
+
+
 @contextlib.asynccontextmanager
 async def world_with(
     fake_telegram: FakeTelegram,
@@ -113,10 +129,11 @@ async def world_with(
     *,
     flood: bool = False,
     clock: Callable[[], float] = time.time,
+    webhook: bool = False,
     **submissions: Any,
 ) -> AsyncIterator[World]:
     """The whole bot (`bot_running`) on the fakes; `submissions` overrides its settings,
-    `clock` is the submissions' time.
+    `clock` is the submissions' time; `webhook`: updates come by webhook, not polling.
 
     Without `flood` the fake's flood limits are off: conversations burst into one group.
     """
@@ -140,6 +157,7 @@ async def world_with(
                     "editor_chat_id": EDITORS_GROUP,
                     "posts_per_minute": 600,
                     "min_spacing_seconds": 0.01,
+                    **(webhook_mode(free_port()) if webhook else {}),
                 },
                 "x": {"api_base_url": fx.base_url, **X_CREDENTIALS},
                 "repo": {"enabled": False},
@@ -169,7 +187,8 @@ async def has_cards(world: World, sid: int) -> None:
 # ---- the full flows ----------------------------------------------------------------------
 
 
-async def test_submit_then_approve_posts_once_on_the_channel_and_x(world: World) -> None:
+async def test_submit_then_approve_posts_once_on_the_channel_and_x(either_world: World) -> None:
+    world = either_world
     url = world.page("csv")
     sid = await world.submitted(url + "?utm_source=tg")
     await has_cards(world, sid)

@@ -44,6 +44,7 @@ import aiohttp
 from telegram.error import TelegramError
 from tweepy.errors import TweepyException
 
+from bot.serve.metrics import POSTS_FAILED, POSTS_IN_DOUBT, POSTS_SENT, RATE_LIMITED
 from data.outbox import OutboxRow, OutboxStore
 from publishers.base import DoubtSettler, KnownPosts, Publisher, Settlement
 from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
@@ -160,6 +161,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._saved_hold = 0.0
         self.idling = False  # waiting for work (observable, for tests and a status line)
+        for counter in (POSTS_SENT, POSTS_FAILED, POSTS_IN_DOUBT, RATE_LIMITED):  # series at 0
+            counter.labels(self.target)
 
     @property
     def pacer(self) -> Pacer:
@@ -285,6 +288,7 @@ class DeliveryWorker:
             if recorded and not exc.remote_id:
                 await self._notify("posted_without_id", row)
             if recorded:
+                POSTS_SENT.labels(self.target).inc()
                 await self._sent_hook(row)
         except RetryLater as exc:
             await self._retry_later(row, exc, extra)
@@ -301,6 +305,7 @@ class DeliveryWorker:
             )
             log.info("sent", extra={**extra, "remote_id": receipt.remote_id})
             if recorded:
+                POSTS_SENT.labels(self.target).inc()
                 await self._sent_hook(row)
 
     async def _sent_hook(self, row: OutboxRow) -> None:
@@ -315,17 +320,18 @@ class DeliveryWorker:
     async def _in_doubt(self, row: OutboxRow, error: str) -> None:
         """Record the doubt; where a resend is safe, the requeue is the same write."""
         safe = self._publisher.resend_is_safe
-        if (
-            await self._outbox.mark_in_doubt(
-                row.id, owner=self.owner, error=error, now=self._clock(), requeue=safe
-            )
-            and not safe
-        ):
+        marked = await self._outbox.mark_in_doubt(
+            row.id, owner=self.owner, error=error, now=self._clock(), requeue=safe
+        )
+        if marked:
+            POSTS_IN_DOUBT.labels(self.target).inc()
+        if marked and not safe:
             await self._doubt(row)
 
     async def _retry_later(self, row: OutboxRow, exc: RetryLater, extra: dict[str, object]) -> None:
         now = self._clock()
         if exc.retry_after is not None:
+            RATE_LIMITED.labels(self.target).inc()
             # The platform named the wait: honour it exactly, for the whole target.
             self._pacer.hold_until(now + exc.retry_after)
         if row.attempts >= self._retry.max_attempts:
@@ -342,6 +348,7 @@ class DeliveryWorker:
     async def _fail(self, row: OutboxRow, error: str, extra: dict[str, object]) -> None:
         log.error("failed", extra={**extra, "error": error})
         if await self._outbox.mark_failed(row.id, owner=self.owner, error=error, now=self._clock()):
+            POSTS_FAILED.labels(self.target).inc()
             await self._notify("failed", row)
 
     async def _doubt(self, row: OutboxRow) -> None:

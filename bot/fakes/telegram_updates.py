@@ -140,6 +140,11 @@ class UpdateQueue:
                 self.polling -= 1
 
     def set_webhook(self, params: JSON) -> None:
+        """setWebhook as Telegram takes it, but for the URL: Telegram delivers only to an
+        https URL on port 443, 80, 88 or 8443; this fake delivers only to loopback, where
+        it also allows plain http and any port (the bot's webhook server in the tests has
+        no certificate and a free port). The secret token is Telegram's rule exactly:
+        1-256 characters of A-Z, a-z, 0-9, _ and -."""
         url = str(params.get("url") or "")
         if params.get("drop_pending_updates") in (True, "true"):
             self._pending.clear()

@@ -56,6 +56,32 @@ async def health(path: Path, *, max_age: float) -> list[str]:
     return problems
 
 
+def endpoint_url(listen: str, port: int) -> str:
+    """Where the health check asks the running bot: its server's /healthz, on loopback when
+    the server binds every address."""
+    host = "127.0.0.1" if listen in ("", "0.0.0.0") else "::1" if listen == "::" else listen  # noqa: S104
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/healthz"
+
+
+async def endpoint_health(url: str, *, seconds: float = 5.0) -> list[str]:
+    """Problems the running bot's /healthz reports (or that it cannot be asked); empty: ok."""
+    import httpx  # only when the server is configured: the check stays light otherwise
+
+    try:
+        async with httpx.AsyncClient(timeout=seconds, trust_env=False) as http:
+            answer = await http.get(url)
+    except httpx.HTTPError as exc:
+        return [f"{url}: no answer ({type(exc).__name__})"]
+    if answer.status_code == 200:
+        return []
+    try:
+        problems = [str(p) for p in answer.json().get("problems", [])]
+    except (ValueError, AttributeError):
+        problems = []
+    return problems or [f"{url}: HTTP {answer.status_code}"]
+
+
 @dataclass(frozen=True, slots=True)
 class Backfilled:
     """What a backfill did: an error, or what was queued or shown to the editors."""

@@ -8,6 +8,7 @@ next scheduled fetch). One repository poll runs at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,8 +18,9 @@ from typing import Any
 import httpx
 from telegram.ext import JobQueue
 
-from bot.config import Settings
+from bot.config import Settings, without_credentials
 from bot.delivery.jobs import JobContext, job_data
+from bot.serve.metrics import POLL_SECONDS, SOURCE_ERRORS
 from bot.weekly.ingest import EventSink, Ingester, RepoPoll, poll_repo
 from bot.weekly.sources.feed import FeedOptions, FeedSource
 from bot.weekly.sources.git_repo import GitRepoSource, RepoOptions
@@ -60,6 +62,7 @@ class PollRecord:
     last_at: float | None = None  # None: not polled yet in this run
     next_at: float | None = None
     error: str | None = None  # of the last poll; None when it went well
+    ok_at: float | None = None  # the last poll that went well, in this run (/healthz)
 
 
 class WatchBoard:
@@ -80,13 +83,33 @@ class WatchBoard:
     def planned(self, name: str, next_at: float) -> None:
         """A source is scheduled: its first poll is due at `next_at`."""
         previous = self._records.get(name, PollRecord(name))
-        self._records[name] = PollRecord(name, previous.last_at, next_at, previous.error)
+        self._records[name] = PollRecord(
+            name, previous.last_at, next_at, previous.error, previous.ok_at
+        )
 
     def polled(self, name: str, *, next_at: float, error: str | None) -> None:
-        self._records[name] = PollRecord(name, self.clock(), next_at, error)
+        now = self.clock()
+        previous = self._records.get(name, PollRecord(name))
+        ok_at = now if error is None else previous.ok_at
+        self._records[name] = PollRecord(name, now, next_at, error, ok_at)
 
     def records(self) -> tuple[PollRecord, ...]:
         return tuple(self._records.values())
+
+
+REPO_LABEL = "repo"
+
+
+def feed_label(url: str) -> str:
+    """A feed as /metrics and /healthz name it: its URL without credentials."""
+    return f"feed:{without_credentials(url)}"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedSource:
+    name: str  # the board's (and `source_state`'s) name
+    label: str  # safe to show: never a credential of the repository URL
+    interval: float  # seconds between its scheduled polls
 
 
 class Watcher:
@@ -108,12 +131,22 @@ class Watcher:
         self._deliver = deliver
         self._repo_lock = self.board.repo_lock
         self._settings = settings
+        self._wake_task: asyncio.Task[None] | None = None
+        self._wake_again = False
+        self.wakes = 0  # how many times `wake` was asked (observable: tests, the bench)
+        self.started_at = self.board.clock()
+        for source in self.sources():  # each source's series at 0 before its first poll
+            SOURCE_ERRORS.labels(source.label)
 
     async def poll_repo(self) -> RepoPoll | None:
         if self.repo is None:
             return None
         async with self._repo_lock:
+            started = time.perf_counter()
             result = await poll_repo(self.repo, self.ingester, self._deliver)
+            POLL_SECONDS.labels(REPO_LABEL).observe(time.perf_counter() - started)
+        if result.error:
+            SOURCE_ERRORS.labels(REPO_LABEL).inc()
         self.board.polled(
             self.repo.name,
             next_at=self.board.clock() + self._settings.repo.poll_seconds,
@@ -132,13 +165,62 @@ class Watcher:
         for feed in self.feeds:
             if not feed.due():
                 continue
+            started = time.perf_counter()
             result = await feed.poll()
+            POLL_SECONDS.labels(feed_label(feed.options.url)).observe(time.perf_counter() - started)
+            if result.error:
+                SOURCE_ERRORS.labels(feed_label(feed.options.url)).inc()
             self.board.polled(feed.name, next_at=result.next_poll_at, error=result.error)
             if result.error:
                 log.warning("feed poll failed", extra={"feed": feed.name, "error": result.error})
             announced |= any(entry.number is not None for entry in result.entries)
         if announced:
             await self.poll_repo()
+
+    def wake(self) -> bool:
+        """Poll the repository now (GitHub's push hook), beside the scheduled job.
+
+        Wakes coalesce: while a woken poll runs, any number of further wakes make one
+        more poll after it (a push that landed after its fetch is not missed). The
+        repository lock keeps it from running beside the job's poll. False: no repository.
+        """
+        if self.repo is None:
+            return False
+        self.wakes += 1
+        if self._wake_task is not None and not self._wake_task.done():
+            self._wake_again = True
+            return True
+        self._wake_task = asyncio.create_task(self._woken(), name="poll:repo:woken")
+        return True
+
+    async def _woken(self) -> None:
+        while True:
+            self._wake_again = False
+            try:
+                await self.poll_repo()
+            except Exception:  # the scheduled job polls again; the bot keeps running
+                log.exception("woken repository poll failed")
+            if not self._wake_again:
+                return
+
+    async def close(self) -> None:
+        """Cancel a woken poll still running (the bot is stopping)."""
+        if self._wake_task is not None and not self._wake_task.done():
+            self._wake_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._wake_task
+
+    def sources(self) -> tuple[WatchedSource, ...]:
+        """Each source's board name, its label in /healthz and /metrics, and its interval."""
+        found = []
+        if self.repo is not None:
+            interval = self._settings.repo.poll_seconds
+            found.append(WatchedSource(self.repo.name, REPO_LABEL, interval))
+        found.extend(
+            WatchedSource(f.name, feed_label(f.options.url), f.options.poll_seconds)
+            for f in self.feeds
+        )
+        return tuple(found)
 
     def schedule(self, job_queue: JobQueue[Any]) -> None:
         now = self.board.clock()
