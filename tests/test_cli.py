@@ -31,6 +31,8 @@ COMMANDS = [
     "backfill",
     "check-config",
     "healthcheck",
+    "import",
+    "search",
 ]
 
 
