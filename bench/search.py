@@ -105,6 +105,7 @@ async def build_archive(database: Path, source: Path, *, copies: bool) -> tuple[
 
 
 async def latencies(database: Path, count: int) -> list[float]:
+    """Times of `count` queries (ms), each parsed and run for a page of 10."""
     async with Database.open(database) as db:
         store = Store(db)
         rows = await db.fetchall("SELECT title FROM items ORDER BY id LIMIT 3000")
@@ -126,7 +127,9 @@ async def latencies(database: Path, count: int) -> list[float]:
             result = await search.find(parse_query(query), limit=10)
             times.append((time.perf_counter() - started) * 1000)
             found += bool(result.results)
-        print(f"{found} of {count} queries found something")
+        print(f"{found} of {count} queries found something; the slowest:")
+        for ms, query in sorted(zip(times, queries, strict=True), reverse=True)[:5]:
+            print(f"  {ms:.1f} ms  {query}")
         return times
 
 
@@ -192,6 +195,10 @@ async def main(quick: bool, source: Path) -> int:
         folder = Path(tmp)
         database = folder / "archive.sqlite"
         items, rate = await build_archive(database, source, copies=not quick)
+        if os.environ.get("BENCH_KEEP_DB"):  # to look into a slow query afterwards
+            import shutil
+
+            shutil.copyfile(database, os.environ["BENCH_KEEP_DB"])
         print(f"archive: {items} items indexed")
         emit(SCRIPT, "import rate", rate, goal=200.0, direction=">=", unit=" items/s")
         times = await latencies(database, 50 if quick else 200)

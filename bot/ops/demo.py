@@ -36,8 +36,11 @@ outbox. Five acts:
    JobQueue posts it to the channel and tells the editor which newsletter is missing.
 8. the editor asks /status (sources, outbox per target, X's quota, pauses, the
    extra-edition queue); a reader asking the same is told it is for editors.
+9. the archive: a reader's `/search asyncio` (the stored issues' items, linked, with
+   their issue, date and section), and the zh reader's inline query `@bot 异步` (the
+   results Telegram would list, in Chinese).
 
-At the end it prints what each chat and X received, and the steps of acts 4 to 8.
+At the end it prints what each chat and X received, and the steps of acts 4 to 9.
 """
 
 from __future__ import annotations
@@ -252,9 +255,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 roundup_steps = await _roundup_act(runtime, tg, web, clock)
                 await wait_for(partial(_outbox_idle, runtime), "the roundup is posted")
                 status = await _status_act(tg)
+                search_steps = await _search_act(tg)
                 counts = await runtime.services.store.outbox.counts()
             seconds = time.monotonic() - started
-            acts = (steps, queue_steps, roundup_steps, status)
+            acts = (steps, queue_steps, roundup_steps, status, search_steps)
             out.write(_transcript(tg, fx, gh, counts, seconds, *acts))
     return 0
 
@@ -405,6 +409,21 @@ async def _status_act(tg: FakeTelegram) -> list[str]:
     status = await _reply_to(tg, EDITOR_ID, "/status")
     refused = await _reply_to(tg, READER_ID, "/status")
     return [f"editor: /status →\n{status}", f"reader: /status → {refused}"]
+
+
+async def _search_act(tg: FakeTelegram) -> list[str]:
+    """Act 9: a reader searches the archive; the zh reader asks inline (`@bot 异步`)."""
+    found = await _reply_to(tg, READER_ID, "/search asyncio")
+    before = len(tg.inline_answers)
+    tg.inline_query(ZH_READER_ID, "异步")
+    await wait_for(lambda: len(tg.inline_answers) > before, "the inline query's answer")
+    answer = tg.inline_answers[before]
+    listed = [f"{r['title']} — {r.get('description', '')}" for r in answer.results]
+    return [
+        f"reader: /search asyncio →\n{found}",
+        f"zh reader: @bot 异步 → {len(answer.results)} inline results"
+        f" (cache_time {answer.cache_time}s):\n" + "\n".join(listed),
+    ]
 
 
 async def _extra_act(runtime: Runtime, tg: FakeTelegram, fx: FakeX, web: FakeWeb) -> list[str]:
@@ -575,6 +594,7 @@ def _transcript(
     queue_steps: list[str],
     roundup_steps: list[str],
     status: list[str],
+    search_steps: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -627,6 +647,8 @@ def _transcript(
     lines += [f"{n}. {step}" for n, step in enumerate(roundup_steps, 1)]
     lines += ["", "=== Act 8: /status ===", ""]
     lines += [line.replace("\n", "\n    ") for line in status]
+    lines += ["", "=== Act 9: the archive: /search and an inline query ===", ""]
+    lines += [line.replace("\n", "\n    ") for line in search_steps]
     lines.append("")
     summary = describe_counts(counts)
     lines += [
