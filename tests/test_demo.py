@@ -174,3 +174,14 @@ def test_the_roundup_act_previews_posts_once_and_reports_the_feed_that_is_down(
     act = out.split("=== Act 7: the Sunday roundup, step by step ===", 1)[1]
     assert "editor: /roundup an hour before Sun" in act
     assert "• Data Science Weekly: the feed could not be read (HTTP 503)" in act
+
+
+def test_the_archive_act_searches_and_answers_inline(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    act = demo_run.stdout.split("=== Act 9: the archive: /search and an inline query ===", 1)[1]
+    assert "reader: /search asyncio →" in act
+    assert "1. Writing an asyncio outbox that never loses a message" in act
+    assert "#901 · 2026-11-21 · Articles" in act
+    assert "zh reader: @bot 异步 → 2 inline results (cache_time 300s):" in act
+    assert "为什么你的异步代码需要超时 — 第 852 期 · 2025-12-13 · 文章&教程" in act
