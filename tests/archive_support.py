@@ -8,7 +8,23 @@ English words, one title hit against one description hit.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import shutil
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+
+from bot.app import Runtime, bot_running
+from bot.archive.importer import folder_files, import_candidates
+from bot.domain.issue import Issue
+from bot.fakes.telegram import FakeTelegram
+from data.db import Database
+from data.migrations import migrate
+from data.store import Store
+from tests.conftest import settings_for
+from tests.factories import make_issue, make_item
 
 SECTIONS_ZH = (
     "## [🦄文章&教程](https://weekly.pythoncat.top)",
@@ -174,3 +190,61 @@ def write_samples(root: Path, *, bad: bool = True) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(raw)
     return root
+
+
+PAGER = 23  # items of the paging issue (#400): three pages of /search, two of inline
+
+
+def pager_issue() -> Issue:
+    """#400 (zh, 2032): 23 projects titled `分页测试 n` (paging tests)."""
+    items = [
+        make_item(
+            i,
+            title=f"pager-{i}：分页测试第 {i} 项",
+            url=f"https://github.com/example/pager-{i}",
+            description="翻页用的样例。",
+        )
+        for i in range(1, PAGER + 1)
+    ]
+    issue = make_issue({"projects": items}, number=400, lang="zh")
+    return dataclasses.replace(issue, date=dt.date(2032, 1, 3))
+
+
+async def stored_archive(root: Path, database: Path) -> None:
+    """Our samples and the paging issue, in the database at `database`."""
+    async with Database.open(database) as db:
+        await migrate(db, now=0)
+        store = Store(db)
+        candidates, refused = folder_files(write_samples(root))
+        await import_candidates(store, candidates, refused=refused)
+        await store.issues.upsert(pager_issue(), now=0)
+
+
+def archive_template(folder: Path) -> Path:
+    """The sample archive's database, built once (a module's fixture copies it per test:
+    imports pay an fsync per issue)."""
+    database = folder / "archive.sqlite"
+    asyncio.run(stored_archive(folder / "checkout", database))
+    return database
+
+
+def copy_archive(template: Path, database: Path) -> Path:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, database)
+    return database
+
+
+@contextlib.asynccontextmanager
+async def archive_bot(tg: FakeTelegram, tmp_path: Path, template: Path) -> AsyncIterator[Runtime]:
+    """The whole bot (real PTB) on the fake Telegram, holding the sample archive."""
+    tg.api.flood = None
+    settings = settings_for(tg, tmp_path)
+    copy_archive(template, settings.database_path)
+    async with bot_running(settings) as runtime:
+        yield runtime
+
+
+async def until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - a predicate over the fakes
+            await asyncio.sleep(0.01)

@@ -8,8 +8,6 @@ the full text stored; the bot's quiet first baseline fills the search index too.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from bot.archive.importer import ImportSummary, folder_files, import_candidates
 from bot.archive.query import parse_query
+from bot.cli import main
 from bot.config import settings_from_values
 from bot.domain.issue import Lang
 from bot.ops.archive import import_archive
@@ -170,36 +169,26 @@ async def test_import_without_a_path_reads_the_configured_mirror(tmp_path: Path)
     assert (second.issues, second.items, second.written) == (ISSUES, ITEMS, 0)
 
 
-def test_the_command_prints_the_summary_and_survives_a_bad_folder(tmp_path: Path) -> None:
+def test_the_command_prints_the_summary_and_survives_a_bad_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = write_samples(tmp_path / "checkout")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEEKLYBOT_")}
-    env |= {
-        "WEEKLYBOT_TELEGRAM__TOKEN": TOKEN,
-        "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
-        "WEEKLYBOT_REPO__ENABLED": "false",
-        "WEEKLYBOT_DATABASE_PATH": str(tmp_path / "db.sqlite"),
-    }
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own command line, fixed arguments
-            [sys.executable, "-m", "bot", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
-
-    done = run("import", str(root))
-    assert done.returncode == 0, done.stderr
-    assert f"issues: {ISSUES} ({ISSUES} written by this run)" in done.stdout
-    assert f"items: {ITEMS}" in done.stdout
-    assert "refused: 2" in done.stdout
-    again = run("import", str(root))
-    assert f"issues: {ISSUES} (0 written by this run)" in again.stdout
-    missing = run("import", str(tmp_path / "nowhere"))
-    assert missing.returncode == 2
-    assert "not a folder" in missing.stderr
+    for name in list(os.environ):
+        if name.startswith("WEEKLYBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("WEEKLYBOT_TELEGRAM__TOKEN", TOKEN)
+    monkeypatch.setenv("WEEKLYBOT_TELEGRAM__CHANNEL_ID", str(CHANNEL_ID))
+    monkeypatch.setenv("WEEKLYBOT_REPO__ENABLED", "false")
+    monkeypatch.setenv("WEEKLYBOT_DATABASE_PATH", str(tmp_path / "db.sqlite"))
+    assert main(["import", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert f"issues: {ISSUES} ({ISSUES} written by this run)" in out
+    assert f"items: {ITEMS}" in out
+    assert "refused: 2" in out
+    assert main(["import", str(root)]) == 0
+    assert f"issues: {ISSUES} (0 written by this run)" in capsys.readouterr().out
+    assert main(["import", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in capsys.readouterr().err
 
 
 async def imported(store: Store, root: Path) -> ImportSummary:

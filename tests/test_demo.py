@@ -191,3 +191,14 @@ def test_draft_act_sends_the_next_issue_as_a_file(
     assert "（@Alice 投稿）" in act  # the reader's credit, as the newsletter writes it
     assert "The walrus operator, two years on" in act  # the extra-edition item
     assert "reader: /draft → This command is for editors." in act
+
+
+def test_the_archive_act_searches_and_answers_inline(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    act = demo_run.stdout.split("=== Act 9: the archive: /search and an inline query ===", 1)[1]
+    assert "reader: /search asyncio →" in act
+    assert "1. Writing an asyncio outbox that never loses a message" in act
+    assert "#901 · 2026-11-21 · Articles" in act
+    assert "zh reader: @bot 异步 → 2 inline results (cache_time 300s):" in act
+    assert "为什么你的异步代码需要超时 — 第 852 期 · 2025-12-13 · 文章&教程" in act

@@ -41,8 +41,11 @@ outbox. Five acts:
 9. the next issue's draft: the editor sends /draft and gets `draft-903.md` (sendDocument),
    the approved links and the extra-edition item since #902 in the newsletter's own
    format, credits as each reader chose; a reader asking is told it is for editors.
+9. the archive: a reader's `/search asyncio` (the stored issues' items, linked, with
+   their issue, date and section), and the zh reader's inline query `@bot 异步` (the
+   results Telegram would list, in Chinese).
 
-At the end it prints what each chat and X received, and the steps of acts 4 to 8.
+At the end it prints what each chat and X received, and the steps of acts 4 to 9.
 """
 
 from __future__ import annotations
@@ -267,6 +270,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 counts = await runtime.services.store.outbox.counts()
             seconds = time.monotonic() - started
             acts = (steps, queue_steps, roundup_steps, status, draft)
+                search_steps = await _search_act(tg)
+                counts = await runtime.services.store.outbox.counts()
+            seconds = time.monotonic() - started
+            acts = (steps, queue_steps, roundup_steps, status, search_steps)
             out.write(_transcript(tg, fx, gh, counts, seconds, *acts))
     return 0
 
@@ -433,6 +440,18 @@ async def _draft_act(tg: FakeTelegram) -> list[str]:
         f"editor: /draft → file {sent.document.file_name} ({sent.document.size} bytes),"
         f" caption: {sent.caption}\n{markdown.rstrip()}",
         f"reader: /draft → {refused}",
+async def _search_act(tg: FakeTelegram) -> list[str]:
+    """Act 9: a reader searches the archive; the zh reader asks inline (`@bot 异步`)."""
+    found = await _reply_to(tg, READER_ID, "/search asyncio")
+    before = len(tg.inline_answers)
+    tg.inline_query(ZH_READER_ID, "异步")
+    await wait_for(lambda: len(tg.inline_answers) > before, "the inline query's answer")
+    answer = tg.inline_answers[before]
+    listed = [f"{r['title']} — {r.get('description', '')}" for r in answer.results]
+    return [
+        f"reader: /search asyncio →\n{found}",
+        f"zh reader: @bot 异步 → {len(answer.results)} inline results"
+        f" (cache_time {answer.cache_time}s):\n" + "\n".join(listed),
     ]
 
 
@@ -605,6 +624,7 @@ def _transcript(
     roundup_steps: list[str],
     status: list[str],
     draft: list[str],
+    search_steps: list[str],
 ) -> str:
     lines = ["weeklybot demo: what each platform received", ""]
     chats = (
@@ -662,6 +682,8 @@ def _transcript(
     lines += [line.replace("\n", "\n    ") for line in status]
     lines += ["", "=== Act 9: the next issue's draft ===", ""]
     lines += [line.replace("\n", "\n    ") for line in draft]
+    lines += ["", "=== Act 9: the archive: /search and an inline query ===", ""]
+    lines += [line.replace("\n", "\n    ") for line in search_steps]
     lines.append("")
     summary = describe_counts(counts)
     lines += [
