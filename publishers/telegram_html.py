@@ -133,7 +133,7 @@ _EMPTY_CHARACTERS = frozenset(
     "\u202f\u205f\u2800\u3000\ufffc"
 )
 # SynchronousRequests.cpp, parseTextEntities: longer input is refused unparsed.
-_PARSE_MAX_CODE_POINTS = 65536
+PARSE_MAX_CODE_POINTS = 65536
 _PLAIN_RUN = re.compile(rb"[^&<\0]+")
 _NAME_TOKEN = re.compile(rb"[A-Za-z0-9.\-]*")
 _LINK_SCHEMES = frozenset({"http", "https", "tg", "ton", "tonsite"})
@@ -314,7 +314,7 @@ def parse_html(html: str) -> ParsedHTML:
         data = html.encode("utf-8") + b"\0"
     except UnicodeEncodeError:
         raise _error("Text must be encoded in UTF-8") from None
-    if len(html) > _PARSE_MAX_CODE_POINTS:
+    if len(html) > PARSE_MAX_CODE_POINTS:
         raise _error("Text is too long")
     size = len(data) - 1
     out = bytearray()
