@@ -44,6 +44,7 @@ from publishers.format_telegram import within
 from publishers.format_x import fits_x
 from publishers.limits import TELEGRAM_TEXT_MAX, X_MAX_WEIGHTED, telegram_length, x_weighted_length
 from publishers.posts import TelegramPost, TelegramText, XPost
+from publishers.telegram_html import is_empty_text
 from publishers.templates import PostTemplates, bundled_templates
 
 CREDIT_NAME_MAX = 64
@@ -127,7 +128,9 @@ def _host(url: str) -> str:
 
 def _title(post: SubmittedLinkPost, edited: str | None) -> str:
     chosen = edited if edited is not None and clean_line(edited) else post.title
-    return clean_line(chosen or "") or _host(post.url)
+    title = clean_line(chosen or "")
+    # a title of invisible characters (U+FEFF) would make a post Telegram calls empty
+    return title if not is_empty_text(title) else _host(post.url)
 
 
 def _comment(post: SubmittedLinkPost, edited: str | None) -> str:

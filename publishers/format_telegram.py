@@ -52,7 +52,7 @@ from publishers.limits import (
     telegram_length,
 )
 from publishers.posts import TelegramPhoto, TelegramPost, TelegramText
-from publishers.telegram_html import escape, escape_attribute, link  # noqa: F401 (theirs, re-exported)
+from publishers.telegram_html import PARSE_MAX_CODE_POINTS, escape, escape_attribute, link  # noqa: F401 (theirs, re-exported)
 from publishers.templates import PostTemplates, bundled_templates
 
 # Digest lines are an index, not the item: long titles are cut so that a list
@@ -107,6 +107,8 @@ def editor_html(text: str) -> str:
 
 def within(html: str, limit: int) -> bool:
     """Whether `html` parses and stays within `limit` code points and the entity cap."""
+    if len(html) > PARSE_MAX_CODE_POINTS:  # Telegram refuses it unparsed: it does not fit
+        return False
     if telegram_length(html) > limit:
         return False
     return telegram_entity_count(html) <= TELEGRAM_ENTITIES_MAX

@@ -14,6 +14,11 @@ and, in places, more lenient than the Bot API page says (PLATFORMS.md §A.7):
   values may be unquoted (a name token, lowercased) or single-quoted;
 - tags around nothing produce no entity; entities come out sorted as tdlib
   sorts them, nesting kept as written (``<code><b>x</b></code>`` gives both);
+- ``<tg-time unix=N format=F>`` is a ``date_time`` entity: ``unix`` read as
+  tdlib's ``to_integer<int32>`` (leading digits, wrapping), no entity unless it
+  is > 0; ``format`` is ``r``/``R`` or any run of ``tTdDwW`` (empty: none), else
+  the text is refused ("Invalid date format used"); like ``pre`` and ``code``
+  nothing is kept inside it and it is part of nothing but a blockquote;
 - input of more than 65,536 code points is refused unparsed ("Text is too long").
 
 What happens after parsing, when the text is sent (nothing kept inside
@@ -22,14 +27,17 @@ like, cleaning, trimming that stops at the first entity, the emptiness rule),
 is `trim_for_send` and `is_empty_text`, after tdlib's ``fix_formatted_text``.
 
 Checked against tdlib's own cases (tests/test_tdlib_conformance.py, from
-``test/message_entities.cpp`` of the 2024 sources, the same vintage as the
-``MessageEntity.cpp`` this follows).
+``test/message_entities.cpp`` of the 2024 sources) and against cases written
+from the 2026 ``MessageEntity.cpp`` (``parse_html``, ``get_date_flags``,
+``get_pre_entities_mask``, ``remove_empty_entities``), which this follows:
+``<tg-time>`` (the ``date_time`` entity) is the tag added since the 2024 port.
 
 Offsets and lengths of entities are in UTF-16 code units, like the Bot API's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +68,7 @@ _SUPPORTED_TAGS = frozenset(
         "ins",
         "tg-spoiler",
         "tg-emoji",
+        "tg-time",
         "span",
         "pre",
         "code",
@@ -85,6 +94,7 @@ _TYPE_PRIORITY = {
     "expandable_blockquote": 0,
     "pre": 11,
     "code": 20,
+    "date_time": 30,
     "text_link": 49,
     "text_mention": 49,
     "bold": 90,
@@ -95,7 +105,8 @@ _TYPE_PRIORITY = {
     "custom_emoji": 99,
 }
 _BLOCKQUOTES = frozenset({"blockquote", "expandable_blockquote"})
-_CODE_LIKE = frozenset({"pre", "code"})
+# tdlib's get_pre_entities_mask: nothing nested inside, part of nothing but a blockquote.
+_CODE_LIKE = frozenset({"pre", "code", "date_time"})
 # Splittable entities in the order tdlib's split_entities flushes them.
 _SPLITTABLE_INDEX = {"bold": 0, "italic": 1, "underline": 2, "strikethrough": 3, "spoiler": 4}
 _NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
@@ -122,7 +133,7 @@ _EMPTY_CHARACTERS = frozenset(
     "\u202f\u205f\u2800\u3000\ufffc"
 )
 # SynchronousRequests.cpp, parseTextEntities: longer input is refused unparsed.
-_PARSE_MAX_CODE_POINTS = 65536
+PARSE_MAX_CODE_POINTS = 65536
 _PLAIN_RUN = re.compile(rb"[^&<\0]+")
 _NAME_TOKEN = re.compile(rb"[A-Za-z0-9.\-]*")
 _LINK_SCHEMES = frozenset({"http", "https", "tg", "ton", "tonsite"})
@@ -144,6 +155,8 @@ class MessageEntity:
     url: str | None = None
     language: str | None = None
     custom_emoji_id: str | None = None
+    unix_time: int | None = None  # date_time only
+    date_time_format: str | None = None  # date_time only; None: shown as written
 
     def to_api(self) -> dict[str, object]:
         """Return the Bot API JSON object (what PTB de-jsons)."""
@@ -154,6 +167,10 @@ class MessageEntity:
             data["language"] = self.language
         if self.custom_emoji_id is not None:
             data["custom_emoji_id"] = self.custom_emoji_id
+        if self.unix_time is not None:
+            data["unix_time"] = self.unix_time
+        if self.date_time_format is not None:
+            data["date_time_format"] = self.date_time_format
         return data
 
 
@@ -171,6 +188,7 @@ class _OpenTag:
     argument: str
     utf16_offset: int
     out_pos: int  # byte position in the decoded output where the tag's text starts
+    date: int = 0  # <tg-time unix=...>
 
 
 def utf16_length(text: str) -> int:
@@ -251,6 +269,41 @@ def _error(message: str) -> HTMLParseError:
     return HTMLParseError(message)
 
 
+def _to_int32(text: str) -> int:
+    """tdlib's ``to_integer<int32>``: an optional ``-``, the leading digits (the rest
+    ignored), wrapped modulo 2**32 as its unsigned arithmetic does."""
+    negative = text.startswith("-")
+    value = 0
+    for char in text[1:] if negative else text:
+        if not "0" <= char <= "9":
+            break
+        value = (value * 10 + ord(char) - ord("0")) & 0xFFFFFFFF
+    if value > 0x7FFFFFFF:
+        value = (~value + 1) & 0xFFFFFFFF
+        negative = not negative
+        if value > 0x7FFFFFFF:
+            return -(2**31)
+    return -value if negative else value
+
+
+def _date_time_format(written: str) -> str | None:
+    """The Bot API's ``date_time_format`` for a ``<tg-time format=...>``.
+
+    tdlib's ``get_date_flags``: ``r`` or ``R`` alone is relative; otherwise each of
+    ``t T d D w W`` sets a flag (repeats allowed), anything else refuses the text. The
+    Bot API writes the flags back as ``w``, then the date (``d`` before ``D``), then the
+    time (``t`` before ``T``); no flag at all is no format (the text shown as written).
+    """
+    if written in ("r", "R"):
+        return "r"
+    if any(char not in "tTdDwW" for char in written):
+        raise _error("Invalid date format used")
+    week = "w" if "w" in written or "W" in written else ""
+    date = "d" if "d" in written else "D" if "D" in written else ""
+    time = "t" if "t" in written else "T" if "T" in written else ""
+    return (week + date + time) or None
+
+
 def parse_html(html: str) -> ParsedHTML:
     """Parse Telegram HTML into visible text and Bot API entities.
 
@@ -261,7 +314,7 @@ def parse_html(html: str) -> ParsedHTML:
         data = html.encode("utf-8") + b"\0"
     except UnicodeEncodeError:
         raise _error("Text must be encoded in UTF-8") from None
-    if len(html) > _PARSE_MAX_CODE_POINTS:
+    if len(html) > PARSE_MAX_CODE_POINTS:
         raise _error("Text is too long")
     size = len(data) - 1
     out = bytearray()
@@ -332,6 +385,7 @@ def _parse_start_tag(
     if name not in _SUPPORTED_TAGS:
         raise _error(f'Unsupported start tag "{name}" at byte offset {begin}')
     argument = ""
+    date = 0
     while data[i] != ord(">"):
         while data[i] != 0 and data[i] in _SPACE_BYTES:
             i += 1
@@ -377,9 +431,13 @@ def _parse_start_tag(
             argument = value
         elif name == "blockquote" and attr_name == b"expandable":
             argument = "1"
+        elif name == "tg-time" and attr_name == b"unix":
+            date = _to_int32(value)
+        elif name == "tg-time" and attr_name == b"format":
+            argument = value
     if name == "span" and argument != "spoiler":
         raise _error(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
-    open_tags.append(_OpenTag(name, argument, utf16_offset, out_pos))
+    open_tags.append(_OpenTag(name, argument, utf16_offset, out_pos, date))
     return i + 1
 
 
@@ -448,6 +506,13 @@ def _entity_for(
         if emoji_id == 0 or not -(2**63) <= emoji_id < 2**63:
             raise _error("Invalid custom emoji identifier specified")
         return MessageEntity("custom_emoji", offset, length, custom_emoji_id=str(emoji_id))
+    if tag.name == "tg-time":
+        date_format = _date_time_format(tag.argument)  # refused even without a date
+        if tag.date <= 0:
+            return None
+        return MessageEntity(
+            "date_time", offset, length, unix_time=tag.date, date_time_format=date_format
+        )
     if tag.name == "a":
         url = tag.argument or bytes(out[tag.out_pos :]).decode("utf-8", "replace")
         checked = _checked_link(url)
@@ -604,18 +669,13 @@ def _is_kept(entity: MessageEntity) -> bool:
         return bool(entity.url)
     if entity.type == "custom_emoji":
         return entity.custom_emoji_id not in (None, "", "0")
+    if entity.type == "date_time":
+        return entity.unix_time is not None and entity.unix_time > 0
     return True
 
 
 def _moved(entity: MessageEntity, start: int, end: int) -> MessageEntity:
-    return MessageEntity(
-        entity.type,
-        start,
-        end - start,
-        entity.url,
-        entity.language,
-        entity.custom_emoji_id,
-    )
+    return dataclasses.replace(entity, offset=start, length=end - start)
 
 
 # --- fix_entities and its helpers (td/telegram/MessageEntity.cpp) ---

@@ -297,6 +297,206 @@ def test_telegram_length_is_the_sent_length_of_tdlibs_parse(
     assert telegram_length(markup) == len(sent.text)
 
 
+# --- the current parser (tdlib 2026 MessageEntity.cpp), tags and rules since the port ---
+#
+# Not transcribed: written from the source (``parse_html``, ``get_date_flags``,
+# ``get_pre_entities_mask``, ``remove_empty_entities``), each case naming the rule it
+# pins. ``parse`` is what parse_html returns, ``sent`` what fix_formatted_text keeps.
+
+T = 1647531900  # a Unix time
+
+
+def when(offset: int, length: int, unix: int = T, fmt: str | None = None) -> E:
+    return E("date_time", offset, length, unix_time=unix, date_time_format=fmt)
+
+
+CURRENT_ERRORS: list[tuple[str, str]] = [
+    # get_date_flags: r/R alone, else only t T d D w W
+    (f'<tg-time unix="{T}" format="x">now</tg-time>', "Invalid date format used"),
+    (f'<tg-time unix="{T}" format="rt">now</tg-time>', "Invalid date format used"),
+    (f'<tg-time unix="{T}" format="rr">now</tg-time>', "Invalid date format used"),
+    (f'<tg-time unix="{T}" format=" t">now</tg-time>', "Invalid date format used"),
+    # checked even when the date makes no entity
+    ('<tg-time unix="0" format="q">now</tg-time>', "Invalid date format used"),
+    ('<tg-time format="q">now</tg-time>', "Invalid date format used"),
+    # a tag's name is read to a space or ">", so "<tg-time/>" is another tag
+    ("<tg-time/>", 'Unsupported start tag "tg-time/" at byte offset 0'),
+    ("<tg-date unix=1>x</tg-date>", 'Unsupported start tag "tg-date" at byte offset 0'),
+    ("<time unix=1>x</time>", 'Unsupported start tag "time" at byte offset 0'),
+    ("<tg-time unix=1>x", 'Can\'t find end tag corresponding to start tag "tg-time"'),
+    (
+        "<tg-time unix=1>x</tg-emoji>",
+        'Unmatched end tag at byte offset 17, expected "</tg-time>", found "</tg-emoji>"',
+    ),
+    ("<tg-time unix=1>x</tg-time", "Unclosed end tag at byte offset 17"),
+    ("<tg-time unix=1/>x</tg-time>", "Unexpected end of name token at byte offset 14"),
+    ('<tg-time unix="1>x</tg-time>', "Unclosed start tag at byte offset 0"),
+    ("<tg-time unix", 'Unclosed start tag "tg-time" at byte offset 0'),
+    # the other tags since the first port: their refused forms
+    ("<tg-emoji>x</tg-emoji>", "Invalid custom emoji identifier specified"),
+    ('<tg-emoji emoji-id="0">x</tg-emoji>', "Invalid custom emoji identifier specified"),
+    ('<tg-emoji emoji-id="12a">x</tg-emoji>', "Invalid custom emoji identifier specified"),
+    (
+        '<tg-emoji emoji-id="9223372036854775808">x</tg-emoji>',
+        "Invalid custom emoji identifier specified",
+    ),
+    ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ('<span class="spoiler">x</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ('<span class="tg-spoil">x</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    (
+        'a<span class="TG-SPOILER">x</span>',
+        'Tag "span" must have class "tg-spoiler" at byte offset 1',
+    ),
+    ("<blockquote expandable", 'Unclosed start tag "blockquote" at byte offset 0'),
+    ("<blockquote expandable>x", 'Can\'t find end tag corresponding to start tag "blockquote"'),
+    (
+        "<pre><code>x</pre></code>",
+        'Unmatched end tag at byte offset 12, expected "</code>", found "</pre>"',
+    ),
+    ('<code class="language-py">x</code', "Unclosed end tag at byte offset 27"),
+    ("<br>", 'Unsupported start tag "br" at byte offset 0'),
+    ("a<br/>b", 'Unsupported start tag "br/" at byte offset 1'),
+    ("<p>x</p>", 'Unsupported start tag "p" at byte offset 0'),
+    ("<B>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+    ("x</b>", "Unexpected end tag at byte offset 1"),
+    ("<b>x</b></>", "Unexpected end tag at byte offset 8"),
+    ("a < b", 'Unsupported start tag "" at byte offset 2'),
+    ("&#xD800;", SURROGATE_ERROR),
+]
+
+CURRENT_PARSED: list[tuple[str, str, list[E]]] = [
+    # <tg-time>: the date_time entity, unix read as to_integer<int32>
+    (f'<tg-time unix="{T}" format="wDT">22:45</tg-time>', "22:45", [when(0, 5, fmt="wDT")]),
+    (f"<tg-time unix={T} format=r>soon</tg-time>", "soon", [when(0, 4, fmt="r")]),
+    (f'<tg-time unix="{T}" format="R">soon</tg-time>', "soon", [when(0, 4, fmt="r")]),
+    # an unquoted value is a name token, lowercased: T is t
+    (f"<tg-time unix={T} format=T>x</tg-time>", "x", [when(0, 1, fmt="t")]),
+    (f'<tg-time unix="{T}" format="T">x</tg-time>', "x", [when(0, 1, fmt="T")]),
+    # repeats and both precisions allowed; the Bot API writes w, date, time, short first
+    (f'<tg-time unix="{T}" format="tdwTDW">x</tg-time>', "x", [when(0, 1, fmt="wdt")]),
+    (f'<tg-time unix="{T}" format="W">x</tg-time>', "x", [when(0, 1, fmt="w")]),
+    (f'<tg-time unix="{T}" format="">x</tg-time>', "x", [when(0, 1)]),
+    (f'<tg-time unix="{T}">x</tg-time>', "x", [when(0, 1)]),
+    (f'<TG-TIME UNIX="{T}" FORMAT="d">x</TG-TIME>', "x", []),  # attribute names are exact
+    (f'<TG-TIME unix="{T}" format="d">x</tg-time>', "x", [when(0, 1, fmt="d")]),
+    (f'<tg-time format="d" unix="{T}" unix="7">x</>', "x", [when(0, 1, 7, "d")]),
+    # no entity unless the date is > 0; digits end at the first non-digit; int32 wraps
+    ('<tg-time unix="0" format="r">x</tg-time>', "x", []),
+    ('<tg-time unix="-5">x</tg-time>', "x", []),
+    ('<tg-time unix="abc">x</tg-time>', "x", []),
+    ("<tg-time>x</tg-time>", "x", []),
+    ("<tg-time unix>x</tg-time>", "x", []),  # an attribute without a value is skipped
+    ('<tg-time unix="12ab">x</tg-time>', "x", [when(0, 1, 12)]),
+    ('<tg-time unix="1.9">x</tg-time>', "x", [when(0, 1, 1)]),
+    ('<tg-time unix="&#49;&#50;">x</tg-time>', "x", [when(0, 1, 12)]),
+    ('<tg-time unix="4294967297">x</tg-time>', "x", [when(0, 1, 1)]),
+    ('<tg-time unix="2147483648">x</tg-time>', "x", []),
+    ('<tg-time unix="-4294967295">x</tg-time>', "x", [when(0, 1, 1)]),
+    ('<tg-time unix="2147483647">x</tg-time>', "x", [when(0, 1, 2147483647)]),
+    ('<tg-time unix="1" format="q"></tg-time>a', "a", []),  # empty: format never read
+    (f'a<tg-time unix="{T}">🏟 </tg-time>', "a🏟 ", [when(1, 3)]),
+    # like pre: kept by parse_html as written, the nesting fixed at send (CURRENT_SENT)
+    (f'<b><tg-time unix="{T}">x</tg-time></b>', "x", [when(0, 1), bold(0, 1)]),
+    (f'<tg-time unix="{T}"><i>x</i></tg-time>', "x", [when(0, 1), italic(0, 1)]),
+    # <blockquote expandable>: any value or none
+    ("<blockquote expandable>x</blockquote>", "x", [expandable(0, 1)]),
+    ("<BLOCKQUOTE EXPANDABLE>x</BLOCKQUOTE>", "x", [quote(0, 1)]),
+    ('<blockquote expandable="">x</blockquote>', "x", [expandable(0, 1)]),
+    ("<blockquote cite=x expandable>x</blockquote>", "x", [expandable(0, 1)]),
+    # <tg-emoji emoji-id>, <span class="tg-spoiler">
+    (
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>',
+        "👍",
+        [emoji(0, 2, 5368324170671202286)],
+    ),
+    ("<tg-emoji emoji-id=-7>x</tg-emoji>", "x", [emoji(0, 1, -7)]),
+    ("<tg-emoji emoji-id=0></tg-emoji>x", "x", []),  # empty: no id check
+    ("<span class=tg-spoiler>x</span>", "x", [spoiler(0, 1)]),
+    ("<span class='tg-spoiler' id=1>x</span>", "x", [spoiler(0, 1)]),
+    ("<span class=TG-SPOILER>x</span>", "x", [spoiler(0, 1)]),
+    # <pre><code class="language-x">: one pre with a language, either order
+    ('<pre><code class="language-python">x</code></pre>', "x", [pre(0, 1, "python")]),
+    ('<code class="language-python"><pre>x</pre></code>', "x", [pre(0, 1, "python")]),
+    ("<pre><code class=language-PY>x</code></pre>", "x", [pre(0, 1, "py")]),
+    ('<pre><code class="language-Py">x</code></pre>', "x", [pre(0, 1, "Py")]),
+    ('<pre><code class="python">x</code></pre>', "x", [pre(0, 1), code(0, 1)]),
+    ('<code class="language-python">x</code>', "x", [code(0, 1)]),
+    (
+        '<pre><b><code class="language-py">x</code></b></pre>',
+        "x",
+        [pre(0, 1), code(0, 1), bold(0, 1)],
+    ),
+    # only four names decode; numeric references do, the ; optional
+    ("&lt;&gt;&amp;&quot;&apos;&nbsp;&LT;", '<>&"&apos;&nbsp;&LT;', []),
+    ("&#60;&#x3c;&#X3c;&#60&ltx&lt;", "<<&#X3c;<&ltx<", []),
+    ("&#0;&#1114111;&#1114110;", "&#0;&#1114111;\U0010fffe", []),
+    ("a & b &", "a & b &", []),
+]
+
+CURRENT_SENT: list[tuple[str, str, list[E]]] = [
+    # nothing inside a date_time; it is part of nothing but a blockquote
+    (f'<b><tg-time unix="{T}">x</tg-time></b>', "x", [when(0, 1)]),
+    (f'<tg-time unix="{T}"><i>x</i></tg-time>', "x", [when(0, 1)]),
+    (f'<b>a<tg-time unix="{T}">x</tg-time>b</b>', "axb", [bold(0, 1), when(1, 1), bold(2, 1)]),
+    (f'<a href="https://e.com/"><tg-time unix="{T}">x</tg-time></a>', "x", [when(0, 1)]),
+    (f'<tg-time unix="{T}"><a href="https://e.com/">x</a></tg-time>', "x", [when(0, 1)]),
+    (f'<pre><tg-time unix="{T}">x</tg-time></pre>', "x", [pre(0, 1)]),
+    (
+        f'<blockquote><tg-time unix="{T}">x</tg-time></blockquote>',
+        "x",
+        [quote(0, 1), when(0, 1)],
+    ),
+    (
+        f'<blockquote expandable>a <tg-time unix="{T}" format="r">x</tg-time></blockquote>',
+        "a x",
+        [expandable(0, 3), when(2, 1, fmt="r")],
+    ),
+    (f'<tg-time unix="{T}">x </tg-time> ', "x", [when(0, 1)]),  # trimmed like any entity
+    ('<tg-time unix="0">x</tg-time>', "x", []),
+    # blockquotes do not nest; pre and code keep nothing inside
+    ("<blockquote>a<blockquote expandable>b</blockquote></blockquote>", "ab", [quote(0, 2)]),
+    ("<code><b>x</b></code>", "x", [code(0, 1)]),
+    ('<pre><code class="language-py"><i>x</i></code></pre>', "x", [pre(0, 1, "py")]),
+    ("<b><pre>x</pre></b>", "x", [pre(0, 1)]),
+    ("<blockquote><pre>x</pre></blockquote>", "x", [quote(0, 1), pre(0, 1)]),
+    ('<span class="tg-spoiler"><b>x</b></span>', "x", [bold(0, 1), spoiler(0, 1)]),
+]
+
+
+@pytest.mark.parametrize(("markup", "message"), CURRENT_ERRORS)
+def test_the_current_parser_refuses_with_tdlibs_message(markup: str, message: str) -> None:
+    with pytest.raises(HTMLParseError) as error:
+        parse_html(markup)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(("markup", "text", "entities"), CURRENT_PARSED)
+def test_the_current_parser_gives_tdlibs_text_and_entities(
+    markup: str, text: str, entities: list[E]
+) -> None:
+    assert parse_html(markup) == ParsedHTML(text, tuple(entities))
+
+
+@pytest.mark.parametrize(("markup", "text", "entities"), CURRENT_SENT)
+def test_the_current_parser_then_send_keeps_what_tdlib_keeps(
+    markup: str, text: str, entities: list[E]
+) -> None:
+    assert trim_for_send(parse_html(markup)) == ParsedHTML(text, tuple(entities))
+
+
+def test_a_date_time_entity_reads_as_the_bot_api_writes_it() -> None:
+    (entity,) = parse_html(f'<tg-time unix="{T}" format="Dtw">x</tg-time>').entities
+    assert entity.to_api() == {
+        "type": "date_time",
+        "offset": 0,
+        "length": 1,
+        "unix_time": T,
+        "date_time_format": "wDt",
+    }
+    (plain,) = parse_html(f'<tg-time unix="{T}">x</tg-time>').entities
+    assert "date_time_format" not in plain.to_api()
+
+
 # --- TEST(MessageEntities, fix_formatted_text) ---
 
 
@@ -600,7 +800,7 @@ def test_the_transcription_is_complete() -> None:
 # --- the invariants of tdlib's randomized fix_formatted_text check ---
 
 SPLITTABLE = ("bold", "italic", "underline", "strikethrough", "spoiler")
-CODE_LIKE = ("pre", "code")
+CODE_LIKE = ("pre", "code", "date_time")
 OTHER_KINDS = ("text_link", "custom_emoji", "blockquote", "expandable_blockquote")
 
 
@@ -609,6 +809,8 @@ def _random_entity(kind: str, offset: int, length: int) -> E:
         return link(offset, length, "t.me")
     if kind == "custom_emoji":
         return emoji(offset, length, 1)
+    if kind == "date_time":
+        return when(offset, length)
     return E(kind, offset, length)
 
 

@@ -273,3 +273,54 @@ def test_bold_entity_covers_exactly_the_escaped_part(before: str, inside: str) -
     parsed = parse_html(f"{html.escape(before)}<b>{html.escape(inside)}</b>")
     expected = (entity("bold", utf16_length(before), utf16_length(inside)),) if inside else ()
     assert parsed == ParsedHTML(before + inside, expected)
+
+
+# --- an editor's pasted formatting, judged by the fake as Telegram judges it today ---
+
+_PASTED_REFUSED = [
+    ('<tg-time unix="1647531900" format="hh:mm">22:45</tg-time>', "Invalid date format used"),
+    ("<tg-time unix=1>22:45", 'Can\'t find end tag corresponding to start tag "tg-time"'),
+    ("<p>hello</p>", 'Unsupported start tag "p" at byte offset 0'),
+    ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+]
+
+
+@pytest.mark.parametrize(("markup", "message"), _PASTED_REFUSED)
+async def test_the_fake_refuses_pasted_html_with_telegrams_words(markup: str, message: str) -> None:
+    import telegram
+
+    from bot.fakes.telegram import FakeTelegram
+    from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME
+    from tests.delivery_support import telegram_bot
+
+    async with FakeTelegram(flood_limits=False) as tg:
+        tg.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+        async with telegram_bot(tg) as bot:
+            with pytest.raises(telegram.error.BadRequest):
+                await bot.send_message(CHANNEL_ID, markup, parse_mode="HTML")
+    (call,) = tg.calls_of("sendMessage")
+    assert (call.status, call.description) == (400, f"Bad Request: can't parse entities: {message}")
+
+
+async def test_the_fake_sends_a_date_time_entity_back_as_the_bot_api_does() -> None:
+    import datetime as dt
+
+    from bot.fakes.telegram import FakeTelegram
+    from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME
+    from tests.delivery_support import telegram_bot
+
+    async with FakeTelegram(flood_limits=False) as tg:
+        tg.add_channel(CHANNEL_ID, CHANNEL_USERNAME, "Python Trending Weekly")
+        async with telegram_bot(tg) as bot:
+            sent = await bot.send_message(
+                CHANNEL_ID,
+                '<b>Live</b> <tg-time unix="1647531900" format="wDT">22:45</tg-time>',
+                parse_mode="HTML",
+            )
+    assert sent.text == "Live 22:45"
+    bold, date = sent.entities
+    assert (bold.type, bold.offset, bold.length) == ("bold", 0, 4)
+    assert (date.type, date.offset, date.length) == ("date_time", 5, 5)
+    assert date.date_time_format == "wDT"
+    assert date.unix_time == dt.datetime.fromtimestamp(1647531900, dt.UTC)

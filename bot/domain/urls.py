@@ -207,7 +207,13 @@ def _parse(url: str) -> _Parts:
             "scheme", f"A link starts with https:// or http://, for example {EXAMPLE_URL}"
         )
     rest = text[len(scheme) + 3 :]
-    split = urlsplit(f"{scheme}://{rest}")
+    try:
+        split = urlsplit(f"{scheme}://{rest}")
+    except ValueError:  # an unbalanced "[" or "]": urlsplit's "Invalid IPv6 URL"
+        raise InvalidURLError(
+            "host",
+            f"The host is not a valid name or [IPv6] address; for example {EXAMPLE_URL}",
+        ) from None
     netloc = split.netloc
     if "@" in netloc:
         raise InvalidURLError(

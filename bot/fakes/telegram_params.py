@@ -100,6 +100,8 @@ def explicit_entities(value: object) -> tuple[MessageEntity, ...]:
                 e.get("url"),
                 e.get("language"),
                 e.get("custom_emoji_id"),
+                None if e.get("unix_time") is None else int(e["unix_time"]),
+                e.get("date_time_format"),
             )
             for e in value
         )

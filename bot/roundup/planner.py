@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.roundup import FeedProblem, Roundup, RoundupEntry
 from bot.domain.urls import item_dedupe_key
-from bot.weekly.sources.feed import FeedItem
+from bot.weekly.sources.feed import FeedItem, issue_number_of
 
 NUMBER_PATTERN = r"#(\d+)"
 
@@ -129,7 +129,7 @@ def _entry(
     number = None
     if match is not None:
         digits = match.group(1) if match.groups() else re.sub(r"\D", "", match.group(0))
-        number = int(digits) if digits and digits.isdigit() else None
+        number = issue_number_of(digits) if digits else None
     key = f"#{number}" if number is not None else item_dedupe_key(link) or item.guid
     if name.casefold() not in title.casefold():
         title = f"{name} {title}".strip()

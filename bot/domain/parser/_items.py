@@ -351,11 +351,15 @@ def strip_annotations(description: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+STARS_MAX = 10**12  # more than any repository has: a longer count is capped, not a crash
+
+
 def _star_value(written: str) -> int:
+    """The count a written star number means, at most `STARS_MAX` (a run of hundreds
+    of digits is `inf` as a float, which `round` refuses)."""
     written = written.replace(",", "").rstrip("+")  # `10K+` counts as 10K
-    if written[-1] in "kK":
-        return round(float(written[:-1]) * 1000)
-    return round(float(written))
+    value = float(written[:-1]) * 1000 if written[-1] in "kK" else float(written)
+    return round(min(value, STARS_MAX))
 
 
 def _credit(text: str) -> str | None:

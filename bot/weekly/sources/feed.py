@@ -191,8 +191,8 @@ class FeedSource:
             if match is None:
                 continue
             number = None
-            if match.groups() and match.group(1) and match.group(1).isdigit():
-                number = int(match.group(1))
+            if match.groups() and match.group(1):
+                number = issue_number_of(match.group(1))
             yield FeedEntry(item.guid, item.title, item.link, item.published, number)
 
     async def _succeeded(
@@ -350,9 +350,13 @@ async def parse_feed(body: bytes, counters: FeedCounters | None = None) -> tuple
     _refuse_entities(body)
     if counters is not None:
         counters.parses += 1
-    parsed = await asyncio.to_thread(
-        feedparser.parse, io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        parsed = await asyncio.to_thread(
+            feedparser.parse, io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False
+        )
+    except Exception as exc:  # feedparser's own bugs on hostile bytes (e.g. "&#xD800;" in
+        # a date raises UnicodeEncodeError): the body is unreadable, not the bot broken
+        raise FeedError(f"unreadable feed ({type(exc).__name__}: {exc})") from None
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and isinstance(problem, xml.sax.SAXException):
         raise FeedError(f"not well-formed XML: {problem}")
@@ -369,6 +373,20 @@ def _items(raw_entries: Iterable[Mapping[str, Any]]) -> Iterable[FeedItem]:
         if not guid:
             continue
         yield FeedItem(str(guid), title, link and str(link), _published(raw))
+
+
+ISSUE_NUMBER_DIGITS_MAX = 9  # no newsletter reaches issue 10**9; a longer run is noise
+
+
+def issue_number_of(digits: str) -> int | None:
+    """The issue number a feed title's digits name, or None when they name none.
+
+    A hostile title's run of thousands of digits would otherwise raise `ValueError`
+    (Python refuses to convert more than 4,300 digits) where entries are expected.
+    """
+    if not digits.isdecimal() or len(digits) > ISSUE_NUMBER_DIGITS_MAX:
+        return None
+    return int(digits)
 
 
 def backoff_delay(
