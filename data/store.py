@@ -24,6 +24,7 @@ from data.notices import FileNoticeStore
 from data.outbox import OutboxStore
 from data.previews import PreviewStore
 from data.roundups import RoundupStore
+from data.stats import StatsStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class Store:
         self.file_notices = FileNoticeStore(db)
         self.roundups = RoundupStore(db)
         self.langs = UserLangStore(db)  # the language each user is spoken to in
+        self.stats = StatsStore(db)  # what the editors' /stats reads
 
     # ---- sources ---------------------------------------------------------------
 

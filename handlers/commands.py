@@ -50,6 +50,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("extra", "command.extra", editors_only=True),
     CommandSpec("queue", "command.queue", editors_only=True),
     CommandSpec("roundup", "command.roundup", editors_only=True),
+    CommandSpec("stats", "command.stats", editors_only=True),
 )
 
 
