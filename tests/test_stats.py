@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import matplotlib
@@ -21,6 +23,7 @@ import pytest
 import telegram
 from telegram.error import BadRequest
 
+import handlers.stats
 from bot.app import Runtime, bot_running
 from bot.domain.issue import SECTION_KINDS, Item, SectionKind
 from bot.domain.urls import dedupe_key
@@ -415,7 +418,7 @@ async def test_stats_answers_an_editor_with_numbers_and_a_chart(
     assert chart.caption == text("stats.chart_caption")
 
 
-async def test_stats_season_sends_the_season_pictures(
+async def test_stats_season_sends_the_season_pictures_or_says_none_is_stored(
     runtime: Runtime, fake_telegram: FakeTelegram
 ) -> None:
     del runtime
@@ -437,12 +440,7 @@ async def test_stats_season_sends_the_season_pictures(
         text("stats.caption.domains", season=2),
         text("stats.caption.cloud", season=2),
     ]
-
-
-async def test_a_season_with_no_issue_stored_gets_one_clear_line(
-    runtime: Runtime, fake_telegram: FakeTelegram
-) -> None:
-    del runtime
+    # A season with no issue stored: one clear line; a bad number: the usage.
     (reply,) = await replies(fake_telegram, EDITOR_ID, "/stats season 3", 1)
     assert reply.text == text("stats.season_empty", season=3, first=61, last=90)
     (usage,) = await replies(fake_telegram, EDITOR_ID, "/stats season zero", 1)
@@ -459,3 +457,55 @@ async def test_stats_is_refused_to_a_reader(runtime: Runtime, fake_telegram: Fak
         "SELECT subject FROM audit_log WHERE action = 'command.denied'"
     )
     assert [row["subject"] for row in audit] == ["command:stats", "command:stats"]
+
+
+async def test_the_bot_answers_others_while_a_chart_is_drawn(
+    runtime: Runtime, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drawing runs on a worker thread (and the handler does not block updates):
+    held there until a reader's /help has been answered, it still arrives after."""
+    del runtime
+    drawing, release = threading.Event(), threading.Event()
+    draw = handlers.stats.draw_editor
+
+    def held(*args: Any) -> bytes:
+        drawing.set()
+        assert release.wait(timeout=20), "the reader was never answered"
+        return draw(*args)
+
+    monkeypatch.setattr(handlers.stats, "draw_editor", held)
+    before = len(fake_telegram.sent(EDITOR_ID))
+    fake_telegram.user_sends(EDITOR_ID, "/stats")
+
+    async def is_drawing() -> bool:
+        return drawing.is_set()
+
+    await eventually(is_drawing)
+    fake_telegram.add_user(OTHER_ID, "Other", "other")
+    (help_reply,) = await replies(fake_telegram, OTHER_ID, "/help", 1)
+    assert help_reply.text
+    release.set()
+
+    async def chart_sent() -> bool:
+        return any(m.photo for m in fake_telegram.sent(EDITOR_ID)[before:])
+
+    await eventually(chart_sent, within=30)
+
+
+async def test_no_cjk_font_still_tells_the_numbers_and_why(
+    fake_telegram: FakeTelegram, seeded: Database, tmp_path: Path
+) -> None:
+    del seeded
+    fake_telegram.api.flood = None
+    missing = tmp_path / "no-such-font.otf"
+    settings = settings_for(fake_telegram, tmp_path, stats={"font_path": missing, "dpi": 30})
+    async with bot_running(settings):
+        summary, refusal = await replies(fake_telegram, EDITOR_ID, "/stats", 2)
+        assert (summary.text or "").startswith("📊 Submissions: 5")
+        assert refusal.text is not None
+        assert refusal.text.startswith("No chart: WEEKLYBOT_STATS__FONT_PATH is")
+        assert str(missing) in refusal.text
+        season = await replies(fake_telegram, EDITOR_ID, "/stats season 2", 2)
+        assert (season[0].text or "").startswith("🗂 Season 2")
+        assert (season[1].text or "").startswith("No chart:")
+    assert all(m.photo is None for m in fake_telegram.sent(EDITOR_ID))
