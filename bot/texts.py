@@ -1025,7 +1025,7 @@ _EN: dict[TextKey, str] = {
         "🗂 Season {season} (#{first}–#{last}): {issues} issues stored, {items} items,"
         " {linked} with a link."
     ),
-    "stats.season_missing": "Not stored: {numbers}.",
+    "stats.season_missing": "No items stored for: {numbers}.",
     "stats.season_words": "Most frequent title words: {words}.",
     "stats.caption.sections": "Season {season}: items per issue by section",
     "stats.caption.domains": "Season {season}: top domains",

@@ -26,6 +26,7 @@ from telegram.error import BadRequest
 import handlers.stats
 from bot.app import Runtime, bot_running
 from bot.domain.issue import SECTION_KINDS, Item, SectionKind
+from bot.domain.parser import parse_issue
 from bot.domain.urls import dedupe_key
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.telegram_model import ChatMessage
@@ -50,6 +51,7 @@ from tests.conftest import EDITOR_ID, READER_ID, settings_for
 from tests.delivery_support import eventually
 from tests.factories import make_issue, make_item
 from tests.images import png_header
+from tests.parser_support import corpus_path
 
 T0 = 1_765_000_000.0  # 2025-12-06, a Saturday
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -209,6 +211,34 @@ def test_season_pictures_are_pngs_and_the_cloud_shows_chinese_words() -> None:
     assert fonts.missing_glyphs(font, "".join(top)) == []
     # ...which a font without Chinese does not (so the check above can fail).
     assert fonts.missing_glyphs(DEJAVU, "".join(chinese)) != []
+
+
+def test_a_corpus_season_cloud_is_chinese_words_the_font_draws() -> None:
+    """The shared corpus's issues of season 2 (#31–#60), in Chinese: the words of the
+    cloud are mostly Chinese, and the chosen font maps every character of every one."""
+    folder = corpus_path("zh")
+    items = []
+    for path in sorted(folder.glob("*-weekly.md")):
+        issue = parse_issue(path.read_bytes().decode("utf-8"), filename=str(path))
+        if issue.number is None or not 31 <= issue.number <= 60:
+            continue
+        for section in issue.sections:
+            for item in section.items:
+                items.append(
+                    SeasonItem(
+                        issue.number, None, "zh", section.kind, item.index, item.title, item.url
+                    )
+                )
+    if not items:
+        pytest.skip(f"no issue of #31–#60 in {folder}")
+    season = season_stats(items, season=2, max_words=40)
+    words = [w.name for w in season.words]
+    chinese = [w for w in words if any("\u4e00" <= ch <= "\u9fff" for ch in w)]
+    assert len(chinese) >= len(words) // 2, words
+    font = fonts.cjk_font()
+    assert fonts.missing_glyphs(font, "".join(words)) == []
+    assert season.top_domains[0].name == "github.com"
+    assert_png(charts.word_cloud(season, font, SMALL))
 
 
 # ---- the font lookup ----------------------------------------------------------------
@@ -425,7 +455,7 @@ async def test_stats_season_sends_the_season_pictures_or_says_none_is_stored(
     summary, *album = await replies(fake_telegram, EDITOR_ID, "/stats season 2", 4)
     body = summary.text or ""
     assert "Season 2 (#31–#60): 2 issues stored, 6 items, 6 with a link." in body
-    assert "Not stored: #33–#60." in body
+    assert "No items stored for: #33–#60." in body
     assert "异步" in body  # the top words, cut by jieba
     assert "爬虫" in body
     assert "github.com — 4" in body
