@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from publishers.image_size import image_size
 from publishers.limits import telegram_photo_problem
 
 log = logging.getLogger(__name__)
+_SEASON = re.compile(r"[0-9]{1,4}")  # ASCII digits, a number SQLite can bind
 
 __all__ = ["add_stats_handlers", "stats_cmd"]
 
@@ -103,7 +105,7 @@ async def stats_cmd(update: Update, context: Context) -> None:
     if not args:
         await _editor_stats(message, svc)
         return
-    if len(args) == 2 and args[0] == "season" and args[1].isdigit() and int(args[1]) >= 1:
+    if len(args) == 2 and args[0] == "season" and _SEASON.fullmatch(args[1]) and int(args[1]):
         await _season(message, svc, int(args[1]))
         return
     await message.reply_text(text("stats.usage", size=options.season_size))

@@ -473,8 +473,9 @@ async def test_stats_season_sends_the_season_pictures_or_says_none_is_stored(
     # A season with no issue stored: one clear line; a bad number: the usage.
     (reply,) = await replies(fake_telegram, EDITOR_ID, "/stats season 3", 1)
     assert reply.text == text("stats.season_empty", season=3, first=61, last=90)
-    (usage,) = await replies(fake_telegram, EDITOR_ID, "/stats season zero", 1)
-    assert usage.text == text("stats.usage", size=30)
+    for bad in ("zero", "0", "²", "9" * 30, "2 3"):
+        (usage,) = await replies(fake_telegram, EDITOR_ID, f"/stats season {bad}", 1)
+        assert usage.text == text("stats.usage", size=30)
 
 
 async def test_stats_is_refused_to_a_reader(runtime: Runtime, fake_telegram: FakeTelegram) -> None:
