@@ -504,7 +504,7 @@ class StatsSettings(_Section):
         " size·(N−1)+1 … size·N (the newsletter's collections: 1–30, 31–60, 61–90).",
     )
     weeks: int = Field(12, ge=1, le=104, description="Weeks of submissions /stats counts.")
-    top: int = Field(10, ge=1, le=50, description="Domains and submitters each ranking lists.")
+    top: int = Field(10, ge=1, le=20, description="Domains and submitters each ranking lists.")
     cloud_words: int = Field(80, ge=5, le=500, description="Most words in a word cloud.")
     dpi: int = Field(100, ge=30, le=300, description="Resolution of the charts.")
     cloud_width: int = Field(

@@ -37,6 +37,7 @@ from bot.stats.model import (
     season_range,
     season_stats,
 )
+from bot.stats.render import editor_summary
 from bot.stats.words import STOP_WORDS, title_words
 from bot.texts import text
 from data.db import Database
@@ -47,6 +48,7 @@ from data.stats import SeasonItem, SentCount, StatsStore, SubmissionFact
 from data.store import Store
 from data.submissions import Gate, NewSubmission, Submission, SubmissionStore
 from publishers.image_size import PNG_SIGNATURE, image_size
+from publishers.limits import TELEGRAM_TEXT_MAX
 from tests.conftest import EDITOR_ID, READER_ID, settings_for
 from tests.delivery_support import eventually
 from tests.factories import make_issue, make_item
@@ -138,6 +140,27 @@ def test_editor_stats_weeks_acceptance_domains_and_credit_choices() -> None:
     assert "Hidden" not in repr(stats)
     assert stats.submitters == 3
     assert [(p.target, p.sent) for p in stats.posts] == [("telegram", 5), ("x", 2)]
+
+
+def test_the_longest_summary_fits_one_telegram_message() -> None:
+    """Every ranking at its most (`stats.top` ≤ 20), every name and domain very long."""
+    facts = [
+        fact(
+            n,
+            state="rejected",
+            user_id=n,
+            name="名" * 62 + f"{n:02d}",
+            username=None,
+            url=f"https://{'a' * 60}{n}.example.org/",
+        )
+        for n in range(40)
+    ]
+    sent = [SentCount(f"target{k}", f"kind{j}", 1) for k in range(5) for j in range(6)]
+    stats = editor_stats(facts, sent, now=T0, zone=ZONE, weeks=104, top_n=20)
+    reply = editor_summary(stats)
+    assert len(stats.top_submitters) == 20
+    assert len(reply.encode("utf-16-le")) // 2 <= TELEGRAM_TEXT_MAX
+    assert "名" * 47 + "…" in reply
 
 
 def test_no_submissions_no_rate() -> None:

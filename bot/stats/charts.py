@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from wordcloud import WordCloud
 
 from bot.domain.issue import SECTION_KINDS
-from bot.stats.model import EditorStats, Ranked, SeasonStats
+from bot.stats.model import EditorStats, Ranked, SeasonStats, short_name
 
 SECTION_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
 
@@ -66,7 +66,7 @@ def _ranking(ax: Axes, font: Path, title: str, ranked: Sequence[Ranked], colour:
     if not ranked:
         _empty(ax, font, "none yet")
     else:
-        names = [r.name for r in reversed(ranked)]
+        names = [short_name(r.name) for r in reversed(ranked)]
         ax.barh(names, [r.count for r in reversed(ranked)], color=colour)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _style(ax, font, title)

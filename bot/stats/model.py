@@ -102,6 +102,13 @@ class SeasonStats:
         return tuple(n for n in range(self.first, self.last + 1) if n not in have)
 
 
+NAME_MAX = 48  # a ranked name is shown cut past this (the reply stays far below 4096)
+
+
+def short_name(name: str) -> str:
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
+
+
 def domain_of(url: str | None) -> str | None:
     """The host a link is on, lower case, without a leading `www.`."""
     if not url:

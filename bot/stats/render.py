@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.stats.model import EditorStats, Ranked, SeasonStats
+from bot.stats.model import EditorStats, Ranked, SeasonStats, short_name
 from bot.texts import TextKey, text
 
 
@@ -17,7 +17,7 @@ def _ranking(title: TextKey, ranked: Sequence[Ranked]) -> list[str]:
     if not ranked:
         return [*lines, text("stats.none")]
     return lines + [
-        text("stats.rank_line", position=k, name=r.name, count=r.count)
+        text("stats.rank_line", position=k, name=short_name(r.name), count=r.count)
         for k, r in enumerate(ranked, 1)
     ]
 
@@ -74,7 +74,7 @@ def season_summary(season: SeasonStats, *, words: int = 10) -> str:
     if season.missing:
         lines.append(text("stats.season_missing", numbers=_spans(season.missing)))
     if season.words:
-        top_words = ", ".join(f"{w.name} {w.count}" for w in season.words[:words])
+        top_words = ", ".join(f"{short_name(w.name)} {w.count}" for w in season.words[:words])
         lines.append(text("stats.season_words", words=top_words))
     lines += ["", *_ranking("stats.title.season_domains", season.top_domains)]
     return "\n".join(lines)
