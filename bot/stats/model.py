@@ -155,7 +155,8 @@ def editor_stats(
     per_week = Counter(week_start(s.created_at, zone) for s in submissions)
     states: Counter[str] = Counter(str(s.state) for s in submissions)
     domains = Counter(d for s in submissions if (d := domain_of(s.canonical_url)))
-    # One person, one line: counted by user id, named by their current choice.
+    # Counted per user id, named by their current choice; one line per name shown (the
+    # anonymous are one line; two people of the same display name would share one).
     people: dict[int, str] = {}
     per_person: Counter[int] = Counter()
     for s in submissions:
