@@ -62,6 +62,7 @@ from handlers.reminders import add_reminder_handlers
 from handlers.roundup import roundup_cmd
 from handlers.search import add_search_handlers
 from handlers.start import help_cmd, start_cmd
+from handlers.stats import add_stats_handlers
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
@@ -160,6 +161,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     add_alert_handlers(application)
     add_latest_handlers(application)
     add_draft_handlers(application)
+    add_stats_handlers(application)
     add_fallback_handler(application)  # last: answers a press no pattern above routes
     application.add_error_handler(error_handler)
     if application.job_queue is not None:

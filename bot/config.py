@@ -594,6 +594,30 @@ class ServerSettings(_Section):
         return value
 
 
+class StatsSettings(_Section):
+    """The editors' `/stats` and `/stats season N` (`bot.stats`)."""
+
+    font_path: Path | None = Field(
+        None,
+        description="A CJK font file (.ttf, .otf, .ttc) for the charts and the word cloud;"
+        " unset: the packaged Noto Sans SC, else a system CJK font.",
+    )
+    season_size: int = Field(
+        30,
+        ge=1,
+        le=500,
+        description="Issues in a season: season N is issues"
+        " size·(N−1)+1 … size·N (the newsletter's collections: 1–30, 31–60, 61–90).",
+    )
+    weeks: int = Field(12, ge=1, le=104, description="Weeks of submissions /stats counts.")
+    top: int = Field(10, ge=1, le=20, description="Domains and submitters each ranking lists.")
+    cloud_words: int = Field(80, ge=5, le=500, description="Most words in a word cloud.")
+    dpi: int = Field(100, ge=30, le=300, description="Resolution of the charts.")
+    cloud_width: int = Field(
+        1000, ge=100, le=4000, description="Word-cloud width in pixels (height 5/8 of it)."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -615,6 +639,7 @@ class Settings(BaseSettings):
     roundup: RoundupSettings = RoundupSettings()
     alerts: AlertsSettings = AlertsSettings()
     server: ServerSettings = ServerSettings()
+    stats: StatsSettings = StatsSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

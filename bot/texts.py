@@ -492,6 +492,32 @@ TextKey = Literal[
     "draft.caption",
     "draft.empty",
     "draft.notes",
+    # the editors' statistics: /stats and /stats season N
+    "command.stats",
+    "stats.usage",
+    "stats.no_font",
+    "stats.failed",
+    "stats.head",
+    "stats.acceptance",
+    "stats.no_decision",
+    "stats.states",
+    "stats.weeks",
+    "stats.section",
+    "stats.rank_line",
+    "stats.none",
+    "stats.posts_line",
+    "stats.chart_caption",
+    "stats.season_empty",
+    "stats.season_head",
+    "stats.season_missing",
+    "stats.season_words",
+    "stats.caption.sections",
+    "stats.caption.domains",
+    "stats.caption.cloud",
+    "stats.title.domains",
+    "stats.title.submitters",
+    "stats.title.posts",
+    "stats.title.season_domains",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -1093,6 +1119,45 @@ _EN: dict[TextKey, str] = {
         " since {since}. No file was made."
     ),
     "draft.notes": "Notes on the draft:\n{notes}",
+    # the editors' statistics (bot.stats, handlers.stats)
+    "command.stats": (
+        "Editors: submissions, acceptance, domains, submitters and posts;"
+        " /stats season N: a season's pictures"
+    ),
+    "stats.usage": (
+        "Usage: /stats, or /stats season <number>"
+        " (a season is {size} issues: season 1 is #1–#{size})."
+    ),
+    "stats.no_font": "No chart: {reason}",
+    "stats.failed": "The charts could not be drawn ({error}); the numbers above stand.",
+    "stats.head": "📊 Submissions: {total} from {people} readers.",
+    "stats.acceptance": "Accepted: {accepted} of {decided} decided ({rate}).",
+    "stats.no_decision": "Accepted: nothing decided yet.",
+    "stats.states": "By state: {states}.",
+    "stats.weeks": "Per week (the last {count}, from {since}): {counts}.",
+    "stats.section": "{title}:",
+    "stats.rank_line": "  {position}. {name} — {count}",
+    "stats.none": "  none yet",
+    "stats.posts_line": "  {target}: {sent} ({kinds})",
+    "stats.chart_caption": (
+        "Submissions per week, top domains and submitters, posts sent per target."
+    ),
+    "stats.season_empty": (
+        "Season {season} (issues #{first}–#{last}): no issue of it is stored yet."
+    ),
+    "stats.season_head": (
+        "🗂 Season {season} (#{first}–#{last}): {issues} issues stored, {items} items,"
+        " {linked} with a link."
+    ),
+    "stats.season_missing": "No items stored for: {numbers}.",
+    "stats.season_words": "Most frequent title words: {words}.",
+    "stats.caption.sections": "Season {season}: items per issue by section",
+    "stats.caption.domains": "Season {season}: top domains",
+    "stats.caption.cloud": "Season {season}: the words of its titles",
+    "stats.title.domains": "Top domains",
+    "stats.title.submitters": "Top submitters (as credited)",
+    "stats.title.posts": "Posts sent per target",
+    "stats.title.season_domains": "Top domains of the season",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1577,6 +1642,31 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "draft.caption",
         "draft.empty",
         "draft.notes",
+        "command.stats",
+        "stats.usage",
+        "stats.no_font",
+        "stats.failed",
+        "stats.head",
+        "stats.acceptance",
+        "stats.no_decision",
+        "stats.states",
+        "stats.weeks",
+        "stats.section",
+        "stats.rank_line",
+        "stats.none",
+        "stats.posts_line",
+        "stats.chart_caption",
+        "stats.season_empty",
+        "stats.season_head",
+        "stats.season_missing",
+        "stats.season_words",
+        "stats.caption.sections",
+        "stats.caption.domains",
+        "stats.caption.cloud",
+        "stats.title.domains",
+        "stats.title.submitters",
+        "stats.title.posts",
+        "stats.title.season_domains",
     )
 )
 

@@ -25,6 +25,7 @@ from data.outbox import OutboxStore
 from data.previews import PreviewStore
 from data.roundups import RoundupStore
 from data.search import SearchStore
+from data.stats import StatsStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class Store:
         self.roundups = RoundupStore(db)
         self.langs = UserLangStore(db)  # the language each user is spoken to in
         self.search = SearchStore(db)  # the archive's full-text search (data.search)
+        self.stats = StatsStore(db)  # what the editors' /stats reads
 
     # ---- sources ---------------------------------------------------------------
 

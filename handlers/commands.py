@@ -58,6 +58,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("latest", "command.latest"),
     CommandSpec("issue", "command.issue"),
     CommandSpec("draft", "command.draft", editors_only=True),
+    CommandSpec("stats", "command.stats", editors_only=True),
 )
 
 

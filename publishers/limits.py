@@ -26,6 +26,11 @@ TELEGRAM_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 TELEGRAM_COMMAND_NAME_MAX = 32
 TELEGRAM_COMMAND_DESCRIPTION_MAX = 256
 TELEGRAM_COMMANDS_MAX = 100  # per scope and language
+# sendPhoto's photo (the Bot API's and tdlib's inputMessagePhoto): at most 10 MB, width
+# and height at most 10000 in total, their ratio at most 20 (`telegram_photo_problem`)
+TELEGRAM_PHOTO_MAX_BYTES = 10_000_000
+TELEGRAM_PHOTO_SIDES_MAX = 10_000
+TELEGRAM_PHOTO_RATIO_MAX = 20
 
 # X (docs.x.com/fundamentals/counting-characters, twitter-text config v3)
 X_MAX_WEIGHTED = 280
@@ -126,3 +131,17 @@ def telegram_caption_fits(html: str) -> bool:
         telegram_length(html) <= TELEGRAM_CAPTION_MAX
         and telegram_entity_count(html) <= TELEGRAM_ENTITIES_MAX
     )
+
+
+def telegram_photo_problem(size: int, width: int, height: int) -> str | None:
+    """Why Telegram refuses this photo (its error text), None when it fits.
+
+    One rule for the fake, which enforces it, and the senders, which check before.
+    """
+    if size > TELEGRAM_PHOTO_MAX_BYTES:
+        return "PHOTO_SAVE_FILE_INVALID"  # webogram#1011: a photo past the size limit
+    if width < 1 or height < 1 or width + height > TELEGRAM_PHOTO_SIDES_MAX:
+        return "PHOTO_INVALID_DIMENSIONS"
+    if max(width, height) > TELEGRAM_PHOTO_RATIO_MAX * min(width, height):
+        return "PHOTO_INVALID_DIMENSIONS"
+    return None

@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot.fakes.telegram import ControlError, FakeTelegram, Fault, serve_fake_telegram
 from publishers.telegram_html import MessageEntity
 from tests.conftest import CHANNEL_ID, CHANNEL_USERNAME, EDITOR_ID, READER_ID
+from tests.images import png_header
 
 
 @pytest.fixture
@@ -296,13 +297,13 @@ async def test_uploaded_photo_and_url_photo_are_recorded(
     bot: telegram.Bot, fake_telegram: FakeTelegram
 ) -> None:
     uploaded = await bot.send_photo(
-        READER_ID, b"\x89PNG fake bytes", caption="<b>c</b>", parse_mode="HTML"
+        READER_ID, png_header(40, 30), caption="<b>c</b>", parse_mode="HTML"
     )
     await bot.send_photo(READER_ID, "https://example.com/cover.png")
     records = fake_telegram.sent(READER_ID)
     assert records[0].photo is not None
     assert records[0].photo.source == "upload"
-    assert records[0].photo.size == len(b"\x89PNG fake bytes")
+    assert records[0].photo.size == len(png_header(40, 30))
     assert records[0].caption_entities == (MessageEntity("bold", 0, 1),)
     assert records[1].photo is not None
     assert records[1].photo.ref == "https://example.com/cover.png"
@@ -316,7 +317,10 @@ async def test_media_group_needs_two_to_ten_items(
         await bot.send_media_group(READER_ID, [InputMediaPhoto("https://example.com/1.png")])
     messages = await bot.send_media_group(
         READER_ID,
-        [InputMediaPhoto("https://example.com/1.png", caption="one"), InputMediaPhoto(b"bytes")],
+        [
+            InputMediaPhoto("https://example.com/1.png", caption="one"),
+            InputMediaPhoto(png_header(8, 8)),
+        ],
     )
     assert len(messages) == 2
     assert messages[0].media_group_id == messages[1].media_group_id

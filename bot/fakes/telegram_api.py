@@ -42,6 +42,7 @@ from bot.fakes.telegram_params import (
     too_many,
 )
 from bot.fakes.telegram_updates import UpdateQueue
+from publishers.image_size import image_size
 from publishers.limits import (
     TELEGRAM_ANSWER_CALLBACK_TEXT_MAX,
     TELEGRAM_COMMAND_DESCRIPTION_MAX,
@@ -50,6 +51,7 @@ from publishers.limits import (
     TELEGRAM_COMMANDS_MAX,
     TELEGRAM_MEDIA_GROUP_MAX,
     TELEGRAM_MEDIA_GROUP_MIN,
+    telegram_photo_problem,
 )
 from publishers.telegram_html import (
     MessageEntity,
@@ -87,6 +89,22 @@ _MIME_TYPES = {
     "png": "image/png",
     "pdf": "application/pdf",
 }
+
+
+def _uploaded_photo_size(upload: UploadedFile) -> tuple[int, int]:
+    """An uploaded photo's width and height, or the 400 Telegram gives: a file that is
+    no picture, one past 10 MB, or sides past the documented rules (sendPhoto: width +
+    height at most 10000, ratio at most 20)."""
+    size = image_size(upload.content)
+    if size is None:
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    problem = telegram_photo_problem(len(upload.content), size.width, size.height)
+    if problem is not None:
+        raise bad_request(problem)
+    return size.width, size.height
+
+
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup", "forwardMessage"})
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -738,8 +756,11 @@ class FakeBotAPI:
         if isinstance(value, str) and value.startswith("attach://"):
             value = files.get(value.removeprefix("attach://"))
         if isinstance(value, UploadedFile):
+            width, height = _uploaded_photo_size(value)
             self._file_ids.add(file_id)
-            return Photo("upload", value.filename, len(value.content), file_id)
+            return Photo(
+                "upload", value.filename, len(value.content), file_id, width, height, value.content
+            )
         if isinstance(value, str) and value.startswith(("http://", "https://")):
             self._file_ids.add(file_id)
             return Photo("url", value, 0, file_id)

@@ -121,6 +121,9 @@ class Photo:
     ref: str  # the URL, the uploaded file's name, or the file_id
     size: int = 0  # bytes, for uploads
     file_id: str = ""  # the file_id the fake assigned
+    width: int = 0  # of an upload, read from its header
+    height: int = 0
+    content: bytes = field(default=b"", repr=False)  # an upload's bytes, as the chat shows
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,8 +116,8 @@ def photo_sizes(photo: Photo) -> list[JSON]:
         {
             "file_id": photo.file_id,
             "file_unique_id": unique,
-            "width": 1280,
-            "height": 853,
+            "width": photo.width or 1280,
+            "height": photo.height or 853,
             "file_size": photo.size or 120_000,
         },
     ]
