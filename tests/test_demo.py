@@ -196,7 +196,7 @@ def test_draft_act_sends_the_next_issue_as_a_file(
 def test_the_archive_act_searches_and_answers_inline(
     demo_run: subprocess.CompletedProcess[str],
 ) -> None:
-    act = demo_run.stdout.split("=== Act 9: the archive: /search and an inline query ===", 1)[1]
+    act = demo_run.stdout.split("=== Act 10: the archive: /search and an inline query ===", 1)[1]
     assert "reader: /search asyncio →" in act
     assert "1. Writing an asyncio outbox that never loses a message" in act
     assert "#901 · 2026-11-21 · Articles" in act

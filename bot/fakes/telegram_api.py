@@ -104,7 +104,6 @@ def _uploaded_photo_size(upload: UploadedFile) -> tuple[int, int]:
     return size.width, size.height
 
 
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup", "forwardMessage"})
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"

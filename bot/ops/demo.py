@@ -267,13 +267,10 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 await wait_for(partial(_outbox_idle, runtime), "the roundup is posted")
                 status = await _status_act(tg)
                 draft = await _draft_act(tg)
-                counts = await runtime.services.store.outbox.counts()
-            seconds = time.monotonic() - started
-            acts = (steps, queue_steps, roundup_steps, status, draft)
                 search_steps = await _search_act(tg)
                 counts = await runtime.services.store.outbox.counts()
             seconds = time.monotonic() - started
-            acts = (steps, queue_steps, roundup_steps, status, search_steps)
+            acts = (steps, queue_steps, roundup_steps, status, draft, search_steps)
             out.write(_transcript(tg, fx, gh, counts, seconds, *acts))
     return 0
 
@@ -440,8 +437,11 @@ async def _draft_act(tg: FakeTelegram) -> list[str]:
         f"editor: /draft → file {sent.document.file_name} ({sent.document.size} bytes),"
         f" caption: {sent.caption}\n{markdown.rstrip()}",
         f"reader: /draft → {refused}",
+    ]
+
+
 async def _search_act(tg: FakeTelegram) -> list[str]:
-    """Act 9: a reader searches the archive; the zh reader asks inline (`@bot 异步`)."""
+    """Act 10: a reader searches the archive; the zh reader asks inline (`@bot 异步`)."""
     found = await _reply_to(tg, READER_ID, "/search asyncio")
     before = len(tg.inline_answers)
     tg.inline_query(ZH_READER_ID, "异步")
@@ -682,7 +682,7 @@ def _transcript(
     lines += [line.replace("\n", "\n    ") for line in status]
     lines += ["", "=== Act 9: the next issue's draft ===", ""]
     lines += [line.replace("\n", "\n    ") for line in draft]
-    lines += ["", "=== Act 9: the archive: /search and an inline query ===", ""]
+    lines += ["", "=== Act 10: the archive: /search and an inline query ===", ""]
     lines += [line.replace("\n", "\n    ") for line in search_steps]
     lines.append("")
     summary = describe_counts(counts)
