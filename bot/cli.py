@@ -415,7 +415,6 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--limit", type=int, default=10, choices=range(1, 201), metavar="N", help="1-200 results"
     )
-    health = add("healthcheck", cmd_healthcheck, "exit 0 if the database is writable and fresh")
     health = add(
         "healthcheck",
         cmd_healthcheck,
