@@ -488,6 +488,19 @@ class ExtraSettings(_Section):
     )
 
 
+class BackupSettings(_Section):
+    """The daily backup (`bot/ops/backups.py`); `weeklybot db restore PATH` brings one back."""
+
+    enabled: bool = Field(True, description="Write a backup of the database every day.")
+    dir: Path | None = Field(
+        None, description="Folder of the daily backups; default: backups/ beside the database."
+    )
+    keep: int = Field(14, ge=1, description="How many daily backups to keep (the newest).")
+    time: dt.time = Field(
+        dt.time(3, 30), description="When the daily backup runs, in publishing.timezone."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -507,6 +520,7 @@ class Settings(BaseSettings):
     submissions: SubmissionsSettings = SubmissionsSettings()
     extra: ExtraSettings = ExtraSettings()
     roundup: RoundupSettings = RoundupSettings()
+    backups: BackupSettings = BackupSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

@@ -439,6 +439,8 @@ TextKey = Literal[
     "roundup.problem.posted",
     "roundup.preview_head",
     "roundup.preview_nothing",
+    # the daily backup (bot/ops/backups.py)
+    "backup.failed",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -969,6 +971,8 @@ _EN: dict[TextKey, str] = {
     "button.queue.down": "{position} ⬇",
     "button.queue.at": "{position} 🕒",
     "button.queue.cancel": "{position} ✖",
+    "backup.failed": "⚠️ Today's backup into {folder} failed ({error}); the details are in"
+    " the bot's log. The database itself is untouched.",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1390,6 +1394,7 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "dry_run.mark",
         "dry_run.note_before",
         "dry_run.note_edited",
+        "backup.failed",
     )
 )
 
