@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test quick lint types audit unit bench lock clean
+.PHONY: demo test quick lint types audit unit bench lock env-example clean
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ lock: $(STAMP)
 	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -c requirements.lock \
 		-o requirements-dev.lock pyproject.toml
 	touch $(STAMP)
+
+# .env.example is written from bot/config.py (tests/test_env_example.py checks it).
+env-example: $(STAMP)
+	$(BIN)/python -m bot.ops.env_example > .env.example
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -151,7 +151,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    from bot.ops.backups import BackupRefused, restore
+    from bot.ops.backups import BackupRefused, after_restore, restore
 
     settings = _settings(args)
     # A heartbeat younger than two beats: a bot whose lock this host cannot see.
@@ -164,8 +164,15 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     print(f"restored {settings.database_path} from {args.source} (schema {done.check.version})")
     if done.kept is not None:
         print(f"the database it replaced is kept as {done.kept}")
-    if done.check.to_apply:
-        print(f"{done.check.to_apply} migration(s) are applied when the bot starts")
+    after = asyncio.run(after_restore(settings.database_path, pause=not args.no_pause))
+    for target, states in after.waiting.items():
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        print(f"outbox {target}: {counts}")
+    if after.paused:
+        print(
+            f"posting paused for {', '.join(after.paused)}: posts sent after the backup was "
+            "taken are queued again in it; check the channel and X, /skip those, then /resume"
+        )
     return EXIT_OK
 
 
@@ -315,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("source", type=Path, metavar="PATH")
     restore.add_argument(
         "--force", action="store_true", help="ignore a fresh heartbeat (the lock still holds)"
+    )
+    restore.add_argument(
+        "--no-pause",
+        action="store_true",
+        help="do not pause the targets that have posts waiting in the restored outbox",
     )
     restore.set_defaults(func=cmd_db_restore)
     backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")

@@ -21,6 +21,7 @@ from bot.fakes.telegram import FakeTelegram
 from bot.ops.backups import (
     BackupRefused,
     _exclusive,
+    after_restore,
     backup_name,
     check_backup,
     hold_run_lock,
@@ -128,9 +129,18 @@ async def test_a_backup_taken_mid_publish_restores_to_a_consistent_outbox(
     assert rows[doubt_id]["state"] == "in_doubt"
     assert rows[doubt_id]["last_error"] == "lost answer"
 
-    # The restored file is a database the bot opens as it is.
+    # Posts sent after the backup are queued again in it: the targets wait for the editors.
+    after = await after_restore(elsewhere, pause=True)
+    assert after.paused == ("telegram",)
+    waiting = after.waiting["telegram"]
+    assert waiting["in_doubt"] == 1
+    assert sum(waiting.values()) == 1 + states.count("queued") + states.count("sending")
     async with Database.open(elsewhere, create=False) as db:
-        assert (await OutboxStore(db).get(doubt_id)) is not None
+        outbox = OutboxStore(db)
+        assert set(await outbox.paused()) == {"telegram"}
+        assert (
+            await outbox.claim_next("telegram", owner="t", lease_seconds=5, now=time.time()) is None
+        )
 
 
 async def test_restore_keeps_the_replaced_database_and_drops_its_wal(tmp_path: Path) -> None:
@@ -278,5 +288,6 @@ def test_cli_restore_says_why_it_refuses_and_what_it_did(
     out = capsys.readouterr().out
     assert f"restored {database}" in out
     assert "before-restore" in out
+    assert "paused" not in out  # nothing waits in that outbox
     assert main(["db", "restore", str(tmp_path / "nothing.db")]) == 1
     assert "no backup file" in capsys.readouterr().err

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from data.db import StorageError, check_usable
 from data.migrations import MIGRATIONS
+from data.outbox import OutboxStore
 
 if TYPE_CHECKING:
     from telegram.ext import JobQueue
@@ -198,6 +199,41 @@ def restore(backup: Path, database: Path, *, heartbeat_limit: float | None = Non
         partial.replace(database)
         _fsync_dir(database.parent)
     return Restored(found, kept)
+
+
+@dataclass(frozen=True, slots=True)
+class AfterRestore:
+    waiting: dict[str, dict[str, int]]  # target → state → rows not final (queued, in_doubt…)
+    paused: tuple[str, ...]  # targets paused now
+
+
+async def after_restore(database: Path, *, pause: bool) -> AfterRestore:
+    """Migrate the restored file, and pause every target that has posts waiting.
+
+    Posts sent after the backup was taken are `queued` again in it: paused, the
+    editors check the channel first, skip those (`/skip`), then `/resume`.
+    """
+    from bot.platforms import PLATFORMS
+    from data.db import Database
+    from data.migrations import migrate
+
+    async with Database.open(database, create=False) as db:
+        await migrate(db, now=time.time())
+        outbox = OutboxStore(db)
+        counts = await outbox.counts()
+        waiting: dict[str, dict[str, int]] = {
+            target: {str(state): n for state, n in states.items() if n and state in _WAITING}
+            for target, states in counts.items()
+        }
+        waiting = {target: found for target, found in waiting.items() if found}
+        paused: list[str] = []
+        if pause and waiting:
+            names = [t for t in PLATFORMS.names if t in waiting]
+            paused = await outbox.pause(names, actor="db restore", now=time.time())
+    return AfterRestore(waiting, tuple(paused))
+
+
+_WAITING = frozenset({"queued", "sending", "in_doubt", "failed"})
 
 
 def _copy(source: Path, dest: Path, *, readonly_source: bool) -> None:
