@@ -1,14 +1,18 @@
 # weeklybot: one image, the four packages installed together.
 FROM python:3.11-slim AS build
 WORKDIR /src
+# The locked versions first (hashes checked), in their own layer: a code change
+# does not reinstall them. `make lock` refreshes requirements.lock.
+COPY requirements.lock ./
+RUN python -m venv /opt/weeklybot \
+ && /opt/weeklybot/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY publishers ./publishers
 COPY data ./data
-RUN python -m venv /opt/weeklybot \
- && /opt/weeklybot/bin/pip install --no-cache-dir --upgrade pip \
- && /opt/weeklybot/bin/pip install --no-cache-dir .
+RUN /opt/weeklybot/bin/pip install --no-cache-dir --no-deps . \
+ && /opt/weeklybot/bin/pip check
 
 FROM python:3.11-slim
 # git: the repository source fetches the newsletter into a local mirror.

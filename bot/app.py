@@ -31,6 +31,7 @@ from bot.delivery.workers import DeliveryPool, DeliveryWorker
 from bot.domain.urls import Resolver
 from bot.editors.outbox_cards import EditorNotices
 from bot.editors.template_notices import TemplateNotices
+from bot.ops.backups import hold_run_lock, schedule_backups
 from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.render import try_overrides
@@ -174,6 +175,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
             first=60,
             name="alarms",
         )
+        schedule_backups(application.job_queue, settings)
     return application
 
 
@@ -326,6 +328,8 @@ async def bot_running(
     async with contextlib.AsyncExitStack() as stack:
         if dry_run:
             settings = await stack.enter_async_context(rehearsal(settings))
+        # Held while the bot runs: `weeklybot db restore` refuses to replace the file.
+        stack.enter_context(hold_run_lock(settings.database_path))
         db = await stack.enter_async_context(Database.open(settings.database_path))
         applied = await migrate(db, now=time.time())
         if applied:

@@ -155,6 +155,32 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from bot.ops.backups import BackupRefused, after_restore, restore
+
+    settings = _settings(args)
+    # A heartbeat younger than two beats: a bot whose lock this host cannot see.
+    limit = None if args.force else 2 * settings.heartbeat_seconds
+    try:
+        done = restore(args.source, settings.database_path, heartbeat_limit=limit)
+    except BackupRefused as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"restored {settings.database_path} from {args.source} (schema {done.check.version})")
+    if done.kept is not None:
+        print(f"the database it replaced is kept as {done.kept}")
+    after = asyncio.run(after_restore(settings.database_path, pause=not args.no_pause))
+    for target, states in after.waiting.items():
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        print(f"outbox {target}: {counts}")
+    if after.paused:
+        print(
+            f"posting paused for {', '.join(after.paused)}: posts sent after the backup was "
+            "taken are queued again in it; check the channel and X, /skip those, then /resume"
+        )
+    return EXIT_OK
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     from bot.ops.maintenance import backfill_issue
 
@@ -380,6 +406,22 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", type=Path, metavar="PATH")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     backup.set_defaults(func=cmd_db_backup)
+    restore = db_sub.add_parser(
+        "restore",
+        help="replace the database with a backup (the bot must be stopped)",
+        description="Check a backup (integrity, schema version) and put it in place of the "
+        "database; refused while a bot runs on it. The replaced file is kept beside it.",
+    )
+    restore.add_argument("source", type=Path, metavar="PATH")
+    restore.add_argument(
+        "--force", action="store_true", help="ignore a fresh heartbeat (the lock still holds)"
+    )
+    restore.add_argument(
+        "--no-pause",
+        action="store_true",
+        help="do not pause the targets that have posts waiting in the restored outbox",
+    )
+    restore.set_defaults(func=cmd_db_restore)
     backfill = add("backfill", cmd_backfill, "queue an issue's posts that were never sent")
     backfill.add_argument("number", type=int, help="the issue number, as in its title (#N)")
     backfill.add_argument(

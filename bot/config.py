@@ -618,6 +618,19 @@ class StatsSettings(_Section):
     )
 
 
+class BackupSettings(_Section):
+    """The daily backup (`bot/ops/backups.py`); `weeklybot db restore PATH` brings one back."""
+
+    enabled: bool = Field(True, description="Write a backup of the database every day.")
+    dir: Path | None = Field(
+        None, description="Folder of the daily backups; default: backups/ beside the database."
+    )
+    keep: int = Field(14, ge=1, description="How many daily backups to keep (the newest).")
+    time: dt.time = Field(
+        dt.time(3, 30), description="When the daily backup runs, in publishing.timezone."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -640,6 +653,7 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = AlertsSettings()
     server: ServerSettings = ServerSettings()
     stats: StatsSettings = StatsSettings()
+    backups: BackupSettings = BackupSettings()
     database_path: Path = Field(
         default_factory=default_database_path, description="SQLite file (kept outside the repo)."
     )

@@ -518,6 +518,8 @@ TextKey = Literal[
     "stats.title.submitters",
     "stats.title.posts",
     "stats.title.season_domains",
+    # the daily backup (bot/ops/backups.py)
+    "backup.failed",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -1158,6 +1160,8 @@ _EN: dict[TextKey, str] = {
     "stats.title.submitters": "Top submitters (as credited)",
     "stats.title.posts": "Posts sent per target",
     "stats.title.season_domains": "Top domains of the season",
+    "backup.failed": "⚠️ Today's backup into {folder} failed ({error}); the details are in"
+    " the bot's log. The database itself is untouched.",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1667,6 +1671,7 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "stats.title.submitters",
         "stats.title.posts",
         "stats.title.season_domains",
+        "backup.failed",
     )
 )
 

@@ -506,7 +506,8 @@ class OutboxStore:
                     await tx.execute(
                         "UPDATE outbox SET state = 'queued', lease_owner = NULL,"
                         " lease_expires_at = NULL, next_attempt_at = :now, updated_at = :now,"
-                        " attempts = max(0, attempts - 1) WHERE id = :id",
+                        " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+                        " WHERE id = :id",
                         {"now": at, "id": outbox_id},
                     )
                     await _event(
@@ -635,7 +636,9 @@ class OutboxStore:
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO target_holds (target, until, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (target) DO UPDATE SET until = max(until, excluded.until),"
+                " ON CONFLICT (target) DO UPDATE SET until = CASE"
+                " WHEN excluded.until > target_holds.until THEN excluded.until"
+                " ELSE target_holds.until END,"
                 " updated_at = excluded.updated_at",
                 (target, until, at),
             )

@@ -213,7 +213,13 @@ async def _outbox_idle(runtime: Runtime) -> bool:
     return not any(states.get("queued") or states.get("sending") for states in counts.values())
 
 
-async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
+async def run_demo(
+    *,
+    log_level: str = "WARNING",
+    out: TextIO,
+    observe: Callable[[FakeTelegram, FakeX, FakeGitHub, FakeWeb], None] | None = None,
+) -> int:
+    """The whole demo; `observe` sees the fakes at the end (tests/test_security.py)."""
     started = time.monotonic()
     configure_logging(log_level, secrets=[DEMO_TOKEN, GITHUB_TOKEN, *X_KEYS.values()])
     with tempfile.TemporaryDirectory(prefix="weeklybot-demo-") as tmp:
@@ -271,6 +277,8 @@ async def run_demo(*, log_level: str = "WARNING", out: TextIO) -> int:
                 counts = await runtime.services.store.outbox.counts()
             seconds = time.monotonic() - started
             acts = (steps, queue_steps, roundup_steps, status, draft, search_steps)
+            if observe is not None:
+                observe(tg, fx, gh, web)
             out.write(_transcript(tg, fx, gh, counts, seconds, *acts))
     return 0
 
