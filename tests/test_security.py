@@ -28,6 +28,7 @@ import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import bot_running
+from bot.archive.render import SEARCH_BUTTONS
 from bot.editors.kit import CallbackCodec
 from bot.editors.outbox_cards import OUTBOX_BUTTONS
 from bot.editors.preview_cards import PREVIEW_BUTTONS
@@ -37,6 +38,7 @@ from bot.editors.review_cards import REVIEW_BUTTONS
 from bot.fakes.telegram import FakeTelegram
 from bot.submissions.reader_buttons import CREDIT_BUTTONS, READER_BUTTONS
 from bot.texts import text
+from handlers.alerts import ALERT_BUTTONS
 from handlers.commands import COMMANDS
 from handlers.lang import LANG_BUTTONS
 from handlers.submitters import FORGET_BUTTONS
@@ -114,7 +116,14 @@ EDITOR_CODECS: dict[str, tuple[CallbackCodec, tuple[str, ...]]] = {
     "review": (REVIEW_BUTTONS, ()),
     "reminder": (REMINDER_BUTTONS, ()),
 }
-READER_CODECS = (READER_BUTTONS, CREDIT_BUTTONS, LANG_BUTTONS, FORGET_BUTTONS)
+READER_CODECS = (
+    READER_BUTTONS,
+    CREDIT_BUTTONS,
+    LANG_BUTTONS,
+    FORGET_BUTTONS,
+    SEARCH_BUTTONS,
+    ALERT_BUTTONS,
+)
 # A reader's message is allowed to leave these traces: who they are, their turn, the refusal.
 TRACES = {"audit_log", "users", "heartbeat", "sqlite_sequence"}
 # Arguments that would make each command act, were an editor to send it.
@@ -245,6 +254,7 @@ MAY_REQUEST = {
     "bot/submissions/link_preview.py": "a reader's link, through bot.urls' check only",
     "publishers/github.py": "the GitHub REST API at the configured base URL",
     "publishers/x_client.py": "the X API at the configured base URL",
+    "bot/ops/maintenance.py": "weeklybot healthcheck asks the bot's own /healthz on loopback",
 }
 BUILDERS = {"AsyncClient", "Client", "ClientSession", "AsyncHTTPTransport", "HTTPTransport"}
 BUILDERS |= {"urlopen", "Request", "build_opener"}
