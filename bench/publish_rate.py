@@ -10,7 +10,8 @@ TelegramPublisher, PTB and httpx, HTTP to the fake.
 The rate is measured on the fake's call log, between the first and the last
 accepted sendMessage: ``(n - 1) / (last - first)``.
 
-Run: ``.venv/bin/python bench/publish_rate.py [--posts 200] [--scale 30]``.
+Run: ``.venv/bin/python bench/publish_rate.py [--posts 200] [--scale 30] [--quick]``
+(``--quick``: 40 posts at ×60).
 Goal: rate ÷ limit ≥ 0.95, zero 429s, zero flood violations.
 """
 
@@ -36,6 +37,11 @@ from data.store import Store
 from publishers.pacing import TelegramPacer, telegram_rate_limiter
 from publishers.posts import TelegramPost, TelegramText
 from publishers.telegram import TelegramPublisher
+
+try:
+    from bench.report import emit
+except ModuleNotFoundError:  # run as `python bench/<script>.py`: bench/ is on the path
+    from report import emit  # type: ignore[no-redef]
 
 CHANNEL_ID = -1001000000001
 EDITOR_ID = 1001
@@ -147,10 +153,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--scale", type=float, default=30.0)
+    parser.add_argument("--quick", action="store_true", help="40 posts at ×60")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.posts, args.scale = 40, 60.0
     with tempfile.TemporaryDirectory(prefix="weeklybot-bench-") as tmp:
         result = asyncio.run(measure(args.posts, args.scale, Path(tmp)))
     print(report(result, args.scale))
+    script = "publish_rate"
+    emit(
+        script,
+        "publish rate vs limit",
+        result.rate_per_minute,
+        baseline=result.limit_per_minute,
+        goal=GOAL,
+        direction=">=",
+        unit="/min",
+    )
+    emit(script, "429 answers", result.too_many, goal=0, direction="<=")
+    emit(script, "flood violations", result.violations, goal=0, direction="<=")
     return 0 if result.met else 1
 
 

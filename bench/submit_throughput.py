@@ -16,7 +16,8 @@ first `sendMessage` call for that link (the fake's call log), p50 and p99; goal 
 is measured here), the preview resolver refuses at once (no network), flood limits
 of the fake are off for both bots.
 
-Run: ``.venv/bin/python bench/submit_throughput.py [--readers 200] [--approvals 50]``.
+Run: ``.venv/bin/python bench/submit_throughput.py [--readers 200] [--approvals 50]
+[--quick]`` (``--quick``: 40 readers, 10 approvals).
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ from bot.app import bot_running
 from bot.config import settings_from_values
 from bot.fakes.telegram import FakeTelegram
 from publishers.pacing import telegram_rate_limiter
+
+try:
+    from bench.report import emit
+except ModuleNotFoundError:  # run as `python bench/<script>.py`: bench/ is on the path
+    from report import emit  # type: ignore[no-redef]
 
 CHANNEL_ID = -1001000000001
 EDITOR_ID = 1001
@@ -173,6 +179,17 @@ async def measure(readers_n: int, approvals: int, state: Path) -> int:
     )
     met = ratio >= RATIO_GOAL and p99 <= P99_GOAL_MS
     print(f"  => {'GOAL MET' if met else 'GOAL MISSED'}")
+    script = "submit_throughput"
+    emit(
+        script,
+        "/submit vs bare PTB echo",
+        real,
+        baseline=floor,
+        goal=RATIO_GOAL,
+        direction=">=",
+        unit=" upd/s",
+    )
+    emit(script, "approve -> first send p99", p99, goal=P99_GOAL_MS, direction="<=", unit=" ms")
     return 0 if met else 1
 
 
@@ -210,7 +227,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--readers", type=int, default=200)
     parser.add_argument("--approvals", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="40 readers, 10 approvals")
     args = parser.parse_args(argv[1:])
+    if args.quick:
+        args.readers, args.approvals = 40, 10
     with tempfile.TemporaryDirectory(prefix="weeklybot-bench-") as tmp:
         return asyncio.run(measure(args.readers, args.approvals, Path(tmp)))
 
