@@ -175,7 +175,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
             first=60,
             name="alarms",
         )
-        schedule_backups(application.job_queue, settings)
+        schedule_backups(application.job_queue, settings, services.store, services.editor_chats)
     return application
 
 

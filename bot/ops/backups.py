@@ -29,7 +29,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -40,9 +40,12 @@ from data.migrations import MIGRATIONS
 from data.outbox import OutboxStore
 
 if TYPE_CHECKING:
+    from telegram import Bot
     from telegram.ext import JobQueue
 
     from bot.config import Settings
+    from bot.delivery.jobs import JobContext
+    from bot.editors.kit import EditorChats
     from data.store import Store
 
 log = logging.getLogger(__name__)
@@ -303,24 +306,27 @@ def backup_dir(settings: Settings) -> Path:
     return settings.backups.dir or settings.database_path.parent / "backups"
 
 
-def schedule_backups(job_queue: JobQueue[Any], settings: Settings) -> None:
+def schedule_backups(
+    job_queue: JobQueue[Any],
+    settings: Settings,
+    store: Store,
+    editor_chats: Callable[[Bot], EditorChats],
+) -> None:
     """The daily backup at `backups.time`, local to `publishing.timezone`."""
     from bot.texts import text
-    from handlers.context import Context, services
 
     if not settings.backups.enabled:
         return
     folder, keep = backup_dir(settings), settings.backups.keep
     at = settings.backups.time.replace(tzinfo=ZoneInfo(settings.publishing.timezone))
 
-    async def backup_job(context: Context) -> None:
-        svc = services(context)
+    async def backup_job(context: JobContext) -> None:
         try:
-            dest = await take_backup(svc.store, folder, keep, now=dt.datetime.now(dt.UTC))
+            dest = await take_backup(store, folder, keep, now=dt.datetime.now(dt.UTC))
         except (OSError, sqlite3.Error, StorageError, ValueError) as exc:
             log.error("daily backup failed", extra={"error": f"{type(exc).__name__}: {exc}"})
             notice = text("backup.failed", folder=str(folder), error=type(exc).__name__)
-            editors = svc.editor_chats(context.bot)
+            editors = editor_chats(context.bot)
             await editors.send(notice, html=False, best_effort=True, what="a backup notice")
             return
         log.info("daily backup written", extra={"path": str(dest), "keep": keep})
