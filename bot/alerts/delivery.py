@@ -1,8 +1,8 @@
 """The alerts' own delivery worker: target `readers`, one private message a row.
 
 Not a `Platform` of the registry: it takes no issue posts and no readers' links, so
-planning, previews and `/pause` without a target never meet it (an editor may still
-`/retry` its rows, and `/status` lists it beside the platforms). Its pacer spaces the
+planning, previews and `/pause` never meet it (an editor may still `/retry` or `/skip`
+its rows, and `/status` lists it beside the platforms). Its pacer spaces the
 messages at `alerts.per_minute` (PTB's global throttle applies too); a reader who
 blocked the bot loses their follows and the failed row is no editor's card.
 """

@@ -56,6 +56,11 @@ def extra_alert_key(item_id: int, lang: str, user_id: int) -> str:
     return f"alert:extra:{item_id}:{lang}:{user_id}"
 
 
+def word_list(words: Sequence[str], lang: ChatLang) -> str:
+    """Words as a reader's language lists them: 爬虫、git / asyncio, git."""
+    return ("、" if lang == "zh" else ", ").join(words)
+
+
 def candidates_of(issue: Issue) -> tuple[Candidate, ...]:
     """An issue's items as alerts read them (deleted placeholders left out)."""
     return tuple(
@@ -80,7 +85,7 @@ def alert_html(alert: ReaderAlert, lang: ChatLang, *, number: int | None, max_it
     for hit in alert.hits[:max_items]:
         title = hit.candidate.title or hit.candidate.url or "?"
         shown = link(hit.candidate.url, title) if hit.candidate.url else escape(title)
-        line = text("alert.line", lang, link=shown, words=escape(", ".join(hit.words)))
+        line = text("alert.line", lang, link=shown, words=escape(word_list(hit.words, lang)))
         trial = "\n".join([head, *lines, line, "", footer])
         if telegram_length(trial) > TELEGRAM_TEXT_MAX - 100:  # room for the count line
             break
