@@ -28,7 +28,7 @@ from bot.app import Runtime, bot_running
 from bot.config import settings_from_values
 from bot.domain.issue import Issue, Lang
 from bot.extra.queue import judge_link
-from bot.fakes.telegram import ChatMessage, FakeTelegram
+from bot.fakes.telegram import ChatMessage, FakeTelegram, Fault
 from bot.weekly.announce import publish_event
 from bot.weekly.ingest import NewIssue
 from data.extras import ExtraItem, NewExtra
@@ -342,3 +342,17 @@ async def test_an_extra_edition_post_alerts_its_followers_once(world: World) -> 
     )
     assert any("Ten asyncio tips" in (m.text or "") for m in world.tg.sent(CHANNEL_ID))
     assert world.alerts_to(READER_ID) == []
+
+
+async def test_a_flood_limit_delays_an_alert_but_prunes_nobody(world: World) -> None:
+    svc = world.runtime.services
+    assert (await world.reply(EN_READER, "/follow asyncio")).startswith("✅ Following")
+    issue = issues(107)["en"]
+    await svc.store.issues.upsert(issue, now=dt.datetime.now(dt.UTC))
+    world.tg.inject(Fault.retry_after(1), method="sendMessage")  # the alert's first try
+    assert await svc.alerts.issue_published(107, "en") == 1
+    await until(lambda: bool(world.alerts_to(EN_READER)))
+    (row,) = [r for r in await world.reader_rows() if r.idempotency_key.startswith("alert:107:")]
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert len(world.alerts_to(EN_READER)) == 1
+    assert [f.word for f in await svc.alerts.follows.of_user(EN_READER)] == ["asyncio"]
