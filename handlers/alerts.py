@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.alerts.match import split_words
 from bot.alerts.service import FollowOutcome, word_list
 from bot.editors.kit import CallbackCodec
 from bot.texts import ChatLang, text
@@ -129,9 +130,8 @@ async def unfollow_cmd(update: Update, context: Context) -> None:
         return
     follows = await svc.alerts.follows.of_user(user.id)
     # A number is the position /following showed; a word is itself.
-    pieces = raw.split()
     by_position = {str(i): f.word for i, f in enumerate(follows, 1)}
-    named = " ".join(by_position.get(p, p) for p in pieces)
+    named = " ".join(by_position.get(p, p) for p in split_words(raw))
     removed = await svc.alerts.unfollow(user.id, named)
     if not removed:
         await message.reply_text(text("unfollow.none", lang))

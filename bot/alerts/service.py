@@ -131,11 +131,8 @@ class AlertService:
         return FollowOutcome(parsed, followed)
 
     async def unfollow(self, user_id: int, raw: str) -> tuple[str, ...]:
-        """Words or numbers (`/following`'s), whichever each piece is; the words removed."""
-        pieces = split_words(raw)
-        ids = [int(p) for p in pieces if p.isdigit()]
-        words = [p for p in pieces if not p.isdigit()]
-        return await self.follows.unfollow(user_id, words=words, ids=ids)
+        """The reader's words named in `raw` (folded as `/follow` folds); those removed."""
+        return await self.follows.unfollow(user_id, words=split_words(raw))
 
     # ---- the triggers -----------------------------------------------------------------
 
