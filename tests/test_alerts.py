@@ -240,7 +240,10 @@ async def test_one_alert_per_reader_per_issue_none_after_unfollow_blocked_pruned
 
     # The trigger again (a replay, the other language, a restart's re-announce): nobody
     # hears twice, and the reader who unfollowed never heard.
+    for issue in issues(106).values():  # as ingest does after delivering the events
+        await svc.store.issues.upsert(issue, now=dt.datetime.now(dt.UTC))
     await world.new_issue(106)
+    assert (await world.reply(EN_READER, "/lang zh")).startswith("好的")  # switched language
     assert await svc.alerts.issue_published(106, "zh") == 0
     assert await svc.alerts.issue_published(106, "en") == 0
 
@@ -259,7 +262,9 @@ async def test_one_alert_per_reader_per_issue_none_after_unfollow_blocked_pruned
     )
     assert len(await world.reader_rows()) == 3
 
-    # An older issue (a backfill) alerts nobody.
+    # An older issue (a backfill), stored with matching items, alerts nobody.
+    for issue in issues(105).values():
+        await svc.store.issues.upsert(issue, now=dt.datetime.now(dt.UTC))
     assert await svc.alerts.issue_published(105, "zh") == 0
 
 
