@@ -423,7 +423,11 @@ async def bot_running(
         if svc.settings.alerts.enabled:  # the readers' private messages: their own worker
             editors = EditorNotices(application.bot, settings.telegram.review_chats(), store.outbox)
             follows = svc.alerts.follows
-            pool.add(reader_worker(settings, application.bot, store.outbox, follows, editors))
+            pool.add(
+                reader_worker(
+                    settings, application.bot, store.outbox, follows, editors, dry_run=dry_run
+                )
+            )
         pool.start()
         stack.push_async_callback(pool.stop)
         stack.push_async_callback(svc.submissions.drain)

@@ -127,3 +127,13 @@ class FollowStore:
             return None
         url = str(row["canonical_url"])
         return ExtraPost(int(row["id"]), row["title"] or url, url, row["comment"] or "")
+
+    async def alerted(self, key_prefix: str) -> frozenset[int]:
+        """The readers an alert keyed `<key_prefix><lang>:<user id>` was queued for, in
+        any language (one alert per reader per issue, though they changed language)."""
+        rows = await self._db.fetchall(
+            "SELECT idempotency_key FROM outbox WHERE target = 'readers'"
+            " AND substr(idempotency_key, 1, ?) = ?",
+            (len(key_prefix), key_prefix),
+        )
+        return frozenset(int(r["idempotency_key"].rsplit(":", 1)[1]) for r in rows)

@@ -11,7 +11,8 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.alerts.service import FollowOutcome
+from bot.alerts.match import split_words
+from bot.alerts.service import FollowOutcome, word_list
 from bot.editors.kit import CallbackCodec
 from bot.texts import ChatLang, text
 from data.alerts import Follow
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 ALERT_BUTTONS = CallbackCodec("al", ("un",), version=1)  # al:1:un:<follow id>
 
 
-def _words(words: tuple[str, ...]) -> str:
-    return ", ".join(words)
+def _words(words: tuple[str, ...], lang: ChatLang) -> str:
+    return word_list(words, lang)
 
 
 def follow_reply(outcome: FollowOutcome, lang: ChatLang, *, limit: int, max_length: int) -> str:
@@ -34,18 +35,22 @@ def follow_reply(outcome: FollowOutcome, lang: ChatLang, *, limit: int, max_leng
     done = outcome.followed
     if done is not None and done.added:
         lines.append(
-            text("follow.added", lang, words=_words(done.added), count=done.total, limit=limit)
+            text(
+                "follow.added", lang, words=_words(done.added, lang), count=done.total, limit=limit
+            )
         )
     if done is not None and done.already:
-        lines.append(text("follow.already", lang, words=_words(done.already)))
+        lines.append(text("follow.already", lang, words=_words(done.already, lang)))
     if done is not None and done.over_limit:
-        lines.append(text("follow.over_limit", lang, words=_words(done.over_limit), limit=limit))
+        lines.append(
+            text("follow.over_limit", lang, words=_words(done.over_limit, lang), limit=limit)
+        )
     long = tuple(p.word for p in outcome.parsed.refused if p.reason == "too_long")
     short = tuple(p.word for p in outcome.parsed.refused if p.reason == "too_short")
     if long:
-        lines.append(text("follow.too_long", lang, words=_words(long), max=max_length))
+        lines.append(text("follow.too_long", lang, words=_words(long, lang), max=max_length))
     if short:
-        lines.append(text("follow.too_short", lang, words=_words(short)))
+        lines.append(text("follow.too_short", lang, words=_words(short, lang)))
     return "\n".join(lines) or text("follow.usage", lang)
 
 
@@ -125,14 +130,13 @@ async def unfollow_cmd(update: Update, context: Context) -> None:
         return
     follows = await svc.alerts.follows.of_user(user.id)
     # A number is the position /following showed; a word is itself.
-    pieces = raw.split()
     by_position = {str(i): f.word for i, f in enumerate(follows, 1)}
-    named = " ".join(by_position.get(p, p) for p in pieces)
+    named = " ".join(by_position.get(p, p) for p in split_words(raw))
     removed = await svc.alerts.unfollow(user.id, named)
     if not removed:
         await message.reply_text(text("unfollow.none", lang))
         return
-    await message.reply_text(text("unfollow.done", lang, words=_words(removed)))
+    await message.reply_text(text("unfollow.done", lang, words=_words(removed, lang)))
 
 
 async def alert_callback(update: Update, context: Context) -> None:
@@ -151,7 +155,7 @@ async def alert_callback(update: Update, context: Context) -> None:
         log.warning("unfollow press refused", extra={"user_id": user.id})
         await query.answer(text("review.not_allowed", lang), show_alert=True)
         return
-    await query.answer(text("unfollow.done", lang, words=_words(removed)))
+    await query.answer(text("unfollow.done", lang, words=_words(removed, lang)))
     follows = await svc.alerts.follows.of_user(user.id)
     shown, markup = following_view(follows, lang, limit=svc.settings.alerts.max_follows)
     try:

@@ -28,7 +28,7 @@ from bot.app import Runtime, bot_running
 from bot.config import settings_from_values
 from bot.domain.issue import Issue, Lang
 from bot.extra.queue import judge_link
-from bot.fakes.telegram import ChatMessage, FakeTelegram
+from bot.fakes.telegram import ChatMessage, FakeTelegram, Fault
 from bot.weekly.announce import publish_event
 from bot.weekly.ingest import NewIssue
 from data.extras import ExtraItem, NewExtra
@@ -240,7 +240,10 @@ async def test_one_alert_per_reader_per_issue_none_after_unfollow_blocked_pruned
 
     # The trigger again (a replay, the other language, a restart's re-announce): nobody
     # hears twice, and the reader who unfollowed never heard.
+    for issue in issues(106).values():  # as ingest does after delivering the events
+        await svc.store.issues.upsert(issue, now=dt.datetime.now(dt.UTC))
     await world.new_issue(106)
+    assert (await world.reply(EN_READER, "/lang zh")).startswith("好的")  # switched language
     assert await svc.alerts.issue_published(106, "zh") == 0
     assert await svc.alerts.issue_published(106, "en") == 0
 
@@ -259,7 +262,9 @@ async def test_one_alert_per_reader_per_issue_none_after_unfollow_blocked_pruned
     )
     assert len(await world.reader_rows()) == 3
 
-    # An older issue (a backfill) alerts nobody.
+    # An older issue (a backfill), stored with matching items, alerts nobody.
+    for issue in issues(105).values():
+        await svc.store.issues.upsert(issue, now=dt.datetime.now(dt.UTC))
     assert await svc.alerts.issue_published(105, "zh") == 0
 
 
@@ -342,3 +347,17 @@ async def test_an_extra_edition_post_alerts_its_followers_once(world: World) -> 
     )
     assert any("Ten asyncio tips" in (m.text or "") for m in world.tg.sent(CHANNEL_ID))
     assert world.alerts_to(READER_ID) == []
+
+
+async def test_a_flood_limit_delays_an_alert_but_prunes_nobody(world: World) -> None:
+    svc = world.runtime.services
+    assert (await world.reply(EN_READER, "/follow asyncio")).startswith("✅ Following")
+    issue = issues(107)["en"]
+    await svc.store.issues.upsert(issue, now=dt.datetime.now(dt.UTC))
+    world.tg.inject(Fault.retry_after(1), method="sendMessage")  # the alert's first try
+    assert await svc.alerts.issue_published(107, "en") == 1
+    await until(lambda: bool(world.alerts_to(EN_READER)))
+    (row,) = [r for r in await world.reader_rows() if r.idempotency_key.startswith("alert:107:")]
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert len(world.alerts_to(EN_READER)) == 1
+    assert [f.word for f in await svc.alerts.follows.of_user(EN_READER)] == ["asyncio"]

@@ -114,7 +114,7 @@ def test_a_zh_reader_is_answered_and_told_in_chinese(
     assert "你最近的 1 个链接，最新的在前：" in chat
     assert "#2 · 🎉 已发布到频道" in chat
     # /follow before #902, then one keyword alert (zh, then en queued: still one).
-    assert "✅ 已关注：git, 排期。" in chat
+    assert "✅ 已关注：git、排期。" in chat
     assert chat.count("🔔 第 902 期有条目提到你关注的词：") == 1
     assert "• 用 git 作为数据源：本地镜像与增量拉取 · git" in chat
     assert "• slotplan：在时间窗口里均匀排期 · 排期" in chat

@@ -218,6 +218,11 @@ async def test_the_command_menu_is_set_per_language(world: World) -> None:
         "credit",
         "forgetme",
         "lang",
+        "follow",
+        "following",
+        "unfollow",
+        "latest",
+        "issue",
     ]
     assert zh[2].description == "向频道推荐链接：/submit <链接> [备注]"
     assert zh[7].description == "从机器人中删除你的名字、用户名、语言和备注"

@@ -131,7 +131,8 @@ async def test_x_credentials_that_x_refuses_stop_the_start(
             fake_telegram, tmp_path, x={"api_base_url": fx.base_url, **X_CREDENTIALS}
         )
         async with bot_running(good) as runtime:
-            assert [w.target for w in runtime.services.delivery.workers] == ["telegram", "x"]
+            workers = [w.target for w in runtime.services.delivery.workers]
+            assert workers == ["telegram", "x", "readers"]  # readers: the keyword alerts
     assert any("X refused the credentials" in r.getMessage() for r in caplog.records)
 
 

@@ -1,8 +1,8 @@
 """The alerts' own delivery worker: target `readers`, one private message a row.
 
 Not a `Platform` of the registry: it takes no issue posts and no readers' links, so
-planning, previews and `/pause` without a target never meet it (an editor may still
-`/retry` its rows, and `/status` lists it beside the platforms). Its pacer spaces the
+planning, previews and `/pause` never meet it (an editor may still `/retry` or `/skip`
+its rows, and `/status` lists it beside the platforms). Its pacer spaces the
 messages at `alerts.per_minute` (PTB's global throttle applies too); a reader who
 blocked the bot loses their follows and the failed row is no editor's card.
 """
@@ -18,8 +18,9 @@ from bot.config import Settings
 from bot.delivery.workers import DeliveryNotices, DeliveryWorker
 from data.alerts import FollowStore
 from data.outbox import OutboxRow, OutboxStore
+from publishers.base import DryRunPublisher, Publisher
 from publishers.pacing import TelegramPacer
-from publishers.reader import UNREACHABLE, ReaderPublisher
+from publishers.reader import READERS_TARGET, UNREACHABLE, ReaderPublisher
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,20 @@ def reader_worker(
     editors: DeliveryNotices,
     *,
     after_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
+    dry_run: bool = False,
 ) -> DeliveryWorker:
+    """The `readers` worker; a dry run's logs each alert instead (`DryRunPublisher`)."""
+
     async def gone(user_id: int) -> None:
         pruned = await follows.prune(user_id)
         log.info("reader blocked the bot: follows deleted", extra={"count": pruned})
 
+    publisher: Publisher = (
+        DryRunPublisher(READERS_TARGET) if dry_run else ReaderPublisher(bot, gone=gone)
+    )
     return DeliveryWorker(
         outbox=outbox,
-        publisher=ReaderPublisher(bot, gone=gone),
+        publisher=publisher,
         pacer=TelegramPacer(posts_per_minute=settings.alerts.per_minute),
         notices=ReaderNotices(editors),
         after_sent=after_sent,

@@ -56,6 +56,16 @@ def extra_alert_key(item_id: int, lang: str, user_id: int) -> str:
     return f"alert:extra:{item_id}:{lang}:{user_id}"
 
 
+def _prefix(key: str) -> str:
+    """`alert:106:` of `alert:106:zh:42`: what every language's key of it begins with."""
+    return key.rsplit(":", 2)[0] + ":"
+
+
+def word_list(words: Sequence[str], lang: ChatLang) -> str:
+    """Words as a reader's language lists them: 爬虫、git / asyncio, git."""
+    return ("、" if lang == "zh" else ", ").join(words)
+
+
 def candidates_of(issue: Issue) -> tuple[Candidate, ...]:
     """An issue's items as alerts read them (deleted placeholders left out)."""
     return tuple(
@@ -80,7 +90,7 @@ def alert_html(alert: ReaderAlert, lang: ChatLang, *, number: int | None, max_it
     for hit in alert.hits[:max_items]:
         title = hit.candidate.title or hit.candidate.url or "?"
         shown = link(hit.candidate.url, title) if hit.candidate.url else escape(title)
-        line = text("alert.line", lang, link=shown, words=escape(", ".join(hit.words)))
+        line = text("alert.line", lang, link=shown, words=escape(word_list(hit.words, lang)))
         trial = "\n".join([head, *lines, line, "", footer])
         if telegram_length(trial) > TELEGRAM_TEXT_MAX - 100:  # room for the count line
             break
@@ -126,11 +136,8 @@ class AlertService:
         return FollowOutcome(parsed, followed)
 
     async def unfollow(self, user_id: int, raw: str) -> tuple[str, ...]:
-        """Words or numbers (`/following`'s), whichever each piece is; the words removed."""
-        pieces = split_words(raw)
-        ids = [int(p) for p in pieces if p.isdigit()]
-        words = [p for p in pieces if not p.isdigit()]
-        return await self.follows.unfollow(user_id, words=words, ids=ids)
+        """The reader's words named in `raw` (folded as `/follow` folds); those removed."""
+        return await self.follows.unfollow(user_id, words=split_words(raw))
 
     # ---- the triggers -----------------------------------------------------------------
 
@@ -185,7 +192,8 @@ class AlertService:
         if arrived is None:
             return 0
         posts: list[NewPost] = []
-        for reader_lang, follows in (await self._followers()).items():
+        told = await self.follows.alerted(_prefix(alert_key(number, lang, 0)))
+        for reader_lang, follows in (await self._followers(told)).items():
             issue = known.get(reader_lang, arrived)
             for alert in plan_alerts(follows, candidates_of(issue)):
                 html = alert_html(
@@ -199,17 +207,19 @@ class AlertService:
         if not self.settings.enabled:
             return 0
         posts: list[NewPost] = []
-        for reader_lang, follows in (await self._followers()).items():
+        told = await self.follows.alerted(_prefix(extra_alert_key(item_id, "en", 0)))
+        for reader_lang, follows in (await self._followers(told)).items():
             for alert in plan_alerts(follows, (candidate,)):
                 html = alert_html(alert, reader_lang, number=None, max_items=1)
                 key = extra_alert_key(item_id, reader_lang, alert.user_id)
                 posts.append(self._post(key, alert.user_id, html))
         return await self._enqueue(posts)
 
-    async def _followers(self) -> dict[ChatLang, Mapping[int, Sequence[str]]]:
+    async def _followers(self, told: frozenset[int]) -> dict[ChatLang, Mapping[int, Sequence[str]]]:
+        """Each language's readers and their words, but those `told` already."""
         rows = await self.follows.followers()
         by_lang: dict[ChatLang, list[tuple[int, str]]] = {}
-        for row in rows:
+        for row in (r for r in rows if r.user_id not in told):
             lang: ChatLang = "zh" if row.lang == "zh" else "en"
             by_lang.setdefault(lang, []).append((row.user_id, row.word))
         return {lang: group_follows(pairs) for lang, pairs in by_lang.items()}
