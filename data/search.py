@@ -97,7 +97,9 @@ async def build_index(tx: Tx) -> int:
     count = 0
     for issue_row in issues:
         parsed = json.loads(issue_row["parsed"])
-        headings = {s["kind"]: s["heading"] for s in parsed["sections"]}
+        # An issue stored in an older shape may lack its sections: its items are still
+        # indexed, without the section's heading.
+        headings = {s["kind"]: s["heading"] for s in parsed.get("sections", [])}
         items = await tx.fetchall(
             "SELECT id, kind, title, url, description, orphan_text, flags, sub_links"
             " FROM items WHERE issue_id = ?",

@@ -218,6 +218,7 @@ async def test_the_command_menu_is_set_per_language(world: World) -> None:
         "credit",
         "forgetme",
         "lang",
+        "search",
         "follow",
         "following",
         "unfollow",
