@@ -419,41 +419,30 @@ class FakeBotAPI:
     async def _send_photo(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self._writable_chat(params)
         photo = self._photo(params.get("photo"), files)
-        caption = caption_text(params, "caption", "caption_entities")
-        markup = inline_keyboard(params.get("reply_markup"))
-        self._check_flood(chat, "sendPhoto", 1)
-        message = self._store(
-            ChatMessage(
-                chat.id,
-                self._next_message_id(chat),
-                "sendPhoto",
-                now(),
-                True,
-                caption=caption.text if caption.text else None,
-                caption_entities=caption.entities,
-                photo=photo,
-                reply_markup=markup,
-            )
-        )
-        return self.message_json(message)
+        return self._send_captioned(chat, params, "sendPhoto", photo=photo)
 
     async def _send_document(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         chat = self._writable_chat(params)
         document = self._document(params.get("document"), files)
+        return self._send_captioned(chat, params, "sendDocument", document=document)
+
+    def _send_captioned(self, chat: FakeChat, params: JSON, method: str, **attachment: Any) -> JSON:
+        """A file with a caption (sendPhoto, sendDocument): the caption, the flood check, the
+        message; the caller has checked the chat and read its file first, as Telegram does."""
         caption = caption_text(params, "caption", "caption_entities")
         markup = inline_keyboard(params.get("reply_markup"))
-        self._check_flood(chat, "sendDocument", 1)
+        self._check_flood(chat, method, 1)
         message = self._store(
             ChatMessage(
                 chat.id,
                 self._next_message_id(chat),
-                "sendDocument",
+                method,
                 now(),
                 True,
                 caption=caption.text if caption.text else None,
                 caption_entities=caption.entities,
-                document=document,
                 reply_markup=markup,
+                **attachment,
             )
         )
         return self.message_json(message)
