@@ -19,13 +19,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Runtime, bot_running
 from bot.cli import main
+from bot.config import render_settings, secret_values, settings_from_values
 from bot.fakes.telegram import FakeTelegram, Fault
 from bot.ops.maintenance import endpoint_health, endpoint_url
+from bot.serve.health import Health, judge_health
+from bot.weekly.watch import PollRecord, WatchedSource
 from publishers.posts import TelegramPost, TelegramText
-from tests.conftest import CHANNEL_ID, settings_for
+from tests.conftest import CHANNEL_ID, TOKEN, settings_for
 from tests.delivery_support import eventually
 from tests.test_source_git import Upstream
-from tests.webhook_support import ops_server
+from tests.webhook_support import GITHUB_SECRET, WEBHOOK_SECRET, ops_server
 
 
 @asynccontextmanager
@@ -212,3 +215,54 @@ async def test_metrics_after_a_publish_name_every_series(
     names = {name for name, _ in after}
     assert "weeklybot_submissions" in answer.text  # a family with no rows yet: declared
     assert "weeklybot_posts_failed_total" in names
+
+
+def test_judge_health_counts_staleness_from_the_start_until_a_first_success() -> None:
+    repo = WatchedSource("git:x#main", "repo", 600)
+    feed = WatchedSource("feed:https://f.example/rss", "feed:https://f.example/rss", 60)
+
+    def judge(records: list[PollRecord], now: float, lag: float | None = None) -> Health:
+        return judge_health(
+            now=now,
+            started_at=1000.0,
+            database_error=None,
+            sources=(repo, feed),
+            records=records,
+            oldest_due_at=now - 500,
+            stale_factor=3,
+            outbox_lag_seconds=lag,
+        )
+
+    assert judge([], now=1000 + 179).ok  # the feed's 3 × 60 s have not passed yet
+    young = judge([], now=1000 + 181)
+    assert [s.stale for s in young.sources] == [False, True]
+    assert young.problems == ("feed:https://f.example/rss: no successful poll for 181s",)
+    failing = PollRecord(feed.name, last_at=2900.0, error="HTTP 500", ok_at=2850.0)
+    later = judge([PollRecord(repo.name, last_at=2000.0, ok_at=2000.0), failing], now=3000)
+    assert later.ok  # the feed failed just now but succeeded 150 s ago
+    assert later.to_json()["sources"]["feed:https://f.example/rss"] == {
+        "last_ok_age_seconds": 150.0,
+        "last_error": "HTTP 500",
+        "stale": False,
+    }
+    assert later.oldest_due_age_seconds == 500
+    assert not judge([], now=1001, lag=499).ok  # the outbox lag counts only when set
+    assert judge([], now=1001, lag=501).ok
+
+
+def test_secrets_of_the_webhooks_are_scrubbed_from_logs() -> None:
+    settings = settings_from_values(
+        {
+            "telegram": {
+                "token": TOKEN,
+                "channel_id": CHANNEL_ID,
+                "webhook_url": "https://bot.example.com/tg",
+                "webhook_secret_token": WEBHOOK_SECRET,
+            },
+            "server": {"github_secret": GITHUB_SECRET},
+        }
+    )
+    assert {WEBHOOK_SECRET, GITHUB_SECRET} <= set(secret_values(settings))
+    rendered = render_settings(settings)
+    assert WEBHOOK_SECRET not in rendered
+    assert GITHUB_SECRET not in rendered
