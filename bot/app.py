@@ -11,7 +11,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import httpx
 from telegram import Update
@@ -39,7 +39,6 @@ from bot.ops.start_checks import run_start_checks
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.roundup.schedule import RoundupScheduler
 from bot.roundup.service import RoundupService
-from bot.serve.server import OpsServer
 from bot.serve.webhook import start_webhook
 from bot.texts import text
 from bot.weekly.announce import announce_alarms, event_sink
@@ -69,7 +68,10 @@ from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
 from publishers.templates import load_templates
-from publishers.x_client import XClient
+
+if TYPE_CHECKING:
+    from bot.serve.server import OpsServer
+    from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +225,8 @@ def x_client_for(settings: Settings) -> XClient | None:
     keys = settings.x.oauth1()
     if keys is None:
         return None
+    from publishers.x_client import XClient  # tweepy: loaded only when X is configured
+
     return XClient(
         consumer_key=keys["consumer_key"],
         consumer_secret=keys["consumer_secret"],
@@ -398,6 +402,8 @@ async def bot_running(
         stack.push_async_callback(watcher.close)
         ops = None
         if settings.server.port is not None:
+            from bot.serve.server import OpsServer  # aiohttp's server: only when asked for
+
             ops = OpsServer(
                 settings, store, watcher, update_queue_length=application.update_queue.qsize
             )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 import httpx
 from telegram import Bot
@@ -65,8 +65,9 @@ from publishers.telegram import TelegramPublisher
 from publishers.telegram_html import parse_html
 from publishers.telegram_probe import TelegramProbe
 from publishers.templates import PostTemplates
-from publishers.x import XPublisher
-from publishers.x_client import XClient
+
+if TYPE_CHECKING:
+    from publishers.x_client import XClient
 
 
 class UnknownTarget(ValueError):
@@ -514,6 +515,8 @@ def _x_build(wiring: Wiring, pacer: Pacer) -> Delivery | None:
     if wiring.x_client is None:
         return None
     assert isinstance(pacer, XPacer)  # the publisher feeds X's live quota to it
+    from publishers.x import XPublisher  # tweepy and aiohttp: loaded only when X is configured
+
     return Delivery(XPublisher(wiring.x_client, pacer), pacer)
 
 

@@ -5,7 +5,9 @@ Editors only (`refuse_command` for anyone else, audited). The facts are read thr
 (`bot.stats.render`) and drawn by `bot.stats.charts` on a worker thread
 (`asyncio.to_thread`: the segmentation and the drawing take a second or two of CPU,
 and the handler is registered `block=False`, so the bot answers others meanwhile).
-Each picture is checked against Telegram's photo rules
+`bot.stats.charts` (matplotlib, numpy, wordcloud: some 50 MB) is imported on the
+first drawing, not at start: a bot that is never asked for a picture does not carry
+it. Each picture is checked against Telegram's photo rules
 (`publishers.limits.telegram_photo_problem`) before it is sent. No CJK font: the text
 still goes, and the editor reads why there is no picture and how to fix it.
 """
@@ -17,13 +19,13 @@ import logging
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import InputMediaPhoto, Message, Update
 from telegram.constants import ChatAction
 from telegram.ext import CommandHandler
 
 from bot.config import StatsSettings
-from bot.stats.charts import Look, domains_chart, editor_chart, sections_chart, word_cloud
 from bot.stats.fonts import FontNotFound, cjk_font
 from bot.stats.model import EditorStats, SeasonStats, editor_stats, season_range, season_stats
 from bot.stats.render import editor_summary, season_summary
@@ -33,6 +35,9 @@ from handlers.admin import refuse_command
 from handlers.context import App, BotServices, Context, services
 from publishers.image_size import image_size
 from publishers.limits import telegram_photo_problem
+
+if TYPE_CHECKING:
+    from bot.stats.charts import Look
 
 log = logging.getLogger(__name__)
 _SEASON = re.compile(r"[0-9]{1,4}")  # ASCII digits, a number SQLite can bind
@@ -45,6 +50,8 @@ class PhotoRefused(Exception):
 
 
 def _look(options: StatsSettings) -> Look:
+    from bot.stats.charts import Look
+
     return Look(dpi=options.dpi, cloud_px=options.cloud_width)
 
 
@@ -64,6 +71,8 @@ def _font(options: StatsSettings) -> Path:
 
 def draw_editor(stats: EditorStats, options: StatsSettings) -> bytes:
     """On a worker thread: the font, then the picture."""
+    from bot.stats.charts import editor_chart
+
     return _checked(editor_chart(stats, _font(options), _look(options)))
 
 
@@ -83,6 +92,8 @@ def build_season(
         font = _font(options)
     except FontNotFound as exc:
         return summary, exc
+    from bot.stats.charts import domains_chart, sections_chart, word_cloud
+
     look = _look(options)
     pictures = [
         sections_chart(summary, font, look),

@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
-from publishers.x_client import XQuota
+from publishers.x_quota import XQuota
 
 Clock = Callable[[], float]
 

@@ -69,3 +69,20 @@ def test_a_stray_import_is_caught(tmp_path: Path) -> None:
     assert reaching("bot/domain", ("bot.domain",), tmp_path) == [
         "bot/domain/issue.py imports bot.weekly.ingest"
     ]
+
+
+def test_starting_the_bot_loads_no_library_it_has_no_use_for() -> None:
+    """X's libraries load with an X target, the pictures' with the first picture, the
+    ops server's with its port: an idle bot without them does not carry them (memory,
+    bench/search.py). Checked in a fresh interpreter, as `weeklybot run` imports."""
+    import subprocess
+    import sys
+
+    heavy = ("tweepy", "aiohttp", "requests", "matplotlib", "numpy", "wordcloud", "jieba")
+    probe = (
+        f"import sys, bot.cli, bot.app; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == []

@@ -9,7 +9,7 @@ from bot.editors.status import SourceLine, Status, TargetLine, render_status, so
 from bot.weekly.watch import PollRecord
 from data.store import SourceState
 from publishers.telegram_html import parse_html
-from publishers.x_client import RateWindow, XQuota
+from publishers.x_quota import RateWindow, XQuota
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 12, 7, 20, 0, tzinfo=SHANGHAI).timestamp()

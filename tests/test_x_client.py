@@ -22,14 +22,12 @@ from bot.fakes.x_model import QuotaView, WindowView
 from publishers.x_client import (
     CreatedPost,
     MediaProcessingError,
-    RateWindow,
     XClient,
-    XQuota,
     comparable_text,
     endpoint_key,
-    quota_from_headers,
     unescape_x_text,
 )
+from publishers.x_quota import RateWindow, XQuota, quota_from_headers
 from tests.conftest import X_CREDENTIALS, ManualClock
 
 T0 = 1_800_000_000.0

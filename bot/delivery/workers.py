@@ -40,9 +40,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import aiohttp
+import httpx
 from telegram.error import TelegramError
-from tweepy.errors import TweepyException
 
 from bot.serve.metrics import POSTS_FAILED, POSTS_IN_DOUBT, POSTS_SENT, RATE_LIMITED
 from data.outbox import OutboxRow, OutboxStore
@@ -95,7 +94,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 # A platform's answer or a broken connection: expected, worth one WARNING line.
-_HANDLED = (PublishError, TelegramError, TweepyException, aiohttp.ClientError, TimeoutError)
+# The publishers turn their own library's errors (tweepy, aiohttp) into PublishError; the
+# checks and cards speak Telegram or plain HTTP. X's libraries are loaded only with X.
+_HANDLED = (PublishError, TelegramError, httpx.HTTPError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)

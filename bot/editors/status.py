@@ -21,7 +21,7 @@ from data.extras import QueueSummary
 from data.outbox import OUTBOX_STATES, OutboxState
 from data.store import SourceState, Store
 from publishers.pacing import Pacer, ReportsQuota
-from publishers.x_client import RateWindow, XQuota
+from publishers.x_quota import RateWindow, XQuota
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import aiohttp
 import httpx
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberOwner
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden
-from tweepy.errors import Forbidden as XForbidden
-from tweepy.errors import TweepyException, Unauthorized
 
 from bot.config import Settings
 from bot.editors.kit import EditorChats
 from bot.texts import text
 from publishers.github import GitHubAPI
-from publishers.x_client import XClient
+
+if TYPE_CHECKING:
+    from publishers.x_client import XClient
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,10 @@ async def check_x(x_client: XClient | None) -> list[Problem]:
     """The X credentials work: GET /2/users/me with the user's OAuth 1.0a keys."""
     if x_client is None:
         return []
+    import aiohttp  # X's libraries: loaded only when X is configured
+    from tweepy.errors import Forbidden as XForbidden
+    from tweepy.errors import TweepyException, Unauthorized
+
     try:
         await x_client.user_id()
     except (Unauthorized, XForbidden) as exc:

@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont, TTLibError
-
 # What the font must draw to count as a CJK font: common characters of the newsletter.
 SAMPLE = "周刊异步爬虫项目文章"
 
@@ -41,6 +39,8 @@ class FontNotFound(Exception):
 @lru_cache(maxsize=8)
 def _codepoints(path: Path) -> frozenset[int]:
     """Every character the font's best cmap maps (the first face of a collection)."""
+    from fontTools.ttLib import TTFont, TTLibError  # loaded on the first picture only
+
     try:
         font = TTFont(str(path), lazy=True, fontNumber=0)
         try:
