@@ -428,7 +428,7 @@ async def bot_running(
                 store,
                 watcher,
                 update_queue_length=application.update_queue.qsize,
-                storage_problem=svc.storage.problem,
+                storage_problem=svc.storage.current_problem,
             )
             await ops.start()
             stack.push_async_callback(ops.stop)

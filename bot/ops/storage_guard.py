@@ -161,6 +161,11 @@ class StorageGuard:
         """/healthz's database error while down, else None."""
         return None if self.outage is None else self.outage.problem()
 
+    async def current_problem(self) -> str | None:
+        """`problem` after a probe: /healthz asked while down checks for the recovery."""
+        await self.check()
+        return self.problem()
+
     async def drain(self) -> None:
         """Wait for a notice still being sent (at shutdown)."""
         if self._tasks:
