@@ -66,10 +66,10 @@ def _records_work(update: Update) -> bool:
 
 async def refuse_unrecordable(update: object, context: Context) -> None:
     """Answer `update`'s sender that nothing was recorded (best effort), and count it."""
+    if not isinstance(update, Update):  # a job's write: nobody to answer, nothing refused
+        return
     svc = services(context)
     svc.storage.refusal()
-    if not isinstance(update, Update):
-        return
     user = update.effective_user
     lang: ChatLang = "en"
     if user is not None:  # `reader_lang` without its write (which would fail now)
