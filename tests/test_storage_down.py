@@ -25,7 +25,7 @@ import pytest
 from bot.delivery.workers import DeliveryWorker
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from bot.ops.storage_guard import StorageGuard
-from data.db import Database, StorageUnavailable
+from data.db import Database, StorageUnavailable, SyncTx
 from data.migrations import migrate
 from data.outbox import NewPost, OutboxStore
 from data.submissions import submission_key
@@ -358,3 +358,65 @@ async def test_a_real_tiny_tmpfs_fills_and_empties(tmp_path: Path) -> None:
             assert await integrity(db) == ["ok"]
     finally:
         await _run(shutil.which("umount") or "umount", str(mnt))
+
+
+# ---- the one mapping, in data/db.py ------------------------------------------------------
+
+
+async def test_the_database_maps_full_and_read_only_and_keeps_reading(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "m.db") as db:
+        await migrate(db, now=0)
+        told: list[StorageUnavailable] = []
+        db.on_unavailable = told.append
+        pages = await db.set_limits(max_page_count=await db.set_limits())
+        big = "INSERT INTO audit_log (at, actor, action, details) VALUES (0, 'a', 'b', ?)"
+        with pytest.raises(StorageUnavailable) as full:
+            async with db.transaction() as tx:
+                await tx.execute(big, ('{"pad": "' + "x" * 20_000 + '"}',))
+        assert full.value.kind == "full"
+        assert str(tmp_path / "m.db") in str(full.value)
+        assert "free space" in str(full.value)
+        # the probe refuses, and probing leaves the file as it was
+        with pytest.raises(StorageUnavailable):
+            await db.probe_writable(now=1)
+        assert await db.set_limits() == pages
+        await db.set_limits(max_page_count=1 << 30, query_only=True)
+
+        # a batched write whose body meets the read-only file fails as one, mapped
+        def body(tx: object) -> None:
+            raise AssertionError("never reached: BEGIN IMMEDIATE is refused first")
+
+        with pytest.raises(StorageUnavailable) as ro:
+            await db.write_batched(body)
+        assert ro.value.kind == "read-only"
+        assert "writable by the bot's user" in str(ro.value)
+        assert len(await db.fetchall("SELECT * FROM heartbeat")) >= 0  # reads go on
+        assert [e.kind for e in told] == ["full", "full", "read-only"]
+        await db.set_limits(query_only=False)
+        await db.probe_writable(now=2)
+        assert await integrity(db) == ["ok"]
+
+
+async def test_a_full_disk_inside_a_batch_fails_the_batch_not_its_savepoint(
+    tmp_path: Path,
+) -> None:
+    """SQLITE_FULL rolls the whole transaction back, savepoint included: every body of
+    the batch gets `StorageUnavailable`, none "no such savepoint", nothing is kept."""
+    async with Database.open(tmp_path / "b.db") as db:
+        await migrate(db, now=0)
+        await db.set_limits(max_page_count=await db.set_limits())
+
+        def small(tx: SyncTx) -> None:
+            tx.execute("INSERT INTO heartbeat (component, beat_at) VALUES ('small', 1)")
+
+        def large(tx: SyncTx) -> None:
+            tx.execute(
+                "INSERT INTO audit_log (at, actor, action, details) VALUES (0, 'a', 'b', ?)",
+                ('{"pad": "' + "x" * 20_000 + '"}',),
+            )
+
+        results = await asyncio.gather(
+            db.write_batched(small), db.write_batched(large), return_exceptions=True
+        )
+        assert all(isinstance(r, StorageUnavailable) for r in results), results
+        assert await db.fetchall("SELECT * FROM heartbeat WHERE component = 'small'") == []
