@@ -25,6 +25,7 @@ import pytest
 from bot.delivery.workers import DeliveryWorker
 from bot.fakes.telegram import ChatMessage, FakeTelegram
 from bot.ops.storage_guard import StorageGuard
+from bot.serve.server import OpsServer
 from data.db import Database, StorageUnavailable, SyncTx
 from data.migrations import migrate
 from data.outbox import NewPost, OutboxStore
@@ -202,6 +203,13 @@ async def test_a_full_disk_is_told_refused_and_recovered(world: World) -> None:
     await assert_refused_while_down(world, pending, queued)
     # the probe fails while the disk is full: still down
     assert not await guard.check()
+    # /healthz: the heartbeat's in-place update still commits, the guard's word counts
+    ops = OpsServer(
+        svc.settings, svc.store, world.runtime.watcher, storage_problem=guard.current_problem
+    )
+    health = await ops.health()
+    assert not health.database_writable
+    assert "disk is full" in (health.database_error or "")
     assert await integrity(db) == ["ok"]  # reads go on
     row = await svc.submissions.store.get(earlier)
     assert row is not None
