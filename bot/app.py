@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.delivery.jobs import rebuild_wakeups, schedule_wakeups
 from bot.delivery.workers import DeliveryPool, DeliveryWorker
 from bot.domain.urls import Resolver
+from bot.editors.kit import EditorChats
 from bot.editors.outbox_cards import EditorNotices
 from bot.editors.template_notices import TemplateNotices
 from bot.ops.backups import hold_run_lock, schedule_backups
@@ -36,6 +37,7 @@ from bot.ops.dry_run import DryRunBot, rehearsal
 from bot.ops.maintenance import HEARTBEAT_COMPONENT
 from bot.ops.render import try_overrides
 from bot.ops.start_checks import run_start_checks
+from bot.ops.storage_guard import PROBE_SECONDS, storage_probe_job
 from bot.platforms import PLATFORMS, Delivery, Platforms, Wiring
 from bot.roundup.schedule import RoundupScheduler
 from bot.roundup.service import RoundupService
@@ -43,7 +45,7 @@ from bot.serve.webhook import start_webhook
 from bot.texts import text
 from bot.weekly.announce import announce_alarms, event_sink
 from bot.weekly.watch import Watcher
-from data.db import Database
+from data.db import Database, StorageUnavailable
 from data.migrations import migrate
 from data.outbox import OutboxRow
 from data.store import Store
@@ -63,6 +65,7 @@ from handlers.roundup import roundup_cmd
 from handlers.search import add_search_handlers
 from handlers.start import help_cmd, start_cmd
 from handlers.stats import add_stats_handlers
+from handlers.storage import add_storage_gate, refuse_unrecordable
 from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
@@ -92,6 +95,14 @@ async def error_handler(update: object, context: Context) -> None:
     log scrubs but a chat would not.
     """
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, StorageUnavailable):
+        # Nothing was recorded (rolled back): the sender hears so; the storage guard
+        # tells the editors once (no error notice per update).
+        log.warning(
+            "storage unavailable", extra={"update_id": update_id, "error": str(context.error)}
+        )
+        await refuse_unrecordable(update, context)
+        return
     log.error("handler failed", exc_info=context.error, extra={"update_id": update_id})
     now = time.time()
     if now - float(context.bot_data.get(_LAST_ERROR_NOTICE, 0.0)) < ERROR_NOTICE_SECONDS:
@@ -105,6 +116,11 @@ async def error_handler(update: object, context: Context) -> None:
 
 async def heartbeat_job(context: Context) -> None:
     await services(context).store.beat(HEARTBEAT_COMPONENT, now=time.time())
+
+
+async def storage_probe(context: Context) -> None:
+    """Periodic: while storage is down, probe for the recovery (`bot.ops.storage_guard`)."""
+    await storage_probe_job(services(context).storage)
 
 
 async def alarm_job(context: Context) -> None:
@@ -146,6 +162,7 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
     application = _new_application(settings, dry_run=dry_run)
     attach(application, services)
     application.add_handler(TypeHandler(Update, log_update), group=-1)
+    add_storage_gate(application)  # group -2: refuses work while storage is down
     application.add_handler(CommandHandler("start", start_cmd))
     application.add_handler(CommandHandler("help", help_cmd))
     # block=False: its replies are spaced out, other updates need not wait for them
@@ -178,6 +195,9 @@ def build_application(settings: Settings, services: BotServices, *, dry_run: boo
             name="alarms",
         )
         schedule_backups(application.job_queue, settings, services.store, services.editor_chats)
+        application.job_queue.run_repeating(
+            storage_probe, interval=PROBE_SECONDS, first=PROBE_SECONDS, name="storage-probe"
+        )
     return application
 
 
@@ -377,6 +397,11 @@ async def bot_running(
         await store.beat(HEARTBEAT_COMPONENT, now=time.time())
         template_notices.attach(svc.editor_chats(application.bot))
         stack.push_async_callback(template_notices.drain)
+        # Storage full or read-only at run time: the editors hear it directly, the
+        # workers wait on the guard, a recovery wakes them.
+        pool.gate = svc.storage
+        svc.storage.attach(_storage_notice(svc.editor_chats(application.bot)), wake=pool.wake)
+        stack.push_async_callback(svc.storage.drain)
         assert application.updater is not None
         halt = Halt()
         if settings.telegram.webhook_url is not None:
@@ -405,7 +430,11 @@ async def bot_running(
             from bot.serve.server import OpsServer  # aiohttp's server: only when asked for
 
             ops = OpsServer(
-                settings, store, watcher, update_queue_length=application.update_queue.qsize
+                settings,
+                store,
+                watcher,
+                update_queue_length=application.update_queue.qsize,
+                storage_problem=svc.storage.current_problem,
             )
             await ops.start()
             stack.push_async_callback(ops.stop)
@@ -455,6 +484,13 @@ async def bot_running(
             halt=halt,
             ops=ops,
         )
+
+
+def _storage_notice(editors: EditorChats) -> Callable[[str], Awaitable[object]]:
+    async def tell(notice: str) -> None:
+        await editors.send(notice, html=False, best_effort=True, what="a storage notice")
+
+    return tell
 
 
 async def set_commands(application: App, settings: Settings) -> None:

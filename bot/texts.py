@@ -520,6 +520,11 @@ TextKey = Literal[
     "stats.title.season_domains",
     # the daily backup (bot/ops/backups.py)
     "backup.failed",
+    # storage full or read-only (bot/ops/storage_guard.py, handlers/storage.py)
+    "storage.refused",
+    "storage.down",
+    "storage.recovered",
+    "storage.status",
 ]
 
 _EN: dict[TextKey, str] = {
@@ -1162,6 +1167,17 @@ _EN: dict[TextKey, str] = {
     "stats.title.season_domains": "Top domains of the season",
     "backup.failed": "⚠️ Today's backup into {folder} failed ({error}); the details are in"
     " the bot's log. The database itself is untouched.",
+    "storage.refused": "⚠️ The bot cannot record this right now (its disk is full or its"
+    " database is read-only); nothing was changed. Please try again later.",
+    "storage.down": "🛑 The bot cannot write its database: {what}.\n{path}: {detail}\n"
+    "Fix: {fix}.\nUntil then it takes no submissions, decisions or queued links, and sends"
+    " no posts (nothing is lost: the queued posts wait). It checks every few seconds and"
+    " tells you when it recovers.",
+    "storage.recovered": "✅ The database takes writes again (down about {minutes} min;"
+    " {refused} requests refused meanwhile, their senders were told to try again). Posts"
+    " and submissions resume now.",
+    "storage.status": "🛑 <b>Storage down</b>: {what}; taking no work, sending nothing"
+    " ({refused} requests refused so far).",
 }
 
 _ZH: dict[TextKey, str] = {
@@ -1368,6 +1384,8 @@ _ZH: dict[TextKey, str] = {
     "issue.usage": "发送 /issue 加上期号，例如 /issue 120（/latest：最新一期）。",
     "issue.unknown": "没有第 {number} 期。最新的是第 {newest} 期：/latest。",
     "issue.other_lang": "第 {number} 期没有中文版，以下是英文版。",
+    "storage.refused": "⚠️ 机器人现在无法保存记录（磁盘已满或数据库只读），"
+    "本次操作没有生效。请稍后再试。",
 }
 
 # What only editors see: English only (`EDITOR_LANG`); every other key is a reader's
@@ -1672,6 +1690,9 @@ EDITOR_KEYS: Final[frozenset[TextKey]] = frozenset(
         "stats.title.posts",
         "stats.title.season_domains",
         "backup.failed",
+        "storage.down",
+        "storage.recovered",
+        "storage.status",
     )
 )
 

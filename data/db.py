@@ -20,6 +20,7 @@ or ``db = await Database.open(path)`` … ``await db.close()``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import re
@@ -53,6 +54,49 @@ _READ_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
 
 class StorageError(Exception):
     """The database cannot be used as asked (wrong journal mode, schema too new...)."""
+
+
+StorageKind = Literal["full", "read-only", "io"]
+
+# SQLite's primary result codes that mean "the storage cannot take this", not "this
+# statement is wrong": SQLITE_READONLY (8), SQLITE_IOERR (10), SQLITE_FULL (13).
+# Extended codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED...) share the low byte.
+_STORAGE_CODES: dict[int, StorageKind] = {8: "read-only", 10: "io", 13: "full"}
+
+_STORAGE_FIX: dict[StorageKind, str] = {
+    "full": "the disk (or its quota) is full: free space on the disk that holds it",
+    "read-only": (
+        "the database is read-only: make the file, its -wal/-shm files and its folder "
+        "writable by the bot's user (or remount the disk read-write)"
+    ),
+    "io": "the disk failed a read or write: check the disk and its mount (dmesg), and its space",
+}
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot record anything now: its disk is full, it is read-only, or
+    the disk fails (SQLite's SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR).
+
+    Raised by `Database` in place of the `sqlite3.OperationalError`, the one mapping of
+    those errors. The transaction was rolled back: nothing of it was written. The
+    message names what, the path and the fix.
+    """
+
+    def __init__(self, kind: StorageKind, path: str, detail: str) -> None:
+        self.kind: StorageKind = kind
+        self.path = path
+        self.detail = detail
+        self.fix = _STORAGE_FIX[kind]
+        super().__init__(f"{path}: cannot write ({detail}); {self.fix}")
+
+
+def storage_kind(exc: BaseException) -> StorageKind | None:
+    """What storage failure a sqlite3 error is, or None when it is not one."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return _STORAGE_CODES.get(code & 0xFF)
+    return None
 
 
 def to_ts(when: When) -> float:
@@ -162,6 +206,10 @@ def _run_batch(conn: sqlite3.Connection, bodies: Sequence[Callable[[SyncTx], Any
             try:
                 value = body(tx)
             except Exception as exc:  # the caller's own error: it gets it back
+                if storage_kind(exc) is not None:
+                    # Not the body's fault, and SQLITE_FULL/IOERR may have rolled the
+                    # whole transaction back already: the batch fails as one.
+                    raise
                 conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
                 conn.execute(f"RELEASE {_SAVEPOINT}")
                 results.append(_Failed(exc))
@@ -197,6 +245,19 @@ class Database:
         self._flusher: asyncio.Task[None] | None = None
         self.batches_committed = 0  # group commits of `write_batched` (tests, the bench)
         self.path = path
+        # Told (synchronously, must not raise) of every `StorageUnavailable` raised, from
+        # any caller: the bot's storage guard (`bot.ops.storage_guard`) sets it.
+        self.on_unavailable: Callable[[StorageUnavailable], None] | None = None
+
+    def _unavailable(self, exc: BaseException) -> StorageUnavailable | None:
+        """`exc` as `StorageUnavailable` (the listener told), or None: not a storage error."""
+        kind = storage_kind(exc)
+        if kind is None:
+            return None
+        mapped = StorageUnavailable(kind, self.path, str(exc))
+        if self.on_unavailable is not None:
+            self.on_unavailable(mapped)
+        return mapped
 
     @staticmethod
     def open(
@@ -300,12 +361,17 @@ class Database:
                 await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 yield Tx(self._conn)
                 await self._conn.commit()
-            except BaseException:
+            except BaseException as exc:
                 # Also on cancellation: aiosqlite queues this behind whatever statement
                 # is still running, so the connection is never left mid-transaction.
                 # (A rollback with no transaction open is a no-op.)
-                await self._conn.rollback()
-                raise
+                mapped = self._unavailable(exc)
+                if mapped is None:
+                    await self._conn.rollback()
+                    raise
+                with contextlib.suppress(sqlite3.Error):  # the disk may fail this too
+                    await self._conn.rollback()
+                raise mapped from exc
 
     async def write_batched(self, body: Callable[[SyncTx], T]) -> T:
         """Run `body` in a write transaction shared with the batched writes queued meanwhile.
@@ -344,9 +410,10 @@ class Database:
                         bodies = [body for body, _ in batch]
                         results = await self._on_thread(_run_batch, bodies)
                     except Exception as exc:
+                        failure = self._unavailable(exc) or exc
                         for _, fut in batch:
                             if not fut.done():
-                                fut.set_exception(exc)
+                                fut.set_exception(failure)
                         continue
                     self.batches_committed += 1
                     for (_, fut), result in zip(batch, results, strict=True):
@@ -390,12 +457,82 @@ class Database:
             raise ValueError("Database.fetchall runs SELECT only; write in a transaction()")
         async with self._lock:
             self._check_open()
-            return list(await self._conn.execute_fetchall(sql, params))
+            try:
+                return list(await self._conn.execute_fetchall(sql, params))
+            except sqlite3.Error as exc:
+                mapped = self._unavailable(exc)  # a read fails only on I/O errors
+                if mapped is None:
+                    raise
+                raise mapped from exc
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """`fetchall`'s first row, if any."""
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
+
+    async def probe_writable(
+        self, *, now: When, pages: int = 2, min_free_bytes: int = 1 << 20
+    ) -> None:
+        """Prove the database can record again: raise `StorageUnavailable` if it cannot.
+
+        For the storage guard's periodic check while storage is down; three checks, each
+        for what the others miss:
+
+        - a write that needs fresh pages: a row larger than the free list plus `pages`
+          pages is inserted and rolled back (SQLite allocates, and refuses past a full
+          disk or `max_page_count`, at the insert; nothing is kept, so probing never
+          grows the file). `BEGIN IMMEDIATE; ROLLBACK` alone would prove nothing;
+        - a committed write (the heartbeat row `storage-probe`): a read-only file or
+          mount, and a disk that cannot take the WAL's frames;
+        - the folder's free space (`os.statvfs`) is at least `min_free_bytes`: a WAL
+          that reuses its own space can commit on a full disk while any growth fails,
+          so "space returned" is asked of the file system itself.
+        """
+        async with self.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT (SELECT page_size FROM pragma_page_size) AS size,"
+                " (SELECT freelist_count FROM pragma_freelist_count) AS free"
+            )
+            size, free = (int(row["size"]), int(row["free"])) if row else (4096, 0)
+            await tx.execute("SAVEPOINT weeklybot_probe")
+            await tx.execute(
+                "INSERT INTO heartbeat (component, beat_at) VALUES"
+                " ('storage-probe:' || hex(zeroblob(?)), 0)",
+                ((free + pages) * size // 2 + size,),  # hex doubles it: > free + pages
+            )
+            await tx.execute("ROLLBACK TO weeklybot_probe")
+            await tx.execute("RELEASE weeklybot_probe")
+            await tx.execute(
+                "INSERT INTO heartbeat (component, beat_at) VALUES ('storage-probe', ?)"
+                " ON CONFLICT (component) DO UPDATE SET beat_at = excluded.beat_at",
+                (to_ts(now),),
+            )
+        if self.path == MEMORY:
+            return
+        stat = await asyncio.to_thread(os.statvfs, Path(self.path).parent)
+        free_bytes = stat.f_bavail * stat.f_frsize
+        if free_bytes < min_free_bytes:
+            raise StorageUnavailable("full", self.path, f"only {free_bytes} bytes free on its disk")
+
+    async def set_limits(
+        self, *, max_page_count: int | None = None, query_only: bool | None = None
+    ) -> int:
+        """Test and bench hook: set this connection's own SQLite limits; the page count.
+
+        `max_page_count` (just above `page_count`: a full disk) and `query_only` (a
+        read-only database) are per connection, so only the bot's own connection can
+        be given them; the storage tests and `bench/chaos.py storage` fail the bot's
+        storage through SQLite itself this way, not by a mock. `max_page_count` cannot
+        go below the current size (SQLite keeps the larger). The bot never calls this.
+        """
+        async with self._lock:
+            self._check_open()
+            if max_page_count is not None:
+                await self._conn.execute(f"PRAGMA max_page_count = {int(max_page_count)}")
+            if query_only is not None:
+                await self._conn.execute(f"PRAGMA query_only = {'ON' if query_only else 'OFF'}")
+            rows = await self._conn.execute_fetchall("PRAGMA page_count")
+            return int(next(iter(rows))[0])
 
     async def total_changes(self) -> int:
         """Rows written through this connection since it opened (idle-cost checks)."""

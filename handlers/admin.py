@@ -83,8 +83,10 @@ async def status_cmd(update: Update, context: Context) -> None:
         queue=await svc.extra.summary(),
         now=time.time(),
     )
+    body = render_status(status, svc.settings.publishing.zone)
+    storage = svc.storage.status_line()  # storage down: said first
     await message.reply_text(
-        render_status(status, svc.settings.publishing.zone),
+        body if storage is None else f"{storage}\n\n{body}",
         parse_mode=ParseMode.HTML,
         link_preview_options=NO_PREVIEW,
     )

@@ -26,6 +26,7 @@ from bot.delivery.workers import DeliveryPool
 from bot.domain.urls import Resolver, load_public_suffixes
 from bot.editors.kit import ChatSpacer, EditorChats, is_editor
 from bot.extra.queue import ExtraQueue
+from bot.ops.storage_guard import StorageGuard
 from bot.platforms import PLATFORMS, Platforms
 from bot.roundup.service import RoundupService
 from bot.submissions.intake import SubmissionService, targets_of
@@ -86,6 +87,9 @@ class BotServices:
     replies: asyncio.Semaphore = field(init=False, default_factory=lambda: asyncio.Semaphore(1))
     # Keyword alerts (`/follow`; an issue's or an extra post's alerts), over the same store.
     alerts: AlertService = field(init=False)
+    # Up or down: the database's "disk full / read-only / I/O error" seen at run time
+    # (`bot.ops.storage_guard`); it listens on the store's database from here on.
+    storage: StorageGuard = field(init=False)
 
     def __post_init__(self) -> None:
         publication = Publication(self.store, self.settings, platforms=self.platforms)
@@ -99,6 +103,7 @@ class BotServices:
         object.__setattr__(self, "extra", extra)
         alerts = AlertService(self.store, self.settings.alerts, wake=self.delivery.wake)
         object.__setattr__(self, "alerts", alerts)
+        object.__setattr__(self, "storage", StorageGuard(self.store.db))
         if self.roundup is None:
             built_roundup = RoundupService(self.settings, self.store, platforms=self.platforms)
             object.__setattr__(self, "roundup", built_roundup)

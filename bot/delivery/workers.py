@@ -24,6 +24,16 @@ group stranded behind a part dropped without the editors' choice. A platform's
 restarted bot does not post early. A target an editor paused (`/pause`, a row of
 `target_pauses`) is skipped by the claim itself: its worker claims nothing until
 `/resume`, and the other targets' workers go on.
+
+While the database cannot record (disk full, read-only: `data.db.StorageUnavailable`,
+the worker's `gate`, `bot.ops.storage_guard`), a worker claims and sends nothing: it
+waits for the gate. Every record a send depends on comes before the send (the claim,
+`mark_started`), so a failed one means no send; the gate is asked once more right
+before `mark_started`. A send whose outcome then cannot be recorded (`mark_sent` fails)
+is kept in memory and recorded first when the storage is back (`mark_sent` takes the
+lease's owner even after the lease ran out and the row turned `in_doubt`); a crash
+meanwhile leaves the row `sending`, so the usual in-doubt rules settle it. Claims this
+worker holds but never began are given back at the recovery, not left to their lease.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ import httpx
 from telegram.error import TelegramError
 
 from bot.serve.metrics import POSTS_FAILED, POSTS_IN_DOUBT, POSTS_SENT, RATE_LIMITED
+from data.db import StorageUnavailable
 from data.outbox import OutboxRow, OutboxStore
 from publishers.base import DoubtSettler, KnownPosts, Publisher, Settlement
 from publishers.errors import AlreadyPosted, MaybeSent, PublishError, Rejected, RetryLater
@@ -129,6 +140,15 @@ class DeliveryNotices(Protocol):
         ...
 
 
+class StorageGate(Protocol):
+    """Whether the database can record now (`bot.ops.storage_guard.StorageGuard`)."""
+
+    @property
+    def writable(self) -> bool: ...
+
+    async def wait_writable(self) -> None: ...
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -145,8 +165,13 @@ class DeliveryWorker:
         idle_poll: float = 1.0,
         clock: Clock = time.time,
         rng: random.Random | None = None,
+        gate: StorageGate | None = None,
     ) -> None:
         self.target = publisher.target
+        # Nothing is claimed or sent while the gate is closed (`DeliveryPool.gate` sets it).
+        self.gate = gate
+        # A send that went out whose `mark_sent` failed for want of storage: (row, remote id).
+        self.unrecorded: tuple[OutboxRow, str] | None = None
         self.owner = owner or worker_owner(self.target)
         self._outbox = outbox
         self._publisher = publisher
@@ -181,9 +206,63 @@ class DeliveryWorker:
         self._pacer.hold_until(self._saved_hold)
         while not stop.is_set():
             self._wake.clear()
-            if not await self.step():
-                await self._idle(stop)
+            try:
+                if self.gate is not None and not self.gate.writable:
+                    await self._wait_for_storage(stop)
+                    continue
+                if self.unrecorded is not None:
+                    await self._record_unrecorded()
+                if not await self.step():
+                    await self._idle(stop)
+            except StorageUnavailable as exc:
+                # The guard heard it from the database too; with no gate, retry later.
+                log.warning("storage unavailable: not delivering", extra={"error": str(exc)})
+                if self.gate is None:
+                    await self._idle(stop)
         log.info("delivery worker stopped", extra={"target": self.target})
+
+    async def _wait_for_storage(self, stop: asyncio.Event) -> None:
+        """Claim nothing until the storage is back (or `stop`); then record what a
+        failed write left in memory, and give back the claims that never began."""
+        assert self.gate is not None
+        log.warning("storage down: delivery waits", extra={"target": self.target})
+        waiters = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self.gate.wait_writable()),
+        ]
+        self.idling = True
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.idling = False
+            for waiter in waiters:
+                waiter.cancel()
+        if stop.is_set() or not self.gate.writable:
+            return
+        if self.unrecorded is not None:
+            await self._record_unrecorded()
+        # This worker's own live leases: none is in flight between steps.
+        await self._outbox.expire_leases(
+            self.target, dead=lambda owner: owner == self.owner, now=self._clock()
+        )
+        await self.reap()
+        log.info("storage back: delivery resumes", extra={"target": self.target})
+
+    async def _record_unrecorded(self) -> None:
+        """Record the send a failed `mark_sent` left in memory (storage is back)."""
+        assert self.unrecorded is not None
+        row, remote_id = self.unrecorded
+        recorded = await self._outbox.mark_sent(
+            row.id, owner=self.owner, remote_id=remote_id, now=self._clock()
+        )
+        self.unrecorded = None
+        log.info(
+            "sent, recorded after the storage came back",
+            extra={"outbox_id": row.id, "remote_id": remote_id, "recorded": recorded},
+        )
+        if recorded:
+            POSTS_SENT.labels(self.target).inc()
+            await self._sent_hook(row)
 
     async def step(self) -> bool:
         """Reap expired leases, then deliver at most one row. False when idle."""
@@ -255,6 +334,11 @@ class DeliveryWorker:
         extra = {"outbox_id": row.id, "target": self.target, "attempt": row.attempts}
         after_doubt = row.attempts > 1 and await self._was_in_doubt(row)
         await self._pacer.acquire()
+        if self.gate is not None and not self.gate.writable:
+            # Storage went down while waiting: not begun, so the claim is given back
+            # (at the recovery, or when its lease runs out) and nothing was sent.
+            log.warning("storage down while waiting to send; not sent", extra=extra)
+            return
         if not await self._outbox.mark_started(
             row.id, owner=self.owner, lease_seconds=self._lease, now=self._clock()
         ):
@@ -301,9 +385,18 @@ class DeliveryWorker:
         except PublishError as exc:  # an unknown subclass: be safe, ask a human
             await self._in_doubt(row, str(exc))
         else:
-            recorded = await self._outbox.mark_sent(
-                row.id, owner=self.owner, remote_id=receipt.remote_id, now=self._clock()
-            )
+            try:
+                recorded = await self._outbox.mark_sent(
+                    row.id, owner=self.owner, remote_id=receipt.remote_id, now=self._clock()
+                )
+            except StorageUnavailable:
+                # Out on the platform, not in the database: kept until it can be written.
+                self.unrecorded = (row, receipt.remote_id)
+                log.error(
+                    "sent but not recorded: storage unavailable",
+                    extra={**extra, "remote_id": receipt.remote_id},
+                )
+                raise
             log.info("sent", extra={**extra, "remote_id": receipt.remote_id})
             if recorded:
                 POSTS_SENT.labels(self.target).inc()
@@ -463,6 +556,8 @@ class DeliveryPool:
 
     def __init__(self) -> None:
         self.workers: list[DeliveryWorker] = []
+        # Given to every worker at `start` that has none: the storage guard.
+        self.gate: StorageGate | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -473,6 +568,9 @@ class DeliveryPool:
         """Start every worker; with `recover` (the bot's start) each first runs
         `DeliveryWorker.recover`."""
         self._stop.clear()
+        for worker in self.workers:
+            if worker.gate is None:
+                worker.gate = self.gate
         self._tasks = [
             asyncio.create_task(self._run(w, recover), name=f"delivery:{w.target}")
             for w in self.workers

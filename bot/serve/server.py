@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -39,8 +39,12 @@ class OpsServer:
         *,
         clock: Callable[[], float] = time.time,
         update_queue_length: Callable[[], int] = lambda: 0,
+        storage_problem: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
         self.settings = settings
+        # The storage guard's outage, probed for the recovery first (`StorageGuard.
+        # current_problem`): a full disk still takes the heartbeat's update in place.
+        self.storage_problem = storage_problem
         self.update_queue_length = update_queue_length
         self.store = store
         self.watcher = watcher
@@ -84,6 +88,8 @@ class OpsServer:
             await self.store.beat(PROBE_COMPONENT, now=now)  # a real write proves writable
         except Exception as exc:  # any failure to write is the answer, not a crash
             error = f"{type(exc).__name__}: {exc}"
+        if self.storage_problem is not None:
+            error = await self.storage_problem() or error
         try:
             due = await oldest_due(self.store.db, now=now)
         except Exception as exc:
