@@ -246,6 +246,12 @@ async def submit_cmd(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
+    parts = (message.text or "").split(maxsplit=1)
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if rest and _is_private(message):
+        _stop_waiting(context, user.id)
+        _take_in_background(update, message, context, user, rest)
+        return
     lang = await reader_lang(services(context), user)
     if not _is_private(message):
         link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_ARG}"
@@ -254,13 +260,7 @@ async def submit_cmd(update: Update, context: Context) -> None:
             text("submit.in_private", lang), reply_markup=InlineKeyboardMarkup([[button]])
         )
         return
-    parts = (message.text or "").split(maxsplit=1)
-    rest = parts[1].strip() if len(parts) > 1 else ""
-    if not rest:
-        await ask_for_link(message, context, user, lang)
-        return
-    _stop_waiting(context, user.id)
-    _take_in_background(update, message, context, user, rest, lang)
+    await ask_for_link(message, context, user, lang)
 
 
 def _take_in_background(
@@ -269,7 +269,6 @@ def _take_in_background(
     context: Context,
     user: User,
     body: str,
-    lang: ChatLang,
 ) -> None:
     """Store and answer a link in a task of the Application, not in the update's dispatch.
 
@@ -280,11 +279,14 @@ def _take_in_background(
     `Application.stop` waits for the task); it is done here by hand so that what
     must follow the updates' order is done before it, synchronously, at dispatch:
     the chat's waiting state is changed by the caller, and the chat's `Turn` is
-    taken here (the replies in the chat go in the updates' order).
+    taken here (the replies in the chat go in the updates' order). Even the reader's
+    language is read in the task: a read at dispatch waits behind the group commit's
+    fsync on the database's one thread, so each update was dispatched only after the
+    one before it had committed, and a burst of 200 links took 200 commits, not a few.
     """
     turn = services(context).turns.take(message.chat_id)
     task = context.application.create_task(
-        _take_submission(message, context, user, body, lang, turn),
+        _take_submission(message, context, user, body, turn),
         update=update,
         name=f"submit-{update.update_id}",
     )
@@ -292,10 +294,11 @@ def _take_in_background(
 
 
 async def _take_submission(
-    message: Message, context: Context, user: User, body: str, lang: ChatLang, turn: Turn
+    message: Message, context: Context, user: User, body: str, turn: Turn
 ) -> None:
     """The intake's batched write, the reply once it is committed, then the review work."""
     svc = services(context)
+    lang = await reader_lang(svc, user)
     submitter = Submitter(
         user_id=user.id,
         display_name=user.full_name,
@@ -387,9 +390,7 @@ async def submission_text(update: Update, context: Context) -> None:
         return
     if waiting.kind == "link":
         _stop_waiting(context, user.id)
-        _take_in_background(
-            update, message, context, user, message.text, await reader_lang(services(context), user)
-        )
+        _take_in_background(update, message, context, user, message.text)
         return
     async with services(context).turns.take(message.chat_id):  # after the links' replies
         await _waited_text(message, context, user, waiting)
