@@ -17,12 +17,14 @@ import datetime as dt
 import itertools
 import random
 import re
+import socket
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from bot.config import Settings, settings_from_values
 from bot.domain.urls import parse_submission
@@ -45,7 +47,7 @@ ACK = re.compile(r"^Received, #(\d+):")
 ALREADY = re.compile(r"^Already submitted \(#(\d+)\)")
 REPEAT_SHARE = 0.2  # of a burst's messages: a link sent before (by them or another reader)
 SETTLE_WITHIN = 120.0
-QUIET = 1.0  # the last run: no new answer for this long, nothing pending → settled
+QUIET = 0.5  # the last run: no new answer for this long, nothing pending → settled
 
 
 # A host of its own per link: a post without a page title shows the link's host, and
@@ -80,12 +82,11 @@ def read_links(database: Path) -> list[Link]:
     if not database.exists():
         return []
     with _ro(database) as conn:
-        return [
-            Link(i, u, c, s, cards != "[]")
-            for i, u, c, s, cards in conn.execute(
-                "SELECT id, user_id, canonical_url, state, cards FROM submissions"
-            )
-        ]
+        try:
+            found = conn.execute("SELECT id, user_id, canonical_url, state, cards FROM submissions")
+        except sqlite3.OperationalError:  # the bot is still creating the schema
+            return []
+        return [Link(i, u, c, s, cards != "[]") for i, u, c, s, cards in found]
 
 
 def bot_answers(tg: FakeTelegram, chats: Iterable[int]) -> list[tuple[int, str]]:
@@ -265,32 +266,29 @@ async def run_approvals(
     work: Path, *, kills: int, seed: int, scale: float, links: int, say: Callable[[str], None]
 ) -> ApprovalRun:
     """Pending links with review cards (in both editors' chats); editors press Approve
-    (some twice, some both) while the bot is killed; a last run settles the posts."""
+    (some twice, some both) while the bot is killed; a last run settles the posts.
+    The first run stores the links and sends their cards before any press."""
     rng = random.Random(seed)
     database = work / "approvals.db"
     started = time.monotonic()
     async with support.chaos_fakes(scale, seed=seed) as (tg, fx):
         latency = support.slow_platforms(tg, fx, scale, seed=seed)
         bot = support.BotProcess(support.bot_env(tg, fx, database, scale), work / "approvals.log")
-        # The links and their cards: one clean run, stopped as an operator stops it.
+        # The links: the first run stores them and sends their cards before any press.
         for n in range(links):
-            tg.user_sends(
-                support.READER_IDS[n % len(support.READER_IDS)], f"/submit {reader_link(n)}"
-            )
-        await support.settle_run(
-            bot,
-            lambda: (
-                len(read_links(database)) == links and all(r.carded for r in read_links(database))
-            ),
-            within=SETTLE_WITHIN,
-            what="approvals' setup",
-            say=print,
-        )
-        sids = [r.id for r in read_links(database)]
+            reader = support.READER_IDS[n % len(support.READER_IDS)]
+            tg.user_sends(reader, f"/submit {reader_link(n)}")
+
+        def carded() -> bool:
+            found = read_links(database)
+            return len(found) == links and all(r.carded for r in found)
+
         pressed: set[int] = set()
         presses = doubles = 0
         for n in range(kills):
             await bot.start()
+            if not await support.wait_until(carded, within=SETTLE_WITHIN, step=0.1):
+                raise RuntimeError(f"no cards for the links:\n{support.bot_log_tail(bot.log)}")
             pending = [r.id for r in read_links(database) if r.state == "pending"]
             answers = len(tg.answers)
             made = 0
@@ -333,6 +331,7 @@ async def run_approvals(
 
         retry = Quiet(lambda: len(tg.answers), retry_unanswered, QUIET)
         await support.settle_run(bot, retry, within=SETTLE_WITHIN, what="approvals", say=print)
+        sids = [r.id for r in read_links(database)]
         decided = decisions(database)
         rows = support.read_rows(database)
         per_row = Counter((r.key, r.target) for r in rows)
@@ -388,6 +387,10 @@ def harness_settings(tg: FakeTelegram, x_base_url: str, database: Path) -> Setti
     )
 
 
+def no_names(host: object, *args: object, **kwargs: object) -> NoReturn:
+    raise socket.gaierror(socket.EAI_NONAME, f"{host}: not resolved by the chaos harness")
+
+
 async def queue_links(
     settings: Settings, numbers: Iterable[int], *, spacing: float, editor: str = "user:7001"
 ) -> int:
@@ -398,7 +401,9 @@ async def queue_links(
     async with Database.open(settings.database_path) as db:
         await migrate(db, now=time.time())
         store = Store(db)
-        queue = ExtraQueue(QueueStore(db), settings, submission_service(settings, store))
+        # No page is fetched for the card here: the editor's own link needs no title.
+        links = submission_service(settings, store, resolver=no_names)
+        queue = ExtraQueue(QueueStore(db), settings, links)
         first = time.time()
         for i, n in enumerate(numbers):
             item = await queue.add_link(extra_link(n), "", editor=editor)
