@@ -55,11 +55,11 @@ from pathlib import Path
 try:  # imported as bench.chaos (the tests, bench/run_all.py)
     from bench import _chaos_intake as intake
     from bench import _chaos_support as support
-    from bench.report import emit
+    from bench.report import Measure, emit
 except ModuleNotFoundError:  # run as `python bench/chaos.py`: bench/ is on the path
     import _chaos_intake as intake  # type: ignore[no-redef]
     import _chaos_support as support  # type: ignore[no-redef]
-    from report import emit  # type: ignore[no-redef]
+    from report import Measure, emit  # type: ignore[no-redef]
 
 from bot.fakes.telegram import Fault
 from bot.fakes.x_model import FaultKind
@@ -168,6 +168,17 @@ async def run_faults(
     return FaultRun(len(tg_faults) + len(x_faults), ambiguous, seconds, ideal, budget, result)
 
 
+def post_measures(scenario: str, t: support.Tally, *, kills: int) -> list[Measure]:
+    """What the fakes saw of the posts after a run with kills: lost, duplicated (goal 0),
+    left in doubt (goal ≤ kills), in doubt and shown to no editor (goal 0)."""
+    return [
+        emit(SCRIPT, f"{scenario}: posts lost", t.lost, goal=0, direction="<="),
+        emit(SCRIPT, f"{scenario}: posts duplicated", t.duplicated, goal=0, direction="<="),
+        emit(SCRIPT, f"{scenario}: left in doubt", t.in_doubt, goal=kills, direction="<="),
+        emit(SCRIPT, f"{scenario}: in doubt, no card", t.in_doubt_unshown, goal=0, direction="<="),
+    ]
+
+
 def report_kills(run: KillRun) -> bool:
     t = run.tally
     print(
@@ -177,10 +188,7 @@ def report_kills(run: KillRun) -> bool:
     for line in t.details[:20]:
         print(f"  {line}")
     rows = [
-        emit(SCRIPT, "kill -9: posts lost", t.lost, goal=0, direction="<="),
-        emit(SCRIPT, "kill -9: posts duplicated", t.duplicated, goal=0, direction="<="),
-        emit(SCRIPT, "kill -9: left in doubt", t.in_doubt, goal=run.kills, direction="<="),
-        emit(SCRIPT, "kill -9: in doubt, no card", t.in_doubt_unshown, goal=0, direction="<="),
+        *post_measures("kill -9", t, kills=run.kills),
         emit(SCRIPT, "kill -9: delivered", t.delivered, goal=t.posts - t.in_doubt, direction=">="),
     ]
     print(
@@ -264,10 +272,7 @@ def report_approvals(run: intake.ApprovalRun) -> bool:
         emit(SCRIPT, "approvals: pressed, undecided", run.undecided, goal=0, direction="<="),
         emit(SCRIPT, "approvals: outbox rows missing", run.rows_missing, goal=0, direction="<="),
         emit(SCRIPT, "approvals: outbox rows doubled", run.rows_doubled, goal=0, direction="<="),
-        emit(SCRIPT, "approvals: posts lost", t.lost, goal=0, direction="<="),
-        emit(SCRIPT, "approvals: posts duplicated", t.duplicated, goal=0, direction="<="),
-        emit(SCRIPT, "approvals: left in doubt", t.in_doubt, goal=run.kills, direction="<="),
-        emit(SCRIPT, "approvals: in doubt, no card", t.in_doubt_unshown, goal=0, direction="<="),
+        *post_measures("approvals", t, kills=run.kills),
     ]
     return all(m.met for m in rows)
 
@@ -280,13 +285,7 @@ def report_queue(run: intake.QueueRun) -> bool:
     )
     for line in t.details[:20]:
         print(f"  {line}")
-    rows = [
-        emit(SCRIPT, "queue: posts lost", t.lost, goal=0, direction="<="),
-        emit(SCRIPT, "queue: posts duplicated", t.duplicated, goal=0, direction="<="),
-        emit(SCRIPT, "queue: left in doubt", t.in_doubt, goal=run.kills, direction="<="),
-        emit(SCRIPT, "queue: in doubt, no card", t.in_doubt_unshown, goal=0, direction="<="),
-    ]
-    return all(m.met for m in rows)
+    return all(m.met for m in post_measures("queue", t, kills=run.kills))
 
 
 async def main_async(args: argparse.Namespace) -> bool:
