@@ -15,21 +15,20 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import signal
 import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.domain.parser import parse_issue
-from bot.fakes.telegram import FakeTelegram, Fault
+from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
-from bot.fakes.x_model import FaultKind, XLimits
+from bot.fakes.x_model import XLimits
 from bot.weekly.planning import Plan, plan_issue
 from data.db import Database
 from data.migrations import migrate
@@ -42,8 +41,6 @@ TOKEN = "777001:chaos-token-for-the-fake"
 CHANNEL_ID = -1001000000077
 LOG_CHAT_ID = -1002000000077
 EDITOR_ID = 7001
-EDITOR2_ID = 7002  # a second editor: two presses of one decision
-READER_IDS = tuple(range(8001, 8007))  # readers who send links (their private chats)
 X_KEYS = {
     "consumer_key": "chaos-consumer-key",
     "consumer_secret": "chaos-consumer-secret",
@@ -51,7 +48,6 @@ X_KEYS = {
     "access_token_secret": "chaos-access-token-secret",
 }
 ITEMS = 40
-PROBE_QUIET = 10.0  # the log-chat probe's default wait (telegram.probe_quiet_seconds)
 
 
 # --- the plan ---------------------------------------------------------------
@@ -103,10 +99,7 @@ async def enqueue(database: Path, rows: Sequence[NewPost]) -> None:
 @contextlib.asynccontextmanager
 async def chaos_fakes(scale: float, *, seed: int = 0) -> AsyncIterator[tuple[FakeTelegram, FakeX]]:
     tg = FakeTelegram(TOKEN, limits_scale=scale, seed=seed)
-    tg.add_user(EDITOR_ID, "Editor", "editor", language_code="en")
-    tg.add_user(EDITOR2_ID, "Second", "second_editor", language_code="en")
-    for n, reader in enumerate(READER_IDS):
-        tg.add_user(reader, f"Reader{n}", f"reader{n}", language_code="en")
+    tg.add_user(EDITOR_ID, "Editor", "editor")
     tg.add_channel(CHANNEL_ID, "weeklybot_chaos", "Python Trending Weekly")
     tg.add_group(LOG_CHAT_ID, "Probe log", bot_is_admin=True)
     fx = FakeX(**X_KEYS, limits=XLimits(post_15m=int(100 * scale)))
@@ -124,13 +117,11 @@ def bot_env(
         "WEEKLYBOT_TELEGRAM__TOKEN": TOKEN,
         "WEEKLYBOT_TELEGRAM__API_BASE_URL": tg.base_url,
         "WEEKLYBOT_TELEGRAM__CHANNEL_ID": str(CHANNEL_ID),
-        "WEEKLYBOT_TELEGRAM__EDITOR_IDS": f"{EDITOR_ID},{EDITOR2_ID}",
+        "WEEKLYBOT_TELEGRAM__EDITOR_IDS": str(EDITOR_ID),
         "WEEKLYBOT_TELEGRAM__LOG_CHAT_ID": str(LOG_CHAT_ID),
         "WEEKLYBOT_TELEGRAM__POSTS_PER_MINUTE": str(20 * scale),
         "WEEKLYBOT_TELEGRAM__MIN_SPACING_SECONDS": str(1.0 / scale),
         "WEEKLYBOT_TELEGRAM__GLOBAL_PER_SECOND": str(30 * scale),
-        # The probe's wait after a doubtful send, scaled as the fakes' latency is.
-        "WEEKLYBOT_TELEGRAM__PROBE_QUIET_SECONDS": str(PROBE_QUIET / scale),
         "WEEKLYBOT_X__API_BASE_URL": fx.base_url,
         "WEEKLYBOT_X__CONSUMER_KEY": X_KEYS["consumer_key"],
         "WEEKLYBOT_X__CONSUMER_SECRET": X_KEYS["consumer_secret"],
@@ -140,9 +131,6 @@ def bot_env(
         "WEEKLYBOT_REPO__ENABLED": "false",
         "WEEKLYBOT_FEEDS__URLS": "",
         "WEEKLYBOT_SUBMISSIONS__COOLDOWN_SECONDS": "0",
-        "WEEKLYBOT_SUBMISSIONS__DAILY_CAP": "100000",
-        "WEEKLYBOT_SUBMISSIONS__MAX_PENDING_PER_USER": "100000",
-        "WEEKLYBOT_SUBMISSIONS__MAX_PENDING_TOTAL": "100000",
         "WEEKLYBOT_DATABASE_PATH": str(database),
         "WEEKLYBOT_LOG_LEVEL": "WARNING",
         **(extra or {}),
@@ -218,76 +206,6 @@ def publish_calls(tg: FakeTelegram, fx: FakeX, since: float) -> int:
         if c.at >= since and c.chat_id == CHANNEL_ID and c.method in ("sendMessage", "sendPhoto")
     )
     return channel + sum(1 for c in fx.calls("create_post") if c.at >= since)
-
-
-def slow_platforms(tg: FakeTelegram, fx: FakeX, scale: float, *, seed: int) -> float:
-    """The platforms answer a post after a latency (the post is made first, as on the
-    real API): a kill in that time is a post made and never recorded. The latency."""
-    latency = 1.0 / scale
-    for method in ("sendMessage", "sendPhoto"):
-        tg.inject_rate(Fault.slow(latency), 1.0, method=method)
-    fx.set_fault_rate(1.0, [FaultKind.SLOW], seed=seed, endpoint="create_post", delay=latency)
-    return latency
-
-
-async def kill_while_publishing(
-    bot: BotProcess,
-    tg: FakeTelegram,
-    fx: FakeX,
-    *,
-    kills: int,
-    rng: random.Random,
-    pause: float,
-    before_start: Callable[[], Awaitable[object]] | None = None,
-    say: Callable[[str], None] = lambda _: None,
-) -> None:
-    """Start the bot and kill -9 it, `kills` times, while it publishes.
-
-    Each run is killed after 0–3 publishing calls of its own (0: during start or
-    recovery), then a random part of `pause` s: before, during or after a request.
-    `before_start` runs before each start (to queue more work when the last is done).
-    """
-    for n in range(kills):
-        if before_start is not None:
-            await before_start()
-        await bot.start()
-        since = time.time()
-        calls = rng.randint(0, 3)
-        await wait_until(
-            lambda since=since, calls=calls: (  # type: ignore[misc]
-                publish_calls(tg, fx, since) >= calls or not bot.alive
-            ),
-            within=4,
-        )
-        await asyncio.sleep(rng.uniform(0, pause))
-        if not bot.alive:
-            raise RuntimeError(f"the bot exited by itself:\n{bot_log_tail(bot.log)}")
-        await bot.kill()
-        say(f"kill {n + 1}/{kills}: after {publish_calls(tg, fx, since)} calls")
-
-
-async def settle_run(
-    bot: BotProcess,
-    done: Callable[[], bool],
-    *,
-    within: float,
-    what: str,
-    say: Callable[[str], None] = print,
-) -> float:
-    """The last run: start the bot, wait until `done()`, stop it as an operator does.
-    The seconds it took (`within` if it never was done, which is said)."""
-    started = time.monotonic()
-    await bot.start()
-    finished = await wait_until(done, within=within, step=0.2)
-    seconds = time.monotonic() - started
-    await bot.stop()
-    if not finished:
-        say(f"the {what} run did not settle in {within:.0f} s")
-    return seconds
-
-
-def outbox_settled(database: Path) -> Callable[[], bool]:
-    return lambda: settled(read_rows(database))
 
 
 # --- what the database says -------------------------------------------------

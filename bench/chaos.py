@@ -16,28 +16,13 @@ Scenarios (``--only NAME`` runs one; all by default):
   against the ambiguous faults (dropped after recording, timeouts), how many of those
   the automatic checks settled, and the time against the ideal (the plan at the
   configured pace with no fault).
-- ``submits``: readers send bursts of ``/submit <url>`` (a fifth of them a link sent
-  before, by them or another reader) while the bot is killed; Telegram redelivers
-  what the bot had not confirmed. Reported: links acknowledged ("Received, #id") and
-  not stored as that reader's (goal 0), links stored twice (goal 0), two
-  acknowledgements of one submission (goal 0), pending links with no review card
-  after the last run (goal 0), and how many links were stored unacknowledged or
-  never stored (a kill after Telegram forgot the update: allowed, counted).
-- ``approvals``: pending links with review cards in both editors' chats; editors
-  press Approve (some twice, some both editors) while the bot is killed. Reported:
-  approvals applied twice (decision log, goal 0), pressed links left undecided
-  after the last run (goal 0), outbox rows missing or doubled per target (goal 0),
-  and posts lost, duplicated, in doubt as the fakes saw them.
-- ``queue``: extra-edition links queued through the core and pinned at the scaled
-  pace (the queue's own pace is minutes) drain while the bot is killed, as in
-  ``kills``. Reported: queued posts lost, duplicated, in doubt (goal ≤ kills).
 
 The fakes run in this process, so what they recorded survives every kill. Their
 limits and the bot's pacing are scaled together (``--scale``, default ×10: the
 channel at 200 posts a minute, one every 0.1 s at the closest).
 
 Run: ``.venv/bin/python bench/chaos.py [--kills 50] [--seed 1] [--scale 10] [--quick]``
-(``--quick``: 5 kills, a 10-item plan; 3 kills for the intake scenarios).
+(``--quick``: 5 kills, a 10-item plan).
 """
 
 from __future__ import annotations
@@ -52,14 +37,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # imported as bench.chaos (the tests, bench/run_all.py)
-    from bench import _chaos_intake as intake
-    from bench import _chaos_support as support
-    from bench.report import Measure, emit
+try:
+    from bench._chaos_support import (
+        CHANNEL_ID,
+        BotProcess,
+        Tally,
+        bot_env,
+        bot_log_tail,
+        chaos_fakes,
+        enqueue,
+        plan_rows,
+        publish_calls,
+        read_rows,
+        settled,
+        tally,
+        wait_until,
+    )
+    from bench.report import emit
 except ModuleNotFoundError:  # run as `python bench/chaos.py`: bench/ is on the path
-    import _chaos_intake as intake  # type: ignore[no-redef]
-    import _chaos_support as support  # type: ignore[no-redef]
-    from report import Measure, emit  # type: ignore[no-redef]
+    from _chaos_support import (  # type: ignore[no-redef]
+        CHANNEL_ID,
+        BotProcess,
+        Tally,
+        bot_env,
+        bot_log_tail,
+        chaos_fakes,
+        enqueue,
+        plan_rows,
+        publish_calls,
+        read_rows,
+        settled,
+        tally,
+        wait_until,
+    )
+    from report import emit  # type: ignore[no-redef]
 
 from bot.fakes.telegram import Fault
 from bot.fakes.x_model import FaultKind
@@ -73,7 +84,7 @@ class KillRun:
     kills: int
     plans: int
     seconds: float
-    tally: support.Tally
+    tally: Tally
 
 
 async def run_kills(
@@ -82,26 +93,46 @@ async def run_kills(
     rng = random.Random(seed)
     database = work / "chaos.db"
     started = time.monotonic()
-    async with support.chaos_fakes(scale, seed=seed) as (tg, fx):
-        latency = support.slow_platforms(tg, fx, scale, seed=seed)
-        bot = support.BotProcess(support.bot_env(tg, fx, database, scale), work / "bot.log")
-        plans = [1001]
-        await support.enqueue(database, support.plan_rows(plans[0], items))
-
-        async def more() -> None:  # a plan done: the next issue's, so kills land mid-publish
-            if support.settled(support.read_rows(database)):
-                plans.append(plans[-1] + 1)
-                await support.enqueue(database, support.plan_rows(plans[-1], items))
-
+    async with chaos_fakes(scale, seed=seed) as (tg, fx):
+        # The platforms answer a post after `latency` (the post is made first, as on
+        # the real API): a kill in that time is a post made and never recorded.
+        latency = 1.0 / scale
+        for method in ("sendMessage", "sendPhoto"):
+            tg.inject_rate(Fault.slow(latency), 1.0, method=method)
+        fx.set_fault_rate(1.0, [FaultKind.SLOW], seed=seed, endpoint="create_post", delay=latency)
+        bot = BotProcess(bot_env(tg, fx, database, scale), work / "bot.log")
+        plans = 1
+        await enqueue(database, plan_rows(1001, items))
         gap = 1.0 / scale * 3  # the channel's pacing gap at this scale
-        await support.kill_while_publishing(
-            bot, tg, fx, kills=kills, rng=rng, pause=gap + latency, before_start=more, say=say
+        for n in range(kills):
+            if settled(read_rows(database)):
+                plans += 1
+                await enqueue(database, plan_rows(1000 + plans, items))
+            await bot.start()
+            since = time.time()
+            calls = rng.randint(0, 3)
+            # Kill after `calls` publishing calls of this run (0: during start or recovery),
+            # then a random part of a pacing gap: before, during or after a request.
+            await wait_until(
+                lambda since=since, calls=calls: (
+                    publish_calls(tg, fx, since) >= calls or not bot.alive
+                ),
+                within=4,
+            )
+            await asyncio.sleep(rng.uniform(0, gap + latency))
+            if not bot.alive:
+                raise RuntimeError(f"the bot exited by itself:\n{bot_log_tail(bot.log)}")
+            await bot.kill()
+            say(f"kill {n + 1}/{kills}: after {publish_calls(tg, fx, since)} calls")
+        await bot.start()
+        done = await wait_until(
+            lambda: settled(read_rows(database)), within=SETTLE_WITHIN, step=0.2
         )
-        await support.settle_run(
-            bot, support.outbox_settled(database), within=SETTLE_WITHIN, what="last", say=print
-        )
-        result = support.tally(tg, fx, database)
-    return KillRun(kills, len(plans), time.monotonic() - started, result)
+        await bot.stop()
+        if not done:
+            say(f"the last run did not settle in {SETTLE_WITHIN:.0f} s")
+        result = tally(tg, fx, database)
+    return KillRun(kills, plans, time.monotonic() - started, result)
 
 
 @dataclass(frozen=True)
@@ -111,7 +142,7 @@ class FaultRun:
     seconds: float
     ideal: float
     budget: float  # the ideal plus the waits the design imposes on these faults
-    tally: support.Tally
+    tally: Tally
 
 
 TG_KINDS = (
@@ -135,48 +166,40 @@ async def run_faults(
     work: Path, *, rate: float, seed: int, scale: float, items: int, say: Callable[[str], None]
 ) -> FaultRun:
     database = work / "faults.db"
-    async with support.chaos_fakes(scale, seed=seed) as (tg, fx):
+    async with chaos_fakes(scale, seed=seed) as (tg, fx):
         # Each Telegram kind is drawn in turn; together they fail `rate` of the sends.
         per_kind = 1 - (1 - rate) ** (1 / len(TG_KINDS))
         for fault in TG_KINDS:
             for method in ("sendMessage", "sendPhoto"):
                 tg.inject_rate(fault, per_kind, method=method)
         fx.set_fault_rate(rate, X_KINDS, seed=seed, endpoint="create_post")
-        await support.enqueue(database, support.plan_rows(2001, items))
-        bot = support.BotProcess(support.bot_env(tg, fx, database, scale), work / "faults.log")
+        await enqueue(database, plan_rows(2001, items))
+        bot = BotProcess(bot_env(tg, fx, database, scale), work / "faults.log")
+        started = time.monotonic()
+        await bot.start()
         # Only the channel's posts are faulted; the editors' cards and the probe's
         # forwards go through, so what is left in doubt reaches the editors.
-        seconds = await support.settle_run(
-            bot, support.outbox_settled(database), within=600, what="faults", say=say
-        )
-        result = support.tally(tg, fx, database)
-        tg_faults = [c for c in tg.calls if c.fault and c.chat_id == support.CHANNEL_ID]
+        done = await wait_until(lambda: settled(read_rows(database)), within=600, step=0.2)
+        seconds = time.monotonic() - started
+        await bot.stop()
+        if not done:
+            say("the faults run did not settle in 600 s")
+        result = tally(tg, fx, database)
+        tg_faults = [c for c in tg.calls if c.fault and c.chat_id == CHANNEL_ID]
         x_faults = [c for c in fx.calls("create_post") if c.fault]
         ambiguous = sum(1 for c in tg_faults if c.fault in ("drop_after", "slow")) + sum(
             1 for c in x_faults if c.fault == FaultKind.DROP_AFTER
         )
     # The ideal: the channel's items at the configured pace (X is not the bottleneck).
     # The budget adds the waits the design imposes: PTB's 5 s read timeout per timeout,
-    # the probe's quiet time per Telegram doubt (the worker waits it), and a
+    # the probe's 10 s quiet time per Telegram doubt (the worker waits it), and a
     # backoff of about 4 s per other fault (2 s, then 4 s, jittered).
     ideal = items * 3.0 / scale
     tg_doubts = sum(1 for c in tg_faults if c.fault in ("drop_after", "drop_before", "slow"))
     timeouts = sum(1 for c in tg_faults if c.fault == "slow")
     others = len(tg_faults) + len(x_faults) - tg_doubts
-    quiet = support.PROBE_QUIET / scale
-    budget = ideal + quiet * tg_doubts + 5.0 * timeouts + 4.0 * others
+    budget = ideal + 10.0 * tg_doubts + 5.0 * timeouts + 4.0 * others
     return FaultRun(len(tg_faults) + len(x_faults), ambiguous, seconds, ideal, budget, result)
-
-
-def post_measures(scenario: str, t: support.Tally, *, kills: int) -> list[Measure]:
-    """What the fakes saw of the posts after a run with kills: lost, duplicated (goal 0),
-    left in doubt (goal ≤ kills), in doubt and shown to no editor (goal 0)."""
-    return [
-        emit(SCRIPT, f"{scenario}: posts lost", t.lost, goal=0, direction="<="),
-        emit(SCRIPT, f"{scenario}: posts duplicated", t.duplicated, goal=0, direction="<="),
-        emit(SCRIPT, f"{scenario}: left in doubt", t.in_doubt, goal=kills, direction="<="),
-        emit(SCRIPT, f"{scenario}: in doubt, no card", t.in_doubt_unshown, goal=0, direction="<="),
-    ]
 
 
 def report_kills(run: KillRun) -> bool:
@@ -188,7 +211,10 @@ def report_kills(run: KillRun) -> bool:
     for line in t.details[:20]:
         print(f"  {line}")
     rows = [
-        *post_measures("kill -9", t, kills=run.kills),
+        emit(SCRIPT, "kill -9: posts lost", t.lost, goal=0, direction="<="),
+        emit(SCRIPT, "kill -9: posts duplicated", t.duplicated, goal=0, direction="<="),
+        emit(SCRIPT, "kill -9: left in doubt", t.in_doubt, goal=run.kills, direction="<="),
+        emit(SCRIPT, "kill -9: in doubt, no card", t.in_doubt_unshown, goal=0, direction="<="),
         emit(SCRIPT, "kill -9: delivered", t.delivered, goal=t.posts - t.in_doubt, direction=">="),
     ]
     print(
@@ -239,55 +265,6 @@ def report_faults(run: FaultRun) -> bool:
     return all(m.met for m in rows)
 
 
-def report_submits(run: intake.SubmitRun) -> bool:
-    print(
-        f"submits: {run.kills} kill -9, {run.messages} /submit messages of {run.links} links,"
-        f" {run.seconds:.0f} s; acknowledged {run.acknowledged}, stored unacknowledged"
-        f" {run.stored_unacked}, never stored {run.absent}, repeats answered as such"
-        f" {run.already}"
-    )
-    for line in run.details[:20]:
-        print(f"  {line}")
-    rows = [
-        emit(SCRIPT, "submits: acknowledged, not stored", run.ack_lost, goal=0, direction="<="),
-        emit(SCRIPT, "submits: links stored twice", run.doubled, goal=0, direction="<="),
-        emit(SCRIPT, "submits: acknowledged twice", run.doubled_acks, goal=0, direction="<="),
-        emit(SCRIPT, "submits: pending, no card", run.uncarded, goal=0, direction="<="),
-        emit(SCRIPT, "submits: never stored", run.absent, goal=run.kills, direction="<="),
-    ]
-    return all(m.met for m in rows)
-
-
-def report_approvals(run: intake.ApprovalRun) -> bool:
-    t = run.tally
-    print(
-        f"approvals: {run.kills} kill -9, {run.links} links, {run.presses} presses"
-        f" ({run.double_presses} second presses), {run.decided} approved,"
-        f" {run.seconds:.0f} s; {t.figures()}"
-    )
-    for line in t.details[:20]:
-        print(f"  {line}")
-    rows = [
-        emit(SCRIPT, "approvals: applied twice", run.decided_twice, goal=0, direction="<="),
-        emit(SCRIPT, "approvals: pressed, undecided", run.undecided, goal=0, direction="<="),
-        emit(SCRIPT, "approvals: outbox rows missing", run.rows_missing, goal=0, direction="<="),
-        emit(SCRIPT, "approvals: outbox rows doubled", run.rows_doubled, goal=0, direction="<="),
-        *post_measures("approvals", t, kills=run.kills),
-    ]
-    return all(m.met for m in rows)
-
-
-def report_queue(run: intake.QueueRun) -> bool:
-    t = run.tally
-    print(
-        f"queue: {run.kills} kill -9, {run.batches} batches, {run.items} queued links"
-        f" ({t.posts} posts), {run.seconds:.0f} s; {t.figures()}"
-    )
-    for line in t.details[:20]:
-        print(f"  {line}")
-    return all(m.met for m in post_measures("queue", t, kills=run.kills))
-
-
 async def main_async(args: argparse.Namespace) -> bool:
     say = print
     met = True
@@ -313,23 +290,6 @@ async def main_async(args: argparse.Namespace) -> bool:
                 say=say,
             )
             met &= report_faults(faults)
-        quiet = say if args.verbose else lambda _: None
-        kills = args.intake_kills
-        if args.only in (None, "submits"):
-            submits = await intake.run_submits(
-                work, kills=kills, seed=args.seed, scale=args.scale, burst=args.burst, say=quiet
-            )
-            met &= report_submits(submits)
-        if args.only in (None, "approvals"):
-            approvals = await intake.run_approvals(
-                work, kills=kills, seed=args.seed, scale=args.scale, links=args.links, say=quiet
-            )
-            met &= report_approvals(approvals)
-        if args.only in (None, "queue"):
-            queue = await intake.run_queue(
-                work, kills=kills, seed=args.seed, scale=args.scale, items=args.queued, say=quiet
-            )
-            met &= report_queue(queue)
     return met
 
 
@@ -340,19 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--items", type=int, default=40)
     parser.add_argument("--fault-rate", type=float, default=0.2)
-    parser.add_argument("--only", choices=("kills", "faults", "submits", "approvals", "queue"))
-    parser.add_argument(
-        "--intake-kills", type=int, default=20, help="kills of submits, approvals, queue"
-    )
-    parser.add_argument("--burst", type=int, default=8, help="submits: /submit per burst")
-    parser.add_argument("--links", type=int, default=30, help="approvals: pending links")
-    parser.add_argument("--queued", type=int, default=10, help="queue: links per batch")
+    parser.add_argument("--only", choices=("kills", "faults"))
     parser.add_argument("--quick", action="store_true", help="5 kills, a 10-item plan")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
         args.kills, args.items = 5, 10
-        args.intake_kills, args.burst, args.links, args.queued = 3, 5, 6, 4
     return 0 if asyncio.run(main_async(args)) else 1
 
 

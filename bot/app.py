@@ -66,12 +66,7 @@ from handlers.search import add_search_handlers
 from handlers.start import help_cmd, start_cmd
 from handlers.stats import add_stats_handlers
 from handlers.storage import add_storage_gate, refuse_unrecordable
-from handlers.submissions import (
-    add_submission_handlers,
-    after_sent_hook,
-    card_uncarded,
-    tell_untold,
-)
+from handlers.submissions import add_submission_handlers, after_sent_hook, tell_untold
 from handlers.submitters import add_submitter_handlers
 from publishers.base import DryRunPublisher
 from publishers.pacing import telegram_rate_limiter
@@ -360,7 +355,6 @@ async def bot_running(
         # Held while the bot runs: `weeklybot db restore` refuses to replace the file.
         stack.enter_context(hold_run_lock(settings.database_path))
         db = await stack.enter_async_context(Database.open(settings.database_path))
-        started = clock()  # links stored before it are a previous run's
         applied = await migrate(db, now=time.time())
         if applied:
             log.info("migrations applied", extra={"versions": applied})
@@ -474,10 +468,6 @@ async def bot_running(
         stack.push_async_callback(svc.submissions.drain)
         # Submitters a crash left untold hear now (their posts may have gone out meanwhile).
         application.create_task(tell_untold(application.bot, svc), name="tell-untold")
-        # Links a crash left without a review card are shown now (issue 16, chaos).
-        application.create_task(
-            card_uncarded(application.bot, svc, before=started), name="card-uncarded"
-        )
         log.info(
             "bot running",
             extra={

@@ -104,13 +104,6 @@ class TelegramSettings(_Section):
         description="Required in webhook mode: 1-256 of A-Z a-z 0-9 _ -; Telegram sends it in"
         " X-Telegram-Bot-Api-Secret-Token and a request without it is answered 403.",
     )
-    # The log-chat probe (issue 16, chaos): how long after a doubtful send it waits
-    # before looking, so a send Telegram received but has not processed yet lands first.
-    probe_quiet_seconds: float = Field(
-        10.0,
-        ge=0,
-        description="Seconds the log-chat probe waits after a doubtful send before checking.",
-    )
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> TelegramSettings:

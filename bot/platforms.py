@@ -306,14 +306,7 @@ def _telegram_pacer(settings: Settings) -> Pacer:
 def _telegram_build(wiring: Wiring, pacer: Pacer) -> Delivery:
     tg = wiring.settings.telegram
     probe = (
-        None
-        if tg.log_chat_id is None
-        else TelegramProbe(
-            wiring.bot,
-            tg.channel_id,
-            tg.log_chat_id,
-            quiet_seconds=tg.probe_quiet_seconds,
-        )
+        None if tg.log_chat_id is None else TelegramProbe(wiring.bot, tg.channel_id, tg.log_chat_id)
     )
     return Delivery(TelegramPublisher(wiring.bot, tg.channel_id), pacer, probe)
 

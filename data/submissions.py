@@ -452,16 +452,6 @@ class SubmissionStore:
         )
         return [_submission(row) for row in rows]
 
-    async def uncarded(self, *, before: When, limit: int = 200) -> list[Submission]:
-        """Pending submissions created before `before` that no editor was shown: the bot
-        stopped (a crash, kill -9) between storing the link and sending its review card."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM submissions WHERE state = 'pending' AND cards = '[]'"
-            " AND created_at < ? ORDER BY id LIMIT ?",
-            (to_ts(before), limit),
-        )
-        return [_submission(row) for row in rows]
-
     async def untold(self, *, limit: int = 100) -> list[Submission]:
         """Decided submissions whose submitter was not told yet (a crash lost the message)."""
         rows = await self._db.fetchall(

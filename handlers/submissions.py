@@ -872,20 +872,6 @@ async def tell_untold(bot: Bot, svc: BotServices) -> int:
     return len(untold)
 
 
-async def card_uncarded(bot: Bot, svc: BotServices, *, before: float) -> int:
-    """Send the review card of every pending link stored before `before` (this run's
-    start) that has none: a crash between storing a link and sending its card would
-    otherwise leave it unseen. Links of this run are not touched (their own task sends
-    their card). A crash after a card was sent but before it was recorded sends it again:
-    the decision on either copy is the same compare-and-set."""
-    uncarded = await svc.submissions.store.uncarded(before=before)
-    for submission in uncarded:
-        await review_after_preview(bot, svc, submission.id)
-    if uncarded:
-        log.warning("review cards sent after a restart", extra={"submissions": len(uncarded)})
-    return len(uncarded)
-
-
 def after_sent_hook(application: App, svc: BotServices) -> Callable[[OutboxRow], Awaitable[None]]:
     """The delivery workers' hook: a submission's row went out, tell its submitter
     (in a task of its own, so the worker goes on with the next send)."""
