@@ -32,10 +32,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from report import emit  # bench/report.py: run as `python bench/search.py`
+from _support import until  # bench/: run as `python bench/search.py`
+from report import emit
 
 from bot.archive.importer import folder_files, import_candidates
 from bot.archive.query import parse_query
@@ -66,14 +66,6 @@ app = ApplicationBuilder().token(sys.argv[1]).base_url(sys.argv[2]).build()
 app.add_handler(MessageHandler(filters.TEXT, echo))
 app.run_polling(poll_interval=0.0, timeout=10)
 """
-
-
-async def until(condition: Callable[[], bool], within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("bench step timed out")
-        await asyncio.sleep(0.02)
 
 
 async def build_archive(database: Path, source: Path, *, copies: bool) -> tuple[int, float]:
@@ -148,12 +140,20 @@ async def idle_rss(tg: FakeTelegram, argv: list[str], env: dict[str, str], send:
         *argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        await until(lambda: len(tg.calls_of("getUpdates")) > polls or proc.returncode is not None)
+        await until(
+            lambda: len(tg.calls_of("getUpdates")) > polls or proc.returncode is not None,
+            within=60.0,
+            step=0.02,
+        )
         if proc.returncode is not None:
             assert proc.stderr is not None
             raise RuntimeError(f"bot exited: {(await proc.stderr.read()).decode()[-2000:]}")
         tg.user_sends(USER_ID, send)
-        await until(lambda: len(tg.sent(USER_ID)) > before or proc.returncode is not None)
+        await until(
+            lambda: len(tg.sent(USER_ID)) > before or proc.returncode is not None,
+            within=60.0,
+            step=0.02,
+        )
         await asyncio.sleep(2.0)  # idle: a long poll waiting
         return rss_kib(proc.pid)
     finally:

@@ -25,13 +25,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from bot.app import Runtime, bot_running
 from bot.config import settings_from_values
@@ -41,9 +38,13 @@ from data.outbox import NewPost, OutboxStore
 from publishers.posts import TelegramPost, TelegramText
 
 try:
+    from bench._support import refuse, until
     from bench.report import emit
 except ModuleNotFoundError:  # run as `python bench/<script>.py`: bench/ is on the path
+    from _support import refuse, until  # type: ignore[no-redef]
     from report import emit  # type: ignore[no-redef]
+
+WITHIN, STEP = 60.0, 0.005  # seconds: a step's limit, and how often it looks
 
 CHANNEL_ID = -1001000000001
 EDITOR_ID = 1001
@@ -53,19 +54,6 @@ SUBMITS_WHILE_DOWN = 3
 DOWN = "cannot write its database"
 RECOVERED = "takes writes again"
 REFUSAL = "cannot record this right now"
-
-
-def refuse(host: str, port: int, *args: Any) -> list[tuple[Any, ...]]:
-    """The preview's resolver: no name resolves (the bench is offline), at once."""
-    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-
-async def until(condition: Callable[[], bool], within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("bench step timed out")
-        await asyncio.sleep(0.005)
 
 
 def channel(tg: FakeTelegram) -> list[str]:
@@ -98,7 +86,7 @@ async def queue(path: Path, round_no: int) -> list[str]:
 async def say(tg: FakeTelegram, reader: int, body: str) -> str:
     before = len(tg.sent(reader))
     tg.user_sends(reader, body)
-    await until(lambda: len(tg.sent(reader)) > before)
+    await until(lambda: len(tg.sent(reader)) > before, within=WITHIN, step=STEP)
     return tg.sent(reader)[before].text or ""
 
 
@@ -113,7 +101,9 @@ async def outage_round(
     svc.delivery.wake()
     # a random moment of the sending: after 0..POSTS_PER_OUTAGE/2 posts, plus a jitter
     sent_first = rng.randint(0, POSTS_PER_OUTAGE // 2)
-    await until(lambda: sum(t in texts for t in channel(tg)) >= sent_first)
+    await until(
+        lambda: sum(t in texts for t in channel(tg)) >= sent_first, within=WITHIN, step=STEP
+    )
     await asyncio.sleep(rng.random() * 0.02)
     if mode == "full":
         await db.set_limits(max_page_count=await db.set_limits())
@@ -149,8 +139,8 @@ async def outage_round(
         await db.set_limits(query_only=False)
     if not await guard.check():  # what the periodic probe would find
         raise RuntimeError(f"the probe did not see the recovery: {guard.problem()}")
-    await until(lambda: all(t in channel(tg) for t in texts), within=30)
-    await until(lambda: editor_notices(tg, RECOVERED) > up_before)
+    await until(lambda: all(t in channel(tg) for t in texts), within=30, step=STEP)
+    await until(lambda: editor_notices(tg, RECOVERED) > up_before, within=WITHIN, step=STEP)
     await asyncio.sleep(0.05)
     posted = channel(tg)
     notices_ok = (

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +40,13 @@ from bot.fakes.telegram import FakeTelegram
 from publishers.pacing import telegram_rate_limiter
 
 try:
+    from bench._support import refuse, until
     from bench.report import emit
 except ModuleNotFoundError:  # run as `python bench/<script>.py`: bench/ is on the path
+    from _support import refuse, until  # type: ignore[no-redef]
     from report import emit  # type: ignore[no-redef]
+
+WITHIN, STEP = 120.0, 0.01  # seconds: a step's limit, and how often it looks
 
 CHANNEL_ID = -1001000000001
 EDITOR_ID = 1001
@@ -53,19 +55,6 @@ RATIO_GOAL = 0.8
 P99_GOAL_MS = 100.0
 POSTS_PER_MINUTE = 60_000  # wide open: the pacing is not what is measured
 GLOBAL_PER_SECOND = 1_000
-
-
-def refuse(host: str, port: int, *args: Any) -> list[tuple[Any, ...]]:
-    """The preview's resolver: no name resolves (the bench is offline), at once."""
-    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-
-async def until(condition: Callable[[], bool], within: float = 120.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("bench step timed out")
-        await asyncio.sleep(0.01)
 
 
 class Replies:
@@ -114,7 +103,7 @@ async def echo_rate(tg: FakeTelegram, readers: range) -> float:
             started = time.perf_counter()
             for reader in readers:
                 tg.user_sends(reader, f"/submit https://site{reader}.example.com/post")
-            await until(lambda: replies() == len(readers))
+            await until(lambda: replies() == len(readers), within=WITHIN, step=STEP)
             elapsed = time.perf_counter() - started
         finally:
             await app.updater.stop()
@@ -157,13 +146,15 @@ async def measure(readers_n: int, approvals: int, state: Path) -> int:
             started = time.perf_counter()
             for reader in bot_readers:
                 tg.user_sends(reader, f"/submit https://site{reader}.example.com/post")
-            await until(lambda: replies() == len(bot_readers))
+            await until(lambda: replies() == len(bot_readers), within=WITHIN, step=STEP)
             elapsed = time.perf_counter() - started
             real = len(bot_readers) / elapsed
             received = sum(
                 1 for r in bot_readers if (tg.sent(r)[0].text or "").startswith("Received, #")
             )
-            await until(lambda: len(cards(tg)) >= min(approvals, readers_n))
+            await until(
+                lambda: len(cards(tg)) >= min(approvals, readers_n), within=WITHIN, step=STEP
+            )
             latencies = await approve_latencies(tg, approvals)
             del runtime
     ratio = real / floor
@@ -217,7 +208,7 @@ async def approve_latencies(tg: FakeTelegram, approvals: int) -> list[float]:
             calls = [c for c in tg.calls_of("sendMessage") if c.chat_id == CHANNEL_ID]
             return len(calls) > before
 
-        await until(sent, within=10)
+        await until(sent, within=10, step=STEP)
         first = [c for c in tg.calls_of("sendMessage") if c.chat_id == CHANNEL_ID][before]
         latencies.append(first.at - pressed)
     return latencies
