@@ -25,6 +25,7 @@ class CommandSpec:
     name: str
     key: TextKey  # its description in the catalogue: Telegram's menu takes ≤ 256 chars
     editors_only: bool = False
+    records: bool = False  # it writes to the store: refused while storage is down
 
     def description(self, lang: ChatLang) -> str:
         return text(self.key, lang)
@@ -33,33 +34,37 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", "command.start"),
     CommandSpec("help", "command.help"),
-    CommandSpec("submit", "command.submit"),
+    CommandSpec("submit", "command.submit", records=True),
     CommandSpec("cancel", "command.cancel"),
     CommandSpec("mysubmissions", "command.mysubmissions"),
-    CommandSpec("withdraw", "command.withdraw"),
-    CommandSpec("credit", "command.credit"),
-    CommandSpec("forgetme", "command.forgetme"),
-    CommandSpec("lang", "command.lang"),
+    CommandSpec("withdraw", "command.withdraw", records=True),
+    CommandSpec("credit", "command.credit", records=True),
+    CommandSpec("forgetme", "command.forgetme", records=True),
+    CommandSpec("lang", "command.lang", records=True),
     CommandSpec("outbox", "command.outbox", editors_only=True),
     CommandSpec("status", "command.status", editors_only=True),
-    CommandSpec("pause", "command.pause", editors_only=True),
-    CommandSpec("resume", "command.resume", editors_only=True),
-    CommandSpec("retry", "command.retry", editors_only=True),
-    CommandSpec("skip", "command.skip", editors_only=True),
-    CommandSpec("backfill", "command.backfill", editors_only=True),
-    CommandSpec("extra", "command.extra", editors_only=True),
+    CommandSpec("pause", "command.pause", editors_only=True, records=True),
+    CommandSpec("resume", "command.resume", editors_only=True, records=True),
+    CommandSpec("retry", "command.retry", editors_only=True, records=True),
+    CommandSpec("skip", "command.skip", editors_only=True, records=True),
+    CommandSpec("backfill", "command.backfill", editors_only=True, records=True),
+    CommandSpec("extra", "command.extra", editors_only=True, records=True),
     CommandSpec("queue", "command.queue", editors_only=True),
     CommandSpec("roundup", "command.roundup", editors_only=True),
     CommandSpec("search", "command.search"),
     # keyword alerts and the archive's digests (handlers/alerts.py, handlers/latest.py)
-    CommandSpec("follow", "command.follow"),
+    CommandSpec("follow", "command.follow", records=True),
     CommandSpec("following", "command.following"),
-    CommandSpec("unfollow", "command.unfollow"),
+    CommandSpec("unfollow", "command.unfollow", records=True),
     CommandSpec("latest", "command.latest"),
     CommandSpec("issue", "command.issue"),
     CommandSpec("draft", "command.draft", editors_only=True),
     CommandSpec("stats", "command.stats", editors_only=True),
 )
+
+
+# The commands that record something (handlers/storage.py refuses them while it is down).
+RECORDING_COMMANDS = frozenset(c.name for c in COMMANDS if c.records)
 
 
 def reader_menu(lang: ChatLang) -> list[tuple[str, str]]:

@@ -3,8 +3,9 @@
 Two places, one answer ("the bot cannot record this right now; nothing was changed"):
 
 - `storage_gate`, a handler of the first group: while the guard is down, every button
-  press and the commands that change something (`GATED_COMMANDS`: `/submit`, `/extra`,
-  the editors' `/pause`, `/retry`...) and forwarded links are answered the refusal and
+  press and the commands that change something (`records=True` in the one registry,
+  `handlers.commands`: `/submit`, `/extra`, the editors' `/pause`, `/retry`...) and
+  forwarded links are answered the refusal and
   go no further (`ApplicationHandlerStop`), so no handler starts work it cannot record;
 - `refuse_unrecordable`, called by the PTB error handler (`bot.app.error_handler`) when a
   handler's write failed with `StorageUnavailable` (the write that tripped the guard, or
@@ -24,28 +25,11 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.texts import ChatLang, lang_of_code, text
+from handlers.commands import RECORDING_COMMANDS
 from handlers.context import App, Context, services
 
 log = logging.getLogger(__name__)
 
-# The commands that record something, refused while storage is down.
-GATED_COMMANDS = frozenset(
-    {
-        "submit",
-        "extra",
-        "withdraw",
-        "credit",
-        "forgetme",
-        "lang",
-        "pause",
-        "resume",
-        "retry",
-        "skip",
-        "backfill",
-        "follow",
-        "unfollow",
-    }
-)
 GATE_GROUP = -2  # before every other group (the update log is -1)
 
 
@@ -61,7 +45,7 @@ def _records_work(update: Update) -> bool:
     if not body.startswith("/"):
         return False
     command = body[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(body) > 1 else ""
-    return command in GATED_COMMANDS
+    return command in RECORDING_COMMANDS
 
 
 async def refuse_unrecordable(update: object, context: Context) -> None:
